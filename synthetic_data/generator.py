@@ -1,0 +1,327 @@
+"""The cohort generator: vectorised numpy, reproducible from a seed, no Django."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .dictionary import DATA_DICTIONARY, PATIENT_COLUMNS
+from .parameters import (
+    ANCESTRIES,
+    ARMS,
+    CYP2C19_PHENOTYPES,
+    CYP2D6_PHENOTYPES,
+    DRUG_ARMS,
+    FIRST_LINE_ARMS,
+    HTTLPR_GENOTYPES,
+    SEXES,
+    TREATMENT_RESISTANT_ARMS,
+    TREATMENT_RESISTANT_MIN_FAILURES,
+    CohortParameters,
+)
+from .scenarios import get_scenario
+
+GENERATOR_VERSION = "1.0.0"
+MAX_PATIENTS = 10_000_000
+# Intercepts are solved once per parameter set on a fixed reference population, so a cohort's
+# response rates do not depend on its own size or seed.
+_CALIBRATION_SIZE = 200_000
+_CALIBRATION_SEED = 20_061_001
+
+# The first-line arms lead ARMS, so an eligible arm is an index below 5 (first line) or 7.
+assert ARMS[: len(FIRST_LINE_ARMS)] == FIRST_LINE_ARMS
+assert ARMS[len(FIRST_LINE_ARMS) :] == TREATMENT_RESISTANT_ARMS
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """A generated cohort: what a clinic observes, and what only the simulation knows.
+
+    ``patients`` and ``truth`` are aligned row by row on ``patient_id``.
+    """
+
+    patients: pd.DataFrame
+    truth: pd.DataFrame
+    scenario: str
+    random_state: int | None
+    generator_version: str = GENERATOR_VERSION
+
+    def to_csv(self, path_or_buf=None) -> str | None:
+        """Write the observed patients as CSV; the same seed gives byte-identical output."""
+        return self.patients.to_csv(path_or_buf, index=False, lineterminator="\n")
+
+
+def make_cohort(n_patients: int, *, scenario: str = "default", random_state=None) -> Cohort:
+    """Generate a synthetic cohort.
+
+    Parameters
+    ----------
+    n_patients : int
+        Number of patients, 1 to 10,000,000.
+    scenario : str
+        A name in ``synthetic_data.SCENARIOS``.
+    random_state : None, int or numpy.random.Generator
+        The same integer gives identical frames.
+
+    Returns
+    -------
+    Cohort
+        With ``.patients`` (observed variables, the assigned ``arm``, ``response`` and
+        ``remission``) and ``.truth`` (latent drivers, ``p_response_<arm>`` and the potential
+        outcome ``response_<arm>`` for every arm).
+
+    Examples
+    --------
+    >>> cohort = make_cohort(1000, random_state=7)
+    >>> cohort.patients.shape[0]
+    1000
+    """
+    if isinstance(n_patients, bool) or not isinstance(n_patients, (int, np.integer)):
+        raise TypeError(f"n_patients must be an integer, got {n_patients!r}")
+    if not 1 <= n_patients <= MAX_PATIENTS:
+        raise ValueError(f"n_patients must be between 1 and {MAX_PATIENTS:,}, got {n_patients:,}")
+    params = get_scenario(scenario).parameters
+    rng = np.random.default_rng(random_state)
+    n = int(n_patients)
+
+    patients, latents = _draw_population(rng, n, params)
+    logits = _response_logits(patients, latents, params)
+    latent_outcome = logits + rng.logistic(size=logits.shape)
+    arm_index = _assign_arms(rng, patients, params)
+    assigned_outcome = latent_outcome[np.arange(n), arm_index]
+
+    patients["arm"] = pd.Categorical.from_codes(arm_index, categories=ARMS)
+    patients["response"] = (assigned_outcome > 0).astype(np.int8)
+    patients["remission"] = (assigned_outcome > params.remission_margin).astype(np.int8)
+
+    truth = pd.DataFrame({"patient_id": patients["patient_id"]})
+    for name, values in latents.items():
+        truth[name] = values
+    probabilities = _sigmoid(logits)
+    for i, arm in enumerate(ARMS):
+        truth[f"p_response_{arm}"] = probabilities[:, i]
+    for i, arm in enumerate(ARMS):
+        truth[f"response_{arm}"] = (latent_outcome[:, i] > 0).astype(np.int8)
+
+    seed = int(random_state) if isinstance(random_state, (int, np.integer)) else None
+    return Cohort(patients=patients[list(PATIENT_COLUMNS)], truth=truth, scenario=scenario,
+                  random_state=seed)
+
+
+def true_response_probabilities(patients: pd.DataFrame, truth: pd.DataFrame, *,
+                                scenario: str = "default") -> pd.DataFrame:
+    """The true response probability under every arm for (possibly edited) patients.
+
+    ``truth`` supplies the latent drivers; ``patients`` the observed variables. Decoys and null
+    variables may be changed freely: they have no effect, which is the point.
+    """
+    params = get_scenario(scenario).parameters
+    latents = {name: truth[name].to_numpy() for name in _LATENT_NAMES}
+    probabilities = _sigmoid(_response_logits(patients, latents, params))
+    return pd.DataFrame(probabilities, columns=[f"p_response_{arm}" for arm in ARMS],
+                        index=patients.index)
+
+
+_LATENT_NAMES = ("inflammation_z", "illness_burden_z", "genetic_liability_z")
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _categorical(rng, probabilities_by_group: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Draw one category code per row from the probability row of its group."""
+    cumulative = np.cumsum(probabilities_by_group, axis=1)[group]
+    cumulative[:, -1] = 1.0
+    return (rng.random(len(group))[:, None] > cumulative).sum(axis=1)
+
+
+def _table(by_ancestry: dict, categories: tuple[str, ...]) -> np.ndarray:
+    return np.array([[by_ancestry[a][c] for c in categories] for a in ANCESTRIES])
+
+
+def _per_ancestry(values: dict, ancestry: np.ndarray) -> np.ndarray:
+    return np.array([values[a] for a in ANCESTRIES])[ancestry]
+
+
+def _mix(rng, driver: np.ndarray, loading: float) -> np.ndarray:
+    """A standard-normal variable correlated ``loading`` with a standardised driver."""
+    return loading * driver + np.sqrt(1.0 - loading**2) * rng.standard_normal(len(driver))
+
+
+def _clip_round(name: str, values: np.ndarray) -> np.ndarray:
+    variable = DATA_DICTIONARY[name]
+    values = np.clip(values, variable.minimum, variable.maximum)
+    if variable.kind == "integer":
+        return np.rint(values).astype(np.int64)
+    return np.round(values, variable.decimals)
+
+
+def _draw_population(rng, n: int, p: CohortParameters):
+    """Draw everything but treatment and outcome; returns (observed frame, latent drivers)."""
+    ancestry = _categorical(rng, np.array([[p.ancestry_shares[a] for a in ANCESTRIES]]),
+                            np.zeros(n, dtype=np.int64))
+    female = rng.random(n) < p.female_share
+    age = np.clip(rng.normal(p.age_mean, p.age_sd, n), *p.age_range)
+    maltreatment = rng.random(n) < p.maltreatment_rate
+
+    shift = p.maltreatment_latent_shift * maltreatment
+    inflammation = rng.standard_normal(n) + shift
+    burden = rng.standard_normal(n) + shift
+    liability = rng.standard_normal(n)
+    # Standardised latents keep each biomarker's published marginal distribution.
+    latent_mean = p.maltreatment_latent_shift * p.maltreatment_rate
+    latent_sd = np.sqrt(1 + p.maltreatment_latent_shift**2 * p.maltreatment_rate
+                        * (1 - p.maltreatment_rate))
+    inflammation_std = (inflammation - latent_mean) / latent_sd
+    burden_std = (burden - latent_mean) / latent_sd
+
+    hamd = np.clip(p.hamd_mean + p.hamd_sd * _mix(rng, burden_std, p.hamd_burden_loading),
+                   *p.hamd_range)
+    anxious = rng.random(n) < p.anxious_rate
+    episode = np.exp(np.log(p.episode_median_months)
+                     + p.episode_log_sd * _mix(rng, burden_std, p.episode_burden_loading))
+    failure_rate = np.exp(p.prior_failure_log_rate + p.prior_failure_burden_slope * burden_std)
+    prior_failures = np.minimum(rng.poisson(failure_rate), p.prior_failure_cap)
+    comorbidity = rng.random(n) < p.comorbidity_rate
+
+    crp = np.exp(p.ln_crp_mean + p.ln_crp_sd * _mix(rng, inflammation_std,
+                                                      p.crp_inflammation_loading))
+    il6 = np.exp(p.ln_il6_mean + p.ln_il6_sd * _mix(rng, inflammation_std,
+                                                      p.il6_inflammation_loading))
+    racc = rng.standard_normal(n)
+    eeg_signature = _mix(rng, racc, p.eeg_signature_racc_loading)
+    # E[sigmoid(a + sZ)] ~ sigmoid(a / sqrt(1 + pi s^2 / 8)) sets the rate to the target.
+    dst_intercept = (np.log(p.dst_nonsuppression_rate / (1 - p.dst_nonsuppression_rate))
+                     * np.sqrt(1 + np.pi * p.dst_burden_slope**2 / 8))
+    dst = rng.random(n) < _sigmoid(dst_intercept + p.dst_burden_slope * burden_std)
+    hippocampus = p.hippocampal_mean_mm3 + p.hippocampal_sd_mm3 * _mix(
+        rng, -burden_std, p.decoy_burden_loading)
+    bdnf = p.ln_bdnf_median * np.exp(p.ln_bdnf_sd * _mix(rng, -burden_std,
+                                                          p.decoy_burden_loading))
+
+    cyp2c19 = _categorical(rng, _table(p.cyp2c19_by_ancestry, CYP2C19_PHENOTYPES), ancestry)
+    cyp2d6 = _categorical(rng, _table(p.cyp2d6_by_ancestry, CYP2D6_PHENOTYPES), ancestry)
+    prs_r = p.prs_liability_correlation / np.sqrt(_per_ancestry(p.prs_loss_factor, ancestry))
+    prs = prs_r * liability + np.sqrt(1 - prs_r**2) * rng.standard_normal(n)
+    httlpr_s_alleles = rng.binomial(2, _per_ancestry(p.httlpr_s_allele_frequency, ancestry))
+    bdnf_met = rng.binomial(2, _per_ancestry(p.bdnf_met_allele_frequency, ancestry)) > 0
+    fkbp5 = rng.beta(*p.fkbp5_beta, n)
+
+    patients = pd.DataFrame({
+        "patient_id": np.arange(1, n + 1, dtype=np.int64),
+        "age": _clip_round("age", age),
+        "sex": pd.Categorical.from_codes(np.where(female, 0, 1), categories=SEXES),
+        "ancestry": pd.Categorical.from_codes(ancestry, categories=ANCESTRIES),
+        "childhood_maltreatment": maltreatment.astype(np.int8),
+        "hamd17": _clip_round("hamd17", hamd),
+        "anxious_depression": anxious.astype(np.int8),
+        "episode_duration_months": _clip_round("episode_duration_months", episode),
+        "prior_failures": prior_failures.astype(np.int64),
+        "psychiatric_comorbidity": comorbidity.astype(np.int8),
+        "crp_mg_l": _clip_round("crp_mg_l", crp),
+        "il6_pg_ml": _clip_round("il6_pg_ml", il6),
+        "racc_theta_z": _clip_round("racc_theta_z", racc),
+        "eeg_ssri_signature_z": _clip_round("eeg_ssri_signature_z", eeg_signature),
+        "dst_nonsuppression": dst.astype(np.int8),
+        "hippocampal_volume_mm3": _clip_round("hippocampal_volume_mm3", hippocampus),
+        "bdnf_serum_ng_ml": _clip_round("bdnf_serum_ng_ml", bdnf),
+        "cyp2c19_phenotype": pd.Categorical.from_codes(cyp2c19, categories=CYP2C19_PHENOTYPES),
+        "cyp2d6_phenotype": pd.Categorical.from_codes(cyp2d6, categories=CYP2D6_PHENOTYPES),
+        "polygenic_score_z": _clip_round("polygenic_score_z", prs),
+        "httlpr_genotype": pd.Categorical.from_codes(httlpr_s_alleles, categories=HTTLPR_GENOTYPES),
+        "bdnf_met_carrier": bdnf_met.astype(np.int8),
+        "fkbp5_methylation": _clip_round("fkbp5_methylation", fkbp5),
+    })
+    latents = {
+        "inflammation_z": inflammation,
+        "illness_burden_z": burden,
+        "genetic_liability_z": liability,
+    }
+    return patients, latents
+
+
+def _linear_predictors(patients: pd.DataFrame, latents: dict, p: CohortParameters) -> np.ndarray:
+    """Each patient's latent outcome mean under every arm, without the arm intercepts."""
+    col = {name: patients[name].to_numpy() for name in (
+        "anxious_depression", "episode_duration_months", "psychiatric_comorbidity",
+        "racc_theta_z", "prior_failures", "childhood_maltreatment", "hamd17",
+        "dst_nonsuppression", "crp_mg_l", "eeg_ssri_signature_z")}
+    female = (patients["sex"] == "female").to_numpy()
+    cyp2c19 = patients["cyp2c19_phenotype"].to_numpy()
+    l_alleles = (patients["httlpr_genotype"].astype(str).str.count("l")).to_numpy()
+    ln_crp = np.log(col["crp_mg_l"])
+    failures = col["prior_failures"]
+
+    shared = (p.effect_anxious * col["anxious_depression"]
+              + p.effect_chronic * (col["episode_duration_months"] > p.chronic_months)
+              + p.effect_comorbidity * col["psychiatric_comorbidity"]
+              + p.effect_female * female
+              + p.effect_racc_theta * col["racc_theta_z"]
+              + p.effect_genetic_liability * latents["genetic_liability_z"]
+              + np.where(failures >= TREATMENT_RESISTANT_MIN_FAILURES,
+                         p.effect_two_plus_prior_failures,
+                         np.where(failures == 1, p.effect_one_prior_failure, 0.0)))
+    maltreatment = p.effect_maltreatment_drug_arms * col["childhood_maltreatment"]
+    cyp2c19_effect = sum(effect * (cyp2c19 == phenotype)
+                         for phenotype, effect in p.ssri_cyp2c19.items())
+    arm_terms = {
+        "placebo": (p.placebo_hamd_slope * (col["hamd17"] - p.hamd_mean)
+                    + p.placebo_dst_nonsuppression * col["dst_nonsuppression"]),
+        "ssri": (p.ssri_ln_crp * ln_crp + p.ssri_eeg_signature * col["eeg_ssri_signature_z"]
+                 + cyp2c19_effect + p.ssri_httlpr_per_l_allele * l_alleles),
+        "snri": p.noradrenergic_ln_crp * ln_crp,
+        "bupropion": p.noradrenergic_ln_crp * ln_crp,
+        "cbt": 0.0,
+        "rtms": p.rtms_eeg_signature * col["eeg_ssri_signature_z"],
+        "esketamine": 0.0,
+    }
+    return np.column_stack([
+        shared + arm_terms[arm] + (maltreatment if arm in DRUG_ARMS else 0.0) for arm in ARMS
+    ]).astype(np.float64)
+
+
+def _response_logits(patients: pd.DataFrame, latents: dict, p: CohortParameters) -> np.ndarray:
+    return _linear_predictors(patients, latents, p) + _intercepts(p)
+
+
+_INTERCEPTS: dict[str, np.ndarray] = {}
+
+
+def _intercepts(p: CohortParameters) -> np.ndarray:
+    key = p.fingerprint()
+    if key not in _INTERCEPTS:
+        _INTERCEPTS[key] = _solve_intercepts(p)
+    return _INTERCEPTS[key]
+
+
+def _solve_intercepts(p: CohortParameters) -> np.ndarray:
+    """Arm intercepts that put each arm's target population on its published response rate.
+
+    First-line arms are calibrated on patients with fewer than two prior failures, the
+    treatment-resistant arms on patients with two or more.
+    """
+    rng = np.random.default_rng(_CALIBRATION_SEED)
+    patients, latents = _draw_population(rng, _CALIBRATION_SIZE, p)
+    predictors = _linear_predictors(patients, latents, p)
+    resistant = patients["prior_failures"].to_numpy() >= TREATMENT_RESISTANT_MIN_FAILURES
+    intercepts = np.empty(len(ARMS))
+    for i, arm in enumerate(ARMS):
+        x = predictors[resistant if arm in TREATMENT_RESISTANT_ARMS else ~resistant, i]
+        target = p.target_response[arm]
+        a = np.log(target / (1 - target)) - x.mean()
+        for _ in range(20):  # Newton's method on mean(sigmoid(a + x)) = target
+            s = _sigmoid(a + x)
+            a -= (s.mean() - target) / (s * (1 - s)).mean()
+        intercepts[i] = a
+    return intercepts
+
+
+def _assign_arms(rng, patients: pd.DataFrame, p: CohortParameters) -> np.ndarray:
+    if p.assignment != "randomised":
+        raise ValueError(f"unknown assignment {p.assignment!r}")
+    resistant = patients["prior_failures"].to_numpy() >= TREATMENT_RESISTANT_MIN_FAILURES
+    n_eligible = np.where(resistant, len(ARMS), len(FIRST_LINE_ARMS))
+    return np.floor(rng.random(len(patients)) * n_eligible).astype(np.int64)
