@@ -1,0 +1,32 @@
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+
+from .roles import Role
+
+DEMO_USERNAME_PREFIX = "demo_"
+
+
+@transaction.atomic
+def demo_accounts_ensure() -> list[tuple[str, Role, str | None]]:
+    """One demo account per role. Returns (username, role, new password or None if it existed).
+
+    Passwords are random and returned only when the account is created, so they are shown once.
+    """
+    User = get_user_model()
+    results = []
+    for role in Role:
+        username = f"{DEMO_USERNAME_PREFIX}{role.value}"
+        user, created = User.objects.get_or_create(username=username)
+        password = None
+        if created:
+            password = secrets.token_urlsafe(12)
+            validate_password(password, user)
+            user.set_password(password)
+            user.save()
+        user.groups.add(Group.objects.get(name=role.value))
+        results.append((username, role, password))
+    return results

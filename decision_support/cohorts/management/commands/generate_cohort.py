@@ -1,0 +1,30 @@
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from synthetic_data import SCENARIOS
+from synthetic_data.generator import MAX_PATIENTS
+
+from ...services import cohort_generate
+
+
+class Command(BaseCommand):
+    help = "Generate a synthetic cohort from a scenario and store it (one transaction)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scenario", default="default", choices=sorted(SCENARIOS))
+        parser.add_argument("--patients", type=int, default=5_000)
+        parser.add_argument("--seed", type=int, default=None,
+                            help="Random seed; drawn at random and recorded when omitted.")
+        parser.add_argument("--name", default="")
+        parser.add_argument("--demo", action="store_true", help="Mark it as the demo cohort.")
+
+    def handle(self, *, scenario, patients, seed, name, demo, **options):
+        if not 1 <= patients <= MAX_PATIENTS:
+            raise CommandError(f"--patients must be between 1 and {MAX_PATIENTS:,}, got {patients}")
+        if seed is not None and not 0 <= seed < 2**63:
+            raise CommandError(f"--seed must be between 0 and 2**63 - 1, got {seed}")
+        with tqdm(total=patients, desc="Storing patients", unit="patient",
+                  disable=options["verbosity"] == 0) as bar:
+            cohort = cohort_generate(n_patients=patients, scenario=scenario, seed=seed, name=name,
+                                     is_demo=demo, progress=bar.update)
+        return f"Cohort {cohort.pk} '{cohort.name}': {cohort.n_patients:,} patients, seed {cohort.seed}."

@@ -1,0 +1,158 @@
+"""Cohorts and their patients, one table per data class.
+
+A patient's demographic and clinical data, biomarkers, genetic and epigenetic data and the
+simulation's ground truth each live in their own table, so that one class of one patient's data
+can be withheld, withdrawn or erased on its own. Field names equal the data-dictionary names.
+"""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from synthetic_data import ARMS, DATA_DICTIONARY
+
+
+def _choices(name: str) -> list[tuple[str, str]]:
+    return [(c, c) for c in DATA_DICTIONARY[name].categories]
+
+
+def dictionary_constraints(table: str, names: list[str]) -> list[models.CheckConstraint]:
+    """Database checks that keep every stored value inside the data dictionary's range."""
+    constraints = []
+    for name in names:
+        variable = DATA_DICTIONARY[name]
+        if variable.categories:
+            condition = Q(**{f"{name}__in": variable.categories})
+        elif variable.kind == "binary":
+            continue
+        else:
+            condition = Q(**{f"{name}__gte": variable.minimum, f"{name}__lte": variable.maximum})
+        constraints.append(models.CheckConstraint(condition=condition, name=f"{table}_{name}_range"))
+    return constraints
+
+
+class Cohort(models.Model):
+    class Source(models.TextChoices):
+        GENERATED = "generated", "Generated"
+        IMPORTED = "imported", "Imported from CSV"
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=120)
+    scenario = models.CharField(max_length=64)
+    n_patients = models.PositiveIntegerField()
+    seed = models.BigIntegerField(null=True, blank=True)
+    generator_version = models.CharField(max_length=20, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    is_demo = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_demo"], condition=Q(is_demo=True),
+                                    name="one_demo_cohort"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Patient(models.Model):
+    """A pseudonymised patient: the assigned treatment and the observed outcome."""
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="patients")
+    pseudonym = models.CharField(max_length=64, unique=True)
+    arm = models.CharField(max_length=16, choices=[(a, a) for a in ARMS])
+    response = models.BooleanField()
+    remission = models.BooleanField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(response=True) | Q(remission=False),
+                                   name="remission_implies_response"),
+            *dictionary_constraints("patient", ["arm"]),
+        ]
+
+    def __str__(self):
+        return self.pseudonym
+
+
+class ClinicalRecord(models.Model):
+    """Demographic and clinical data (one consent class)."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, primary_key=True,
+                                   related_name="clinical")
+    age = models.PositiveSmallIntegerField()
+    sex = models.CharField(max_length=8, choices=_choices("sex"))
+    ancestry = models.CharField(max_length=8, choices=_choices("ancestry"))
+    childhood_maltreatment = models.BooleanField()
+    hamd17 = models.PositiveSmallIntegerField()
+    anxious_depression = models.BooleanField()
+    episode_duration_months = models.FloatField()
+    prior_failures = models.PositiveSmallIntegerField()
+    psychiatric_comorbidity = models.BooleanField()
+
+    class Meta:
+        constraints = dictionary_constraints("clinical", [
+            "age", "sex", "ancestry", "hamd17", "episode_duration_months", "prior_failures"])
+
+
+class BiomarkerRecord(models.Model):
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, primary_key=True,
+                                   related_name="biomarkers")
+    crp_mg_l = models.FloatField()
+    il6_pg_ml = models.FloatField()
+    racc_theta_z = models.FloatField()
+    eeg_ssri_signature_z = models.FloatField()
+    dst_nonsuppression = models.BooleanField()
+    hippocampal_volume_mm3 = models.PositiveSmallIntegerField()
+    bdnf_serum_ng_ml = models.FloatField()
+
+    class Meta:
+        constraints = dictionary_constraints("biomarker", [
+            "crp_mg_l", "il6_pg_ml", "racc_theta_z", "eeg_ssri_signature_z",
+            "hippocampal_volume_mm3", "bdnf_serum_ng_ml"])
+
+
+class GeneticRecord(models.Model):
+    """Genetic and epigenetic data (one consent class)."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, primary_key=True,
+                                   related_name="genetics")
+    cyp2c19_phenotype = models.CharField(max_length=4, choices=_choices("cyp2c19_phenotype"))
+    cyp2d6_phenotype = models.CharField(max_length=4, choices=_choices("cyp2d6_phenotype"))
+    polygenic_score_z = models.FloatField()
+    httlpr_genotype = models.CharField(max_length=4, choices=_choices("httlpr_genotype"))
+    bdnf_met_carrier = models.BooleanField()
+    fkbp5_methylation = models.FloatField()
+
+    class Meta:
+        constraints = dictionary_constraints("genetic", [
+            "cyp2c19_phenotype", "cyp2d6_phenotype", "polygenic_score_z", "httlpr_genotype",
+            "fkbp5_methylation"])
+
+
+class GroundTruth(models.Model):
+    """What only the simulation knows; kept apart from what a clinic observes."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, primary_key=True,
+                                   related_name="truth")
+    inflammation_z = models.FloatField()
+    illness_burden_z = models.FloatField()
+    genetic_liability_z = models.FloatField()
+    p_response = models.JSONField(help_text="True response probability by arm.")
+    potential_response = models.JSONField(help_text="Potential outcome (0/1) by arm.")
+
+
+# Where each data class is stored; the storage service and tests read this map.
+RECORD_MODELS = {
+    "demographic": ClinicalRecord,
+    "clinical": ClinicalRecord,
+    "biomarker": BiomarkerRecord,
+    "genetic": GeneticRecord,
+    "epigenetic": GeneticRecord,
+    "treatment": Patient,
+    "outcome": Patient,
+}

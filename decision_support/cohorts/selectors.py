@@ -1,0 +1,134 @@
+"""Reads: cohort summaries and chart data for the overview page.
+
+Every chart is a list of categories with one or more series of values; the page draws it with
+Plotly and shows the same numbers as a table, so both always agree.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from synthetic_data import ARMS, DATA_DICTIONARY, TREATMENT_RESISTANT_ARMS
+from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
+
+from .models import Cohort, Patient
+
+_OVERVIEW_COLUMNS = {
+    "arm": "arm",
+    "response": "response",
+    "remission": "remission",
+    "age": "clinical__age",
+    "sex": "clinical__sex",
+    "ancestry": "clinical__ancestry",
+    "hamd17": "clinical__hamd17",
+    "prior_failures": "clinical__prior_failures",
+    "crp_mg_l": "biomarkers__crp_mg_l",
+    "cyp2c19_phenotype": "genetics__cyp2c19_phenotype",
+}
+
+
+@dataclass
+class Chart:
+    id: str
+    title: str
+    x_title: str
+    y_title: str
+    categories: list[str]
+    series: list[dict] = field(default_factory=list)  # {"name": str, "values": [float | None]}
+    percent: bool = False
+
+    def add(self, name: str, values) -> "Chart":
+        self.series.append({"name": name, "values": [_plain(v) for v in values]})
+        return self
+
+    @property
+    def rows(self) -> list[list]:
+        return [[c, *(s["values"][i] for s in self.series)] for i, c in enumerate(self.categories)]
+
+    def as_json(self) -> dict:
+        return {"id": self.id, "title": self.title, "x_title": self.x_title,
+                "y_title": self.y_title, "categories": self.categories, "series": self.series,
+                "percent": self.percent}
+
+
+def _plain(value):
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return round(float(value), 4) if isinstance(value, (float, np.floating)) else int(value)
+
+
+def cohort_frame(cohort: Cohort) -> pd.DataFrame:
+    rows = Patient.objects.filter(cohort=cohort).values_list(*_OVERVIEW_COLUMNS.values())
+    return pd.DataFrame.from_records(list(rows), columns=list(_OVERVIEW_COLUMNS))
+
+
+def cohort_summary(frame: pd.DataFrame) -> dict:
+    resistant = frame["prior_failures"] >= TREATMENT_RESISTANT_MIN_FAILURES
+    arms = []
+    for arm in ARMS:
+        group = frame[(frame["arm"] == arm) & (resistant if arm in TREATMENT_RESISTANT_ARMS else ~resistant)]
+        arms.append({
+            "arm": arm,
+            "population": "treatment-resistant" if arm in TREATMENT_RESISTANT_ARMS else "first-line",
+            "n": len(group),
+            "response_rate": group["response"].mean() if len(group) else None,
+            "remission_rate": group["remission"].mean() if len(group) else None,
+        })
+    return {
+        "n_patients": len(frame),
+        "n_first_line": int((~resistant).sum()),
+        "n_resistant": int(resistant.sum()),
+        "female_share": (frame["sex"] == "female").mean() if len(frame) else None,
+        "response_rate": frame["response"].mean() if len(frame) else None,
+        "arms": arms,
+    }
+
+
+def cohort_overview_charts(frame: pd.DataFrame) -> list[Chart]:
+    resistant = frame["prior_failures"] >= TREATMENT_RESISTANT_MIN_FAILURES
+    first_line, treatment_resistant = frame[~resistant], frame[resistant]
+
+    response = Chart("response-by-arm", "Observed response rate by arm", "Arm", "Responders",
+                     list(ARMS), percent=True)
+    response.add("First-line patients", [_rate(first_line, arm) for arm in ARMS])
+    response.add("Treatment-resistant patients", [_rate(treatment_resistant, arm) for arm in ARMS])
+
+    ancestry = DATA_DICTIONARY["ancestry"].categories
+    cyp2c19 = Chart("cyp2c19-by-ancestry", "CYP2C19 phenotype by ancestry group",
+                    "Phenotype", "Share of the group", list(DATA_DICTIONARY["cyp2c19_phenotype"].categories),
+                    percent=True)
+    for group in ancestry:
+        shares = frame.loc[frame["ancestry"] == group, "cyp2c19_phenotype"].value_counts(normalize=True)
+        cyp2c19.add(group, [shares.get(p, 0.0) for p in cyp2c19.categories])
+
+    return [
+        response,
+        _histogram("age", frame["age"], range(15, 80, 5), "Age at baseline", "Age (years)"),
+        _histogram("hamd17", frame["hamd17"], range(12, 48, 3), "Baseline depression severity",
+                   "HAM-D17 (points)"),
+        _histogram("crp", frame["crp_mg_l"], [0, 0.3, 1, 3, 10, 300], "hs-CRP (clinical bands)",
+                   "hs-CRP (mg/L)"),
+        _counts("ancestry", frame["ancestry"], ancestry, "Genetic ancestry group", "Group"),
+        _counts("prior-failures", frame["prior_failures"], [0, 1, 2, 3], "Prior failed treatments",
+                "Prior failures"),
+        cyp2c19,
+    ]
+
+
+def _rate(frame: pd.DataFrame, arm: str):
+    outcomes = frame.loc[frame["arm"] == arm, "response"]
+    return outcomes.mean() if len(outcomes) else None
+
+
+def _histogram(chart_id, values, edges, title, x_title) -> Chart:
+    edges = list(edges)
+    counts, _ = np.histogram(values, bins=edges)
+    labels = [f"{lo:g}-{hi:g}" for lo, hi in zip(edges[:-1], edges[1:])]
+    return Chart(chart_id, title, x_title, "Patients", labels).add("Patients", counts)
+
+
+def _counts(chart_id, values, categories, title, x_title) -> Chart:
+    counts = values.value_counts()
+    return Chart(chart_id, title, x_title, "Patients", [str(c) for c in categories]).add(
+        "Patients", [counts.get(c, 0) for c in categories])

@@ -1,0 +1,88 @@
+"""Writes: generating, importing and storing cohorts. Each runs in one transaction."""
+
+import secrets
+from collections.abc import Callable
+
+import pandas as pd
+from django.db import transaction
+
+from synthetic_data import ARMS, GENERATOR_VERSION, make_cohort
+
+from .models import Cohort, GroundTruth, Patient, RECORD_MODELS
+from .pseudonyms import patient_pseudonym
+
+STORE_BATCH_SIZE = 2_000
+Progress = Callable[[int], None]
+
+_RECORD_TABLES = [m for m in dict.fromkeys(RECORD_MODELS.values()) if m is not Patient]
+
+
+def _fields(model) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields if not f.is_relation and not f.primary_key]
+
+
+@transaction.atomic
+def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: str, scenario: str,
+                 seed: int | None, source: str, generator_version: str = "",
+                 is_demo: bool = False, progress: Progress | None = None) -> Cohort:
+    """Store a validated patients frame (and its ground truth, if known) as a new cohort.
+
+    Patients are stored under keyed pseudonyms; their data classes go to separate tables.
+    ``progress`` is called with the number of patients stored after each batch.
+    """
+    cohort = Cohort.objects.create(
+        name=name, scenario=scenario, n_patients=len(patients), seed=seed, source=source,
+        generator_version=generator_version, is_demo=is_demo,
+    )
+    patient_fields = [f for f in _fields(Patient) if f in patients.columns]
+    for start in range(0, len(patients), STORE_BATCH_SIZE):
+        chunk = patients.iloc[start:start + STORE_BATCH_SIZE]
+        stored = Patient.objects.bulk_create([
+            Patient(cohort=cohort, pseudonym=patient_pseudonym(str(cohort.uid), row["patient_id"]),
+                    **{f: row[f] for f in patient_fields})
+            for row in chunk.to_dict("records")
+        ])
+        pks = [p.pk for p in stored]
+        for model in _RECORD_TABLES:
+            columns = _fields(model)
+            model.objects.bulk_create([
+                model(patient_id=pk, **row)
+                for pk, row in zip(pks, chunk[columns].to_dict("records"))
+            ])
+        if truth is not None:
+            _store_truth(pks, truth.iloc[start:start + STORE_BATCH_SIZE])
+        if progress:
+            progress(len(chunk))
+    return cohort
+
+
+def _store_truth(pks: list[int], truth: pd.DataFrame) -> None:
+    latent = ["inflammation_z", "illness_burden_z", "genetic_liability_z"]
+    rows = truth.to_dict("records")
+    GroundTruth.objects.bulk_create([
+        GroundTruth(
+            patient_id=pk,
+            **{name: row[name] for name in latent},
+            p_response={arm: row[f"p_response_{arm}"] for arm in ARMS},
+            potential_response={arm: row[f"response_{arm}"] for arm in ARMS},
+        )
+        for pk, row in zip(pks, rows)
+    ])
+
+
+def cohort_generate(*, n_patients: int, scenario: str = "default", seed: int | None = None,
+                    name: str = "", is_demo: bool = False,
+                    progress: Progress | None = None) -> Cohort:
+    """Generate a cohort with ``synthetic_data`` and store it with its ground truth.
+
+    Without a seed, a random one is drawn and recorded, so every cohort can be regenerated.
+    """
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    generated = make_cohort(n_patients, scenario=scenario, random_state=seed)
+    return cohort_store(
+        patients=generated.patients, truth=generated.truth,
+        name=name or f"{scenario} cohort of {n_patients:,} (seed {seed})",
+        scenario=scenario, seed=seed, source=Cohort.Source.GENERATED,
+        generator_version=GENERATOR_VERSION, is_demo=is_demo, progress=progress,
+    )

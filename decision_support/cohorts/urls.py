@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("cohorts/", views.cohort_list, name="cohort_list"),
+    path("cohorts/<int:cohort_id>/", views.cohort_overview, name="cohort_overview"),
+    path("data-dictionary/", views.data_dictionary, name="data_dictionary"),
+]

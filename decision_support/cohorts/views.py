@@ -1,0 +1,44 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+
+from synthetic_data import DATA_CLASSES, DATA_DICTIONARY, SCENARIOS
+
+from .models import Cohort
+from .selectors import cohort_frame, cohort_overview_charts, cohort_summary
+
+
+@login_required
+def home(request):
+    cohort = Cohort.objects.first()
+    if cohort is None:
+        return render(request, "cohorts/empty.html")
+    return redirect("cohort_overview", cohort_id=cohort.pk)
+
+
+@login_required
+def cohort_list(request):
+    return render(request, "cohorts/list.html", {"cohorts": Cohort.objects.all()})
+
+
+@login_required
+def cohort_overview(request, cohort_id: int):
+    cohort = get_object_or_404(Cohort, pk=cohort_id)
+    frame = cohort_frame(cohort)
+    charts = cohort_overview_charts(frame)
+    return render(request, "cohorts/overview.html", {
+        "cohort": cohort,
+        "scenario": SCENARIOS.get(cohort.scenario),
+        "summary": cohort_summary(frame),
+        "charts": charts,
+        "chart_specs": [chart.as_json() for chart in charts],
+    })
+
+
+@login_required
+def data_dictionary(request):
+    groups = [
+        (data_class, data_class.replace("_", " ").capitalize(),
+         [v for v in DATA_DICTIONARY.values() if v.data_class == data_class])
+        for data_class in DATA_CLASSES
+    ]
+    return render(request, "cohorts/dictionary.html", {"groups": groups})
