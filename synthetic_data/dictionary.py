@@ -256,6 +256,7 @@ for _arm in ARMS:
             "", "derived", minimum=0, maximum=1,
         )
     )
+for _arm in ARMS:
     _VARIABLES.append(
         _binary(
             f"response_{_arm}", f"Potential response under {_arm}", "ground_truth",

@@ -1,0 +1,161 @@
+"""The default cohort mirrors the published findings of ../shared/DOMAIN.md.
+
+Expected figures are written out here from DOMAIN.md, not read from the generator's parameters,
+so a wrong parameter fails a test.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthetic_data import (
+    ARMS,
+    DATA_DICTIONARY,
+    FIRST_LINE_ARMS,
+    TREATMENT_RESISTANT_ARMS,
+    make_cohort,
+    true_response_probabilities,
+)
+
+pytestmark = pytest.mark.slow
+
+TARGET_RESPONSE = {"placebo": 0.37, "ssri": 0.47, "snri": 0.50, "bupropion": 0.45, "cbt": 0.41,
+                   "rtms": 0.29, "esketamine": 0.59}
+CYP2C19 = {  # PM, IM, NM, RM, UM
+    "EUR": [0.021, 0.248, 0.406, 0.276, 0.047],
+    "EAS": [0.17, 0.47, 0.34, 0.02, 0.0],
+}
+PRS_LOSS_FACTOR = {"EUR": 1.0, "AMR": 1.6, "EAS": 2.5, "AFR": 4.9}
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return make_cohort(60_000, random_state=2026)
+
+
+@pytest.fixture(scope="module")
+def patients(cohort):
+    return cohort.patients
+
+
+def _resistant(patients):
+    return patients["prior_failures"] >= 2
+
+
+@pytest.mark.parametrize("arm", ARMS)
+def test_response_rate_of_each_arm_is_within_3_points_of_the_literature(patients, arm):
+    population = _resistant(patients) if arm in TREATMENT_RESISTANT_ARMS else ~_resistant(patients)
+    observed = patients.loc[population & (patients["arm"] == arm), "response"].mean()
+    assert abs(observed - TARGET_RESPONSE[arm]) <= 0.03
+
+
+def test_remission_is_rarer_than_response_as_in_star_d(patients):
+    first_line = patients[~_resistant(patients)]
+    assert (patients["remission"] <= patients["response"]).all()
+    assert 0.27 <= first_line["remission"].mean() <= 0.35
+
+
+def test_crp_is_above_1_in_58_percent_and_above_3_in_27_percent(patients):
+    assert abs((patients["crp_mg_l"] > 1).mean() - 0.58) <= 0.04
+    assert abs((patients["crp_mg_l"] > 3).mean() - 0.27) <= 0.04
+
+
+@pytest.mark.parametrize("ancestry", ["EUR", "EAS"])
+def test_cyp2c19_phenotype_shares_match_the_published_frequencies(patients, ancestry):
+    group = patients.loc[patients["ancestry"] == ancestry, "cyp2c19_phenotype"]
+    shares = group.value_counts(normalize=True).reindex(["PM", "IM", "NM", "RM", "UM"])
+    np.testing.assert_allclose(shares.to_numpy(), CYP2C19[ancestry], atol=0.02)
+
+
+@pytest.mark.parametrize("ancestry", ["AFR", "AMR"])
+def test_cyp2c19_in_groups_without_data_is_assumed_near_european(patients, ancestry):
+    group = patients.loc[patients["ancestry"] == ancestry, "cyp2c19_phenotype"]
+    shares = group.value_counts(normalize=True).reindex(["PM", "IM", "NM", "RM", "UM"])
+    np.testing.assert_allclose(shares.to_numpy(), CYP2C19["EUR"], atol=0.02)
+    assert DATA_DICTIONARY["cyp2c19_phenotype"].finding.count("assumed")
+
+
+def test_polygenic_score_tracks_liability_less_well_outside_european_ancestry(cohort):
+    correlations = {}
+    for ancestry, loss in PRS_LOSS_FACTOR.items():
+        in_group = (cohort.patients["ancestry"] == ancestry).to_numpy()
+        correlations[ancestry] = np.corrcoef(cohort.patients["polygenic_score_z"][in_group],
+                                             cohort.truth["genetic_liability_z"][in_group])[0, 1]
+        assert abs(correlations[ancestry] - 0.5 / np.sqrt(loss)) <= 0.04
+    assert correlations["EUR"] > correlations["AMR"] > correlations["EAS"] > correlations["AFR"]
+
+
+def test_population_distributions_match_the_cited_trials(patients):
+    assert abs(patients["age"].mean() - 41) <= 1
+    assert patients["age"].between(18, 75).all()
+    assert abs((patients["sex"] == "female").mean() - 0.62) <= 0.02
+    assert abs(patients["hamd17"].mean() - 22) <= 0.5
+    assert abs(patients["hamd17"].std() - 4.2) <= 0.4
+    assert abs(patients["anxious_depression"].mean() - 0.53) <= 0.02
+    assert abs(patients["psychiatric_comorbidity"].mean() - 0.50) <= 0.02
+    assert abs(patients["childhood_maltreatment"].mean() - 0.45) <= 0.02
+    assert abs(patients["dst_nonsuppression"].mean() - 0.20) <= 0.03
+    quartiles = patients["episode_duration_months"].quantile([0.25, 0.5, 0.75]).to_numpy()
+    np.testing.assert_allclose(quartiles, [8, 16, 34], rtol=0.12)
+    assert 0.25 <= (patients["episode_duration_months"] > 24).mean() <= 0.36
+    shares = patients["ancestry"].value_counts(normalize=True)
+    for ancestry, share in {"EUR": 0.60, "AFR": 0.15, "EAS": 0.15, "AMR": 0.10}.items():
+        assert abs(shares[ancestry] - share) <= 0.015
+
+
+def test_decoys_have_zero_true_effect_on_response(cohort):
+    """Changing a decoy (or a null variable) leaves every true response probability unchanged."""
+    edited = cohort.patients.copy()
+    rng = np.random.default_rng(0)
+    edited["hippocampal_volume_mm3"] = rng.integers(2000, 6000, len(edited))
+    edited["bdnf_serum_ng_ml"] = rng.uniform(0.5, 100, len(edited)).round(1)
+    edited["fkbp5_methylation"] = rng.uniform(0, 1, len(edited)).round(3)
+    edited["bdnf_met_carrier"] = 1 - edited["bdnf_met_carrier"]
+    edited["httlpr_genotype"] = pd.Categorical(["s/s"] * len(edited), categories=["l/l", "l/s", "s/s"])
+    before = true_response_probabilities(cohort.patients, cohort.truth)
+    after = true_response_probabilities(edited, cohort.truth)
+    pd.testing.assert_frame_equal(before, after)
+    np.testing.assert_allclose(before.to_numpy(), cohort.truth[before.columns].to_numpy())
+
+
+def test_decoys_are_tied_to_illness_burden_so_a_model_may_credit_them(cohort):
+    burden = cohort.truth["illness_burden_z"]
+    assert np.corrcoef(cohort.patients["hippocampal_volume_mm3"], burden)[0, 1] < -0.2
+    assert np.corrcoef(cohort.patients["bdnf_serum_ng_ml"], burden)[0, 1] < -0.2
+
+
+def test_a_real_predictor_does_change_the_true_response(cohort):
+    edited = cohort.patients.copy()
+    edited["crp_mg_l"] = edited["crp_mg_l"] * 10
+    before = true_response_probabilities(cohort.patients, cohort.truth)
+    after = true_response_probabilities(edited, cohort.truth)
+    assert (after["p_response_ssri"] < before["p_response_ssri"]).all()
+    assert (after["p_response_snri"] > before["p_response_snri"]).all()
+    pd.testing.assert_series_equal(after["p_response_cbt"], before["p_response_cbt"])
+
+
+def _auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    ranks = pd.Series(scores).rank().to_numpy()
+    positives = labels.sum()
+    negatives = len(labels) - positives
+    return (ranks[labels == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives)
+
+
+@pytest.mark.parametrize("arm", ARMS)
+def test_even_the_true_probability_predicts_response_only_modestly(cohort, arm):
+    """DOMAIN.md section 5: the oracle AUC is about 0.61-0.70 by arm; no model can beat it."""
+    patients = cohort.patients
+    population = _resistant(patients) if arm in TREATMENT_RESISTANT_ARMS else ~_resistant(patients)
+    chosen = (population & (patients["arm"] == arm)).to_numpy()
+    oracle = _auc(patients["response"].to_numpy()[chosen],
+                  cohort.truth[f"p_response_{arm}"].to_numpy()[chosen])
+    assert 0.58 <= oracle <= 0.73
+
+
+def test_assignment_is_randomised_among_eligible_arms(patients):
+    first_line = patients[~_resistant(patients)]
+    resistant = patients[_resistant(patients)]
+    assert set(first_line["arm"].unique()) == set(FIRST_LINE_ARMS)
+    assert set(resistant["arm"].unique()) == set(ARMS)
+    shares = resistant["arm"].value_counts(normalize=True)
+    np.testing.assert_allclose(shares.to_numpy(), 1 / len(ARMS), atol=0.02)
