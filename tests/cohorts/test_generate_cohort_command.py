@@ -1,0 +1,30 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from decision_support.cohorts.models import Cohort, GroundTruth
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_generates_and_stores_a_cohort_with_its_seed(capsys):
+    call_command("generate_cohort", scenario="default", patients=120, seed=77)
+    cohort = Cohort.objects.get()
+    assert (cohort.n_patients, cohort.seed, cohort.scenario) == (120, 77, "default")
+    assert GroundTruth.objects.filter(patient__cohort=cohort).count() == 120
+    assert "120/120" in capsys.readouterr().err  # the progress bar reached the end
+
+
+def test_without_a_seed_it_records_the_one_it_drew():
+    call_command("generate_cohort", patients=10, verbosity=0)
+    assert Cohort.objects.get().seed is not None
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--patients", "0"], "--patients must be between"),
+    (["--seed", "-1"], "--seed must be between"),
+    (["--scenario", "nope"], "invalid choice: 'nope'"),
+])
+def test_it_refuses_bad_arguments_and_stores_nothing(arguments, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("generate_cohort", *arguments, verbosity=0)
+    assert not Cohort.objects.exists()

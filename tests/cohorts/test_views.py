@@ -1,0 +1,73 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+from synthetic_data import DATA_DICTIONARY
+
+pytestmark = pytest.mark.django_db
+
+BANNER = "Synthetic data, not for clinical use."
+
+
+@pytest.mark.parametrize("url_name, kwargs", [("home", {}), ("cohort_list", {}),
+                                              ("data_dictionary", {}),
+                                              ("cohort_overview", {"cohort_id": 1})])
+def test_pages_require_sign_in(client, url_name, kwargs):
+    response = client.get(reverse(url_name, kwargs=kwargs))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_sign_in_page_carries_the_banner(client):
+    assert BANNER in client.get(reverse("login")).content.decode()
+
+
+def test_home_leads_to_the_newest_cohort(signed_in_client, demo_cohort):
+    response = signed_in_client.get(reverse("home"))
+    assert response["Location"] == reverse("cohort_overview", args=[demo_cohort.pk])
+
+
+def test_home_explains_how_to_create_a_cohort_when_there_is_none(signed_in_client):
+    page = signed_in_client.get(reverse("home")).content.decode()
+    assert "No cohort yet" in page and "generate_cohort" in page
+
+
+def test_overview_shows_counts_response_by_arm_and_charts_with_tables(signed_in_client, demo_cohort):
+    response = signed_in_client.get(reverse("cohort_overview", args=[demo_cohort.pk]))
+    page = response.content.decode()
+    assert BANNER in page
+    assert re.search(r'id="count-patients">300<', page)
+    assert 'id="arm-table"' in page
+    for arm in ("placebo", "ssri", "snri", "bupropion", "cbt", "rtms", "esketamine"):
+        assert f'<th scope="row">{arm}</th>' in page
+    charts = response.context["charts"]
+    assert len(charts) >= 5
+    assert page.count('class="chart-table"') == len(charts)
+    assert sum(charts[1].series[0]["values"]) == 300  # the age histogram counts every patient
+
+
+def test_overview_of_an_unknown_cohort_is_404(signed_in_client):
+    assert signed_in_client.get(reverse("cohort_overview", args=[999])).status_code == 404
+
+
+def test_dictionary_page_lists_every_variable_with_its_evidence(signed_in_client):
+    page = signed_in_client.get(reverse("data_dictionary")).content.decode()
+    assert BANNER in page
+    for name in DATA_DICTIONARY:
+        assert f'id="var-{name}"' in page
+    assert "evidence-assumed" in page and "Schmaal 2016" in page
+
+
+def test_pages_load_no_asset_from_another_host(signed_in_client, demo_cohort):
+    for url in (reverse("cohort_overview", args=[demo_cohort.pk]), reverse("data_dictionary"),
+                reverse("cohort_list")):
+        page = signed_in_client.get(url).content.decode()
+        assert not re.search(r'(src|href)="(https?:)?//', page), url
+        assert "<script>" not in page  # no inline scripts: charts read JSON data
+
+
+def test_plotly_is_served_from_local_static_files(client):
+    response = client.get("/static/vendor/plotly/plotly.min.js")
+    assert response.status_code == 200
+    assert b"plotly" in b"".join(response.streaming_content)[:2000].lower()
