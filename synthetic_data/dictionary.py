@@ -66,7 +66,11 @@ class Variable:
             return "0 or 1"
         if self.minimum is None:
             return "any"
-        return f"{self.minimum:g} to {self.maximum:g}"
+        return f"{_number(self.minimum)} to {_number(self.maximum)}"
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
 
 
 def _binary(name, label, data_class, finding, citation, evidence):

@@ -11,11 +11,11 @@
       return { type: "bar", name: series.name, x: spec.categories, y: series.values };
     });
     var layout = {
-      margin: { t: 10, r: 10, b: 50, l: 60 },
-      height: 280,
+      margin: { t: spec.series.length > 1 ? 40 : 10, r: 10, b: 60, l: 60 },
+      height: 300,
       barmode: "group",
       showlegend: spec.series.length > 1,
-      legend: { orientation: "h", y: -0.25 },
+      legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
       xaxis: { title: { text: spec.x_title }, type: "category" },
       yaxis: { title: { text: spec.y_title }, tickformat: spec.percent ? ".0%" : "" }
     };
