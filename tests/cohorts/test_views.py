@@ -19,8 +19,9 @@ def test_pages_require_sign_in(client, url_name, kwargs):
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_the_sign_in_page_carries_the_banner(client):
-    assert BANNER in client.get(reverse("login")).content.decode()
+@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
+def test_sign_in_pages_carry_the_banner(client, url):
+    assert BANNER in client.get(url).content.decode()
 
 
 def test_home_leads_to_the_newest_cohort(signed_in_client, demo_cohort):
