@@ -1,0 +1,99 @@
+"""Shared fixtures for the whole suite.
+
+- ``browser_type_launch_args``: pytest-playwright drives Debian's Chromium (``/usr/bin/chromium``);
+  ``playwright install`` cannot download browsers here. Run ``make chromium`` if it is missing.
+- ``demo_cohort``: a small generated cohort (300 patients, seed 1).
+- ``make_user`` / ``signed_in_user``: a user with a known password in one of the role groups;
+  ``signed_in_client``: pytest-django's ``client``, signed in as ``signed_in_user``.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Sync Playwright runs an event loop in the test thread; without this, ORM calls in live_server
+# tests raise SynchronousOnlyOperation. Must be set before any test runs.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TEST_PASSWORD = "correct-horse-battery-staple-42"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's launch options (--headed, --slowmo, ...) plus Debian's Chromium."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} not found: browser tests need Debian's Chromium. Run `make chromium` "
+            "(or `apt-get install chromium`); `playwright install` cannot work here.",
+            pytrace=False,
+        )
+    args = CHROMIUM_ARGS
+    if browser_type_launch_args.get("headless") is False:  # pytest --headed
+        args = [a for a in args if a != "--headless"]
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": args}
+
+
+@pytest.fixture(scope="session")
+def base_url(pytestconfig):
+    """The same as pytest-playwright 0.10's fallback ``base_url`` (``--base-url`` or the
+    ``base_url`` ini value), defined here because that fallback is a session fixture written as an
+    instance method, which pytest 9 deprecates with a warning (an error under this pytest.ini)."""
+    return pytestconfig.getoption("--base-url") or pytestconfig.getini("base_url") or None
+
+
+@pytest.fixture
+def demo_cohort(db):
+    """A small generated cohort (300 patients, seed 1) with its ground truth."""
+    from decision_support.cohorts.services import cohort_generate
+
+    return cohort_generate(n_patients=300, seed=1)
+
+
+@pytest.fixture
+def make_user(db):
+    """Factory: ``make_user(role="educator", username=None)`` -> a user whose password is
+    ``TEST_PASSWORD`` (also set as ``user.raw_password``), in the group of that role.
+
+    The group is re-created if missing: transactional tests flush the tables, including the
+    groups the data migration created.
+    """
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from decision_support.accounts.roles import Role
+
+    def make(role: str = Role.EDUCATOR, username: str | None = None):
+        role = Role(role)
+        user = get_user_model().objects.create_user(
+            username=username or f"test_{role.value}", password=TEST_PASSWORD
+        )
+        user.groups.add(Group.objects.get_or_create(name=role.value)[0])
+        user.raw_password = TEST_PASSWORD
+        return user
+
+    return make
+
+
+@pytest.fixture
+def signed_in_user(make_user):
+    """An educator with a known password (``user.raw_password``); sign in with
+    ``client.force_login(user)`` or, in a browser test, through the sign-in form."""
+    return make_user("educator")
+
+
+@pytest.fixture
+def signed_in_client(client, signed_in_user):
+    """pytest-django's test ``client``, signed in as ``signed_in_user``."""
+    client.force_login(signed_in_user)
+    return client
