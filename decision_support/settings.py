@@ -156,7 +156,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic is for production only; elsewhere WhiteNoise serves from the app folders.
+STATIC_ROOT = BASE_DIR / "staticfiles" if PRODUCTION else None
 # Plotly.js comes from the pinned plotly package, so pages need no CDN.
 _PLOTLY_DATA = Path(importlib.util.find_spec("plotly").submodule_search_locations[0]) / "package_data"
 STATICFILES_DIRS = [

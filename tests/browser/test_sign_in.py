@@ -9,15 +9,9 @@ from playwright.sync_api import Page, expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _is_favicon_404(msg) -> bool:
-    # Chromium fetches /favicon.ico by itself; the site has no favicon (yet), which is not a page error.
-    return msg.text.startswith("Failed to load resource") and \
-        urlsplit(msg.location.get("url", "")).path == "/favicon.ico"
-
-
 def test_sign_in_shows_cohort_overview(live_server, page: Page, demo_cohort, signed_in_user):
     console_errors: list[str] = []
-    page.on("console", lambda msg: msg.type == "error" and not _is_favicon_404(msg)
+    page.on("console", lambda msg: msg.type == "error"
             and console_errors.append(f"{msg.text} ({msg.location.get('url')})"))
     page.on("pageerror", lambda exc: console_errors.append(f"uncaught: {exc}"))
     requested: list[str] = []
