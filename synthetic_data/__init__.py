@@ -2,12 +2,14 @@
 
 from .dictionary import DATA_CLASSES, DATA_DICTIONARY, PATIENT_COLUMNS, TRUTH_COLUMNS, Variable
 from .generator import GENERATOR_VERSION, Cohort, make_cohort, true_response_probabilities
+from .importer import CohortImportError, read_patients_csv
 from .parameters import ARMS, FIRST_LINE_ARMS, TREATMENT_RESISTANT_ARMS, CohortParameters
 from .scenarios import SCENARIOS, Scenario, get_scenario
 
 __all__ = [
     "ARMS",
     "Cohort",
+    "CohortImportError",
     "CohortParameters",
     "DATA_CLASSES",
     "DATA_DICTIONARY",
@@ -21,5 +23,6 @@ __all__ = [
     "Variable",
     "get_scenario",
     "make_cohort",
+    "read_patients_csv",
     "true_response_probabilities",
 ]

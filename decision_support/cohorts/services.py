@@ -4,9 +4,10 @@ import secrets
 from collections.abc import Callable
 
 import pandas as pd
+from django.conf import settings
 from django.db import transaction
 
-from synthetic_data import ARMS, GENERATOR_VERSION, make_cohort
+from synthetic_data import ARMS, GENERATOR_VERSION, make_cohort, read_patients_csv
 
 from .models import Cohort, GroundTruth, Patient, RECORD_MODELS
 from .pseudonyms import patient_pseudonym
@@ -86,3 +87,14 @@ def cohort_generate(*, n_patients: int, scenario: str = "default", seed: int | N
         scenario=scenario, seed=seed, source=Cohort.Source.GENERATED,
         generator_version=GENERATOR_VERSION, is_demo=is_demo, progress=progress,
     )
+
+
+def cohort_import(*, data: bytes, name: str, progress: Progress | None = None) -> Cohort:
+    """Validate a CSV file of patients and store it as a cohort without ground truth.
+
+    Raises ``synthetic_data.CohortImportError`` naming row and column of every problem; a file
+    is stored whole or not at all.
+    """
+    patients = read_patients_csv(data, max_bytes=settings.COHORT_IMPORT_MAX_BYTES)
+    return cohort_store(patients=patients, truth=None, name=name, scenario="imported", seed=None,
+                        source=Cohort.Source.IMPORTED, progress=progress)
