@@ -243,44 +243,75 @@ def _draw_population(rng, n: int, p: CohortParameters):
     return patients, latents
 
 
-def _linear_predictors(patients: pd.DataFrame, latents: dict, p: CohortParameters) -> np.ndarray:
-    """Each patient's latent outcome mean under every arm, without the arm intercepts."""
+def _logit_terms(patients: pd.DataFrame, latents: dict, p: CohortParameters) -> dict[str, dict]:
+    """Each arm's latent outcome mean, term by term: {arm: {variable: array}}, no intercepts.
+
+    Every term depends on one variable, so the sum is additive and a term minus its mean is that
+    variable's exact (true) SHAP value.
+    """
     col = {name: patients[name].to_numpy() for name in (
         "anxious_depression", "episode_duration_months", "psychiatric_comorbidity",
         "racc_theta_z", "prior_failures", "childhood_maltreatment", "hamd17",
         "dst_nonsuppression", "crp_mg_l", "eeg_ssri_signature_z")}
-    female = (patients["sex"] == "female").to_numpy()
     cyp2c19 = patients["cyp2c19_phenotype"].to_numpy()
-    l_alleles = (patients["httlpr_genotype"].astype(str).str.count("l")).to_numpy()
     ln_crp = np.log(col["crp_mg_l"])
     failures = col["prior_failures"]
-
-    shared = (p.effect_anxious * col["anxious_depression"]
-              + p.effect_chronic * (col["episode_duration_months"] > p.chronic_months)
-              + p.effect_comorbidity * col["psychiatric_comorbidity"]
-              + p.effect_female * female
-              + p.effect_racc_theta * col["racc_theta_z"]
-              + p.effect_genetic_liability * latents["genetic_liability_z"]
-              + np.where(failures >= TREATMENT_RESISTANT_MIN_FAILURES,
-                         p.effect_two_plus_prior_failures,
-                         np.where(failures == 1, p.effect_one_prior_failure, 0.0)))
-    maltreatment = p.effect_maltreatment_drug_arms * col["childhood_maltreatment"]
-    cyp2c19_effect = sum(effect * (cyp2c19 == phenotype)
-                         for phenotype, effect in p.ssri_cyp2c19.items())
-    arm_terms = {
-        "placebo": (p.placebo_hamd_slope * (col["hamd17"] - p.hamd_mean)
-                    + p.placebo_dst_nonsuppression * col["dst_nonsuppression"]),
-        "ssri": (p.ssri_ln_crp * ln_crp + p.ssri_eeg_signature * col["eeg_ssri_signature_z"]
-                 + cyp2c19_effect + p.ssri_httlpr_per_l_allele * l_alleles),
-        "snri": p.noradrenergic_ln_crp * ln_crp,
-        "bupropion": p.noradrenergic_ln_crp * ln_crp,
-        "cbt": 0.0,
-        "rtms": p.rtms_eeg_signature * col["eeg_ssri_signature_z"],
-        "esketamine": 0.0,
+    shared = {
+        "anxious_depression": p.effect_anxious * col["anxious_depression"],
+        "episode_duration_months": p.effect_chronic * (col["episode_duration_months"]
+                                                       > p.chronic_months),
+        "psychiatric_comorbidity": p.effect_comorbidity * col["psychiatric_comorbidity"],
+        "sex": p.effect_female * (patients["sex"] == "female").to_numpy(),
+        "racc_theta_z": p.effect_racc_theta * col["racc_theta_z"],
+        "genetic_liability_z": p.effect_genetic_liability * latents["genetic_liability_z"],
+        "prior_failures": np.where(failures >= TREATMENT_RESISTANT_MIN_FAILURES,
+                                   p.effect_two_plus_prior_failures,
+                                   np.where(failures == 1, p.effect_one_prior_failure, 0.0)),
     }
+    drug = {"childhood_maltreatment": p.effect_maltreatment_drug_arms
+            * col["childhood_maltreatment"]}
+    l_alleles = patients["httlpr_genotype"].astype(str).str.count("l").to_numpy()
+    arm_terms = {
+        "placebo": {"hamd17": p.placebo_hamd_slope * (col["hamd17"] - p.hamd_mean),
+                    "dst_nonsuppression": p.placebo_dst_nonsuppression
+                    * col["dst_nonsuppression"]},
+        "ssri": {"crp_mg_l": p.ssri_ln_crp * ln_crp,
+                 "eeg_ssri_signature_z": p.ssri_eeg_signature * col["eeg_ssri_signature_z"],
+                 "cyp2c19_phenotype": sum(effect * (cyp2c19 == phenotype)
+                                          for phenotype, effect in p.ssri_cyp2c19.items()),
+                 "httlpr_genotype": p.ssri_httlpr_per_l_allele * l_alleles},
+        "snri": {"crp_mg_l": p.noradrenergic_ln_crp * ln_crp},
+        "bupropion": {"crp_mg_l": p.noradrenergic_ln_crp * ln_crp},
+        "cbt": {},
+        "rtms": {"eeg_ssri_signature_z": p.rtms_eeg_signature * col["eeg_ssri_signature_z"]},
+        "esketamine": {},
+    }
+    return {arm: {**shared, **(drug if arm in DRUG_ARMS else {}), **arm_terms[arm]}
+            for arm in ARMS}
+
+
+def _linear_predictors(patients: pd.DataFrame, latents: dict, p: CohortParameters) -> np.ndarray:
+    """Each patient's latent outcome mean under every arm, without the arm intercepts."""
+    terms = _logit_terms(patients, latents, p)
+    n = len(patients)
     return np.column_stack([
-        shared + arm_terms[arm] + (maltreatment if arm in DRUG_ARMS else 0.0) for arm in ARMS
-    ]).astype(np.float64)
+        sum((np.asarray(t, dtype=np.float64) for t in terms[arm].values()), np.zeros(n))
+        for arm in ARMS])
+
+
+def true_logit_terms(patients: pd.DataFrame, truth: pd.DataFrame, *, arm: str,
+                     scenario: str = "default") -> pd.DataFrame:
+    """The true additive terms of ``arm``'s response logit, one column per variable.
+
+    Variables absent from the columns (the decoys, for example) have a true effect of zero.
+    ``term - term.mean()`` is each variable's true SHAP value in log-odds.
+    """
+    params = get_scenario(scenario).parameters
+    latents = {name: truth[name].to_numpy() for name in _LATENT_NAMES}
+    terms = _logit_terms(patients, latents, params)[arm]
+    return pd.DataFrame({name: np.broadcast_to(np.asarray(values, dtype=np.float64),
+                                               len(patients))
+                         for name, values in terms.items()}, index=patients.index)
 
 
 def _response_logits(patients: pd.DataFrame, latents: dict, p: CohortParameters) -> np.ndarray:

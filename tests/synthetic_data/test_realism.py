@@ -159,3 +159,14 @@ def test_assignment_is_randomised_among_eligible_arms(patients):
     assert set(resistant["arm"].unique()) == set(ARMS)
     shares = resistant["arm"].value_counts(normalize=True)
     np.testing.assert_allclose(shares.to_numpy(), 1 / len(ARMS), atol=0.02)
+
+
+@pytest.mark.parametrize("arm", ARMS)
+def test_true_logit_terms_add_up_to_the_true_response_probability(cohort, arm):
+    from synthetic_data import true_logit_terms
+
+    terms = true_logit_terms(cohort.patients, cohort.truth, arm=arm)
+    logit = np.log(cohort.truth[f"p_response_{arm}"] / (1 - cohort.truth[f"p_response_{arm}"]))
+    intercept = logit - terms.sum(axis=1)
+    assert intercept.std() < 1e-9  # everything but a constant is in the terms
+    assert not {"hippocampal_volume_mm3", "bdnf_serum_ng_ml"} & set(terms.columns)
