@@ -1,0 +1,54 @@
+"""Model inputs, chosen from the data dictionary by data class.
+
+Variants leave out whole data classes, so a patient who withholds genetic data can be served by
+a model that never saw any (``no_genetic``), or by one that uses clinical data only. Ancestry and
+sex are kept for fairness audits but are not model inputs.
+"""
+
+from __future__ import annotations
+
+from sklearn.compose import ColumnTransformer
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from synthetic_data import DATA_DICTIONARY
+
+NOT_MODEL_INPUTS = ("ancestry", "sex")
+VARIANT_DATA_CLASSES = {
+    "full": ("demographic", "clinical", "biomarker", "genetic", "epigenetic"),
+    "no_genetic": ("demographic", "clinical", "biomarker"),
+    "clinical_only": ("demographic", "clinical"),
+}
+VARIANTS = tuple(VARIANT_DATA_CLASSES)
+
+
+def variant_features(variant: str) -> list[str]:
+    """The dictionary's observed input columns for a variant, in dictionary order."""
+    try:
+        classes = VARIANT_DATA_CLASSES[variant]
+    except KeyError:
+        raise ValueError(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)}") from None
+    return [v.name for v in DATA_DICTIONARY.values()
+            if v.data_class in classes and v.name not in NOT_MODEL_INPUTS]
+
+
+def make_preprocessor(features: list[str]) -> ColumnTransformer:
+    """Scale numbers, one-hot encode categories (in the dictionary's category order)."""
+    categorical = [f for f in features if DATA_DICTIONARY[f].categories]
+    numeric = [f for f in features if f not in categorical]
+    return ColumnTransformer(
+        [
+            ("number", StandardScaler(), numeric),
+            ("category", OneHotEncoder(categories=[list(DATA_DICTIONARY[f].categories)
+                                                   for f in categorical],
+                                       handle_unknown="ignore", sparse_output=False),
+             categorical),
+        ],
+        verbose_feature_names_out=False,
+    )
+
+
+def source_feature(transformed_name: str, features: list[str]) -> str:
+    """The input column a transformed column comes from (``cyp2c19_phenotype_UM`` -> ...)."""
+    if transformed_name in features:
+        return transformed_name
+    return max((f for f in features if transformed_name.startswith(f"{f}_")), key=len)
