@@ -1,0 +1,89 @@
+"""Honest evaluation: held-out metrics with bootstrap intervals, calibration, policy value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import balanced_accuracy_score, brier_score_loss, roc_auc_score, roc_curve
+
+CALIBRATION_BINS = 5
+SMALL_TEST_SET = 100  # fewer held-out patients than this: the page warns the sample is too small
+
+
+def bootstrap_auc_interval(y: np.ndarray, p: np.ndarray, *, n_resamples: int, rng,
+                           level: float = 0.95) -> tuple[float, float]:
+    """Percentile interval of ROC AUC over resamples of the held-out patients."""
+    y, p = np.asarray(y).astype(bool), np.asarray(p)
+    samples = rng.integers(0, len(y), (n_resamples, len(y)))
+    labels, scores = y[samples], p[samples]
+    # Mann-Whitney form of the AUC, one resample per row (average ranks handle ties).
+    ranks = rankdata(scores, axis=1)
+    positives = labels.sum(axis=1)
+    negatives = labels.shape[1] - positives
+    usable = (positives > 0) & (negatives > 0)
+    positives, negatives = positives[usable], negatives[usable]
+    rank_sums = (ranks * labels).sum(axis=1)[usable]
+    aucs = (rank_sums - positives * (positives + 1) / 2) / (positives * negatives)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(aucs, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def held_out_metrics(y: np.ndarray, p: np.ndarray, *, n_resamples: int, rng) -> dict:
+    low, high = bootstrap_auc_interval(y, p, n_resamples=n_resamples, rng=rng)
+    return {
+        "roc_auc": float(roc_auc_score(y, p)),
+        "roc_auc_low": low,
+        "roc_auc_high": high,
+        "balanced_accuracy": float(balanced_accuracy_score(y, p >= 0.5)),
+        "brier": float(brier_score_loss(y, p)),
+        "n_test": int(len(y)),
+        "small_sample": bool(len(y) < SMALL_TEST_SET),
+    }
+
+
+def roc_points(y: np.ndarray, p: np.ndarray) -> dict:
+    fpr, tpr, thresholds = roc_curve(y, p, drop_intermediate=True)
+    return {"fpr": fpr.round(4).tolist(), "tpr": tpr.round(4).tolist()}
+
+
+def calibration_points(y: np.ndarray, p: np.ndarray) -> dict:
+    """Observed response rate against mean predicted probability, in quantile bins."""
+    observed, predicted = calibration_curve(y, p, n_bins=CALIBRATION_BINS, strategy="quantile")
+    return {"predicted": predicted.round(4).tolist(), "observed": observed.round(4).tolist()}
+
+
+def confusion_at(y: np.ndarray, p: np.ndarray, threshold: float) -> dict:
+    predicted = np.asarray(p) >= threshold
+    y = np.asarray(y).astype(bool)
+    return {"true_positive": int((predicted & y).sum()), "false_positive": int((predicted & ~y).sum()),
+            "false_negative": int((~predicted & y).sum()), "true_negative": int((~predicted & ~y).sum())}
+
+
+def auc_or_none(y: np.ndarray, scores: np.ndarray) -> float | None:
+    y = np.asarray(y)
+    return float(roc_auc_score(y, scores)) if 0 < y.sum() < len(y) else None
+
+
+def policy_value(predicted: pd.DataFrame, true_probability: pd.DataFrame,
+                 eligible: pd.DataFrame) -> dict:
+    """Expected response rate if every patient got the model's top eligible arm.
+
+    All three frames have one column per active arm; ``eligible`` is boolean. Returns the model's
+    policy beside random assignment among eligible arms and the oracle (the truly best arm).
+    """
+    eligible = eligible.astype(bool)
+    masked_prediction = predicted.where(eligible, -np.inf).to_numpy()
+    truth = true_probability.to_numpy()
+    rows = np.arange(len(truth))
+    choice = masked_prediction.argmax(axis=1)
+    return {
+        "model": float(truth[rows, choice].mean()),
+        "random": float((true_probability.where(eligible).mean(axis=1)).mean()),
+        "oracle": float(true_probability.where(eligible, -np.inf).max(axis=1).mean()),
+        "n_patients": int(len(truth)),
+        "top_choice_shares": {arm: float((choice == i).mean())
+                              for i, arm in enumerate(predicted.columns)},
+    }

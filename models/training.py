@@ -1,0 +1,232 @@
+"""Train, for every arm, three algorithms in three feature variants, on the patients who received
+that arm; evaluate on held-out patients; compute global SHAP once; check it all against the truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
+from threadpoolctl import threadpool_limits
+
+from synthetic_data import ARMS, TREATMENT_RESISTANT_ARMS
+from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
+
+from . import evaluation
+from .algorithms import ALGORITHMS, make_pipeline
+from .explain import ModelExplainer, beeswarm_data, global_importance
+from .features import VARIANTS, variant_features
+from .ranking import RANKING_ALGORITHM, ACTIVE_ARMS, eligible_arms, rank_treatments
+from .truth import truth_check
+
+TEST_SIZE = 0.3
+CV_FOLDS = 5
+MIN_PATIENTS_PER_CLASS = 10
+GLOBAL_SHAP_ROWS = 300
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class TrainedModel:
+    """One fitted model with everything computed about it at training time."""
+
+    arm: str
+    algorithm: str
+    variant: str
+    features: list[str]
+    pipeline: object
+    background_mean: np.ndarray
+    medians: dict
+    metrics: dict
+    roc: dict
+    calibration: dict
+    test_outcomes: list[int]
+    test_probabilities: list[float]
+    global_importance: dict
+    beeswarm: dict
+    truth_check: dict | None = None
+
+    @cached_property
+    def explainer(self) -> ModelExplainer:
+        return ModelExplainer(self.pipeline, self.features, self.background_mean)
+
+    def predict(self, rows: pd.DataFrame) -> np.ndarray:
+        return self.pipeline.predict_proba(rows[self.features])[:, 1]
+
+    def explain(self, rows: pd.DataFrame):
+        return self.explainer.explain(rows)
+
+
+@dataclass
+class ModelSuite:
+    """Every model of one training run, keyed by (arm, algorithm, variant)."""
+
+    models: dict[tuple[str, str, str], TrainedModel]
+    refits: dict[tuple[str, str], list]
+    random_state: int
+    n_patients: int
+    skipped: dict[str, str] = field(default_factory=dict)
+    policy: dict | None = None
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        rows = [{"arm": m.arm, "algorithm": m.algorithm, "variant": m.variant, **m.metrics,
+                 "calibration": m.calibration} for m in self.models.values()]
+        return pd.DataFrame(rows)
+
+    def model(self, *, arm: str, algorithm: str, variant: str) -> TrainedModel:
+        try:
+            return self.models[(arm, algorithm, variant)]
+        except KeyError:
+            reason = self.skipped.get(arm, "no such arm, algorithm or variant in this suite")
+            raise ValueError(f"no model for {arm}/{algorithm}/{variant}: {reason}") from None
+
+    def explain(self, patient_rows: pd.DataFrame, *, arm: str, algorithm: str, variant: str):
+        """Per patient: base value, contributions (pandas Series), model output, probability."""
+        return self.model(arm=arm, algorithm=algorithm, variant=variant).explain(patient_rows)
+
+    def rank(self, patient_rows: pd.DataFrame, *, variant: str = "full") -> list[pd.DataFrame]:
+        """Per patient, every eligible active arm's predicted response with an interval."""
+        point = {arm: self.models[(arm, RANKING_ALGORITHM, variant)].pipeline
+                 for arm in ACTIVE_ARMS if (arm, RANKING_ALGORITHM, variant) in self.models}
+        refits = {arm: self.refits[(arm, variant)] for arm in point}
+        return rank_treatments(patient_rows, point, refits)
+
+
+def train_suite(patients: pd.DataFrame, *, truth: pd.DataFrame | None = None,
+                scenario: str = "default", random_state: int | None = None,
+                arms=ARMS, algorithms=ALGORITHMS, variants=VARIANTS, n_resamples: int = 200,
+                n_refits: int = 20, progress: Progress | None = None) -> ModelSuite:
+    """Train and evaluate the model suite.
+
+    Parameters
+    ----------
+    patients : pandas.DataFrame
+        Observed patients as ``synthetic_data.make_cohort(...).patients``.
+    truth : pandas.DataFrame, optional
+        The cohort's ground truth, aligned with ``patients``; enables the truth check and the
+        policy value against the oracle.
+    scenario : str
+        The scenario the cohort came from (the truth check needs its true effects).
+    random_state : int, optional
+        One seed makes splits, models, intervals and SHAP values reproducible.
+    n_resamples : int
+        Bootstrap resamples for the ROC AUC intervals.
+    n_refits : int
+        Bootstrap refits of the ranking model, for the intervals of a treatment ranking.
+    progress : callable, optional
+        Called as ``progress(done, total, label)`` after each fitted model.
+
+    Returns
+    -------
+    ModelSuite
+    """
+    # The cohorts are small: OpenMP and BLAS threads cost more than they give, and on a
+    # busy machine their spin-waiting slows training many times over.
+    with threadpool_limits(limits=1):
+        return _train_suite(patients, truth=truth, scenario=scenario, random_state=random_state,
+                            arms=arms, algorithms=algorithms, variants=variants,
+                            n_resamples=n_resamples, n_refits=n_refits, progress=progress)
+
+
+def _train_suite(patients, *, truth, scenario, random_state, arms, algorithms, variants,
+                 n_resamples, n_refits, progress) -> ModelSuite:
+    seed = int(np.random.default_rng().integers(2**31)) if random_state is None else int(random_state)
+    rng = np.random.default_rng(seed)
+    models, refits, skipped = {}, {}, {}
+    held_out = []
+    total = len(arms) * len(algorithms) * len(variants)
+    done = 0
+    for arm in arms:
+        received = patients[patients["arm"] == arm]
+        y = received["response"].to_numpy()
+        if min(y.sum(), len(y) - y.sum()) < MIN_PATIENTS_PER_CLASS:
+            skipped[arm] = (f"too few patients: {len(y)} received {arm}, {int(y.sum())} responded; "
+                            f"at least {MIN_PATIENTS_PER_CLASS} responders and non-responders needed")
+            done += len(algorithms) * len(variants)
+            continue
+        train, test = train_test_split(received, test_size=TEST_SIZE, stratify=y, random_state=seed)
+        held_out.append(test.index)
+        for variant in variants:
+            for algorithm in algorithms:
+                models[(arm, algorithm, variant)] = _fit(
+                    arm, algorithm, variant, train, test, truth=truth, scenario=scenario,
+                    seed=seed, rng=rng, n_resamples=n_resamples)
+                done += 1
+                if progress:
+                    progress(done, total, f"{arm} {algorithm} {variant}")
+            if RANKING_ALGORITHM in algorithms:
+                refits[(arm, variant)] = _bootstrap_refits(variant, train, seed=seed, rng=rng,
+                                                           n_refits=n_refits)
+    suite = ModelSuite(models=models, refits=refits, random_state=seed,
+                       n_patients=len(patients), skipped=skipped)
+    if truth is not None and "full" in variants and RANKING_ALGORITHM in algorithms and held_out:
+        suite.policy = _policy(suite, patients, truth, np.concatenate(held_out))
+    return suite
+
+
+def _fit(arm, algorithm, variant, train, test, *, truth, scenario, seed, rng, n_resamples):
+    features = variant_features(variant)
+    pipeline = make_pipeline(algorithm, variant, random_state=seed)
+    folds = StratifiedKFold(CV_FOLDS, shuffle=True, random_state=seed)
+    cv_auc = cross_val_score(clone(pipeline), train[features], train["response"], cv=folds,
+                             scoring="roc_auc")
+    pipeline.fit(train[features], train["response"])
+    y_test = test["response"].to_numpy()
+    p_test = pipeline.predict_proba(test[features])[:, 1]
+    metrics = {
+        **evaluation.held_out_metrics(y_test, p_test, n_resamples=n_resamples, rng=rng),
+        "cv_roc_auc_mean": float(cv_auc.mean()),
+        "cv_roc_auc_sd": float(cv_auc.std()),
+        "n_train": int(len(train)),
+        "small_sample": bool(len(y_test) < evaluation.SMALL_TEST_SET
+                             or arm in TREATMENT_RESISTANT_ARMS),
+    }
+    background_mean = np.asarray(pipeline[:-1].transform(train[features])).mean(axis=0)
+    medians = {f: float(train[f].median()) for f in features
+               if train[f].dtype.kind in "if"}
+    model = TrainedModel(
+        arm=arm, algorithm=algorithm, variant=variant, features=features, pipeline=pipeline,
+        background_mean=background_mean, medians=medians, metrics=metrics,
+        roc=evaluation.roc_points(y_test, p_test),
+        calibration=evaluation.calibration_points(y_test, p_test),
+        test_outcomes=y_test.astype(int).tolist(),
+        test_probabilities=p_test.round(6).tolist(),
+        global_importance={}, beeswarm={},
+    )
+    sample = test.iloc[:GLOBAL_SHAP_ROWS]
+    _, contributions, _ = model.explainer.shap_matrix(sample)
+    model.global_importance = global_importance(contributions).round(6).to_dict()
+    model.beeswarm = beeswarm_data(contributions, sample)
+    if truth is not None:
+        model.truth_check = truth_check(model, test, truth.loc[test.index], contributions,
+                                        scenario=scenario)
+    return model
+
+
+def _bootstrap_refits(variant, train, *, seed, rng, n_refits):
+    features = variant_features(variant)
+    fitted = []
+    for _ in range(n_refits):
+        sample = train.iloc[rng.integers(0, len(train), len(train))]
+        pipeline = make_pipeline(RANKING_ALGORITHM, variant, random_state=seed)
+        fitted.append(pipeline.fit(sample[features], sample["response"]))
+    return fitted
+
+
+def _policy(suite: ModelSuite, patients, truth, held_out_index) -> dict:
+    rows = patients.loc[held_out_index]
+    arms = [a for a in ACTIVE_ARMS if (a, RANKING_ALGORITHM, "full") in suite.models]
+    predicted = pd.DataFrame({a: suite.models[(a, RANKING_ALGORITHM, "full")].predict(rows)
+                              for a in arms}, index=rows.index)
+    true_p = truth.loc[held_out_index, [f"p_response_{a}" for a in arms]]
+    true_p.columns = arms
+    resistant = rows["prior_failures"].to_numpy() >= TREATMENT_RESISTANT_MIN_FAILURES
+    eligible = pd.DataFrame({a: [a in eligible_arms(r) for r in resistant] for a in arms},
+                            index=rows.index)
+    return evaluation.policy_value(predicted, true_p, eligible)

@@ -1,0 +1,152 @@
+"""Training, evaluation, SHAP and the truth check, on small cohorts (plain Python, no database)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.explain import narrative
+from models.features import VARIANT_DATA_CLASSES, variant_features
+from models.ranking import ACTIVE_ARMS
+from models.training import train_suite
+from models.truth import ZERO_EFFECT_FLAG
+from synthetic_data import DATA_DICTIONARY, FIRST_LINE_ARMS, TREATMENT_RESISTANT_ARMS, make_cohort
+
+METRIC_COLUMNS = {"arm", "algorithm", "variant", "roc_auc", "roc_auc_low", "roc_auc_high",
+                  "balanced_accuracy", "brier", "n_train", "n_test", "calibration"}
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return make_cohort(2500, random_state=31)
+
+
+@pytest.fixture(scope="module")
+def suite(cohort):
+    return train_suite(cohort.patients, truth=cohort.truth, random_state=5, n_resamples=50,
+                       n_refits=5)
+
+
+@pytest.fixture(scope="module")
+def large_cohort():
+    return make_cohort(12_000, random_state=7)
+
+
+@pytest.fixture(scope="module")
+def large_suite(large_cohort):
+    return train_suite(large_cohort.patients, truth=large_cohort.truth, random_state=3,
+                       variants=("full",), n_resamples=100, n_refits=5)
+
+
+def test_metrics_hold_every_model_with_intervals_and_sizes(suite):
+    metrics = suite.metrics
+    assert METRIC_COLUMNS <= set(metrics.columns)
+    assert len(metrics) == 7 * 3 * 3
+    assert (metrics["roc_auc_low"] <= metrics["roc_auc"]).all()
+    assert (metrics["roc_auc"] <= metrics["roc_auc_high"]).all()
+    assert (metrics["n_train"] > metrics["n_test"]).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arm", FIRST_LINE_ARMS)
+def test_full_models_are_modest_and_never_beat_the_oracle(large_suite, arm):
+    """Held-out AUC between 0.53 and the oracle's + 0.03: a model above that would be leaking."""
+    for algorithm in ("logistic_regression", "random_forest", "gradient_boosting"):
+        model = large_suite.model(arm=arm, algorithm=algorithm, variant="full")
+        oracle = model.truth_check["oracle_roc_auc"]
+        assert 0.53 <= model.metrics["roc_auc"] <= oracle + 0.03, (algorithm, model.metrics)
+
+
+@pytest.mark.slow
+def test_the_models_policy_beats_random_assignment_but_not_the_oracle(large_suite):
+    policy = large_suite.policy
+    assert policy["random"] < policy["model"] < policy["oracle"]
+
+
+def test_treatment_resistant_arms_warn_that_the_sample_is_too_small(suite):
+    for arm in TREATMENT_RESISTANT_ARMS:
+        metrics = suite.model(arm=arm, algorithm="logistic_regression", variant="full").metrics
+        assert metrics["small_sample"] and metrics["roc_auc_high"] - metrics["roc_auc_low"] > 0.2
+
+
+def test_the_same_seed_gives_identical_metrics_and_shap_values(cohort):
+    runs = [train_suite(cohort.patients, truth=cohort.truth, random_state=9, arms=("ssri",),
+                        n_resamples=30, n_refits=3) for _ in range(2)]
+    pd.testing.assert_frame_equal(runs[0].metrics, runs[1].metrics)
+    rows = cohort.patients.iloc[:20]
+    for algorithm in ("logistic_regression", "random_forest", "gradient_boosting"):
+        first, second = (r.explain(rows, arm="ssri", algorithm=algorithm, variant="full") for r in runs)
+        for a, b in zip(first, second):
+            pd.testing.assert_series_equal(a.contributions, b.contributions)
+
+
+@pytest.mark.parametrize("algorithm", ["logistic_regression", "random_forest", "gradient_boosting"])
+@pytest.mark.parametrize("variant", ["full", "no_genetic", "clinical_only"])
+def test_shap_values_add_up_to_the_model_output(suite, cohort, algorithm, variant):
+    rows = cohort.patients.iloc[:25]
+    model = suite.model(arm="ssri", algorithm=algorithm, variant=variant)
+    explanations = suite.explain(rows, arm="ssri", algorithm=algorithm, variant=variant)
+    probabilities = model.predict(rows)
+    for explanation, probability in zip(explanations, probabilities):
+        total = explanation.base_value + explanation.contributions.sum()
+        assert total == pytest.approx(explanation.model_output, abs=1e-6)
+        assert explanation.probability == pytest.approx(probability, abs=1e-9)
+        assert list(explanation.contributions.index) == variant_features(variant)
+    assert explanations[0].units == ("probability" if algorithm == "random_forest" else "log-odds")
+
+
+@pytest.mark.parametrize("variant", ["full", "no_genetic", "clinical_only"])
+def test_variants_leave_out_whole_data_classes_and_never_use_ancestry_or_sex(variant):
+    features = variant_features(variant)
+    assert {DATA_DICTIONARY[f].data_class for f in features} <= set(VARIANT_DATA_CLASSES[variant])
+    assert not {"ancestry", "sex"} & set(features)
+    if variant != "full":
+        assert not any(DATA_DICTIONARY[f].data_class in ("genetic", "epigenetic") for f in features)
+
+
+def test_global_importance_and_beeswarm_are_computed_at_training_time(suite):
+    model = suite.model(arm="ssri", algorithm="gradient_boosting", variant="full")
+    importance = list(model.global_importance.values())
+    assert importance == sorted(importance, reverse=True) and importance[0] > 0
+    top = model.beeswarm["features"][0]
+    assert len(model.beeswarm["shap"][top]) == len(model.beeswarm["colour"][top]) > 100
+
+
+def test_truth_check_gives_decoys_zero_true_effect_and_flags_what_the_model_credits(suite):
+    model = suite.model(arm="ssri", algorithm="random_forest", variant="full")
+    rows = {row["feature"]: row for row in model.truth_check["features"]}
+    for decoy in ("hippocampal_volume_mm3", "bdnf_serum_ng_ml"):
+        assert rows[decoy]["true_importance"] == 0
+    assert rows["crp_mg_l"]["true_importance"] > 0 and rows["eeg_ssri_signature_z"]["true_share"] > 0.1
+    top_five = model.truth_check["features"][:5]
+    assert model.truth_check["flagged"] == [r["feature"] for r in top_five if r["true_importance"] == 0]
+    assert all(rows[f]["flag"] == ZERO_EFFECT_FLAG for f in model.truth_check["flagged"])
+    assert {u["feature"] for u in model.truth_check["unobserved"]} == {"genetic_liability_z"}
+    calibration = model.truth_check["calibration_against_truth"]
+    assert calibration["predicted"] == sorted(calibration["predicted"])
+
+
+def test_ranking_sorts_eligible_arms_with_intervals(suite, cohort):
+    rows = cohort.patients.iloc[:40]
+    for (_, row), ranking in zip(rows.iterrows(), suite.rank(rows)):
+        assert list(ranking["probability"]) == sorted(ranking["probability"], reverse=True)
+        assert (ranking["low"] <= ranking["high"]).all()
+        expected = set(ACTIVE_ARMS) if row["prior_failures"] >= 2 else set(ACTIVE_ARMS) - set(TREATMENT_RESISTANT_ARMS)
+        assert set(ranking["arm"]) == expected
+
+
+def test_narrative_names_the_top_driver_and_its_direction(suite, cohort):
+    model = suite.model(arm="ssri", algorithm="logistic_regression", variant="full")
+    explanation = model.explain(cohort.patients.iloc[:1])[0]
+    top = explanation.contributions.abs().idxmax()
+    text = narrative(explanation, arm_label="SSRI", medians=model.medians)
+    direction = "raised" if explanation.contributions[top] > 0 else "lowered"
+    assert DATA_DICTIONARY[top].label.lower() in text.lower()
+    assert f"{direction} the predicted SSRI response" in text.split(";")[0]
+
+
+def test_an_arm_with_too_few_patients_is_skipped_with_a_reason():
+    patients = make_cohort(300, random_state=2).patients
+    suite = train_suite(patients, random_state=1, arms=("rtms",), n_resamples=10, n_refits=2)
+    assert "too few patients" in suite.skipped["rtms"]
+    with pytest.raises(ValueError, match="too few patients"):
+        suite.model(arm="rtms", algorithm="logistic_regression", variant="full")
