@@ -16,6 +16,9 @@ from . import evaluation
 # A feature with no true effect is flagged when it is among the model's top features.
 CREDITED_TOP = 5
 ZERO_EFFECT_FLAG = "credited by the model, true effect zero"
+PROXY_FLAG = "credited by the model: no effect of its own, but it measures {latent}, which has one"
+# Observed variables that measure a latent driver with a true effect.
+MEASURES = {"polygenic_score_z": "genetic_liability_z"}
 
 
 def truth_check(model, test_rows: pd.DataFrame, test_truth: pd.DataFrame,
@@ -46,7 +49,9 @@ def truth_check(model, test_rows: pd.DataFrame, test_truth: pd.DataFrame,
     rows.sort(key=lambda r: r["model_importance"], reverse=True)
     for row in rows[:CREDITED_TOP]:
         if row["true_importance"] == 0:
-            row["flag"] = ZERO_EFFECT_FLAG
+            latent = MEASURES.get(row["feature"])
+            row["flag"] = (PROXY_FLAG.format(latent=DATA_DICTIONARY[latent].label.lower())
+                           if latent else ZERO_EFFECT_FLAG)
     unobserved = [{"feature": name, "label": DATA_DICTIONARY[name].label,
                    "true_share": float(true_importance[name] / true_total)}
                   for name in true_importance.index if name not in DATA_DICTIONARY
@@ -57,7 +62,7 @@ def truth_check(model, test_rows: pd.DataFrame, test_truth: pd.DataFrame,
     return {
         "features": rows,
         "unobserved": unobserved,
-        "flagged": [r["feature"] for r in rows if r["flag"]],
+        "flagged": [r["feature"] for r in rows if r["flag"] == ZERO_EFFECT_FLAG],
         "calibration_against_truth": _binned(predicted, true_p),
         "mean_absolute_error_vs_true_probability": float(np.abs(predicted - true_p).mean()),
         "oracle_roc_auc": evaluation.auc_or_none(y, true_p),
