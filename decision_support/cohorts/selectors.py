@@ -1,10 +1,4 @@
-"""Reads: cohort summaries and chart data for the overview page.
-
-Every chart is a list of categories with one or more series of values; the page draws it with
-Plotly and shows the same numbers as a table, so both always agree.
-"""
-
-from dataclasses import dataclass, field
+"""Reads: cohort summaries and chart data for the overview page."""
 
 import numpy as np
 import pandas as pd
@@ -12,6 +6,7 @@ import pandas as pd
 from synthetic_data import ARMS, DATA_DICTIONARY, TREATMENT_RESISTANT_ARMS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
+from ..charts import Chart, bar_chart
 from .models import Cohort, Patient
 
 _OVERVIEW_COLUMNS = {
@@ -26,36 +21,6 @@ _OVERVIEW_COLUMNS = {
     "crp_mg_l": "biomarkers__crp_mg_l",
     "cyp2c19_phenotype": "genetics__cyp2c19_phenotype",
 }
-
-
-@dataclass
-class Chart:
-    id: str
-    title: str
-    x_title: str
-    y_title: str
-    categories: list[str]
-    series: list[dict] = field(default_factory=list)  # {"name": str, "values": [float | None]}
-    percent: bool = False
-
-    def add(self, name: str, values) -> "Chart":
-        self.series.append({"name": name, "values": [_plain(v) for v in values]})
-        return self
-
-    @property
-    def rows(self) -> list[list]:
-        return [[c, *(s["values"][i] for s in self.series)] for i, c in enumerate(self.categories)]
-
-    def as_json(self) -> dict:
-        return {"id": self.id, "title": self.title, "x_title": self.x_title,
-                "y_title": self.y_title, "categories": self.categories, "series": self.series,
-                "percent": self.percent}
-
-
-def _plain(value):
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return round(float(value), 4) if isinstance(value, (float, np.floating)) else int(value)
 
 
 def cohort_frame(cohort: Cohort) -> pd.DataFrame:
@@ -89,19 +54,20 @@ def cohort_overview_charts(frame: pd.DataFrame) -> list[Chart]:
     resistant = frame["prior_failures"] >= TREATMENT_RESISTANT_MIN_FAILURES
     first_line, treatment_resistant = frame[~resistant], frame[resistant]
 
-    response = Chart("response-by-arm", "Observed response rate by arm", "Arm", "Responders",
-                     list(ARMS), percent=True)
-    response.add("First-line patients", [_rate(first_line, arm) for arm in ARMS])
-    response.add("Treatment-resistant patients", [_rate(treatment_resistant, arm) for arm in ARMS])
-
+    response = bar_chart(
+        "response-by-arm", "Observed response rate by arm", "Arm", "Responders", ARMS,
+        {"First-line patients": [_rate(first_line, arm) for arm in ARMS],
+         "Treatment-resistant patients": [_rate(treatment_resistant, arm) for arm in ARMS]},
+        percent=True)
     ancestry = DATA_DICTIONARY["ancestry"].categories
-    cyp2c19 = Chart("cyp2c19-by-ancestry", "CYP2C19 phenotype by ancestry group",
-                    "Phenotype", "Share of the group", list(DATA_DICTIONARY["cyp2c19_phenotype"].categories),
-                    percent=True)
-    for group in ancestry:
-        shares = frame.loc[frame["ancestry"] == group, "cyp2c19_phenotype"].value_counts(normalize=True)
-        cyp2c19.add(group, [shares.get(p, 0.0) for p in cyp2c19.categories])
-
+    phenotypes = DATA_DICTIONARY["cyp2c19_phenotype"].categories
+    cyp2c19 = bar_chart(
+        "cyp2c19-by-ancestry", "CYP2C19 phenotype by ancestry group", "Phenotype",
+        "Share of the group", phenotypes,
+        {group: frame.loc[frame["ancestry"] == group, "cyp2c19_phenotype"]
+         .value_counts(normalize=True).reindex(phenotypes, fill_value=0.0).tolist()
+         for group in ancestry},
+        percent=True)
     return [
         response,
         _histogram("age", frame["age"], range(15, 80, 5), "Age at baseline", "Age (years)"),
@@ -125,10 +91,10 @@ def _histogram(chart_id, values, edges, title, x_title) -> Chart:
     edges = list(edges)
     counts, _ = np.histogram(values, bins=edges)
     labels = [f"{lo:g}-{hi:g}" for lo, hi in zip(edges[:-1], edges[1:])]
-    return Chart(chart_id, title, x_title, "Patients", labels).add("Patients", counts)
+    return bar_chart(chart_id, title, x_title, "Patients", labels, {"Patients": counts})
 
 
 def _counts(chart_id, values, categories, title, x_title) -> Chart:
     counts = values.value_counts()
-    return Chart(chart_id, title, x_title, "Patients", [str(c) for c in categories]).add(
-        "Patients", [counts.get(c, 0) for c in categories])
+    return bar_chart(chart_id, title, x_title, "Patients", categories,
+                     {"Patients": [counts.get(c, 0) for c in categories]})

@@ -45,7 +45,7 @@ def test_overview_shows_counts_response_by_arm_and_charts_with_tables(signed_in_
     charts = response.context["charts"]
     assert len(charts) >= 5
     assert page.count('class="chart-table"') == len(charts)
-    assert sum(charts[1].series[0]["values"]) == 300  # the age histogram counts every patient
+    assert sum(charts[1].traces[0]["y"]) == 300  # the age histogram counts every patient
 
 
 def test_overview_of_an_unknown_cohort_is_404(signed_in_client):
