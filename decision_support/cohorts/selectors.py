@@ -7,25 +7,54 @@ from synthetic_data import ARMS, DATA_DICTIONARY, TREATMENT_RESISTANT_ARMS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
 from ..charts import Chart, bar_chart
-from .models import Cohort, Patient
+from .models import RECORD_MODELS, Cohort, GroundTruth, Patient
 
-_OVERVIEW_COLUMNS = {
-    "arm": "arm",
-    "response": "response",
-    "remission": "remission",
-    "age": "clinical__age",
-    "sex": "clinical__sex",
-    "ancestry": "clinical__ancestry",
-    "hamd17": "clinical__hamd17",
-    "prior_failures": "clinical__prior_failures",
-    "crp_mg_l": "biomarkers__crp_mg_l",
-    "cyp2c19_phenotype": "genetics__cyp2c19_phenotype",
-}
+def _observed_lookups() -> dict[str, str]:
+    """ORM lookup of every observed dictionary column, starting from Patient."""
+    lookups = {}
+    for name, variable in DATA_DICTIONARY.items():
+        model = RECORD_MODELS.get(variable.data_class)
+        if model is Patient:
+            lookups[name] = name
+        elif model is not None:
+            lookups[name] = f"{model._meta.get_field('patient').related_query_name()}__{name}"
+    return lookups
+
+
+OBSERVED_LOOKUPS = _observed_lookups()
+LATENT_COLUMNS = ("inflammation_z", "illness_burden_z", "genetic_liability_z")
+
+
+def patients_frame(patients) -> pd.DataFrame:
+    """Observed data of a Patient queryset as the generator's frame (index: patient pk, plus a
+    ``pseudonym`` column), with the dictionary's categories as categorical dtypes."""
+    rows = patients.order_by("pk").values_list("pk", "pseudonym", *OBSERVED_LOOKUPS.values())
+    frame = pd.DataFrame.from_records(list(rows), columns=["pk", "pseudonym", *OBSERVED_LOOKUPS])
+    frame = frame.set_index("pk")
+    for name in OBSERVED_LOOKUPS:
+        variable = DATA_DICTIONARY[name]
+        if variable.categories:
+            frame[name] = pd.Categorical(frame[name], categories=variable.categories)
+        elif variable.kind == "binary":
+            frame[name] = frame[name].astype(np.int8)
+    return frame
+
+
+def truth_frame(patients) -> pd.DataFrame:
+    """The ground truth of a Patient queryset (index: patient pk), in the generator's columns."""
+    rows = GroundTruth.objects.filter(patient__in=patients).order_by("patient_id").values_list(
+        "patient_id", *LATENT_COLUMNS, "p_response", "potential_response")
+    frame = pd.DataFrame.from_records(
+        list(rows), columns=["pk", *LATENT_COLUMNS, "p_response", "potential_response"])
+    frame = frame.set_index("pk")
+    for arm in ARMS:
+        frame[f"p_response_{arm}"] = frame["p_response"].map(lambda d: d[arm])
+        frame[f"response_{arm}"] = frame["potential_response"].map(lambda d: d[arm])
+    return frame.drop(columns=["p_response", "potential_response"])
 
 
 def cohort_frame(cohort: Cohort) -> pd.DataFrame:
-    rows = Patient.objects.filter(cohort=cohort).values_list(*_OVERVIEW_COLUMNS.values())
-    return pd.DataFrame.from_records(list(rows), columns=list(_OVERVIEW_COLUMNS))
+    return patients_frame(Patient.objects.filter(cohort=cohort))
 
 
 def cohort_summary(frame: pd.DataFrame) -> dict:
