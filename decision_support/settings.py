@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "decision_support.accounts",
     "decision_support.cohorts",
+    "decision_support.predictions",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from synthetic_data import ARMS, FIRST_LINE_ARMS, TREATMENT_RESISTANT_ARMS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
@@ -20,17 +21,33 @@ def eligible_arms(resistant: bool) -> tuple[str, ...]:
     return first_line + TREATMENT_RESISTANT_ARMS if resistant else first_line
 
 
-def _predict(pipeline, rows: pd.DataFrame) -> np.ndarray:
-    return pipeline.predict_proba(rows[list(pipeline.feature_names_in_)])[:, 1]
+def bootstrap_coefficients(pipeline, rows: pd.DataFrame, *, n_refits: int, rng) -> np.ndarray:
+    """Refit the ranking model's classifier on bootstrap resamples of its prepared training
+    data. Returns one row per refit: the intercept, then a coefficient per prepared feature."""
+    prepared = pipeline[:-1].transform(rows[list(pipeline.feature_names_in_)])
+    y = rows["response"].to_numpy()
+    refits = []
+    for _ in range(n_refits):
+        sample = rng.integers(0, len(y), len(y))
+        classifier = clone(pipeline[-1]).fit(prepared[sample], y[sample])
+        refits.append(np.concatenate([classifier.intercept_, classifier.coef_[0]]))
+    return np.array(refits)
 
 
 def rank_treatments(rows: pd.DataFrame, point_models: dict, refits: dict) -> list[pd.DataFrame]:
     """Per patient, a frame of eligible arms sorted by predicted response (best first), with
-    columns ``arm``, ``probability``, ``low`` and ``high`` (a 90% bootstrap interval)."""
-    point = {arm: _predict(model, rows) for arm, model in point_models.items()}
-    bounds = {arm: np.percentile(np.column_stack([_predict(m, rows) for m in refits[arm]]),
-                                 INTERVAL_PERCENTILES, axis=1)
-              for arm in point_models}
+    columns ``arm``, ``probability``, ``low`` and ``high`` (a 90% bootstrap interval).
+
+    ``point_models`` maps arms to fitted ranking pipelines; ``refits`` to their
+    ``bootstrap_coefficients``.
+    """
+    point, bounds = {}, {}
+    for arm, pipeline in point_models.items():
+        prepared = pipeline[:-1].transform(rows[list(pipeline.feature_names_in_)])
+        point[arm] = pipeline[-1].predict_proba(prepared)[:, 1]
+        coefficients = np.asarray(refits[arm])
+        refit_p = 1 / (1 + np.exp(-(prepared @ coefficients[:, 1:].T + coefficients[:, 0])))
+        bounds[arm] = np.percentile(refit_p, INTERVAL_PERCENTILES, axis=1)
     resistant = rows["prior_failures"].to_numpy() >= TREATMENT_RESISTANT_MIN_FAILURES
     rankings = []
     for i, is_resistant in enumerate(resistant):

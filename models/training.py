@@ -21,7 +21,8 @@ from . import evaluation
 from .algorithms import ALGORITHMS, make_pipeline
 from .explain import ModelExplainer, beeswarm_data, global_importance
 from .features import VARIANTS, variant_features
-from .ranking import RANKING_ALGORITHM, ACTIVE_ARMS, eligible_arms, rank_treatments
+from .ranking import (ACTIVE_ARMS, RANKING_ALGORITHM, bootstrap_coefficients, eligible_arms,
+                      rank_treatments)
 from .truth import truth_check
 
 TEST_SIZE = 0.3
@@ -67,7 +68,7 @@ class ModelSuite:
     """Every model of one training run, keyed by (arm, algorithm, variant)."""
 
     models: dict[tuple[str, str, str], TrainedModel]
-    refits: dict[tuple[str, str], list]
+    refits: dict[tuple[str, str], np.ndarray]
     random_state: int
     n_patients: int
     skipped: dict[str, str] = field(default_factory=dict)
@@ -161,8 +162,9 @@ def _train_suite(patients, *, truth, scenario, random_state, arms, algorithms, v
                 if progress:
                     progress(done, total, f"{arm} {algorithm} {variant}")
             if RANKING_ALGORITHM in algorithms:
-                refits[(arm, variant)] = _bootstrap_refits(variant, train, seed=seed, rng=rng,
-                                                           n_refits=n_refits)
+                refits[(arm, variant)] = bootstrap_coefficients(
+                    models[(arm, RANKING_ALGORITHM, variant)].pipeline, train,
+                    n_refits=n_refits, rng=rng)
     suite = ModelSuite(models=models, refits=refits, random_state=seed,
                        n_patients=len(patients), skipped=skipped)
     if truth is not None and "full" in variants and RANKING_ALGORITHM in algorithms and held_out:
@@ -207,16 +209,6 @@ def _fit(arm, algorithm, variant, train, test, *, truth, scenario, seed, rng, n_
         model.truth_check = truth_check(model, test, truth.loc[test.index], contributions,
                                         scenario=scenario)
     return model
-
-
-def _bootstrap_refits(variant, train, *, seed, rng, n_refits):
-    features = variant_features(variant)
-    fitted = []
-    for _ in range(n_refits):
-        sample = train.iloc[rng.integers(0, len(train), len(train))]
-        pipeline = make_pipeline(RANKING_ALGORITHM, variant, random_state=seed)
-        fitted.append(pipeline.fit(sample[features], sample["response"]))
-    return fitted
 
 
 def _policy(suite: ModelSuite, patients, truth, held_out_index) -> dict:

@@ -1,0 +1,48 @@
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from decision_support.cohorts.models import Cohort
+
+from ...services import training_run_create
+
+
+class Command(BaseCommand):
+    help = ("Train the model suite (every arm, three algorithms, three feature variants) on a "
+            "cohort and store it in the model registry.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--cohort", type=int, help="Cohort id; default: the demo cohort, "
+                            "else the newest cohort.")
+        parser.add_argument("--seed", type=int, default=None,
+                            help="Random seed; drawn at random and recorded when omitted.")
+        parser.add_argument("--if-missing", action="store_true",
+                            help="Do nothing if the cohort already has a training run.")
+
+    def handle(self, *, cohort, seed, if_missing, **options):
+        chosen = self._cohort(cohort)
+        if if_missing and chosen.training_runs.exists():
+            return f"Cohort {chosen.pk} already has a training run; nothing to do."
+        if seed is not None and not 0 <= seed < 2**31:
+            raise CommandError(f"--seed must be between 0 and 2**31 - 1, got {seed}")
+        with tqdm(total=1, desc="Training models", unit="model",
+                  disable=options["verbosity"] == 0) as bar:
+            def progress(done, total, label):
+                bar.total = total
+                bar.set_postfix_str(label)
+                bar.update(done - bar.n)
+
+            run = training_run_create(cohort=chosen, seed=seed, progress=progress)
+        skipped = "".join(f"\n  skipped {arm}: {reason}" for arm, reason in run.skipped_arms.items())
+        return (f"Training run {run.pk} on cohort {chosen.pk}: {run.models.count()} models, seed "
+                f"{run.seed}, {run.duration_seconds:.1f} s.{skipped}")
+
+    def _cohort(self, cohort_id):
+        if cohort_id is not None:
+            try:
+                return Cohort.objects.get(pk=cohort_id)
+            except Cohort.DoesNotExist:
+                raise CommandError(f"--cohort {cohort_id}: no such cohort") from None
+        chosen = Cohort.objects.filter(is_demo=True).first() or Cohort.objects.first()
+        if chosen is None:
+            raise CommandError("There is no cohort yet: run generate_cohort or seed_demo first.")
+        return chosen

@@ -1,0 +1,67 @@
+"""The model registry: training runs, one row per trained model, and the fitted models' bytes.
+
+Fitted models are stored in the database, content-addressed by SHA-256, so every app server
+sees the same models; the digest is checked on every load.
+"""
+
+from django.db import models
+
+from decision_support.cohorts.models import Cohort
+from models.algorithms import ALGORITHMS
+from models.features import VARIANTS
+from synthetic_data import ARMS
+
+
+class ModelArtifact(models.Model):
+    """A fitted model (or a list of bootstrap refits) in the skops format."""
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    data = models.BinaryField()
+    size_bytes = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.sha256[:12]
+
+
+class TrainingRun(models.Model):
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="training_runs")
+    scenario = models.CharField(max_length=64)
+    seed = models.BigIntegerField()
+    n_patients = models.PositiveIntegerField()
+    library_versions = models.JSONField()
+    policy_value = models.JSONField(null=True, blank=True)
+    skipped_arms = models.JSONField(default=dict, blank=True)
+    duration_seconds = models.FloatField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Training run {self.pk} on {self.cohort}"
+
+
+class TrainedModel(models.Model):
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="models")
+    arm = models.CharField(max_length=16, choices=[(a, a) for a in ARMS])
+    algorithm = models.CharField(max_length=32, choices=[(a, a) for a in ALGORITHMS])
+    variant = models.CharField(max_length=16, choices=[(v, v) for v in VARIANTS])
+    artifact = models.ForeignKey(ModelArtifact, on_delete=models.PROTECT, related_name="+")
+    features = models.JSONField()
+    metrics = models.JSONField()
+    evaluation = models.JSONField(help_text="ROC points, calibration, held-out outcomes and predictions.")
+    explanation = models.JSONField(help_text="Background mean, medians, global SHAP importance, beeswarm.")
+    truth_check = models.JSONField(null=True, blank=True)
+    refit_coefficients = models.JSONField(
+        null=True, blank=True,
+        help_text="Ranking model only: intercept and coefficients of each bootstrap refit.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["arm", "algorithm", "variant"]
+        constraints = [models.UniqueConstraint(fields=["run", "arm", "algorithm", "variant"],
+                                               name="one_model_per_run_arm_algorithm_variant")]
+
+    def __str__(self):
+        return f"{self.arm} {self.algorithm} {self.variant} (run {self.run_id})"

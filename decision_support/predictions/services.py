@@ -1,0 +1,99 @@
+"""Training runs: train the suite on a stored cohort and keep every model in the registry."""
+
+import platform
+import time
+from functools import lru_cache
+from importlib.metadata import version
+
+import numpy as np
+from django.db import transaction
+
+from decision_support.cohorts.models import Cohort, Patient
+from decision_support.cohorts.selectors import patients_frame, truth_frame
+from models.persistence import model_from_bytes, model_to_bytes
+from models.ranking import RANKING_ALGORITHM
+from models.training import ModelSuite, Progress, TrainedModel as FittedModel, train_suite
+
+from .models import ModelArtifact, TrainedModel, TrainingRun
+
+_VERSIONED_LIBRARIES = ("scikit-learn", "shap", "skops", "numpy", "pandas")
+
+
+def library_versions() -> dict:
+    return {"python": platform.python_version(),
+            **{name: version(name) for name in _VERSIONED_LIBRARIES}}
+
+
+def training_run_create(*, cohort: Cohort, seed: int | None = None,
+                        progress: Progress | None = None) -> TrainingRun:
+    """Train the default suite on a cohort and store it (the store is one transaction)."""
+    patients = Patient.objects.filter(cohort=cohort)
+    frame = patients_frame(patients)
+    truth = truth_frame(patients) if cohort.source == Cohort.Source.GENERATED else None
+    started = time.perf_counter()
+    suite = train_suite(frame, truth=truth, scenario=cohort.scenario, random_state=seed,
+                        progress=progress)
+    return _store_suite(cohort, suite, duration=time.perf_counter() - started)
+
+
+@transaction.atomic
+def _store_suite(cohort: Cohort, suite: ModelSuite, *, duration: float) -> TrainingRun:
+    run = TrainingRun.objects.create(
+        cohort=cohort, scenario=cohort.scenario, seed=suite.random_state,
+        n_patients=suite.n_patients, library_versions=library_versions(),
+        policy_value=suite.policy, skipped_arms=suite.skipped, duration_seconds=duration)
+    TrainedModel.objects.bulk_create([
+        TrainedModel(
+            run=run, arm=m.arm, algorithm=m.algorithm, variant=m.variant,
+            artifact=_artifact(m.pipeline), features=m.features, metrics=m.metrics,
+            evaluation={"roc": m.roc, "calibration": m.calibration,
+                        "test_outcomes": m.test_outcomes,
+                        "test_probabilities": m.test_probabilities},
+            explanation={"background_mean": m.background_mean.round(10).tolist(),
+                         "medians": m.medians, "global_importance": m.global_importance,
+                         "beeswarm": m.beeswarm},
+            truth_check=m.truth_check,
+            refit_coefficients=_refits(suite, m))
+        for m in suite.models.values()
+    ])
+    return run
+
+
+def _refits(suite: ModelSuite, model: FittedModel) -> list | None:
+    if model.algorithm != RANKING_ALGORITHM:
+        return None
+    return suite.refits[(model.arm, model.variant)].round(10).tolist()
+
+
+def _artifact(obj) -> ModelArtifact:
+    data, sha256 = model_to_bytes(obj)
+    artifact, _ = ModelArtifact.objects.get_or_create(
+        sha256=sha256, defaults={"data": data, "size_bytes": len(data)})
+    return artifact
+
+
+@lru_cache(maxsize=512)
+def load_artifact(sha256: str):
+    """The fitted object behind a digest, verified and loaded once per process."""
+    data = bytes(ModelArtifact.objects.values_list("data", flat=True).get(sha256=sha256))
+    return model_from_bytes(data, sha256=sha256)
+
+
+@lru_cache(maxsize=512)
+def _fitted_model(row_pk: int, sha256: str) -> FittedModel:
+    row = TrainedModel.objects.get(pk=row_pk)
+    return FittedModel(
+        arm=row.arm, algorithm=row.algorithm, variant=row.variant, features=row.features,
+        pipeline=load_artifact(sha256),
+        background_mean=np.asarray(row.explanation["background_mean"]),
+        medians=row.explanation["medians"], metrics=row.metrics,
+        roc=row.evaluation["roc"], calibration=row.evaluation["calibration"],
+        test_outcomes=row.evaluation["test_outcomes"],
+        test_probabilities=row.evaluation["test_probabilities"],
+        global_importance=row.explanation["global_importance"],
+        beeswarm=row.explanation["beeswarm"], truth_check=row.truth_check)
+
+
+def fitted_model(row: TrainedModel) -> FittedModel:
+    """A registry row as a fitted model that predicts and explains (cached per process)."""
+    return _fitted_model(row.pk, row.artifact_id)
