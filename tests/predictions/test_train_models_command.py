@@ -1,0 +1,29 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from decision_support.cohorts.services import cohort_generate
+from decision_support.predictions.models import TrainedModel, TrainingRun
+
+pytestmark = pytest.mark.django_db
+
+
+def test_train_models_command_trains_the_demo_cohort_once_with_if_missing(capsys):
+    call_command("seed_demo", patients=600, verbosity=0)
+    call_command("train_models", "--if-missing", "--seed", "4", verbosity=0)
+    call_command("train_models", "--if-missing", verbosity=0)
+    assert TrainingRun.objects.count() == 1
+    assert "already has a training run" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("arguments, message", [(["--cohort", "999"], "no such cohort"),
+                                                (["--seed", "-3"], "--seed must be between")])
+def test_train_models_refuses_bad_arguments(arguments, message):
+    cohort_generate(n_patients=50, seed=1)
+    with pytest.raises(CommandError, match=message):
+        call_command("train_models", *arguments, verbosity=0)
+    assert not TrainedModel.objects.exists()
+
+
+def test_train_models_without_any_cohort_says_what_to_do():
+    with pytest.raises(CommandError, match="no cohort yet"):
+        call_command("train_models", verbosity=0)

@@ -1,0 +1,76 @@
+"""Training runs stored in the registry: content-addressed models, hash-checked loads."""
+
+import pytest
+
+from decision_support.cohorts.services import cohort_generate
+from decision_support.predictions import services
+from decision_support.predictions.models import ModelArtifact
+from decision_support.predictions.services import fitted_model, load_artifact, training_run_create
+from models.persistence import TamperedModelError
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def run(django_db_setup, django_db_blocker):
+    """One run for the whole module (training takes seconds); removed again afterwards."""
+    with django_db_blocker.unblock():
+        cohort = cohort_generate(n_patients=900, seed=3)
+        trained = training_run_create(cohort=cohort, seed=11)
+        artifacts = list(trained.models.values_list("artifact_id", flat=True))
+        yield trained
+        cohort.delete()
+        ModelArtifact.objects.filter(pk__in=artifacts).delete()
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    load_artifact.cache_clear()
+    services._fitted_model.cache_clear()
+    yield
+    load_artifact.cache_clear()
+    services._fitted_model.cache_clear()
+
+
+def test_a_run_records_every_model_with_its_provenance(run):
+    assert run.models.count() == 7 * 3 * 3 - 9 * len(run.skipped_arms)
+    row = run.models.get(arm="ssri", algorithm="gradient_boosting", variant="full")
+    assert run.seed == 11 and run.scenario == "default" and run.cohort.n_patients == 900
+    assert {"scikit-learn", "shap", "skops", "numpy", "pandas", "python"} <= set(run.library_versions)
+    assert {"roc_auc", "roc_auc_low", "roc_auc_high", "brier", "n_train", "n_test"} <= set(row.metrics)
+    assert row.features[0] == "age" and "ancestry" not in row.features
+    assert row.truth_check["oracle_roc_auc"] is not None
+    assert run.policy_value["oracle"] >= run.policy_value["model"]
+
+
+def test_models_are_stored_content_addressed_and_load_to_the_same_predictions(run):
+    row = run.models.get(arm="ssri", algorithm="random_forest", variant="full")
+    assert len(row.artifact_id) == 64 and row.artifact.size_bytes == len(bytes(row.artifact.data))
+    from decision_support.cohorts.models import Patient
+    from decision_support.cohorts.selectors import patients_frame
+
+    rows = patients_frame(Patient.objects.filter(cohort=run.cohort)).iloc[:10]
+    model = fitted_model(row)
+    assert model.predict(rows).shape == (10,)
+    explanation = model.explain(rows.iloc[:1])[0]
+    assert explanation.base_value + explanation.contributions.sum() == pytest.approx(
+        explanation.model_output, abs=1e-6)
+
+
+def test_a_tampered_model_is_refused_with_a_clear_error(run):
+    row = run.models.get(arm="ssri", algorithm="logistic_regression", variant="full")
+    original = bytes(row.artifact.data)
+    tampered = bytearray(original)
+    tampered[len(tampered) // 2] ^= 0xFF
+    ModelArtifact.objects.filter(pk=row.artifact_id).update(data=bytes(tampered))
+    try:
+        with pytest.raises(TamperedModelError, match="SHA-256"):
+            fitted_model(row)
+    finally:
+        ModelArtifact.objects.filter(pk=row.artifact_id).update(data=original)
+
+
+def test_ranking_models_carry_their_bootstrap_refits(run):
+    ranking = run.models.filter(algorithm="logistic_regression")
+    assert all(len(m.refit_coefficients) == 20 for m in ranking)
+    assert not run.models.exclude(algorithm="logistic_regression").exclude(refit_coefficients=None).exists()
