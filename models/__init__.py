@@ -1,8 +1,26 @@
 """Treatment-response models: features, training, persistence, evaluation and SHAP.
 
-Plain Python, no Django import, usable from a notebook. Filled by the next issue; the package exists now so
-the layout is fixed. Import it absolutely (``from models.training import ...``): Django apps beside it have
-their own ``models.py`` modules.
+Plain Python, no Django import, usable from a notebook. Import it absolutely
+(``from models.training import train_suite``): Django apps beside it have their own ``models.py``.
 """
 
-__all__: list[str] = []
+from .algorithms import ALGORITHMS
+from .explain import Explanation
+from .features import VARIANTS, variant_features
+from .persistence import TamperedModelError, model_from_bytes, model_to_bytes
+from .pgx import pgx_guidance
+from .training import ModelSuite, TrainedModel, train_suite
+
+__all__ = [
+    "ALGORITHMS",
+    "Explanation",
+    "ModelSuite",
+    "TamperedModelError",
+    "TrainedModel",
+    "VARIANTS",
+    "model_from_bytes",
+    "model_to_bytes",
+    "pgx_guidance",
+    "train_suite",
+    "variant_features",
+]
