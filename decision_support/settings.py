@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "decision_support.accounts",
     "decision_support.cohorts",
     "decision_support.predictions",
+    "decision_support.consent",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,10 @@
+"""Consent, modelled on FHIR Consent: who permitted or denied which data class for which purpose.
+
+- ``constants``: the consent classes, purposes (HL7 purpose-of-use codes), statuses, provisions
+  and the current consent-text version.
+- ``models``: ``ConsentRecord``, an append-only history of consent decisions.
+- ``gate``: ``permitted_classes``, the one pure rule that decides what may be used, and
+  ``model_variant_for``, the model variant that uses only permitted data.
+- ``selectors``: the gate applied to stored records (one patient, or many in one query).
+- ``services``: ``consent_give``, ``consent_withdraw`` and the demo mix ``consent_seed_cohort``.
+"""

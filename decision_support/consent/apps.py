@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ConsentConfig(AppConfig):
+    name = "decision_support.consent"
+    label = "consent"
+    verbose_name = "Consent"

@@ -1,0 +1,130 @@
+"""Writes: giving and withdrawing consent, and the demo cohort's consent mix.
+
+Giving and withdrawing are the same steps with the opposite provision (GDPR 7(3): withdrawing as
+easy as giving): each appends one active record, starting now, carrying the current consent-text
+version, the UTC time and who recorded it. Nothing is ever overwritten.
+"""
+
+import datetime as dt
+import math
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from sklearn.utils import check_random_state
+
+from decision_support.cohorts.models import Cohort, Patient
+
+from .constants import CONSENT_CLASSES, CONSENT_TEXT_VERSION, PURPOSES, Provision, Purpose, Status
+from .gate import check_data_class, check_purpose
+from .models import ConsentRecord
+
+SEED_RECORDED_BY = "demo seed"
+NO_ACTOR = "actor must be a signed-in user; got {value!r}"
+BAD_PERIOD_END = "period_end must be a timezone-aware datetime after now; got {value!r}"
+BAD_RATE = "{name} must be a number from 0 to 1; got {value!r}"
+ALREADY_SEEDED = ("cohort {cohort!r} already has consent records; seeding again would override "
+                  "decisions recorded since")
+ONE_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+@transaction.atomic
+def consent_give(*, patient: Patient, data_class: str, purpose: str, actor,
+                 period_end: dt.datetime | None = None) -> ConsentRecord:
+    """Record that ``patient`` permits ``data_class`` (a consent class) for ``purpose`` from now
+    until ``period_end`` (exclusive; ``None``: until withdrawn)."""
+    return _consent_append(patient=patient, data_class=data_class, purpose=purpose, actor=actor,
+                           provision=Provision.PERMIT, period_end=period_end)
+
+
+@transaction.atomic
+def consent_withdraw(*, patient: Patient, data_class: str, purpose: str,
+                     actor) -> ConsentRecord:
+    """Record that ``patient`` denies ``data_class`` for ``purpose`` from now on."""
+    return _consent_append(patient=patient, data_class=data_class, purpose=purpose, actor=actor,
+                           provision=Provision.DENY, period_end=None)
+
+
+def _consent_append(*, patient: Patient, data_class: str, purpose: str, actor, provision: str,
+                    period_end: dt.datetime | None) -> ConsentRecord:
+    data_class = check_data_class(data_class)
+    purpose = check_purpose(purpose)
+    if actor is None or not getattr(actor, "is_authenticated", False) or actor.pk is None:
+        raise ValueError(NO_ACTOR.format(value=actor))
+    # Serialise decisions about one patient; also fails clearly if the patient is gone.
+    Patient.objects.select_for_update().get(pk=patient.pk)
+    now = timezone.now()
+    # Keep each (patient, class, purpose) history strictly increasing in time, so the decision
+    # just recorded is the newest even if an earlier one carries a clock that ran ahead.
+    latest = (ConsentRecord.objects
+              .filter(patient=patient, data_class=data_class, purpose=purpose)
+              .aggregate(latest=Max("recorded_at"))["latest"])
+    if latest is not None and latest >= now:
+        now = latest + ONE_MICROSECOND
+    if period_end is not None and (not isinstance(period_end, dt.datetime)
+                                   or period_end.tzinfo is None or period_end <= now):
+        raise ValueError(BAD_PERIOD_END.format(value=period_end))
+    record = ConsentRecord(
+        patient=patient, status=Status.ACTIVE, provision=provision, data_class=data_class,
+        purpose=purpose, period_start=now, period_end=period_end,
+        consent_text_version=CONSENT_TEXT_VERSION, recorded_at=now,
+        recorded_by=actor.get_username(), actor_id=actor.pk,
+    )
+    record.full_clean()
+    record.save()
+    return record
+
+
+def _check_rate(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not math.isfinite(value) or not 0 <= value <= 1:
+        raise ValueError(BAD_RATE.format(name=name, value=value))
+    return float(value)
+
+
+@transaction.atomic
+def consent_seed_cohort(*, cohort: Cohort, genetic_decline_rate: float = 0.20,
+                        training_decline_rate: float = 0.05, random_state=None) -> dict[str, int]:
+    """Give every patient of a (demo) cohort a consent history: permit every consent class for
+    every purpose, except that a random share declines genetic use (genetic denied for all
+    purposes) and another, independent share declines model training (every class denied for
+    ``MLTRAIN``).
+
+    Reproducible from ``random_state`` (patients are drawn in pk order). Refuses a cohort that
+    already has consent records, since a fresh mix would override later decisions.
+
+    Returns
+    -------
+    dict
+        ``patients``, ``records``, ``declined_genetic`` and ``declined_training`` counts.
+    """
+    genetic_decline_rate = _check_rate("genetic_decline_rate", genetic_decline_rate)
+    training_decline_rate = _check_rate("training_decline_rate", training_decline_rate)
+    rng = check_random_state(random_state)
+    if ConsentRecord.objects.filter(patient__cohort=cohort).exists():
+        raise ValueError(ALREADY_SEEDED.format(cohort=str(cohort)))
+    patient_ids = list(cohort.patients.order_by("pk").values_list("pk", flat=True))
+    declines_genetic = rng.random_sample(len(patient_ids)) < genetic_decline_rate
+    declines_training = rng.random_sample(len(patient_ids)) < training_decline_rate
+    now = timezone.now()
+    records = [
+        ConsentRecord(
+            patient_id=pk, status=Status.ACTIVE,
+            provision=Provision.DENY if ((no_genetic and data_class == "genetic")
+                                         or (no_training and purpose == Purpose.MODEL_TRAINING))
+            else Provision.PERMIT,
+            data_class=data_class, purpose=purpose, period_start=now, period_end=None,
+            consent_text_version=CONSENT_TEXT_VERSION, recorded_at=now,
+            recorded_by=SEED_RECORDED_BY, actor_id=None,
+        )
+        for pk, no_genetic, no_training in zip(patient_ids, declines_genetic, declines_training)
+        for data_class in CONSENT_CLASSES
+        for purpose in PURPOSES
+    ]
+    ConsentRecord.objects.bulk_create(records, batch_size=2_000)
+    return {
+        "patients": len(patient_ids),
+        "records": len(records),
+        "declined_genetic": int(declines_genetic.sum()),
+        "declined_training": int(declines_training.sum()),
+    }
