@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "decision_support.cohorts",
     "decision_support.predictions",
     "decision_support.consent",
+    "decision_support.audit",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,112 @@
+"""The audit log: one row per sensitive read, write or denied access, chained by hashes.
+
+Each entry's hash covers its content and the previous entry's hash (RFC 6962-style), so changing,
+deleting or reordering any entry breaks the chain from that entry on (``verify.verify_chain``).
+Rows are append-only: the model layer refuses updates and deletes on every database, and on
+PostgreSQL a trigger (migration 0001) refuses them for raw SQL too.
+"""
+
+import hashlib
+import json
+from datetime import UTC
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
+
+GENESIS_HASH = "0" * 64
+
+# The fields an entry's hash covers, besides the previous hash. Changing this list, the order-free
+# canonical JSON below or the timestamp format breaks every stored chain.
+HASHED_FIELDS = ("sequence", "created_at", "actor_id", "actor", "role", "purpose", "action",
+                 "object_type", "object_ref", "outcome", "detail", "prev_hash")
+
+IMMUTABLE = "the audit log is append-only: entries cannot be changed or deleted"
+
+
+class AuditLogImmutable(Exception):
+    """Raised on any attempt to change or delete an audit entry through the ORM."""
+
+
+def canonical_json(value) -> bytes:
+    """Sorted keys, no whitespace, UTF-8: the same bytes for the same content on every database."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditLogImmutable(IMMUTABLE)
+
+    def _update(self, values):
+        raise AuditLogImmutable(IMMUTABLE)
+
+    def delete(self):
+        raise AuditLogImmutable(IMMUTABLE)
+
+    def _raw_delete(self, using):
+        raise AuditLogImmutable(IMMUTABLE)
+
+
+class Outcome(models.TextChoices):
+    ALLOWED = "allowed", "Allowed"
+    DENIED = "denied", "Denied"
+    ERROR = "error", "Error"
+
+
+class AuditEntry(models.Model):
+    Outcome = Outcome
+
+    # The chain order: 1, 2, 3, ... with no gaps; unique, so two writers can never fork it.
+    sequence = models.PositiveBigIntegerField(unique=True)
+    # Set by the service (not auto_now), so that the hash covers it.
+    created_at = models.DateTimeField()
+    # No foreign key: erasing a user must never cascade into, or be blocked by, the log.
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor = models.TextField(help_text="Username when the entry was written, or 'anonymous'.")
+    role = models.TextField(blank=True)
+    purpose = models.TextField(help_text="FHIR purpose-of-use code, e.g. TRAIN.")
+    action = models.TextField(help_text="e.g. patient.view, consent.withdraw, access.denied")
+    object_type = models.TextField(blank=True)
+    object_ref = models.TextField(blank=True, help_text="A pseudonym or other non-identifying key.")
+    outcome = models.TextField(choices=Outcome.choices)
+    detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sequence"]
+        base_manager_name = "objects"
+        verbose_name_plural = "audit entries"
+        constraints = [
+            models.CheckConstraint(condition=Q(sequence__gte=1), name="audit_sequence_from_1"),
+            models.CheckConstraint(condition=Q(outcome__in=Outcome.values), name="audit_outcome_known"),
+            models.CheckConstraint(condition=Exact(Length("prev_hash"), 64),
+                                   name="audit_prev_hash_length"),
+            models.CheckConstraint(condition=Exact(Length("entry_hash"), 64),
+                                   name="audit_entry_hash_length"),
+        ]
+
+    def __str__(self):
+        return f"#{self.sequence} {self.action} {self.outcome}"
+
+    def save(self, **kwargs):
+        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
+            raise AuditLogImmutable(IMMUTABLE)
+        super().save(**{**kwargs, "force_insert": True})
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogImmutable(IMMUTABLE)
+
+    def hashed_content(self) -> dict:
+        """What the hash covers, as plain JSON values; ``created_at`` in ISO 8601 UTC."""
+        content = {name: getattr(self, name) for name in HASHED_FIELDS}
+        content["created_at"] = self.created_at.astimezone(UTC).isoformat(timespec="microseconds")
+        return content
+
+    def compute_hash(self) -> str:
+        """SHA-256 (hex) of the canonical JSON of ``hashed_content()``."""
+        return hashlib.sha256(canonical_json(self.hashed_content())).hexdigest()
