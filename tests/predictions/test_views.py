@@ -1,0 +1,344 @@
+"""Model pages and patient pages, on one trained run shared by the module (training is slow)."""
+
+import html
+import re
+
+import pytest
+from django.urls import reverse
+
+from decision_support.cohorts.models import Cohort, Patient
+from decision_support.cohorts.services import cohort_generate, cohort_store
+from decision_support.predictions import pages, services
+from decision_support.predictions.models import ModelArtifact, TrainedModel, TrainingRun
+from decision_support.predictions.services import training_run_create
+from models.pgx import GUIDANCE_DISCLAIMER
+from synthetic_data import ARMS, DATA_DICTIONARY, make_cohort
+
+pytestmark = pytest.mark.django_db
+
+# Seed 38 gives 1,500 patients with at least ten responders and non-responders in every arm,
+# rTMS and esketamine included, so no arm is skipped: 7 arms x 3 algorithms x 3 variants.
+COHORT_SEED = 38
+
+
+def _clear_model_caches():
+    services.load_artifact.cache_clear()
+    services._fitted_model.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def run(django_db_setup, django_db_blocker):
+    """One cohort of 1,500 patients and its training run, committed for the whole module and
+    deleted afterwards (the per-test transactions roll back only what the tests write)."""
+    _clear_model_caches()
+    with django_db_blocker.unblock():
+        cohort = cohort_generate(n_patients=1500, seed=COHORT_SEED)
+        trained = training_run_create(cohort=cohort, seed=1)
+    yield trained
+    with django_db_blocker.unblock():
+        digests = set(TrainedModel.objects.values_list("artifact_id", flat=True))
+        Cohort.objects.filter(pk=cohort.pk).delete()
+        ModelArtifact.objects.filter(sha256__in=digests).delete()
+    _clear_model_caches()
+
+
+@pytest.fixture
+def patient(run):
+    """A treatment-resistant patient: every active arm is ranked, rTMS and esketamine too."""
+    return (Patient.objects.filter(cohort=run.cohort, clinical__prior_failures__gte=2)
+            .order_by("pk").first())
+
+
+def _page(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def _assert_no_inline_script(page: str):
+    scripts = re.findall(r"<script\b[^>]*>", page)
+    assert scripts
+    for tag in scripts:
+        assert "src=" in tag or tag == '<script id="chart-specs" type="application/json">', tag
+
+
+def _assert_every_chart_has_a_table(response):
+    page = response.content.decode()
+    specs = response.context["chart_specs"]
+    assert specs
+    for spec in specs:
+        assert f'data-chart="{spec["id"]}"' in page
+    assert page.count('class="chart-table"') == page.count("data-chart=") == len(specs)
+
+
+# --- sign-in ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/models/", "/cohorts/1/models/", "/runs/1/arms/ssri/",
+                                 "/runs/1/arms/ssri/?threshold=0.3", "/cohorts/1/patients/",
+                                 "/patients/0123456789abcdef01234567/"])
+def test_every_new_page_requires_sign_in(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+# --- training run overview ----------------------------------------------------------------
+
+
+def test_run_overview_lists_every_model_and_warns_on_small_samples(signed_in_client, run):
+    response = signed_in_client.get(reverse("run_overview", args=[run.cohort_id]))
+    page = _page(response)
+    assert run.skipped_arms == {}
+    table = page.split('id="model-table"', 1)[1].split("</table>", 1)[0]
+    assert table.count("<tr") == 1 + 63
+    small = [m for m in run.models.all() if m.metrics["small_sample"]]
+    assert small  # rTMS and esketamine: few treatment-resistant patients
+    assert table.count('class="small-sample"') == len(small)
+    assert table.count("sample too small to trust") == len(small)
+    assert f"<dd>{run.seed}</dd>" in page
+    assert "scikit-learn" in page and run.library_versions["scikit-learn"] in page
+    for arm in ARMS:
+        assert f'href="{reverse("model_detail", args=[run.pk, arm])}"' in page
+    assert 'data-chart="policy-value"' in page and 'id="policy-table"' in page
+    _assert_every_chart_has_a_table(response)
+    _assert_no_inline_script(page)
+
+
+def test_run_overview_without_a_run_tells_how_to_train(signed_in_client, demo_cohort):
+    page = _page(signed_in_client.get(reverse("run_overview", args=[demo_cohort.pk])))
+    assert "No training run yet" in page
+    assert f"manage.py train_models --cohort {demo_cohort.pk}" in page
+
+
+def test_models_nav_leads_to_the_newest_cohorts_models(signed_in_client, run):
+    page = _page(signed_in_client.get(reverse("cohort_overview", args=[run.cohort_id])))
+    assert f'href="{reverse("models_home")}"' in page
+    assert f'href="{reverse("patient_list", args=[run.cohort_id])}"' in page
+    assert f'href="{reverse("run_overview", args=[run.cohort_id])}"' in page
+    response = signed_in_client.get(reverse("models_home"))
+    assert response["Location"] == reverse("run_overview", args=[Cohort.objects.first().pk])
+
+
+# --- model page ---------------------------------------------------------------------------
+
+
+def _model_url(run, arm, **query):
+    url = reverse("model_detail", args=[run.pk, arm])
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+def test_model_page_shows_the_selected_models_auc_and_interval(signed_in_client, run):
+    row = run.models.get(arm="ssri", algorithm="random_forest", variant="no_genetic")
+    response = signed_in_client.get(_model_url(run, "ssri", algorithm="random_forest",
+                                               variant="no_genetic"))
+    page = _page(response)
+    m = row.metrics
+    assert f'<span id="metric-auc">{m["roc_auc"]:.3f}</span>' in page
+    assert f'{m["roc_auc_low"]:.3f}\u2060\u2013\u2060{m["roc_auc_high"]:.3f}' in page
+    assert response.context["summary"]["model"] == row
+    comparison = page.split('id="comparison-table"', 1)[1].split("</table>", 1)[0]
+    assert comparison.count("<tr") == 1 + 9
+    assert "Random forest (shown)" in comparison
+    assert ('id="small-sample-warning"' in page) == m["small_sample"]
+    assert "probability units" in page  # random forest SHAP units
+
+
+def test_small_sample_models_carry_a_warning_banner(signed_in_client, run):
+    page = _page(signed_in_client.get(_model_url(run, "rtms")))
+    assert 'id="small-sample-warning"' in page and "Sample too small to trust" in page
+
+
+def test_confusion_matrix_follows_the_threshold(signed_in_client, run):
+    row = run.models.get(arm="snri", algorithm="logistic_regression", variant="full")
+    n_test = row.metrics["n_test"]
+    matrices = {}
+    for threshold in ("0.30", "0.50", "0.70"):
+        response = signed_in_client.get(_model_url(run, "snri", threshold=threshold))
+        page = _page(response)
+        cells = {name: int(re.search(rf'id="cm-{name}">(\d+)<', page).group(1))
+                 for name in ("tp", "fp", "fn", "tn", "predicted-positive", "n")}
+        assert cells["tp"] + cells["fp"] + cells["fn"] + cells["tn"] == n_test == cells["n"]
+        assert cells["predicted-positive"] == cells["tp"] + cells["fp"]
+        assert f"Confusion matrix at threshold {threshold}" in page
+        matrices[threshold] = cells
+        confusion = response.context["confusion"]
+        assert confusion["sensitivity"] == pytest.approx(cells["tp"] / (cells["tp"] + cells["fn"]))
+        assert confusion["specificity"] == pytest.approx(cells["tn"] / (cells["tn"] + cells["fp"]))
+    positives = [matrices[t]["predicted-positive"] for t in ("0.30", "0.50", "0.70")]
+    assert positives[0] > positives[1] > positives[2]
+
+
+@pytest.mark.parametrize("value", ["abc", "2", "0.01", "0.33", "nan"])
+def test_a_bad_threshold_is_a_form_error_and_the_page_uses_the_default(signed_in_client, run, value):
+    response = signed_in_client.get(_model_url(run, "ssri", threshold=value))
+    page = _page(response)
+    errors = page.split('id="form-errors"', 1)[1].split("</ul>", 1)[0]
+    assert "Threshold:" in errors and "Showing the default, 0.50" in errors
+    assert response.context["confusion"]["threshold"] == 0.5
+    assert 'name="threshold" value="0.50"' in page
+
+
+def test_a_bad_algorithm_keeps_the_valid_threshold(signed_in_client, run):
+    response = signed_in_client.get(_model_url(run, "ssri", algorithm="svm", threshold="0.4"))
+    page = _page(response)
+    assert "Algorithm:" in page.split('id="form-errors"', 1)[1].split("</ul>", 1)[0]
+    assert response.context["summary"]["algorithm"] == "logistic_regression"
+    assert response.context["confusion"]["threshold"] == 0.4
+
+
+def test_model_page_charts_each_have_a_table(signed_in_client, run):
+    response = signed_in_client.get(_model_url(run, "ssri", algorithm="gradient_boosting"))
+    page = _page(response)
+    ids = {spec["id"] for spec in response.context["chart_specs"]}
+    assert ids == {"roc", "calibration", "global-shap", "beeswarm", "truth-shares"}
+    _assert_every_chart_has_a_table(response)
+    _assert_no_inline_script(page)
+    specs = {spec["id"]: spec for spec in response.context["chart_specs"]}
+    assert specs["roc"]["layout"] == {"diagonal": True}
+    assert [t["name"] for t in specs["calibration"]["traces"]] == [
+        "Observed response rate", "True response probability"]
+    # Dictionary labels, most important first.
+    row = run.models.get(arm="ssri", algorithm="gradient_boosting", variant="full")
+    top = max(row.explanation["global_importance"].items(), key=lambda kv: kv[1])[0]
+    assert specs["global-shap"]["traces"][0]["x"][0] == DATA_DICTIONARY[top].label
+    assert "log-odds" in specs["global-shap"]["y_title"]
+
+
+def test_truth_check_marks_flagged_features(signed_in_client, run):
+    flagged = [m for m in run.models.filter(variant="full")
+               if any(f["flag"] for f in m.truth_check["features"])]
+    assert flagged
+    row = flagged[0]
+    page = _page(signed_in_client.get(_model_url(run, row.arm, algorithm=row.algorithm)))
+    table = page.split('id="truth-table"', 1)[1].split("</table>", 1)[0]
+    flags = [f for f in row.truth_check["features"] if f["flag"]]
+    assert table.count('class="flagged"') == len(flags)
+    for feature in flags:
+        assert f'<tr class="flagged"><th scope="row">{feature["label"]}</th>' in table
+    assert f'id="truth-oracle-auc">{row.truth_check["oracle_roc_auc"]:.3f}<' in page
+    assert f'id="truth-model-auc">{row.metrics["roc_auc"]:.3f}<' in page
+    mae = row.truth_check["mean_absolute_error_vs_true_probability"]
+    assert f'id="truth-mae">{mae * 100:.1f} pp<' in page
+    assert "True genetic liability is not observed" in page
+    assert "depression polygenic score" in page
+
+
+def test_unknown_arm_or_run_is_404(signed_in_client, run):
+    assert signed_in_client.get(reverse("model_detail", args=[run.pk, "lithium"])).status_code == 404
+    assert signed_in_client.get(reverse("model_detail", args=[run.pk + 999, "ssri"])).status_code == 404
+
+
+# --- patients -----------------------------------------------------------------------------
+
+
+def test_patient_list_is_paginated(signed_in_client, run):
+    url = reverse("patient_list", args=[run.cohort_id])
+    page = _page(signed_in_client.get(url))
+    first = Patient.objects.filter(cohort=run.cohort).order_by("pk").first()
+    assert page.count('href="/patients/') == 50
+    assert f'href="{reverse("patient_detail", args=[first.pseudonym])}"' in page
+    assert "Page 1 of 30" in page and 'href="?page=2"' in page
+    last = _page(signed_in_client.get(url + "?page=30"))
+    assert last.count('href="/patients/') == 50 and "Page 30 of 30" in last
+    for bad in ("31", "0", "abc", "-1"):
+        assert signed_in_client.get(url + f"?page={bad}").status_code == 404
+
+
+def test_patient_page_shows_ranking_waterfalls_pgx_and_truth(signed_in_client, run, patient):
+    response = signed_in_client.get(reverse("patient_detail", args=[patient.pseudonym]))
+    page = _page(response)
+    assert "no-store" in response["Cache-Control"]
+    assert re.fullmatch(r"/patients/[0-9a-f]{24}/", response.request["PATH_INFO"])  # no numeric id
+
+    ranking = response.context["ranking"]
+    probabilities = [r["probability"] for r in ranking]
+    assert len(ranking) == 6 and probabilities == sorted(probabilities, reverse=True)
+    assert "A recommendation for teaching, not a decision." in page
+    assert page.count("<tr", page.index('id="ranking-table"'),
+                      page.index("</table>", page.index('id="ranking-table"'))) == 1 + 6
+
+    explained = response.context["explained"]
+    assert [item["arm"] for item in explained] == [r["arm"] for r in ranking]
+    for item in explained:
+        assert page.count(f'data-chart="waterfall-{item["arm"]}"') == 1
+        assert f'id="narrative-{item["arm"]}">{item["narrative"]}</p>' in html.unescape(page)
+        spec = item["chart"].as_json()
+        assert spec["kind"] == "waterfall" and spec["y_title"] == "Model output (log-odds)"
+    _assert_every_chart_has_a_table(response)
+    _assert_no_inline_script(page)
+
+    pgx = page.index('id="pgx-section"')
+    assert GUIDANCE_DISCLAIMER in html.unescape(page[pgx:])
+    guidance = response.context["guidance"]
+    assert guidance and page.count('class="pgx-rule"') == len(guidance)
+    assert page.index('id="explanations"') < pgx  # separate from the model output
+
+    truth = page.split('id="truth-table"', 1)[1].split("</table>", 1)[0]
+    assert truth.count("<tr") == 1 + len(ARMS)
+    assert "unknown (imported cohort)" not in truth
+    for row in response.context["truth_rows"]:
+        assert row["true"] is not None
+        assert f"{row['true'] * 100:.1f}%" in truth
+
+    values = page.split('id="values-biomarker"', 1)[1].split("</table>", 1)[0]
+    assert "hs-CRP" in values and "mg/L" in values
+
+
+def test_patient_page_explains_with_the_chosen_algorithm(signed_in_client, run, patient):
+    response = signed_in_client.get(reverse("patient_detail", args=[patient.pseudonym])
+                                    + "?algorithm=random_forest")
+    page = _page(response)
+    assert {item["model"].algorithm for item in response.context["explained"]} == {"random_forest"}
+    assert all(item["units"] == "probability" for item in response.context["explained"])
+    assert "Model output (probability)" in page
+    bad = signed_in_client.get(reverse("patient_detail", args=[patient.pseudonym]) + "?algorithm=x")
+    assert "Explain with:" in _page(bad)
+    assert {item["model"].algorithm for item in bad.context["explained"]} == {"logistic_regression"}
+
+
+def test_unknown_pseudonym_is_404(signed_in_client, run):
+    assert signed_in_client.get(reverse("patient_detail", args=["f" * 24])).status_code == 404
+
+
+def test_patient_page_without_a_run_shows_values_pgx_and_how_to_train(signed_in_client, demo_cohort):
+    patient = Patient.objects.filter(cohort=demo_cohort).first()
+    response = signed_in_client.get(reverse("patient_detail", args=[patient.pseudonym]))
+    page = _page(response)
+    assert "no-store" in response["Cache-Control"]
+    assert f"manage.py train_models --cohort {demo_cohort.pk}" in page
+    assert 'id="values-clinical"' in page and 'id="pgx-table"' in page
+    assert "data-chart=" not in page and "plotly" not in page
+
+
+def test_imported_patients_show_truth_as_unknown(signed_in_client, run):
+    """An imported cohort has no ground truth; its run here reuses the trained models."""
+    generated = make_cohort(20, random_state=5)
+    cohort = cohort_store(patients=generated.patients, truth=None, name="Imported",
+                          scenario="default", seed=None, source=Cohort.Source.IMPORTED)
+    copy = TrainingRun.objects.create(
+        cohort=cohort, scenario="default", seed=run.seed, n_patients=20,
+        library_versions=run.library_versions, duration_seconds=0.0)
+    TrainedModel.objects.bulk_create([
+        TrainedModel(run=copy, arm=m.arm, algorithm=m.algorithm, variant=m.variant,
+                     artifact_id=m.artifact_id, features=m.features, metrics=m.metrics,
+                     evaluation=m.evaluation, explanation=m.explanation, truth_check=None,
+                     refit_coefficients=m.refit_coefficients)
+        for m in run.models.filter(algorithm="logistic_regression", variant="full")])
+    patient = Patient.objects.filter(cohort=cohort).first()
+    page = _page(signed_in_client.get(reverse("patient_detail", args=[patient.pseudonym])))
+    truth = page.split('id="truth-table"', 1)[1].split("</table>", 1)[0]
+    assert truth.count("unknown (imported cohort)") == len(ARMS)
+    row = copy.models.get(arm="ssri")
+    model_page = _page(signed_in_client.get(reverse("model_detail", args=[copy.pk, "ssri"])))
+    assert "No ground truth" in model_page and row.metrics["n_test"] > 0
+
+
+def test_truth_rows_say_why_an_arm_is_not_ranked(run, patient):
+    from decision_support.cohorts.selectors import patients_frame
+
+    values = patients_frame(Patient.objects.filter(pk=patient.pk)).iloc[0].copy()
+    values["prior_failures"] = 0
+    rows = {r["arm"]: r for r in pages.truth_rows(values, None, run, None)}
+    assert rows["placebo"]["reason"] == "not ranked (placebo)"
+    assert rows["rtms"]["reason"].startswith("not ranked (not eligible")
+    assert rows["ssri"]["true"] is None
