@@ -28,7 +28,7 @@
     beeswarm: function (spec) {
       return spec.traces.map(function (t) {
         return { type: "scattergl", mode: "markers", name: t.name, x: t.x, y: t.y, showlegend: false,
-                 marker: { size: 5, color: t.colour, colorscale: "RdBu", reversescale: true, cmin: 0, cmax: 1 },
+                 marker: { size: 5, color: t.colour, colorscale: "RdBu", cmin: 0, cmax: 1 },
                  hovertemplate: t.name + ": %{x}<extra></extra>" };
       });
     },
