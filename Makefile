@@ -19,7 +19,7 @@ install-dev: $(BIN)/python
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py train_models --if-missing
+	$(BIN)/python manage.py train_models --if-missing --seed 1
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Browser tests drive Debian's Chromium; Playwright cannot download its own browser here.
