@@ -73,6 +73,7 @@ class ModelSuite:
     n_patients: int
     skipped: dict[str, str] = field(default_factory=dict)
     policy: dict | None = None
+    excluded: dict[str, int] = field(default_factory=dict)  # per variant: left out by consent
 
     @property
     def metrics(self) -> pd.DataFrame:
@@ -102,7 +103,8 @@ class ModelSuite:
 def train_suite(patients: pd.DataFrame, *, truth: pd.DataFrame | None = None,
                 scenario: str = "default", random_state: int | None = None,
                 arms=ARMS, algorithms=ALGORITHMS, variants=VARIANTS, n_resamples: int = 200,
-                n_refits: int = 20, progress: Progress | None = None) -> ModelSuite:
+                n_refits: int = 20, permitted: dict | None = None,
+                progress: Progress | None = None) -> ModelSuite:
     """Train and evaluate the model suite.
 
     Parameters
@@ -120,6 +122,9 @@ def train_suite(patients: pd.DataFrame, *, truth: pd.DataFrame | None = None,
         Bootstrap resamples for the ROC AUC intervals.
     n_refits : int
         Bootstrap refits of the ranking model, for the intervals of a treatment ranking.
+    permitted : dict, optional
+        Per variant, a boolean Series over ``patients.index``: whose data that variant may use
+        (consent to model training). Others are left out of its training and evaluation.
     progress : callable, optional
         Called as ``progress(done, total, label)`` after each fitted model.
 
@@ -132,11 +137,12 @@ def train_suite(patients: pd.DataFrame, *, truth: pd.DataFrame | None = None,
     with threadpool_limits(limits=1):
         return _train_suite(patients, truth=truth, scenario=scenario, random_state=random_state,
                             arms=arms, algorithms=algorithms, variants=variants,
-                            n_resamples=n_resamples, n_refits=n_refits, progress=progress)
+                            n_resamples=n_resamples, n_refits=n_refits, permitted=permitted,
+                            progress=progress)
 
 
 def _train_suite(patients, *, truth, scenario, random_state, arms, algorithms, variants,
-                 n_resamples, n_refits, progress) -> ModelSuite:
+                 n_resamples, n_refits, permitted, progress) -> ModelSuite:
     seed = int(np.random.default_rng().integers(2**31)) if random_state is None else int(random_state)
     rng = np.random.default_rng(seed)
     models, refits, skipped = {}, {}, {}
@@ -151,9 +157,13 @@ def _train_suite(patients, *, truth, scenario, random_state, arms, algorithms, v
                             f"at least {MIN_PATIENTS_PER_CLASS} responders and non-responders needed")
             done += len(algorithms) * len(variants)
             continue
-        train, test = train_test_split(received, test_size=TEST_SIZE, stratify=y, random_state=seed)
-        held_out.append(test.index)
+        train_all, test_all = train_test_split(received, test_size=TEST_SIZE, stratify=y,
+                                               random_state=seed)
+        held_out.append(test_all.index)
         for variant in variants:
+            usable = (permitted[variant] if permitted else pd.Series(True, index=patients.index))
+            train = train_all[usable.loc[train_all.index].to_numpy()]
+            test = test_all[usable.loc[test_all.index].to_numpy()]
             for algorithm in algorithms:
                 models[(arm, algorithm, variant)] = _fit(
                     arm, algorithm, variant, train, test, truth=truth, scenario=scenario,
@@ -165,8 +175,9 @@ def _train_suite(patients, *, truth, scenario, random_state, arms, algorithms, v
                 refits[(arm, variant)] = bootstrap_coefficients(
                     models[(arm, RANKING_ALGORITHM, variant)].pipeline, train,
                     n_refits=n_refits, rng=rng)
+    excluded = {v: int((~permitted[v]).sum()) if permitted else 0 for v in variants}
     suite = ModelSuite(models=models, refits=refits, random_state=seed,
-                       n_patients=len(patients), skipped=skipped)
+                       n_patients=len(patients), skipped=skipped, excluded=excluded)
     if truth is not None and "full" in variants and RANKING_ALGORITHM in algorithms and held_out:
         suite.policy = _policy(suite, patients, truth, np.concatenate(held_out))
     return suite

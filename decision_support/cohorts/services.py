@@ -9,6 +9,8 @@ from django.db import transaction
 
 from synthetic_data import ARMS, GENERATOR_VERSION, make_cohort, read_patients_csv
 
+from decision_support.consent.services import consent_seed_cohort
+
 from .models import Cohort, GroundTruth, Patient, RECORD_MODELS
 from .pseudonyms import patient_pseudonym
 
@@ -71,22 +73,26 @@ def _store_truth(pks: list[int], truth: pd.DataFrame) -> None:
     ])
 
 
+@transaction.atomic
 def cohort_generate(*, n_patients: int, scenario: str = "default", seed: int | None = None,
                     name: str = "", is_demo: bool = False,
                     progress: Progress | None = None) -> Cohort:
-    """Generate a cohort with ``synthetic_data`` and store it with its ground truth.
+    """Generate a cohort with ``synthetic_data`` and store it with its ground truth and a
+    realistic consent mix (some patients decline genetic use or model training).
 
     Without a seed, a random one is drawn and recorded, so every cohort can be regenerated.
     """
     if seed is None:
         seed = secrets.randbelow(2**31)
     generated = make_cohort(n_patients, scenario=scenario, random_state=seed)
-    return cohort_store(
+    cohort = cohort_store(
         patients=generated.patients, truth=generated.truth,
         name=name or f"{scenario} cohort of {n_patients:,} (seed {seed})",
         scenario=scenario, seed=seed, source=Cohort.Source.GENERATED,
         generator_version=GENERATOR_VERSION, is_demo=is_demo, progress=progress,
     )
+    consent_seed_cohort(cohort=cohort, random_state=seed % 2**32)
+    return cohort
 
 
 def cohort_import(*, data: bytes, name: str, progress: Progress | None = None) -> Cohort:

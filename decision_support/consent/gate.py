@@ -161,3 +161,8 @@ def model_variant_for(classes: Iterable[str]) -> str | None:
         if needs <= permitted:
             return variant
     return None
+
+
+def variant_permitted(classes: Iterable[str], variant: str) -> bool:
+    """Whether a model variant reads only permitted consent classes."""
+    return dict(_VARIANT_NEEDS)[variant] <= frozenset(classes)

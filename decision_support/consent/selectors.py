@@ -7,11 +7,17 @@ may use; both only load records and leave the decision to ``gate.permitted_class
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import fields
+from dataclasses import dataclass, fields
 
+import pandas as pd
 from django.utils import timezone
 
-from .gate import ConsentEntry, check_purpose, permitted_classes
+from decision_support.cohorts.models import Patient
+from decision_support.cohorts.selectors import patients_frame
+from synthetic_data import DATA_DICTIONARY
+
+from .constants import CONSENT_CLASSES, dictionary_classes
+from .gate import ConsentEntry, check_purpose, model_variant_for, permitted_classes
 from .models import ConsentRecord
 
 # Patients per query; large enough that any demo cohort takes one query, small enough for
@@ -45,3 +51,29 @@ def permitted_classes_by_patient(patient_ids: Iterable[int], *, purpose: str,
         for patient_id, *values in rows:
             histories[patient_id].append(ConsentEntry(*values))
     return {pk: permitted_classes(histories.get(pk, ()), purpose=purpose, now=now) for pk in ids}
+
+
+@dataclass(frozen=True)
+class ConsentedPatient:
+    """One patient's data as a purpose may use it: withheld classes are absent, not masked."""
+
+    frame: pd.DataFrame  # one row, only the permitted columns
+    permitted: frozenset[str]
+    withheld: frozenset[str]
+    variant: str | None  # the model variant that reads only permitted data; None: no prediction
+
+    @property
+    def values(self) -> pd.Series:
+        return self.frame.iloc[0]
+
+
+def consented_patient(patient, *, purpose: str, now: dt.datetime | None = None) -> ConsentedPatient:
+    """The one read of a patient's observed data: through the consent gate for ``purpose``."""
+    permitted = consent_permitted_classes(patient, purpose=purpose, now=now)
+    frame = patients_frame(Patient.objects.filter(pk=getattr(patient, "pk", patient)))
+    allowed = dictionary_classes(permitted)
+    keep = [c for c in frame.columns
+            if c == "pseudonym" or DATA_DICTIONARY[c].data_class in allowed]
+    return ConsentedPatient(frame=frame[keep], permitted=permitted,
+                            withheld=frozenset(CONSENT_CLASSES) - permitted,
+                            variant=model_variant_for(permitted))

@@ -32,6 +32,9 @@ class TrainingRun(models.Model):
     library_versions = models.JSONField()
     policy_value = models.JSONField(null=True, blank=True)
     skipped_arms = models.JSONField(default=dict, blank=True)
+    excluded_by_consent = models.JSONField(
+        default=dict, blank=True,
+        help_text="Per variant: patients left out because they did not consent to model training.")
     duration_seconds = models.FloatField()
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -6,10 +6,15 @@ from functools import lru_cache
 from importlib.metadata import version
 
 import numpy as np
+import pandas as pd
 from django.db import transaction
 
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.selectors import patients_frame, truth_frame
+from decision_support.consent.constants import Purpose
+from decision_support.consent.gate import variant_permitted as model_variant_allows
+from decision_support.consent.selectors import permitted_classes_by_patient
+from models.features import VARIANTS
 from models.persistence import model_from_bytes, model_to_bytes
 from models.ranking import RANKING_ALGORITHM
 from models.training import ModelSuite, Progress, TrainedModel as FittedModel, train_suite
@@ -30,9 +35,13 @@ def training_run_create(*, cohort: Cohort, seed: int | None = None,
     patients = Patient.objects.filter(cohort=cohort)
     frame = patients_frame(patients)
     truth = truth_frame(patients) if cohort.source == Cohort.Source.GENERATED else None
+    consent = permitted_classes_by_patient(frame.index, purpose=Purpose.MODEL_TRAINING)
+    permitted = {variant: pd.Series([model_variant_allows(consent[pk], variant) for pk in frame.index],
+                                    index=frame.index)
+                 for variant in VARIANTS}
     started = time.perf_counter()
     suite = train_suite(frame, truth=truth, scenario=cohort.scenario, random_state=seed,
-                        progress=progress)
+                        permitted=permitted, progress=progress)
     return _store_suite(cohort, suite, duration=time.perf_counter() - started)
 
 
@@ -41,7 +50,8 @@ def _store_suite(cohort: Cohort, suite: ModelSuite, *, duration: float) -> Train
     run = TrainingRun.objects.create(
         cohort=cohort, scenario=cohort.scenario, seed=suite.random_state,
         n_patients=suite.n_patients, library_versions=library_versions(),
-        policy_value=suite.policy, skipped_arms=suite.skipped, duration_seconds=duration)
+        policy_value=suite.policy, skipped_arms=suite.skipped, duration_seconds=duration,
+        excluded_by_consent=suite.excluded)
     TrainedModel.objects.bulk_create([
         TrainedModel(
             run=run, arm=m.arm, algorithm=m.algorithm, variant=m.variant,

@@ -12,16 +12,17 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from decision_support.cohorts.models import Cohort, Patient
-from decision_support.cohorts.selectors import patients_frame
+from decision_support.consent.constants import ConsentClass, Purpose
+from decision_support.consent.selectors import consented_patient
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.features import VARIANTS
-from models.pgx import GUIDANCE_DISCLAIMER, pgx_guidance
+from models.pgx import GUIDANCE_DISCLAIMER
 from models.ranking import RANKING_ALGORITHM
 from synthetic_data import ARMS
 
 from . import pages
 from .models import TrainingRun
-from .selectors import ARM_LABELS, latest_run, patient_predictions
+from .selectors import ARM_LABELS, latest_run, patient_guidance, patient_predictions
 
 PATIENTS_PER_PAGE = 50
 
@@ -142,17 +143,17 @@ def patient_detail(request, pseudonym: str):
     cohort = patient.cohort
     run = latest_run(cohort)
     form, chosen, errors = _settings(PatientPageForm, request.GET)
-    values = patients_frame(Patient.objects.filter(pk=patient.pk)).iloc[0]
-    predictions = (patient_predictions(patient, run, algorithm=chosen["algorithm"])
+    consented = consented_patient(patient, purpose=Purpose.EDUCATION)
+    values = consented.values
+    predictions = (patient_predictions(consented, run, algorithm=chosen["algorithm"])
                    if run is not None else None)
-    guidance = (predictions.guidance if predictions is not None else
-                pgx_guidance(str(values["cyp2c19_phenotype"]), str(values["cyp2d6_phenotype"])))
     context = pages.patient_page(values, predictions, run)
     context.update({
         "patient": patient, "cohort": cohort, "run": run, "form": form, "form_errors": errors,
         "algorithm": chosen["algorithm"], "algorithm_label": ALGORITHM_LABELS[chosen["algorithm"]],
-        "guidance": guidance, "guidance_disclaimer": GUIDANCE_DISCLAIMER,
+        "guidance": patient_guidance(consented), "guidance_disclaimer": GUIDANCE_DISCLAIMER,
+        "consent": consented, "withheld_labels": [ConsentClass(c).label for c in sorted(consented.withheld)],
         "received_label": ARM_LABELS[patient.arm],
-        "cyp2c19": values["cyp2c19_phenotype"], "cyp2d6": values["cyp2d6_phenotype"],
+        "cyp2c19": values.get("cyp2c19_phenotype"), "cyp2d6": values.get("cyp2d6_phenotype"),
     })
     return render(request, "predictions/patient_detail.html", context)

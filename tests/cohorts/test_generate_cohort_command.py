@@ -28,3 +28,12 @@ def test_it_refuses_bad_arguments_and_stores_nothing(arguments, message):
     with pytest.raises(CommandError, match=message):
         call_command("generate_cohort", *arguments, verbosity=0)
     assert not Cohort.objects.exists()
+
+
+def test_a_generated_cohort_comes_with_a_consent_mix():
+    from decision_support.consent.models import ConsentRecord
+
+    call_command("generate_cohort", patients=200, seed=5, verbosity=0)
+    cohort = Cohort.objects.get()
+    assert ConsentRecord.objects.filter(patient__cohort=cohort).count() == 200 * 9
+    assert ConsentRecord.objects.filter(patient__cohort=cohort, provision="deny").exists()

@@ -7,7 +7,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from decision_support.cohorts.models import Patient
-from decision_support.cohorts.services import cohort_generate
+from decision_support.cohorts.models import Cohort
+from decision_support.cohorts.services import cohort_store
+from synthetic_data import make_cohort
 from decision_support.consent.constants import (
     CONSENT_CLASSES,
     CONSENT_TEXT_VERSION,
@@ -29,9 +31,16 @@ pytestmark = pytest.mark.django_db
 EDU, ML, RES = Purpose.EDUCATION, Purpose.MODEL_TRAINING, Purpose.RESEARCH_EXPORT
 
 
+def _cohort_without_consent(n_patients: int, seed: int) -> Cohort:
+    """A stored cohort with no consent records (cohort_generate would seed a mix)."""
+    generated = make_cohort(n_patients, random_state=seed)
+    return cohort_store(patients=generated.patients, truth=generated.truth, name="bare",
+                        scenario="default", seed=seed, source=Cohort.Source.GENERATED)
+
+
 @pytest.fixture
 def cohort():
-    return cohort_generate(n_patients=12, seed=3)
+    return _cohort_without_consent(12, 3)
 
 
 @pytest.fixture
@@ -236,7 +245,7 @@ def _decisions(cohort):
 
 
 def test_the_seeded_mix_is_reproducible_from_its_seed():
-    first, second, third = (cohort_generate(n_patients=200, seed=s) for s in (1, 2, 3))
+    first, second, third = (_cohort_without_consent(200, s) for s in (1, 2, 3))
     consent_seed_cohort(cohort=first, random_state=7)
     consent_seed_cohort(cohort=second, random_state=7)
     consent_seed_cohort(cohort=third, random_state=8)
@@ -245,7 +254,7 @@ def test_the_seeded_mix_is_reproducible_from_its_seed():
 
 
 def test_the_seeded_mix_has_the_asked_for_shares_of_decliners():
-    cohort = cohort_generate(n_patients=2_000, seed=11)
+    cohort = _cohort_without_consent(2_000, 11)
     summary = consent_seed_cohort(cohort=cohort, genetic_decline_rate=0.20,
                                   training_decline_rate=0.05, random_state=0)
     assert summary["patients"] == 2_000

@@ -151,3 +151,16 @@ def test_an_arm_with_too_few_patients_is_skipped_with_a_reason():
     assert "too few patients" in suite.skipped["rtms"]
     with pytest.raises(ValueError, match="too few patients"):
         suite.model(arm="rtms", algorithm="logistic_regression", variant="full")
+
+
+def test_patients_a_variant_may_not_use_are_left_out_of_its_training(cohort):
+    patients = cohort.patients
+    permitted = {"full": patients["patient_id"] % 4 != 0, "no_genetic": patients["patient_id"] > 0,
+                 "clinical_only": patients["patient_id"] > 0}
+    suite = train_suite(patients, random_state=2, arms=("ssri",), permitted=permitted,
+                        n_resamples=10, n_refits=2)
+    full = suite.model(arm="ssri", algorithm="logistic_regression", variant="full").metrics
+    rest = suite.model(arm="ssri", algorithm="logistic_regression", variant="no_genetic").metrics
+    assert full["n_train"] + full["n_test"] < rest["n_train"] + rest["n_test"]
+    assert suite.excluded == {"full": int((~permitted["full"]).sum()), "no_genetic": 0,
+                              "clinical_only": 0}

@@ -74,3 +74,20 @@ def test_ranking_models_carry_their_bootstrap_refits(run):
     ranking = run.models.filter(algorithm="logistic_regression")
     assert all(len(m.refit_coefficients) == 20 for m in ranking)
     assert not run.models.exclude(algorithm="logistic_regression").exclude(refit_coefficients=None).exists()
+
+
+def test_training_leaves_out_patients_without_training_consent_and_records_how_many(run):
+    from decision_support.consent.constants import Purpose
+    from decision_support.consent.selectors import permitted_classes_by_patient
+
+    ids = list(run.cohort.patients.values_list("pk", flat=True))
+    consent = permitted_classes_by_patient(ids, purpose=Purpose.MODEL_TRAINING)
+    no_training = sum(not classes for classes in consent.values())
+    no_genetic = sum("genetic" not in classes for classes in consent.values())
+    assert run.excluded_by_consent["clinical_only"] == no_training > 0
+    assert run.excluded_by_consent["full"] == no_genetic > no_training
+    for variant in ("full", "clinical_only"):
+        model = run.models.get(arm="ssri", algorithm="logistic_regression", variant=variant)
+        used = model.metrics["n_train"] + model.metrics["n_test"]
+        received = run.cohort.patients.filter(arm="ssri").count()
+        assert used < received

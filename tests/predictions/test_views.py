@@ -8,6 +8,8 @@ from django.urls import reverse
 
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.services import cohort_generate, cohort_store
+from decision_support.consent.constants import CONSENT_CLASSES, Purpose
+from decision_support.consent.services import consent_give
 from decision_support.predictions import pages, services
 from decision_support.predictions.models import ModelArtifact, TrainedModel, TrainingRun
 from decision_support.predictions.services import training_run_create
@@ -310,7 +312,7 @@ def test_patient_page_without_a_run_shows_values_pgx_and_how_to_train(signed_in_
     assert "data-chart=" not in page and "plotly" not in page
 
 
-def test_imported_patients_show_truth_as_unknown(signed_in_client, run):
+def test_imported_patients_show_truth_as_unknown(signed_in_client, signed_in_user, run):
     """An imported cohort has no ground truth; its run here reuses the trained models."""
     generated = make_cohort(20, random_state=5)
     cohort = cohort_store(patients=generated.patients, truth=None, name="Imported",
@@ -325,6 +327,9 @@ def test_imported_patients_show_truth_as_unknown(signed_in_client, run):
                      refit_coefficients=m.refit_coefficients)
         for m in run.models.filter(algorithm="logistic_regression", variant="full")])
     patient = Patient.objects.filter(cohort=cohort).first()
+    for data_class in CONSENT_CLASSES:  # imported patients have no consent records yet
+        consent_give(patient=patient, data_class=data_class, purpose=Purpose.EDUCATION,
+                     actor=signed_in_user)
     page = _page(signed_in_client.get(reverse("patient_detail", args=[patient.pseudonym])))
     truth = page.split('id="truth-table"', 1)[1].split("</table>", 1)[0]
     assert truth.count("unknown (imported cohort)") == len(ARMS)
@@ -342,3 +347,31 @@ def test_truth_rows_say_why_an_arm_is_not_ranked(run, patient):
     assert rows["placebo"]["reason"] == "not ranked (placebo)"
     assert rows["rtms"]["reason"].startswith("not ranked (not eligible")
     assert rows["ssri"]["true"] is None
+
+
+def test_a_patient_without_genetic_consent_is_served_by_the_no_genetic_model(signed_in_client,
+                                                                              signed_in_user, run):
+    from decision_support.consent.selectors import consented_patient
+    from decision_support.consent.services import consent_withdraw
+
+    patient = next(p for p in Patient.objects.filter(cohort=run.cohort)
+                   if consented_patient(p, purpose=Purpose.EDUCATION).variant == "full")
+    consent_withdraw(patient=patient, data_class="genetic", purpose=Purpose.EDUCATION,
+                     actor=signed_in_user)
+    page = _page(signed_in_client.get(reverse("patient_detail", args=[patient.pseudonym])))
+    assert "Withheld by consent" in page and "no_genetic" in page
+    for name, variable in DATA_DICTIONARY.items():
+        if variable.data_class in ("genetic", "epigenetic"):
+            assert variable.label not in page.split('id="consent-note"')[1].split('id="truth-table"')[0], name
+    pgx = page.split('id="pgx"')[1].split("</table>")[0]
+    assert 'id="pgx-withheld"' in pgx and 'class="pgx-rule"' not in pgx
+
+
+def test_a_patient_without_clinical_consent_gets_no_prediction(signed_in_client, signed_in_user, run):
+    from decision_support.consent.services import consent_withdraw
+
+    patient = Patient.objects.filter(cohort=run.cohort).last()
+    consent_withdraw(patient=patient, data_class="clinical", purpose=Purpose.EDUCATION,
+                     actor=signed_in_user)
+    page = _page(signed_in_client.get(reverse("patient_detail", args=[patient.pseudonym])))
+    assert 'id="no-prediction"' in page and 'data-chart="waterfall-' not in page
