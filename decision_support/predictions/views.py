@@ -143,7 +143,8 @@ def patient_detail(request, pseudonym: str):
     cohort = patient.cohort
     run = latest_run(cohort)
     form, chosen, errors = _settings(PatientPageForm, request.GET)
-    consented = consented_patient(patient, purpose=Purpose.EDUCATION)
+    consented = consented_patient(patient, purpose=Purpose.EDUCATION, actor=request.user,
+                                  action="patient.view")
     values = consented.values
     predictions = (patient_predictions(consented, run, algorithm=chosen["algorithm"])
                    if run is not None else None)

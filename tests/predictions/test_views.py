@@ -355,7 +355,7 @@ def test_a_patient_without_genetic_consent_is_served_by_the_no_genetic_model(sig
     from decision_support.consent.services import consent_withdraw
 
     patient = next(p for p in Patient.objects.filter(cohort=run.cohort)
-                   if consented_patient(p, purpose=Purpose.EDUCATION).variant == "full")
+                   if consented_patient(p, purpose=Purpose.EDUCATION, actor=signed_in_user).variant == "full")
     consent_withdraw(patient=patient, data_class="genetic", purpose=Purpose.EDUCATION,
                      actor=signed_in_user)
     page = _page(signed_in_client.get(reverse("patient_detail", args=[patient.pseudonym])))
@@ -375,3 +375,18 @@ def test_a_patient_without_clinical_consent_gets_no_prediction(signed_in_client,
                      actor=signed_in_user)
     page = _page(signed_in_client.get(reverse("patient_detail", args=[patient.pseudonym])))
     assert 'id="no-prediction"' in page and 'data-chart="waterfall-' not in page
+
+
+def test_viewing_a_patient_writes_exactly_one_audit_entry(signed_in_client, signed_in_user, run):
+    from decision_support.audit.models import AuditEntry
+    from decision_support.audit.verify import verify_chain
+
+    patient = Patient.objects.filter(cohort=run.cohort).first()
+    before = AuditEntry.objects.count()
+    signed_in_client.get(reverse("patient_detail", args=[patient.pseudonym]))
+    entries = list(AuditEntry.objects.order_by("sequence")[before:])
+    assert len(entries) == 1
+    entry = entries[0]
+    assert (entry.actor, entry.role, entry.purpose, entry.action, entry.object_ref, entry.outcome) == (
+        signed_in_user.username, "educator", "TRAIN", "patient.view", patient.pseudonym, "allowed")
+    assert verify_chain().ok
