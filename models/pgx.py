@@ -179,6 +179,13 @@ def _cpic_citalopram_escitalopram(drug: str) -> list[Guidance]:
     ]
 
 
+_DPWG_VENLAFAXINE_REDUCED = (
+    "Avoid venlafaxine (alternatives not, or less, metabolised by CYP2D6 include duloxetine, "
+    "mirtazapine, citalopram and sertraline). If it cannot be avoided and side effects occur, "
+    "reduce the dose and adjust it to clinical response or to venlafaxine plus "
+    "O-desmethylvenlafaxine plasma concentrations."
+)
+_DPWG_VENLAFAXINE_NOTE = "DPWG states that no well-founded dose reduction can be given from the literature."
 _CPIC_SERTRALINE_NOTE = (
     "CPIC 2023 gives sertraline rows for CYP2C19 and CYP2B6 together; this row assumes a CYP2B6 "
     "normal metaboliser."
@@ -324,20 +331,12 @@ PGX_RULES: tuple[Guidance, ...] = (
     ),
     _dpwg(
         "CYP2D6", "PM", "venlafaxine",
-        "Avoid venlafaxine (alternatives not, or less, metabolised by CYP2D6 include duloxetine, "
-        "mirtazapine, citalopram and sertraline). If it cannot be avoided and side effects occur, "
-        "reduce the dose and adjust it to clinical response or to venlafaxine plus "
-        "O-desmethylvenlafaxine plasma concentrations.",
-        "DPWG states that no well-founded dose reduction can be given from the literature.",
+        _DPWG_VENLAFAXINE_REDUCED, _DPWG_VENLAFAXINE_NOTE,
         citation="dpwg_venlafaxine",
     ),
     _dpwg(
         "CYP2D6", "IM", "venlafaxine",
-        "Avoid venlafaxine (alternatives not, or less, metabolised by CYP2D6 include duloxetine, "
-        "mirtazapine, citalopram and sertraline). If it cannot be avoided and side effects occur, "
-        "reduce the dose and adjust it to clinical response or to venlafaxine plus "
-        "O-desmethylvenlafaxine plasma concentrations.",
-        "DPWG states that no well-founded dose reduction can be given from the literature.",
+        _DPWG_VENLAFAXINE_REDUCED, _DPWG_VENLAFAXINE_NOTE,
         citation="dpwg_venlafaxine",
     ),
     _dpwg(
