@@ -17,7 +17,7 @@ from sklearn.ensemble import RandomForestClassifier
 
 from synthetic_data import DATA_DICTIONARY
 
-from .features import source_feature
+from .features import prepare_rows, source_feature
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class ModelExplainer:
 
     def shap_matrix(self, rows: pd.DataFrame) -> tuple[float, pd.DataFrame, np.ndarray]:
         """(base value, SHAP values per input feature, model outputs) for many rows."""
-        prepared = self.prepare.transform(rows[self.features])
+        prepared = prepare_rows(self.pipeline, rows)
         if self.units == "probability":
             values = self._explainer.shap_values(prepared, check_additivity=False)[..., 1]
             base = float(np.ravel(self._explainer.expected_value)[1])

@@ -10,6 +10,8 @@ from sklearn.base import clone
 from synthetic_data import ARMS, FIRST_LINE_ARMS, TREATMENT_RESISTANT_ARMS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
+from .features import prepare_rows
+
 RANKING_ALGORITHM = "logistic_regression"  # fast to refit, so its intervals are cheap
 ACTIVE_ARMS = tuple(arm for arm in ARMS if arm != "placebo")
 INTERVAL_PERCENTILES = (5, 95)
@@ -43,7 +45,7 @@ def rank_treatments(rows: pd.DataFrame, point_models: dict, refits: dict) -> lis
     """
     point, bounds = {}, {}
     for arm, pipeline in point_models.items():
-        prepared = pipeline[:-1].transform(rows[list(pipeline.feature_names_in_)])
+        prepared = prepare_rows(pipeline, rows)
         point[arm] = pipeline[-1].predict_proba(prepared)[:, 1]
         coefficients = np.asarray(refits[arm])
         refit_p = 1 / (1 + np.exp(-(prepared @ coefficients[:, 1:].T + coefficients[:, 0])))

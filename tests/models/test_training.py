@@ -164,3 +164,14 @@ def test_patients_a_variant_may_not_use_are_left_out_of_its_training(cohort):
     assert full["n_train"] + full["n_test"] < rest["n_train"] + rest["n_test"]
     assert suite.excluded == {"full": int((~permitted["full"]).sum()), "no_genetic": 0,
                               "clinical_only": 0}
+
+
+@pytest.mark.parametrize("algorithm", ["logistic_regression", "gradient_boosting"])
+@pytest.mark.parametrize("variant", ["full", "no_genetic", "clinical_only"])
+def test_fast_row_preparation_equals_scikit_learns(suite, cohort, algorithm, variant):
+    from models.features import prepare_rows
+
+    pipeline = suite.model(arm="cbt", algorithm=algorithm, variant=variant).pipeline
+    for rows in (cohort.patients.iloc[:1], cohort.patients.iloc[5:80]):
+        np.testing.assert_array_equal(prepare_rows(pipeline, rows),
+                                      pipeline[:-1].transform(rows[variant_features(variant)]))
