@@ -7,6 +7,7 @@ one run rather than against numbers from another day.
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import os
 import platform
@@ -44,3 +45,11 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+
+
+def thread_caps(text: str) -> list[int | None]:
+    """``--threads`` as given: 'default' (no cap) or numbers, comma-separated."""
+    try:
+        return [None if t == "default" else int(t) for t in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError("takes 'default' or numbers, comma-separated") from None

@@ -33,7 +33,7 @@ import gc
 import time
 
 import numpy as np
-from _common import environment_lines, print_table, summarize
+from _common import environment_lines, print_table, summarize, thread_caps
 
 from synthetic_data import ARMS
 
@@ -212,16 +212,12 @@ def main(argv=None) -> None:
     parser.add_argument("--profile-algorithm", default="random_forest",
                         help="algorithm whose explanations --profile explain runs "
                              "(default: %(default)s)")
-    parser.add_argument("--threads", default="default,1",
+    parser.add_argument("--threads", default="default,1", type=thread_caps,
                         help="thread-pool caps to time the explanations and global SHAP under, "
                              "comma-separated: 'default' (as the web app runs) or a number "
                              "(threadpoolctl limits; training always caps at 1) "
                              "(default: %(default)s)")
     args = parser.parse_args(argv)
-    try:
-        args.threads = [None if t == "default" else int(t) for t in args.threads.split(",")]
-    except ValueError:
-        parser.error("--threads takes 'default' or numbers, comma-separated")
     if args.repeats < 1 or args.explain_repeats < 1:
         parser.error("--repeats and --explain-repeats must be positive")
 

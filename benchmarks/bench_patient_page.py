@@ -46,7 +46,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from _common import environment_lines, print_table, summarize
+from _common import environment_lines, print_table, summarize, thread_caps
 from bench_storage import backend_lines, create_throwaway_postgres, drop_postgres, postgres_target
 
 DEFAULT_PATIENTS = 5_000
@@ -82,16 +82,12 @@ def main(argv=None) -> None:
                              "print the top functions")
     parser.add_argument("--profile-algorithm", default="logistic_regression",
                         help="the page's ?algorithm= for --profile (default: %(default)s)")
-    parser.add_argument("--threads", default="default,1",
+    parser.add_argument("--threads", default="default,1", type=thread_caps,
                         help="thread-pool caps to time the patient page under, comma-separated: "
                              "'default' (as the web app runs now) or a number (threadpoolctl "
                              "limits, as OMP_NUM_THREADS/OPENBLAS_NUM_THREADS would set) "
                              "(default: %(default)s)")
     args = parser.parse_args(argv)
-    try:
-        args.threads = [None if t == "default" else int(t) for t in args.threads.split(",")]
-    except ValueError:
-        parser.error("--threads takes 'default' or numbers, comma-separated")
     if args.repeats < 1:
         parser.error("--repeats must be positive")
 
