@@ -8,4 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("decision_support.cohorts.urls")),
     path("", include("decision_support.predictions.urls")),
+    path("", include("decision_support.consent.urls")),
+    path("", include("decision_support.audit.urls")),
 ]

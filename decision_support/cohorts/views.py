@@ -1,4 +1,3 @@
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 
 from synthetic_data import DATA_CLASSES, DATA_DICTIONARY, SCENARIOS
@@ -7,7 +6,6 @@ from .models import Cohort
 from .selectors import cohort_frame, cohort_overview_charts, cohort_summary
 
 
-@login_required
 def home(request):
     cohort = Cohort.objects.first()
     if cohort is None:
@@ -15,12 +13,10 @@ def home(request):
     return redirect("cohort_overview", cohort_id=cohort.pk)
 
 
-@login_required
 def cohort_list(request):
     return render(request, "cohorts/list.html", {"cohorts": Cohort.objects.all()})
 
 
-@login_required
 def cohort_overview(request, cohort_id: int):
     cohort = get_object_or_404(Cohort, pk=cohort_id)
     frame = cohort_frame(cohort)
@@ -34,7 +30,6 @@ def cohort_overview(request, cohort_id: int):
     })
 
 
-@login_required
 def data_dictionary(request):
     groups = [
         (data_class, data_class.replace("_", " ").capitalize(),

@@ -2,7 +2,8 @@
 
 Every read of patient data for a purpose asks one of these functions which consent classes it may
 use; they only load records and leave the decision to ``gate.permitted_classes``.
-``consented_patient`` is the one read of a patient's data for a page: gated and audited.
+``consented_patient`` is the one read of a patient's data for a page; the access gate
+(``accounts.access``) audits the page that calls it.
 """
 
 import datetime as dt
@@ -11,11 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
 import pandas as pd
-from django.db import transaction
 from django.utils import timezone
 
-from decision_support.accounts.roles import user_roles
-from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Patient
 from decision_support.cohorts.selectors import patients_frame
 from synthetic_data import DATA_DICTIONARY
@@ -71,11 +69,9 @@ class ConsentedPatient:
         return self.frame.iloc[0]
 
 
-@transaction.atomic
-def consented_patient(patient, *, purpose: str, actor, action: str = "patient.read",
+def consented_patient(patient, *, purpose: str,
                       now: dt.datetime | None = None) -> ConsentedPatient:
-    """The one read of a patient's observed data: through the consent gate for ``purpose``, and
-    audited (who, role, purpose, what was withheld) in the same transaction."""
+    """The one read of a patient's observed data, through the consent gate for ``purpose``."""
     pk = getattr(patient, "pk", patient)
     permitted = consent_permitted_classes(pk, purpose=purpose, now=now)
     frame = patients_frame(Patient.objects.filter(pk=pk))
@@ -83,9 +79,5 @@ def consented_patient(patient, *, purpose: str, actor, action: str = "patient.re
     keep = [c for c in frame.columns
             if c == "pseudonym" or DATA_DICTIONARY[c].data_class in allowed]
     withheld = frozenset(CONSENT_CLASSES) - permitted
-    roles = user_roles(actor) if actor is not None else []
-    audit_record(actor=actor, role=",".join(r.value for r in roles), purpose=purpose,
-                 action=action, object_type="patient", object_ref=frame["pseudonym"].iloc[0],
-                 outcome="allowed", detail={"withheld": sorted(withheld)})
     return ConsentedPatient(frame=frame[keep], permitted=permitted, withheld=withheld,
                             variant=model_variant_for(permitted))

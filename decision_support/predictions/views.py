@@ -4,15 +4,14 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
 
 from decision_support.cohorts.models import Cohort, Patient
-from decision_support.consent.constants import ConsentClass, Purpose
+from decision_support.consent.constants import ConsentClass
+from decision_support.accounts.access import audit_context
 from decision_support.consent.selectors import consented_patient
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.features import VARIANTS
@@ -66,7 +65,6 @@ def _shown(field, value) -> str:
     return f"{value:.2f}" if isinstance(value, Decimal) else str(value)
 
 
-@login_required
 def models_home(request):
     cohort = Cohort.objects.first()
     if cohort is None:
@@ -74,7 +72,6 @@ def models_home(request):
     return redirect("run_overview", cohort_id=cohort.pk)
 
 
-@login_required
 def run_overview(request, cohort_id: int):
     cohort = get_object_or_404(Cohort, pk=cohort_id)
     run = latest_run(cohort)
@@ -94,7 +91,6 @@ def run_overview(request, cohort_id: int):
     return render(request, "predictions/run_overview.html", context)
 
 
-@login_required
 def model_detail(request, run_id: int, arm: str):
     run = get_object_or_404(TrainingRun.objects.select_related("cohort"), pk=run_id)
     if arm not in ARMS:
@@ -122,7 +118,6 @@ def model_detail(request, run_id: int, arm: str):
     return render(request, "predictions/model_detail.html", context)
 
 
-@login_required
 def patient_list(request, cohort_id: int):
     cohort = get_object_or_404(Cohort, pk=cohort_id)
     patients = (Patient.objects.filter(cohort=cohort).order_by("pk")
@@ -136,15 +131,14 @@ def patient_list(request, cohort_id: int):
                   {"cohort": cohort, "page": page, "patients": page.object_list})
 
 
-@never_cache
-@login_required
 def patient_detail(request, pseudonym: str):
     patient = get_object_or_404(Patient.objects.select_related("cohort"), pseudonym=pseudonym)
     cohort = patient.cohort
     run = latest_run(cohort)
     form, chosen, errors = _settings(PatientPageForm, request.GET)
-    consented = consented_patient(patient, purpose=Purpose.EDUCATION, actor=request.user,
-                                  action="patient.view")
+    consented = consented_patient(patient, purpose=request.purpose)
+    audit_context(request, object_type="patient", object_ref=patient.pseudonym,
+                  withheld=sorted(consented.withheld))
     values = consented.values
     predictions = (patient_predictions(consented, run, algorithm=chosen["algorithm"])
                    if run is not None else None)

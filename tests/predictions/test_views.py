@@ -355,7 +355,7 @@ def test_a_patient_without_genetic_consent_is_served_by_the_no_genetic_model(sig
     from decision_support.consent.services import consent_withdraw
 
     patient = next(p for p in Patient.objects.filter(cohort=run.cohort)
-                   if consented_patient(p, purpose=Purpose.EDUCATION, actor=signed_in_user).variant == "full")
+                   if consented_patient(p, purpose=Purpose.EDUCATION).variant == "full")
     consent_withdraw(patient=patient, data_class="genetic", purpose=Purpose.EDUCATION,
                      actor=signed_in_user)
     page = _page(signed_in_client.get(reverse("patient_detail", args=[patient.pseudonym])))

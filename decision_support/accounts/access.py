@@ -1,0 +1,161 @@
+"""The one access gate: who may open which page, for what purpose, and what the audit log records.
+
+``POLICIES`` maps every named URL to the roles that may use it, the purpose of use the server
+sets for it, and whether it is a sensitive read. ``AccessGateMiddleware`` enforces it on every
+request, before any view runs:
+
+- a URL without a policy is refused (fail closed; ``checks.every_url_has_a_policy`` finds them);
+- anonymous users are sent to sign in;
+- a signed-in user without one of the policy's roles gets 404 (the page does not exist for them)
+  and the refusal is audited;
+- a sensitive read (``audit_read``) writes exactly one audit entry, in the same transaction as the
+  view; the view adds what it read with ``audit_context``.
+
+The purpose (``request.purpose``) comes only from here, never from the client. Writes (consent,
+erasure, decisions, training) are audited by their services in the transaction of the write.
+The Django admin has its own staff check and is left to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
+from django.http import Http404
+from django.urls import Resolver404, resolve
+from django.utils.cache import add_never_cache_headers
+
+from decision_support.audit.services import audit_record
+from decision_support.consent.constants import Purpose
+
+from .roles import Role, user_roles
+
+EVERYONE = frozenset(Role)
+EDUCATOR, STUDENT = Role.EDUCATOR, Role.STUDENT
+REVIEWER, STEWARD = Role.ETHICS_REVIEWER, Role.DATA_STEWARD
+
+DENIED_ACTION = "access.denied"
+
+
+@dataclass(frozen=True)
+class Policy:
+    roles: frozenset[Role]
+    purpose: str = Purpose.EDUCATION
+    # A sensitive read: one audit entry per request (GET/HEAD) with this action.
+    audit_read: str | None = None
+    # Pages that show one patient's data are never cached (Cache-Control: no-store).
+    patient_data: bool = False
+
+
+PUBLIC = None  # URLs anyone may open (signing in and out)
+
+POLICIES: dict[str, Policy | None] = {
+    "login": PUBLIC,
+    "logout": PUBLIC,
+    # Cohorts and the data dictionary: aggregates only (small cells suppressed).
+    "home": Policy(EVERYONE),
+    "cohort_list": Policy(EVERYONE),
+    "cohort_overview": Policy(EVERYONE, audit_read="cohort.overview"),
+    "data_dictionary": Policy(EVERYONE),
+    # Models: metrics, explanations, the truth check.
+    "models_home": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
+    "run_overview": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
+    "model_detail": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
+    # Patients: the list (stewards see consent, not clinical data) and one patient's page.
+    "patient_list": Policy(EVERYONE, audit_read="patient.list"),
+    "patient_detail": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER}), audit_read="patient.view",
+                             patient_data=True),
+    # Human oversight.
+    "decision_record": Policy(frozenset({EDUCATOR, STUDENT}), patient_data=True),
+    "predictions_pause": Policy(frozenset({EDUCATOR})),
+    "cohort_train": Policy(frozenset({EDUCATOR}), purpose=Purpose.MODEL_TRAINING),
+    "training_job": Policy(frozenset({EDUCATOR}), purpose=Purpose.MODEL_TRAINING),
+    # Consent and erasure (data stewards).
+    "patient_consent": Policy(frozenset({STEWARD}), audit_read="consent.view", patient_data=True),
+    "patient_erase": Policy(frozenset({STEWARD}), patient_data=True),
+    "erasure_list": Policy(frozenset({STEWARD})),
+    # The audit log.
+    "audit_log": Policy(frozenset({STEWARD, REVIEWER}), audit_read="audit.view"),
+    # Research export: differentially private aggregates.
+    "aggregate_export": Policy(frozenset({EDUCATOR, REVIEWER}), purpose=Purpose.RESEARCH_EXPORT),
+}
+
+# Truth of the simulation: per patient for educators only; the model-level truth check (an
+# explanation checked against the truth) also for ethics reviewers.
+PATIENT_TRUTH_ROLES = frozenset({EDUCATOR})
+MODEL_TRUTH_ROLES = frozenset({EDUCATOR, REVIEWER})
+# Raw genetic and epigenetic values (genotypes, PRS, methylation) are hidden from these roles;
+# their models may still use them, and PGx guidance is shown.
+GENOTYPE_HIDDEN_ROLES = frozenset({STUDENT})
+
+
+def can(user_or_roles, roles: frozenset[Role]) -> bool:
+    """Whether a user (or a collection of roles) holds one of ``roles``."""
+    held = user_roles(user_or_roles) if hasattr(user_or_roles, "is_authenticated") else user_or_roles
+    return bool(set(held) & roles)
+
+
+def audit_context(request, *, object_type: str = "", object_ref: str = "", **detail) -> None:
+    """What a sensitive view read, for the one audit entry the gate writes for it."""
+    request.audit = {"object_type": object_type, "object_ref": object_ref, "detail": detail}
+
+
+def _role_text(roles) -> str:
+    return ",".join(role.value for role in roles)
+
+
+def _is_unguarded(path: str) -> bool:
+    static = "/" + settings.STATIC_URL.lstrip("/")
+    return path.startswith(static) or path.startswith("/admin/") or path == "/favicon.ico"
+
+
+class AccessGateMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _is_unguarded(request.path_info):
+            return self.get_response(request)
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)  # Django's own 404
+        name = match.url_name
+        if name in POLICIES and POLICIES[name] is PUBLIC:
+            return self.get_response(request)
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        roles = user_roles(request.user)
+        policy = POLICIES.get(name)
+        if policy is None or not set(roles) & policy.roles:
+            self._deny(request, roles, name, policy)
+        request.roles = frozenset(roles)
+        request.purpose = policy.purpose
+        if policy.audit_read and request.method in ("GET", "HEAD"):
+            response = self._audited(request, roles, policy)
+        else:
+            response = self.get_response(request)
+        if policy.patient_data:
+            add_never_cache_headers(response)
+        return response
+
+    def _audited(self, request, roles, policy):
+        with transaction.atomic():
+            response = self.get_response(request)
+            if response.status_code < 400:
+                read = getattr(request, "audit", {})
+                audit_record(actor=request.user, role=_role_text(roles), purpose=policy.purpose,
+                             action=policy.audit_read, outcome="allowed",
+                             object_type=read.get("object_type", ""),
+                             object_ref=read.get("object_ref", ""),
+                             detail={"path": request.path, **read.get("detail", {})})
+        return response
+
+    def _deny(self, request, roles, name, policy):
+        audit_record(actor=request.user, role=_role_text(roles),
+                     purpose=policy.purpose if policy else Purpose.EDUCATION,
+                     action=DENIED_ACTION, outcome="denied", object_type="url",
+                     object_ref=name or "", detail={"path": request.path, "method": request.method})
+        raise Http404("no such page")
