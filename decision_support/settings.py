@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "decision_support.predictions",
     "decision_support.consent",
     "decision_support.audit",
+    "decision_support.privacy",
 ]
 
 MIDDLEWARE = [

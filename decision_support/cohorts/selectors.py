@@ -1,4 +1,10 @@
-"""Reads: cohort summaries and chart data for the overview page."""
+"""Reads: cohort summaries and chart data for the overview page.
+
+The overview reads patients through the consent gate (``cohort_frame``) and shows every
+aggregate through small-cell suppression (``decision_support.privacy.suppression``).
+"""
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -7,6 +13,8 @@ from synthetic_data import ARMS, DATA_DICTIONARY, TREATMENT_RESISTANT_ARMS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
 from ..charts import Chart, bar_chart
+from ..privacy.suppression import (SUPPRESSED, suppress_count, suppress_counts,
+                                   suppress_table)
 from .models import RECORD_MODELS, Cohort, GroundTruth, Patient
 
 def _observed_lookups() -> dict[str, str]:
@@ -53,49 +61,111 @@ def truth_frame(patients) -> pd.DataFrame:
     return frame.drop(columns=["p_response", "potential_response"])
 
 
-def cohort_frame(cohort: Cohort) -> pd.DataFrame:
-    return patients_frame(Patient.objects.filter(cohort=cohort))
+@dataclass(frozen=True)
+class ConsentedCohort:
+    """A cohort's observed data as a purpose may use it: each patient's values of a consent class
+    they did not permit are absent (NaN), and ``left_out`` counts those patients per class."""
+
+    frame: pd.DataFrame
+    left_out: dict[str, int]
+
+
+def cohort_frame(cohort: Cohort, *, purpose: str, now=None) -> ConsentedCohort:
+    """The observed data of every patient of ``cohort``, through the consent gate for
+    ``purpose`` (one consent query for the whole cohort)."""
+    # Imported here: consent.selectors itself reads patients through patients_frame above.
+    from decision_support.consent.constants import CONSENT_CLASSES, dictionary_classes
+    from decision_support.consent.selectors import permitted_classes_by_patient
+
+    frame = patients_frame(Patient.objects.filter(cohort=cohort))
+    permitted = permitted_classes_by_patient(frame.index, purpose=purpose, now=now)
+    left_out = {}
+    for consent_class in CONSENT_CLASSES:
+        allowed = pd.Series([consent_class in permitted[pk] for pk in frame.index],
+                            index=frame.index, dtype=bool)
+        left_out[consent_class] = int((~allowed).sum())
+        covered = dictionary_classes({consent_class})
+        for name in OBSERVED_LOOKUPS:
+            if DATA_DICTIONARY[name].data_class in covered:
+                frame[name] = frame[name].where(allowed)
+    return ConsentedCohort(frame=frame, left_out=left_out)
+
+
+def _populations(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(first-line, treatment-resistant) masks; a patient without clinical data is in neither."""
+    failures = frame["prior_failures"]
+    return failures < TREATMENT_RESISTANT_MIN_FAILURES, failures >= TREATMENT_RESISTANT_MIN_FAILURES
+
+
+def _two_way(frame: pd.DataFrame, flag: str, groups: list[str]) -> list[list[int]]:
+    """Per arm in ``groups``: [patients with ``flag``, patients without], among those whose
+    ``flag`` is known."""
+    rows = []
+    for arm in groups:
+        values = frame.loc[frame["arm"] == arm, flag].dropna()
+        rows.append([int((values == 1).sum()), int((values == 0).sum())])
+    return rows
 
 
 def cohort_summary(frame: pd.DataFrame) -> dict:
-    resistant = frame["prior_failures"] >= TREATMENT_RESISTANT_MIN_FAILURES
+    """The overview's counts and rates, every count 1-10 suppressed (``privacy.suppression``)."""
+    first_line, resistant = _populations(frame)
+    populations = suppress_counts([int(first_line.sum()), int(resistant.sum())])
+    sexes = suppress_counts([int((frame["sex"] == "female").sum()),
+                             int((frame["sex"] == "male").sum())])
+    outcome = frame["response"].dropna()
+    responders = suppress_counts([int((outcome == 1).sum()), int((outcome == 0).sum())])
+    in_population = [frame[(frame["arm"] == arm)
+                           & (resistant if arm in TREATMENT_RESISTANT_ARMS else first_line)]
+                     for arm in ARMS]
+    response = suppress_table([_two_way(group, "response", [arm])[0]
+                               for arm, group in zip(ARMS, in_population)])
+    remission = suppress_table([_two_way(group, "remission", [arm])[0]
+                                for arm, group in zip(ARMS, in_population)])
     arms = []
-    for arm in ARMS:
-        group = frame[(frame["arm"] == arm) & (resistant if arm in TREATMENT_RESISTANT_ARMS else ~resistant)]
+    for i, arm in enumerate(ARMS):
+        hidden = response.row_total_hidden[i] or remission.row_total_hidden[i]
+        n = int(response.row_totals[i])
         arms.append({
             "arm": arm,
             "population": "treatment-resistant" if arm in TREATMENT_RESISTANT_ARMS else "first-line",
-            "n": len(group),
-            "response_rate": group["response"].mean() if len(group) else None,
-            "remission_rate": group["remission"].mean() if len(group) else None,
+            "n": SUPPRESSED if hidden else n,
+            "response_rate": response.share(i, 0),
+            "remission_rate": remission.share(i, 0),
         })
     return {
-        "n_patients": len(frame),
-        "n_first_line": int((~resistant).sum()),
-        "n_resistant": int(resistant.sum()),
-        "female_share": (frame["sex"] == "female").mean() if len(frame) else None,
-        "response_rate": frame["response"].mean() if len(frame) else None,
+        "n_patients": suppress_count(len(frame)),
+        "n_first_line": populations.cell(0, 0),
+        "n_resistant": populations.cell(0, 1),
+        "female_share": sexes.share(0, 0),
+        "response_rate": responders.share(0, 0),
         "arms": arms,
     }
 
 
 def cohort_overview_charts(frame: pd.DataFrame) -> list[Chart]:
-    resistant = frame["prior_failures"] >= TREATMENT_RESISTANT_MIN_FAILURES
-    first_line, treatment_resistant = frame[~resistant], frame[resistant]
+    """The overview's charts; counts of 1-10 (and what would reveal them) are not plotted and
+    read "<11" in each chart's table."""
+    first_line, resistant = _populations(frame)
+    rates = {}
+    for name, population in [("First-line patients", first_line),
+                             ("Treatment-resistant patients", resistant)]:
+        table = suppress_table(_two_way(frame[population], "response", list(ARMS)))
+        rates[name] = [table.share(i, 0) for i in range(len(ARMS))]
+    response = _bar_chart("response-by-arm", "Observed response rate by arm", "Arm", "Responders",
+                          ARMS, rates, percent=True)
 
-    response = bar_chart(
-        "response-by-arm", "Observed response rate by arm", "Arm", "Responders", ARMS,
-        {"First-line patients": [_rate(first_line, arm) for arm in ARMS],
-         "Treatment-resistant patients": [_rate(treatment_resistant, arm) for arm in ARMS]},
-        percent=True)
     ancestry = DATA_DICTIONARY["ancestry"].categories
     phenotypes = DATA_DICTIONARY["cyp2c19_phenotype"].categories
-    cyp2c19 = bar_chart(
+    known = frame.dropna(subset=["ancestry", "cyp2c19_phenotype"])
+    counts = pd.crosstab(known["ancestry"], known["cyp2c19_phenotype"]).reindex(
+        index=ancestry, columns=phenotypes, fill_value=0)
+    by_ancestry = suppress_table(counts.to_numpy())
+    cyp2c19 = _bar_chart(
         "cyp2c19-by-ancestry", "CYP2C19 phenotype by ancestry group", "Phenotype",
         "Share of the group", phenotypes,
-        {group: frame.loc[frame["ancestry"] == group, "cyp2c19_phenotype"]
-         .value_counts(normalize=True).reindex(phenotypes, fill_value=0.0).tolist()
-         for group in ancestry},
+        {group: [by_ancestry.share(i, j) for j in range(len(phenotypes))]
+         for i, group in enumerate(ancestry)},
         percent=True)
     return [
         response,
@@ -111,19 +181,30 @@ def cohort_overview_charts(frame: pd.DataFrame) -> list[Chart]:
     ]
 
 
-def _rate(frame: pd.DataFrame, arm: str):
-    outcomes = frame.loc[frame["arm"] == arm, "response"]
-    return outcomes.mean() if len(outcomes) else None
+def _bar_chart(chart_id, title, x_title, y_title, categories, series: dict, *,
+               percent=False) -> Chart:
+    """A bar chart of suppressed values: a hidden value is not plotted and its table cell
+    reads "<11"."""
+    plotted = {name: [None if v == SUPPRESSED else v for v in values]
+               for name, values in series.items()}
+    chart = bar_chart(chart_id, title, x_title, y_title, categories, plotted, percent=percent)
+    for i, row in enumerate(chart.table_rows):
+        for k, values in enumerate(series.values(), start=1):
+            if values[i] == SUPPRESSED:
+                row[k] = SUPPRESSED
+    return chart
 
 
 def _histogram(chart_id, values, edges, title, x_title) -> Chart:
     edges = list(edges)
-    counts, _ = np.histogram(values, bins=edges)
+    counts, _ = np.histogram(values.dropna(), bins=edges)
     labels = [f"{lo:g}-{hi:g}" for lo, hi in zip(edges[:-1], edges[1:])]
-    return bar_chart(chart_id, title, x_title, "Patients", labels, {"Patients": counts})
+    return _bar_chart(chart_id, title, x_title, "Patients", labels,
+                      {"Patients": suppress_counts(counts.tolist()).rows()[0]})
 
 
 def _counts(chart_id, values, categories, title, x_title) -> Chart:
     counts = values.value_counts()
-    return bar_chart(chart_id, title, x_title, "Patients", categories,
-                     {"Patients": [counts.get(c, 0) for c in categories]})
+    table = suppress_counts([int(counts.get(c, 0)) for c in categories])
+    return _bar_chart(chart_id, title, x_title, "Patients", categories,
+                      {"Patients": table.rows()[0]})

@@ -1,10 +1,13 @@
 from django.urls import path
 
+from decision_support.privacy import views as privacy_views
+
 from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("cohorts/", views.cohort_list, name="cohort_list"),
     path("cohorts/<int:cohort_id>/", views.cohort_overview, name="cohort_overview"),
+    path("cohorts/<int:cohort_id>/export/", privacy_views.aggregate_export, name="aggregate_export"),
     path("data-dictionary/", views.data_dictionary, name="data_dictionary"),
 ]
