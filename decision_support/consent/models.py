@@ -8,13 +8,15 @@ was recorded. The current state of (patient, data class, purpose) is its newest 
 Rows refuse ``save()`` once stored, ``delete()``, and queryset ``update()`` and ``delete()``.
 Erasure still works: deleting the Patient removes its rows through the foreign key's cascade,
 which Django runs as a delete query on the table without calling either ``delete()`` method.
+
+``Tombstone`` is what erasure (``erasure.patient_erase``) keeps of a patient.
 """
 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from decision_support.cohorts.models import Patient
+from decision_support.cohorts.models import Cohort, Patient
 
 from .constants import ConsentClass, Provision, Purpose, Status
 
@@ -82,3 +84,23 @@ class ConsentRecord(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError(APPEND_ONLY)
+
+
+class Tombstone(models.Model):
+    """What remains of an erased patient (GDPR 17): the pseudonym, when and by whom, and the
+    training runs whose models learnt from the patient's data (they should be retrained)."""
+
+    pseudonym = models.CharField(max_length=64, db_index=True)
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="tombstones")
+    erased_at = models.DateTimeField(default=timezone.now)
+    # A snapshot, not a foreign key, like ConsentRecord.recorded_by.
+    erased_by = models.CharField(max_length=150)
+    affected_run_ids = models.JSONField(default=list, blank=True,
+                                        help_text="Training runs whose training set included "
+                                                  "the patient.")
+
+    class Meta:
+        ordering = ["-erased_at", "-id"]
+
+    def __str__(self):
+        return f"{self.pseudonym} (erased {self.erased_at:%Y-%m-%d %H:%M} UTC)"

@@ -3,7 +3,8 @@
 Every read of patient data for a purpose asks one of these functions which consent classes it may
 use; they only load records and leave the decision to ``gate.permitted_classes``.
 ``consented_patient`` is the one read of a patient's data for a page; the access gate
-(``accounts.access``) audits the page that calls it.
+(``accounts.access``) audits the page that calls it. ``erased_patients_in_run`` counts the
+patients erased since a training run learnt from them.
 """
 
 import datetime as dt
@@ -20,7 +21,7 @@ from synthetic_data import DATA_DICTIONARY
 
 from .constants import CONSENT_CLASSES, dictionary_classes
 from .gate import ConsentEntry, check_purpose, model_variant_for, permitted_classes
-from .models import ConsentRecord
+from .models import ConsentRecord, Tombstone
 
 # Patients per query; large enough that any demo cohort takes one query, small enough for
 # every database's limit on query parameters.
@@ -81,3 +82,10 @@ def consented_patient(patient, *, purpose: str,
     withheld = frozenset(CONSENT_CLASSES) - permitted
     return ConsentedPatient(frame=frame[keep], permitted=permitted, withheld=withheld,
                             variant=model_variant_for(permitted))
+
+
+def erased_patients_in_run(run) -> int:
+    """How many erased patients were in ``run``'s training set (tombstones listing the run)."""
+    # Counted in Python: SQLite has no JSON ``contains`` lookup; one cohort's tombstones are few.
+    return sum(run.pk in ids for ids in Tombstone.objects.filter(cohort_id=run.cohort_id)
+               .values_list("affected_run_ids", flat=True))

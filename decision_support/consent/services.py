@@ -2,7 +2,9 @@
 
 Giving and withdrawing are the same steps with the opposite provision (GDPR 7(3): withdrawing as
 easy as giving): each appends one active record, starting now, carrying the current consent-text
-version, the UTC time and who recorded it. Nothing is ever overwritten.
+version, the UTC time and who recorded it, and writes one audit entry (``consent.give`` or
+``consent.withdraw``) in the same transaction. Nothing is ever overwritten. Seeding a demo cohort
+is bulk work and is not audited row by row.
 """
 
 import datetime as dt
@@ -13,6 +15,8 @@ from django.db.models import Max
 from django.utils import timezone
 from sklearn.utils import check_random_state
 
+from decision_support.accounts.roles import user_roles
+from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Cohort, Patient
 
 from .constants import CONSENT_CLASSES, CONSENT_TEXT_VERSION, PURPOSES, Provision, Purpose, Status
@@ -20,6 +24,9 @@ from .gate import check_data_class, check_purpose
 from .models import ConsentRecord
 
 SEED_RECORDED_BY = "demo seed"
+# The purpose of use of recording consent and erasing: running the teaching tool (the steward's
+# pages have the same purpose in accounts.access).
+AUDIT_PURPOSE = Purpose.EDUCATION
 NO_ACTOR = "actor must be a signed-in user; got {value!r}"
 BAD_PERIOD_END = "period_end must be a timezone-aware datetime after now; got {value!r}"
 BAD_RATE = "{name} must be a number from 0 to 1; got {value!r}"
@@ -34,7 +41,8 @@ def consent_give(*, patient: Patient, data_class: str, purpose: str, actor,
     """Record that ``patient`` permits ``data_class`` (a consent class) for ``purpose`` from now
     until ``period_end`` (exclusive; ``None``: until withdrawn)."""
     return _consent_append(patient=patient, data_class=data_class, purpose=purpose, actor=actor,
-                           provision=Provision.PERMIT, period_end=period_end)
+                           provision=Provision.PERMIT, period_end=period_end,
+                           action="consent.give")
 
 
 @transaction.atomic
@@ -42,11 +50,11 @@ def consent_withdraw(*, patient: Patient, data_class: str, purpose: str,
                      actor) -> ConsentRecord:
     """Record that ``patient`` denies ``data_class`` for ``purpose`` from now on."""
     return _consent_append(patient=patient, data_class=data_class, purpose=purpose, actor=actor,
-                           provision=Provision.DENY, period_end=None)
+                           provision=Provision.DENY, period_end=None, action="consent.withdraw")
 
 
 def _consent_append(*, patient: Patient, data_class: str, purpose: str, actor, provision: str,
-                    period_end: dt.datetime | None) -> ConsentRecord:
+                    period_end: dt.datetime | None, action: str) -> ConsentRecord:
     data_class = check_data_class(data_class)
     purpose = check_purpose(purpose)
     if actor is None or not getattr(actor, "is_authenticated", False) or actor.pk is None:
@@ -72,7 +80,16 @@ def _consent_append(*, patient: Patient, data_class: str, purpose: str, actor, p
     )
     record.full_clean()
     record.save()
+    audit_record(actor=actor, role=role_text(actor), purpose=AUDIT_PURPOSE, action=action,
+                 outcome="allowed",
+                 object_type="patient", object_ref=patient.pseudonym,
+                 detail={"data_class": data_class, "purpose": purpose})
     return record
+
+
+def role_text(user) -> str:
+    """A user's roles as the audit log records them (``"data_steward"``)."""
+    return ",".join(role.value for role in user_roles(user))
 
 
 def _check_rate(name: str, value) -> float:
