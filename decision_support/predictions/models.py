@@ -5,6 +5,8 @@ sees the same models; the digest is checked on every load.
 """
 
 from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
 
 from decision_support.cohorts.models import Cohort
 from models.algorithms import ALGORITHMS
@@ -68,3 +70,119 @@ class TrainedModel(models.Model):
 
     def __str__(self):
         return f"{self.arm} {self.algorithm} {self.variant} (run {self.run_id})"
+
+
+# --- Human oversight (GDPR 22, AI Act 14): a recommendation, never a decision -------------------
+
+
+class TreatmentDecision(models.Model):
+    """A treatment a signed-in person chose for one patient, beside what the model recommended.
+
+    Rows go with the patient (CASCADE), so erasing a patient erases their decisions; the audit
+    entry (``decision.record``) stays and names only the pseudonym.
+    """
+
+    REASON_MAX_CHARS = 1000
+
+    patient = models.ForeignKey("cohorts.Patient", on_delete=models.CASCADE,
+                                related_name="treatment_decisions")
+    # The run whose ranking was shown; kept as null if that run is ever deleted.
+    run = models.ForeignKey(TrainingRun, on_delete=models.SET_NULL, null=True, blank=True,
+                            related_name="+")
+    arm = models.CharField(max_length=16, choices=[(a, a) for a in ARMS])
+    recommended_arm = models.CharField(
+        max_length=16, blank=True, choices=[(a, a) for a in ARMS],
+        help_text="The model's top arm when the decision was made; empty when none was shown "
+                  "(predictions paused, no trained models, or no consent to predict).")
+    reason = models.CharField(max_length=REASON_MAX_CHARS, blank=True)
+    decided_by = models.CharField(max_length=150, help_text="Username at the time (a snapshot).")
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        constraints = [
+            # A decision that departs from the recommendation shown must say why.
+            models.CheckConstraint(
+                condition=Q(recommended_arm="") | Q(arm=F("recommended_arm")) | ~Q(reason=""),
+                name="decision_reason_when_not_the_recommendation"),
+            models.CheckConstraint(condition=~Q(arm="placebo"), name="decision_arm_not_placebo"),
+        ]
+
+    def __str__(self):
+        return f"{self.arm} for {self.patient_id} by {self.decided_by}"
+
+    @property
+    def follows_recommendation(self) -> bool | None:
+        return self.arm == self.recommended_arm if self.recommended_arm else None
+
+
+class PredictionPause(models.Model):
+    """The pause switch as an append-only history: every pause and every resume is a row; the
+    newest row is the state in force. No row means predictions run."""
+
+    REASON_MAX_CHARS = 500
+
+    paused = models.BooleanField()
+    by = models.CharField(max_length=150, help_text="Username at the time (a snapshot).")
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=REASON_MAX_CHARS, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        get_latest_by = ["at", "id"]
+
+    def __str__(self):
+        return f"{'paused' if self.paused else 'resumed'} by {self.by} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("The pause history is append-only: add a row, do not change one.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("The pause history is append-only: rows are never deleted.")
+
+
+class TrainingJob(models.Model):
+    """A training run started from a page and carried out in the background, with its progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="training_jobs")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0, help_text="Fraction done, 0 to 1.")
+    message = models.CharField(max_length=200, blank=True)
+    started_by = models.CharField(max_length=150, help_text="Username at the time (a snapshot).")
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    run = models.ForeignKey(TrainingRun, on_delete=models.SET_NULL, null=True, blank=True,
+                            related_name="+")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__gte=0) & Q(progress__lte=1),
+                                   name="training_job_progress_fraction"),
+            # One queued or running job per cohort, whatever races the pages.
+            models.UniqueConstraint(fields=["cohort"],
+                                    condition=Q(status__in=["queued", "running"]),
+                                    name="one_active_training_job_per_cohort"),
+        ]
+
+    def __str__(self):
+        return f"Training job {self.pk} on cohort {self.cohort_id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE

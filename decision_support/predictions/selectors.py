@@ -9,10 +9,11 @@ from decision_support.cohorts.selectors import truth_frame
 from decision_support.consent.selectors import ConsentedPatient
 from models.explain import Explanation, narrative
 from models.pgx import Guidance, pgx_guidance
-from models.ranking import RANKING_ALGORITHM, rank_treatments
+from models.ranking import RANKING_ALGORITHM, eligible_arms, rank_treatments
 from synthetic_data import ARMS
+from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
-from .models import TrainedModel, TrainingRun
+from .models import PredictionPause, TrainedModel, TrainingJob, TrainingRun, TreatmentDecision
 from .services import fitted_model
 
 ARM_LABELS = {"placebo": "placebo", "ssri": "SSRI", "snri": "SNRI", "bupropion": "bupropion",
@@ -45,16 +46,14 @@ def patient_predictions(patient: ConsentedPatient, run: TrainingRun, *,
     and, where the cohort is simulated, the true response probability under every arm.
 
     Only the data the consent gate released is used, by the model variant that never saw the
-    rest; without clinical consent nothing is predicted (None).
+    rest; without clinical consent nothing is predicted (None). While predictions are paused
+    nothing is predicted either (None; see ``patient_ranking``).
     """
-    if patient.variant is None:
+    ranking = patient_ranking(patient, run)
+    if ranking is None:
         return None
     rows = patient.frame
     registry = {(m.arm, m.algorithm): m for m in run.models.filter(variant=patient.variant)}
-    ranking_rows = {arm: m for (arm, alg), m in registry.items() if alg == RANKING_ALGORITHM}
-    ranking = rank_treatments(
-        rows, {arm: fitted_model(m).pipeline for arm, m in ranking_rows.items()},
-        {arm: m.refit_coefficients for arm, m in ranking_rows.items()})[0]
     explanations = []
     for arm in ranking["arm"]:
         row = registry.get((arm, algorithm))
@@ -77,3 +76,62 @@ def patient_guidance(patient: ConsentedPatient) -> list[Guidance]:
     values = patient.values
     return pgx_guidance(*(str(values[gene]) if gene in values.index else None
                           for gene in ("cyp2c19_phenotype", "cyp2d6_phenotype")))
+
+
+# --- Human oversight: the pause switch, recorded decisions, training jobs ----------------------
+
+
+def prediction_pause() -> PredictionPause | None:
+    """The pause in force (who paused, when, why), or None while predictions run."""
+    latest = PredictionPause.objects.order_by("-at", "-id").first()
+    return latest if latest is not None and latest.paused else None
+
+
+def patient_ranking(patient: ConsentedPatient, run: TrainingRun | None) -> pd.DataFrame | None:
+    """The eligible arms by predicted response, best first (``arm``, ``probability``, ``low``,
+    ``high``), from the ranking model of the variant the consent gate chose.
+
+    The one gate of every prediction of a patient: nothing (None) while predictions are paused,
+    without a training run, or without consent to use clinical data. ``patient_predictions`` and
+    the recorded decision's recommendation both go through here, and so must any future API.
+    """
+    if prediction_pause() is not None or run is None or patient.variant is None:
+        return None
+    ranking_rows = {m.arm: m for m in run.models.filter(variant=patient.variant,
+                                                         algorithm=RANKING_ALGORITHM)}
+    return rank_treatments(
+        patient.frame, {arm: fitted_model(m).pipeline for arm, m in ranking_rows.items()},
+        {arm: m.refit_coefficients for arm, m in ranking_rows.items()})[0]
+
+
+@dataclass(frozen=True)
+class DecisionOptions:
+    arms: tuple[str, ...]  # the arms this patient is eligible for
+    recommended: str | None  # the model's top arm, None when no ranking is shown
+    eligibility_known: bool  # False: prior failures withheld, so only first-line arms are offered
+
+
+def decision_options(patient: ConsentedPatient, ranking: pd.DataFrame | None) -> DecisionOptions:
+    """The arms a person may choose for this patient and the recommendation shown beside them.
+
+    Eligibility is clinical, not the model's: every active arm the patient may receive, ranked or
+    not. Without the prior failures (clinical data withheld), only first-line arms are offered:
+    rTMS and esketamine need two or more documented failures.
+    """
+    values = patient.values
+    known = "prior_failures" in values.index
+    resistant = known and int(values["prior_failures"]) >= TREATMENT_RESISTANT_MIN_FAILURES
+    recommended = str(ranking["arm"].iloc[0]) if ranking is not None and len(ranking) else None
+    return DecisionOptions(arms=eligible_arms(resistant), recommended=recommended,
+                           eligibility_known=known)
+
+
+def patient_decisions(patient) -> list[TreatmentDecision]:
+    """The treatment decisions recorded for a patient, newest first."""
+    return list(TreatmentDecision.objects.filter(patient=patient).order_by("-decided_at", "-id"))
+
+
+def active_training_job(cohort) -> TrainingJob | None:
+    """The queued or running training job of a cohort, if any."""
+    return (TrainingJob.objects.filter(cohort=cohort, status__in=TrainingJob.ACTIVE)
+            .order_by("-started_at").first())

@@ -1,4 +1,5 @@
-"""Training runs: train the suite on a stored cohort and keep every model in the registry."""
+"""Writes: training runs (train the suite on a stored cohort, keep every model in the registry),
+training jobs started from a page, recorded treatment decisions and the prediction pause."""
 
 import platform
 import time
@@ -7,21 +8,28 @@ from importlib.metadata import version
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from decision_support.accounts.roles import user_roles
+from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.selectors import patients_frame, truth_frame
 from decision_support.consent.constants import Purpose
 from decision_support.consent.gate import variant_permitted as model_variant_allows
-from decision_support.consent.selectors import permitted_classes_by_patient
+from decision_support.consent.selectors import consented_patient, permitted_classes_by_patient
 from models.features import VARIANTS
 from models.persistence import model_from_bytes, model_to_bytes
 from models.ranking import RANKING_ALGORITHM
 from models.training import ModelSuite, Progress, TrainedModel as FittedModel, train_suite
 
-from .models import ModelArtifact, TrainedModel, TrainingRun
+from .models import (ModelArtifact, PredictionPause, TrainedModel, TrainingJob, TrainingRun,
+                     TreatmentDecision)
 
 _VERSIONED_LIBRARIES = ("scikit-learn", "shap", "skops", "numpy", "pandas")
+STORING_LABEL = "storing the models"
 
 
 def library_versions() -> dict:
@@ -40,8 +48,17 @@ def training_run_create(*, cohort: Cohort, seed: int | None = None,
                                     index=frame.index)
                  for variant in VARIANTS}
     started = time.perf_counter()
+    seen = {"total": 0}
+
+    def tracked(done: int, total: int, label: str) -> None:
+        seen["total"] = total
+        progress(done, total, label)
+
     suite = train_suite(frame, truth=truth, scenario=cohort.scenario, random_state=seed,
-                        permitted=permitted, progress=progress)
+                        permitted=permitted, progress=tracked if progress else None)
+    if progress:
+        # Skipped arms are never reported, so say here that fitting is over and storing begins.
+        progress(seen["total"], seen["total"], STORING_LABEL)
     return _store_suite(cohort, suite, duration=time.perf_counter() - started)
 
 
@@ -107,3 +124,133 @@ def _fitted_model(row_pk: int, sha256: str) -> FittedModel:
 def fitted_model(row: TrainedModel) -> FittedModel:
     """A registry row as a fitted model that predicts and explains (cached per process)."""
     return _fitted_model(row.pk, row.artifact_id)
+
+
+# --- Human oversight ----------------------------------------------------------------------------
+# The selectors import this module (``fitted_model``), so the functions below import them inside.
+
+DECISION_ARM_NOT_ELIGIBLE = ("{arm} is not an arm this patient is eligible for; "
+                             "choose one of: {arms}.")
+DECISION_REASON_REQUIRED = ("A reason is required: you chose {chosen}, not the top recommendation "
+                            "({recommended}). Say why.")
+
+
+def _role_text(user) -> str:
+    return ",".join(role.value for role in user_roles(user))
+
+
+def decision_record(*, patient: Patient, actor, arm: str, reason: str,
+                    purpose: str) -> TreatmentDecision:
+    """Record the treatment a person chose for one patient, beside the recommendation shown.
+
+    The recommendation is computed here, on the server, through the same gate as the page
+    (``selectors.patient_ranking``): none while predictions are paused. A reason is required
+    when the chosen arm differs from the top recommendation. Raises ``ValidationError`` keyed by
+    field (``arm``, ``reason``) and writes nothing on bad input; on success the decision and its
+    audit entry (``decision.record``) commit together. The reason text stays out of the audit
+    log, which outlives erasure.
+    """
+    from .selectors import ARM_LABELS, decision_options, latest_run, patient_ranking
+
+    consented = consented_patient(patient, purpose=purpose)
+    run = latest_run(patient.cohort)
+    options = decision_options(consented, patient_ranking(consented, run))
+    reason = (reason or "").strip()
+    if arm not in options.arms:
+        raise ValidationError({"arm": DECISION_ARM_NOT_ELIGIBLE.format(
+            arm=ARM_LABELS.get(arm, arm), arms=", ".join(ARM_LABELS[a] for a in options.arms))})
+    if options.recommended and arm != options.recommended and not reason:
+        raise ValidationError({"reason": DECISION_REASON_REQUIRED.format(
+            chosen=ARM_LABELS[arm], recommended=ARM_LABELS[options.recommended])})
+    decision = TreatmentDecision(
+        patient=patient, run=run if options.recommended else None, arm=arm,
+        recommended_arm=options.recommended or "", reason=reason,
+        decided_by=actor.get_username(), actor_id=actor.pk, decided_at=timezone.now())
+    decision.full_clean()
+    with transaction.atomic():
+        decision.save()
+        audit_record(actor=actor, role=_role_text(actor), purpose=purpose, action="decision.record",
+                     object_type="patient", object_ref=patient.pseudonym, outcome="allowed",
+                     detail={"decision": decision.pk, "arm": arm,
+                             "recommended_arm": decision.recommended_arm,
+                             "follows_recommendation": decision.follows_recommendation,
+                             "run": decision.run_id, "reason_given": bool(reason)})
+    return decision
+
+
+def _pause_set(*, actor, paused: bool, reason: str, purpose: str) -> tuple[PredictionPause, bool]:
+    latest = PredictionPause.objects.order_by("-at", "-id").first()
+    if (latest.paused if latest else False) == paused:
+        return latest, False  # already in that state: nothing to record
+    state = PredictionPause(paused=paused, by=actor.get_username(), actor_id=actor.pk,
+                            at=timezone.now(), reason=(reason or "").strip())
+    state.full_clean()
+    state.save()
+    audit_record(actor=actor, role=_role_text(actor), purpose=purpose,
+                 action="predictions.pause" if paused else "predictions.resume",
+                 object_type="predictions", object_ref="all", outcome="allowed",
+                 detail={"state": state.pk, "reason_given": bool(state.reason)})
+    return state, True
+
+
+@transaction.atomic
+def predictions_pause(*, actor, reason: str = "", purpose: str) -> tuple[PredictionPause, bool]:
+    """Pause every prediction (rankings, explanations, recommendations) until resumed.
+
+    Returns the state in force and whether this call changed it; pausing while paused records
+    nothing. Audited ``predictions.pause``.
+    """
+    return _pause_set(actor=actor, paused=True, reason=reason, purpose=purpose)
+
+
+@transaction.atomic
+def predictions_resume(*, actor, reason: str = "", purpose: str) -> tuple[PredictionPause, bool]:
+    """Resume predictions. Audited ``predictions.resume``; resuming while running records
+    nothing."""
+    return _pause_set(actor=actor, paused=False, reason=reason, purpose=purpose)
+
+
+class TrainingAlreadyRunning(Exception):
+    """A cohort has a queued or running training job; ``job`` is that job."""
+
+    def __init__(self, job: TrainingJob):
+        super().__init__(
+            f"Training job {job.pk} is already {job.status} for cohort {job.cohort_id}.")
+        self.job = job
+
+
+def training_job_start(*, cohort: Cohort, actor, purpose: str,
+                       inline: bool | None = None) -> TrainingJob:
+    """Start training the model suite on ``cohort`` as a job whose progress a page can follow.
+
+    The job runs in a background thread once this transaction commits, or right here when
+    ``inline`` (default: the ``PREDICTIONS_TRAINING_INLINE`` setting; tests set it so that a job
+    finishes deterministically). One queued or running job per cohort: a second raises
+    ``TrainingAlreadyRunning`` (a partial unique index enforces it against races too).
+    Audited ``training.start`` with the job.
+    """
+    from . import jobs
+
+    inline = getattr(settings, "PREDICTIONS_TRAINING_INLINE", False) if inline is None else inline
+    with transaction.atomic():
+        jobs.expire_stale_jobs(cohort)
+        active = TrainingJob.objects.filter(cohort=cohort, status__in=TrainingJob.ACTIVE).first()
+        if active is not None:
+            raise TrainingAlreadyRunning(active)
+        try:
+            with transaction.atomic():
+                job = TrainingJob.objects.create(
+                    cohort=cohort, started_by=actor.get_username(), actor_id=actor.pk,
+                    message="Waiting to start")
+        except IntegrityError:
+            raise TrainingAlreadyRunning(TrainingJob.objects.get(
+                cohort=cohort, status__in=TrainingJob.ACTIVE)) from None
+        audit_record(actor=actor, role=_role_text(actor), purpose=purpose, action="training.start",
+                     object_type="cohort", object_ref=str(cohort.uid), outcome="allowed",
+                     detail={"job": job.pk, "cohort": cohort.pk, "inline": inline})
+        if not inline:
+            transaction.on_commit(lambda: jobs.start_in_background(job.pk))
+    if inline:
+        jobs.run_training_job(job.pk)
+        job.refresh_from_db()
+    return job

@@ -8,4 +8,9 @@ urlpatterns = [
     path("runs/<int:run_id>/arms/<str:arm>/", views.model_detail, name="model_detail"),
     path("cohorts/<int:cohort_id>/patients/", views.patient_list, name="patient_list"),
     path("patients/<str:pseudonym>/", views.patient_detail, name="patient_detail"),
+    # Human oversight: one patient per decision (no bulk accept), the pause switch, retraining.
+    path("patients/<str:pseudonym>/decision/", views.decision_record, name="decision_record"),
+    path("oversight/pause/", views.predictions_pause, name="predictions_pause"),
+    path("cohorts/<int:cohort_id>/train/", views.cohort_train, name="cohort_train"),
+    path("training/<int:job_id>/", views.training_job, name="training_job"),
 ]

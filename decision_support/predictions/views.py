@@ -5,10 +5,14 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.core.paginator import InvalidPage, Paginator
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
+from decision_support.accounts import access
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.consent.constants import ConsentClass
 from decision_support.accounts.access import audit_context
@@ -20,7 +24,13 @@ from models.ranking import RANKING_ALGORITHM
 from synthetic_data import ARMS
 
 from . import pages
-from .models import TrainingRun
+from .forms import DecisionForm, PauseForm
+from .models import TrainingJob, TrainingRun
+from .selectors import active_training_job, decision_options, patient_decisions, prediction_pause
+from .services import TrainingAlreadyRunning, training_job_start
+from .services import decision_record as decision_record_service
+from .services import predictions_pause as pause_service
+from .services import predictions_resume as resume_service
 from .selectors import ARM_LABELS, latest_run, patient_guidance, patient_predictions
 
 PATIENTS_PER_PAGE = 50
@@ -76,6 +86,9 @@ def run_overview(request, cohort_id: int):
     cohort = get_object_or_404(Cohort, pk=cohort_id)
     run = latest_run(cohort)
     context = {"cohort": cohort, "run": run}
+    # --- Human oversight: retrain (educators) ---
+    context.update(_retrain_context(request, cohort, run))
+    # --- end of human oversight ---
     if run is not None:
         rows = pages.run_models(run)
         policy = pages.policy_chart(run.policy_value) if run.policy_value else None
@@ -151,4 +164,100 @@ def patient_detail(request, pseudonym: str):
         "received_label": ARM_LABELS[patient.arm],
         "cyp2c19": values.get("cyp2c19_phenotype"), "cyp2d6": values.get("cyp2d6_phenotype"),
     })
+    # --- Human oversight: the pause and recorded decisions (oversight views below) ---
+    context.update(_oversight_context(request, patient, consented,
+                                      predictions.ranking if predictions else None))
+    # --- end of human oversight ---
     return render(request, "predictions/patient_detail.html", context)
+
+
+# --- Human oversight: recorded decisions, the prediction pause, training jobs --------------------
+# The access gate (accounts.access.POLICIES) admits the roles; the checks below only decide
+# which forms a page shows.
+
+
+def _oversight_context(request, patient, consented, ranking) -> dict:
+    """The patient page's oversight part: the pause in force, the decision form, past decisions."""
+    options = decision_options(consented, ranking)
+    can_decide = access.can(request.roles, access.POLICIES["decision_record"].roles)
+    return {
+        "decision_options": options,
+        "decision_form": (DecisionForm(arms=options.arms, recommended=options.recommended)
+                          if can_decide else None),
+        "recommended_label": ARM_LABELS.get(options.recommended, ""),
+        "decisions": [{"decision": d, "arm_label": ARM_LABELS[d.arm],
+                       "recommended_label": ARM_LABELS.get(d.recommended_arm, "")}
+                      for d in patient_decisions(patient)],
+    }
+
+
+@require_POST
+def decision_record(request, pseudonym: str):
+    """Record one patient's treatment decision: one patient per request, no bulk accept."""
+    patient = get_object_or_404(Patient.objects.select_related("cohort"), pseudonym=pseudonym)
+    options = decision_options(consented_patient(patient, purpose=request.purpose), None)
+    form = DecisionForm(request.POST, arms=options.arms)
+    if form.is_valid():
+        try:
+            decision_record_service(patient=patient, actor=request.user,
+                                    arm=form.cleaned_data["arm"],
+                                    reason=form.cleaned_data["reason"], purpose=request.purpose)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect(reverse("patient_detail", args=[patient.pseudonym]) + "#decisions")
+    # The form again with its errors (nothing written), and none of the patient's data.
+    return render(request, "predictions/decision_form.html",
+                  {"patient": patient, "decision_form": form,
+                   "decision_errors": _field_errors(form)}, status=400)
+
+
+def _field_errors(form) -> list[tuple[str, str, str]]:
+    """(field name, label, message) for every error, the field named in each."""
+    return [(name, form.fields[name].label if name in form.fields else "Form", message)
+            for name, messages in form.errors.items() for message in messages]
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+@require_POST
+def predictions_pause(request):
+    """Pause or resume every prediction (``action``: pause or resume; empty: the other state)."""
+    form = PauseForm(request.POST)
+    if not form.is_valid():
+        return render(request, "predictions/pause_error.html",
+                      {"errors": _field_errors(form)}, status=400)
+    action = form.cleaned_data["action"] or ("resume" if prediction_pause() else "pause")
+    change = pause_service if action == "pause" else resume_service
+    change(actor=request.user, reason=form.cleaned_data["reason"], purpose=request.purpose)
+    return redirect(_safe_next(request, reverse("models_home")))
+
+
+def _retrain_context(request, cohort, run) -> dict:
+    """The run overview's retrain part: the button for educators and the job in progress."""
+    return {"can_train": access.can(request.roles, access.POLICIES["cohort_train"].roles),
+            "active_job": active_training_job(cohort)}
+
+
+@require_POST
+def cohort_train(request, cohort_id: int):
+    """Start training the model suite on a cohort; the job page follows its progress."""
+    cohort = get_object_or_404(Cohort, pk=cohort_id)
+    try:
+        job = training_job_start(cohort=cohort, actor=request.user, purpose=request.purpose)
+    except TrainingAlreadyRunning as refused:
+        return render(request, "predictions/training_refused.html",
+                      {"cohort": cohort, "job": refused.job}, status=409)
+    return redirect("training_job", job_id=job.pk)
+
+
+def training_job(request, job_id: int):
+    job = get_object_or_404(TrainingJob.objects.select_related("cohort", "run"), pk=job_id)
+    return render(request, "predictions/training_job.html",
+                  {"job": job, "cohort": job.cohort, "percent": round(job.progress * 100)})

@@ -1,0 +1,197 @@
+"""Training from a page: a job per cohort with its progress, run inline in tests."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from decision_support.audit.models import AuditEntry
+from decision_support.consent.constants import Purpose
+from decision_support.predictions import jobs, services
+from decision_support.predictions.models import TrainingJob, TrainingRun
+from decision_support.predictions.services import TrainingAlreadyRunning, training_job_start
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def inline_jobs(settings):
+    settings.PREDICTIONS_TRAINING_INLINE = True
+
+
+@pytest.fixture
+def educator_client(client, make_user):
+    client.force_login(make_user("educator", username="test_educator"))
+    return client
+
+
+@pytest.fixture
+def fake_training(monkeypatch):
+    """A stand-in for the slow suite: reports progress like ``train_suite`` and stores a run."""
+    calls = []
+
+    def train(*, cohort, progress=None, seed=None):
+        for done in (1, 2, 3):
+            progress(done, 3, f"ssri logistic_regression variant {done}")
+            calls.append(TrainingJob.objects.get(cohort=cohort, status="running").progress)
+        progress(3, 3, services.STORING_LABEL)
+        return TrainingRun.objects.create(cohort=cohort, scenario=cohort.scenario, seed=1,
+                                          n_patients=cohort.n_patients, library_versions={},
+                                          duration_seconds=0.5)
+
+    monkeypatch.setattr(jobs, "training_run_create", train)
+    return calls
+
+
+def _train(client, cohort):
+    return client.post(reverse("cohort_train", args=[cohort.pk]))
+
+
+def test_training_from_the_page_finishes_with_a_run(educator_client, demo_cohort):
+    """The real suite, inline: the job ends done with the run it stored (300 patients)."""
+    response = _train(educator_client, demo_cohort)
+    job = TrainingJob.objects.get()
+    assert response.status_code == 302 and response.url == reverse("training_job", args=[job.pk])
+    assert job.status == "done" and job.progress == 1.0 and job.error == ""
+    assert job.run == TrainingRun.objects.get(cohort=demo_cohort)
+    assert job.run.models.exists() and job.started_by == "test_educator"
+    assert job.finished_at >= job.started_at
+    page = educator_client.get(response.url).content.decode()
+    assert 'id="job-status" class="status-done">Done<' in page
+    assert f"training run {job.run.pk}" in page and 'http-equiv="refresh"' not in page
+    # The stored rows roll back with the test; the per-process model caches do not.
+    services.load_artifact.cache_clear()
+    services._fitted_model.cache_clear()
+
+
+def test_progress_is_reported_per_fitted_model(educator_client, demo_cohort, fake_training):
+    _train(educator_client, demo_cohort)
+    assert fake_training == pytest.approx([0.05 + 0.9 / 3, 0.05 + 0.9 * 2 / 3, 0.95])
+    job = TrainingJob.objects.get()
+    assert job.status == "done" and job.message.startswith("Done: training run")
+
+
+@pytest.mark.parametrize("status", ["queued", "running"])
+def test_the_job_page_shows_progress_and_refreshes_itself_while_active(educator_client,
+                                                                        demo_cohort, status):
+    job = TrainingJob.objects.create(cohort=demo_cohort, status=status, progress=0.42,
+                                     message="Fitted 26 of 63 models <b>", started_by="someone")
+    response = educator_client.get(reverse("training_job", args=[job.pk]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f'class="status-{status}">{status.capitalize()}<' in page
+    assert '<progress id="job-progress" max="100" value="42">' in page
+    assert "Fitted 26 of 63 models &lt;b&gt;" in page
+    assert '<meta http-equiv="refresh" content="2">' in page
+    assert "<script>" not in page  # the CSP forbids inline script: the refresh is a meta tag
+
+
+def test_a_failed_job_shows_its_error(educator_client, demo_cohort, monkeypatch):
+    def broken(*, cohort, progress=None, seed=None):
+        raise RuntimeError("out of <memory>")
+
+    monkeypatch.setattr(jobs, "training_run_create", broken)
+    _train(educator_client, demo_cohort)
+    job = TrainingJob.objects.get()
+    assert (job.status, job.run, job.error) == ("failed", None, "RuntimeError: out of <memory>")
+    page = educator_client.get(reverse("training_job", args=[job.pk])).content.decode()
+    assert "out of &lt;memory&gt;" in page and 'http-equiv="refresh"' not in page
+    assert not TrainingRun.objects.filter(cohort=demo_cohort).exists()
+
+
+def test_a_second_job_for_the_same_cohort_is_refused(educator_client, demo_cohort, fake_training):
+    running = TrainingJob.objects.create(cohort=demo_cohort, status="running", started_by="someone")
+    response = _train(educator_client, demo_cohort)
+    assert response.status_code == 409
+    assert 'id="training-refused"' in response.content.decode()
+    assert reverse("training_job", args=[running.pk]) in response.content.decode()
+    assert TrainingJob.objects.count() == 1 and fake_training == []
+    assert not AuditEntry.objects.filter(action="training.start").exists()
+
+
+def test_the_database_refuses_two_active_jobs_for_one_cohort(demo_cohort):
+    TrainingJob.objects.create(cohort=demo_cohort, status="queued", started_by="a")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TrainingJob.objects.create(cohort=demo_cohort, status="running", started_by="b")
+    TrainingJob.objects.create(cohort=demo_cohort, status="done", started_by="c")
+
+
+def test_a_stale_job_no_longer_blocks_training(educator_client, demo_cohort, fake_training):
+    stale = TrainingJob.objects.create(cohort=demo_cohort, status="running", started_by="someone")
+    long_ago = timezone.now() - jobs.STALE_AFTER - dt.timedelta(minutes=1)
+    TrainingJob.objects.filter(pk=stale.pk).update(updated_at=long_ago)
+    assert _train(educator_client, demo_cohort).status_code == 302
+    stale.refresh_from_db()
+    assert stale.status == "failed" and "Interrupted" in stale.error
+    assert TrainingJob.objects.filter(status="done").count() == 1
+
+
+def test_starting_a_job_is_audited(educator_client, demo_cohort, fake_training):
+    _train(educator_client, demo_cohort)
+    entry = AuditEntry.objects.get(action="training.start")
+    assert (entry.actor, entry.role, entry.purpose, entry.outcome) == (
+        "test_educator", "educator", Purpose.MODEL_TRAINING, "allowed")
+    assert (entry.object_type, entry.object_ref) == ("cohort", str(demo_cohort.uid))
+    assert entry.detail["job"] == TrainingJob.objects.get().pk
+
+
+@pytest.mark.parametrize("role", ["student", "ethics_reviewer", "data_steward"])
+def test_only_educators_train(client, make_user, demo_cohort, role):
+    client.force_login(make_user(role))
+    assert _train(client, demo_cohort).status_code == 404
+    job = TrainingJob.objects.create(cohort=demo_cohort, status="done", started_by="someone")
+    assert client.get(reverse("training_job", args=[job.pk])).status_code == 404
+    assert TrainingJob.objects.count() == 1
+
+
+def test_training_needs_a_post(educator_client, demo_cohort):
+    assert educator_client.get(reverse("cohort_train", args=[demo_cohort.pk])).status_code == 405
+    assert not TrainingJob.objects.exists()
+
+
+def test_the_run_overview_offers_training_again_to_educators_only(educator_client, client,
+                                                                  make_user, demo_cohort,
+                                                                  fake_training):
+    url = reverse("run_overview", args=[demo_cohort.pk])
+    assert ">Train models</button>" in educator_client.get(url).content.decode()
+    _train(educator_client, demo_cohort)
+    assert ">Train again</button>" in educator_client.get(url).content.decode()
+    client.force_login(make_user("student"))
+    assert 'id="train-form"' not in client.get(url).content.decode()
+
+
+def test_the_run_overview_links_the_job_in_progress(educator_client, demo_cohort):
+    job = TrainingJob.objects.create(cohort=demo_cohort, status="running", started_by="someone")
+    page = educator_client.get(reverse("run_overview", args=[demo_cohort.pk])).content.decode()
+    assert 'id="training-in-progress"' in page and 'id="train-form"' not in page
+    assert reverse("training_job", args=[job.pk]) in page
+
+
+def test_outside_tests_a_job_starts_in_a_background_thread_after_commit(
+        demo_cohort, make_user, monkeypatch, settings, django_capture_on_commit_callbacks):
+    settings.PREDICTIONS_TRAINING_INLINE = False
+    started = []
+    monkeypatch.setattr(jobs, "start_in_background", started.append)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        job = training_job_start(cohort=demo_cohort, actor=make_user(),
+                                 purpose=Purpose.MODEL_TRAINING)
+    assert len(callbacks) == 1 and started == [job.pk]
+    assert job.status == "queued"
+    with pytest.raises(TrainingAlreadyRunning):
+        training_job_start(cohort=demo_cohort, actor=make_user(username="other"),
+                           purpose=Purpose.MODEL_TRAINING)
+
+
+def test_the_background_thread_closes_its_connections(demo_cohort, monkeypatch):
+    """The thread's entry point runs the job and then closes that thread's connections."""
+    ran, closed = [], []
+    monkeypatch.setattr(jobs, "run_training_job", ran.append)
+    monkeypatch.setattr(jobs.connections, "close_all", lambda: closed.append(True))
+    thread = jobs.start_in_background(7)
+    thread.join(timeout=10)
+    assert isinstance(thread, threading.Thread) and thread.daemon
+    assert ran == [7] and closed == [True]
+
