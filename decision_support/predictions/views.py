@@ -16,7 +16,7 @@ from decision_support.accounts import access
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.consent.constants import ConsentClass
 from decision_support.accounts.access import audit_context
-from decision_support.consent.selectors import consented_patient
+from decision_support.consent.selectors import consented_patient, erased_patients_in_run
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.features import VARIANTS
 from models.pgx import GUIDANCE_DISCLAIMER
@@ -240,9 +240,11 @@ def predictions_pause(request):
 
 
 def _retrain_context(request, cohort, run) -> dict:
-    """The run overview's retrain part: the button for educators and the job in progress."""
-    return {"can_train": access.can(request.roles, access.POLICIES["cohort_train"].roles),
-            "active_job": active_training_job(cohort)}
+    """The run overview's retrain part: the button for educators, the job in progress, and how
+    many patients whose data trained the run have been erased since."""
+    can_train = access.can(request.roles, access.POLICIES["cohort_train"].roles)
+    return {"can_train": can_train, "active_job": active_training_job(cohort),
+            "erased_since_run": erased_patients_in_run(run) if can_train and run else 0}
 
 
 @require_POST

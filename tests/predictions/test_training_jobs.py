@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from decision_support.audit.models import AuditEntry
 from decision_support.consent.constants import Purpose
+from decision_support.consent.models import Tombstone
 from decision_support.predictions import jobs, services
 from decision_support.predictions.models import TrainingJob, TrainingRun
 from decision_support.predictions.services import TrainingAlreadyRunning, training_job_start
@@ -195,3 +196,15 @@ def test_the_background_thread_closes_its_connections(demo_cohort, monkeypatch):
     assert isinstance(thread, threading.Thread) and thread.daemon
     assert ran == [7] and closed == [True]
 
+
+def test_the_run_overview_counts_patients_erased_since_the_run(educator_client, demo_cohort,
+                                                              fake_training):
+    _train(educator_client, demo_cohort)
+    run = TrainingRun.objects.get(cohort=demo_cohort)
+    url = reverse("run_overview", args=[demo_cohort.pk])
+    assert 'id="erased-since-run"' not in educator_client.get(url).content.decode()
+    for pseudonym in ("gone-1", "gone-2"):
+        Tombstone.objects.create(pseudonym=pseudonym, cohort=demo_cohort, erased_by="steward",
+                                 affected_run_ids=[run.pk])
+    text = " ".join(educator_client.get(url).content.decode().split())
+    assert "2 patients whose data trained this run have since been erased: retrain" in text
