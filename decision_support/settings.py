@@ -8,9 +8,11 @@ production mode: secrets must come from the environment, cookies are secure, HST
 import importlib.util
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -80,6 +82,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "decision_support.accounts",
     "decision_support.cohorts",
     "decision_support.predictions",
@@ -98,6 +102,9 @@ MIDDLEWARE = [
     "decision_support.accounts.access.AccessGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: it turns a lockout raised during sign-in into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "decision_support.urls"
@@ -113,6 +120,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "decision_support.accounts.context_processors.navigation",
                 "decision_support.predictions.context_processors.oversight",
             ],
         },
@@ -152,6 +160,28 @@ if PRODUCTION:
         {"NAME": "decision_support.accounts.validators.NotADemoPasswordValidator"}
     )
 
+# django-axes first: it refuses a locked-out username before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Brute-force lockout (ASVS V6): after 5 failed sign-ins a username is locked for 15 minutes,
+# whatever the IP address (a classroom shares one NAT address, so locking by IP would lock out a
+# whole class; locking by username also stops guessing spread over many addresses). Each failure
+# during the lockout restarts it; a successful sign-in clears the count.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Only failed attempts are kept (for the lockout); successful sign-ins are not logged a second time.
+AXES_DISABLE_ACCESS_LOG = True
+# axes.W006 asks for 'ip_address' among the lockout parameters, because a lockout keyed on the
+# user agent or a cookie is dodged by changing them. This lockout is keyed on the account alone,
+# which an attacker after that account cannot rotate; adding the IP address would lock out a
+# classroom behind one NAT address (or, combined with the username, let rotating addresses in).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -185,7 +215,41 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Imports larger than this are refused before they are parsed.
 COHORT_IMPORT_MAX_BYTES = int(os.environ.get("COHORT_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
 
+# Sessions (ASVS V7): a 30-minute idle timeout (every request pushes the expiry on, the server
+# refuses an expired session), gone when the browser closes; Django issues a new session key at
+# sign-in and deletes the session at sign-out.
+SESSION_COOKIE_AGE = 30 * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Content Security Policy (django-csp 4): no inline script, no eval, no 'unsafe-inline' anywhere.
+# Charts are JSON data (json_script) drawn by static/js/charts.js with Plotly from static files.
+# Plotly (the pinned plotly 7.1.0, plotly.js 4.1.1) adds <style> elements of its own as it loads;
+# style-src allows exactly those two by hash, nothing else inline:
+# - an EMPTY <style>, which Plotly then fills through the CSSOM (insertRule, which CSP does not
+#   govern) with its chart, hover and mode-bar rules; an empty element can carry no injected CSS;
+# - the fixed layout CSS of the bundled MapLibre map component.
+# Hashes never cover style="" attributes (that would need 'unsafe-hashes'), so those stay blocked.
+# Upgrading Plotly may change the second hash: tests/browser/test_csp.py then reports the violation.
+PLOTLY_STYLE_HASHES = [
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",  # "" (the empty <style>)
+    "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",  # .maplibregl-map{...} (83 kB)
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, *PLOTLY_STYLE_HASHES],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = 31_536_000

@@ -113,8 +113,10 @@ def beeswarm_data(contributions: pd.DataFrame, rows: pd.DataFrame, *, top: int =
             "colour": colour}
 
 
-def narrative(explanation: Explanation, *, arm_label: str, medians: dict, top: int = 3) -> str:
-    """Plain language: the top drivers and the direction they pushed the prediction."""
+def narrative(explanation: Explanation, *, arm_label: str, medians: dict, top: int = 3,
+              hidden: frozenset[str] = frozenset()) -> str:
+    """Plain language: the top drivers and the direction they pushed the prediction; features in
+    ``hidden`` are named without their values."""
     drivers = explanation.contributions.abs().sort_values(ascending=False).index[:top]
     sentences = []
     for feature in drivers:
@@ -122,7 +124,9 @@ def narrative(explanation: Explanation, *, arm_label: str, medians: dict, top: i
         if value == 0:
             continue
         direction = "raised" if value > 0 else "lowered"
-        sentences.append(f"{describe(feature, explanation.feature_values[feature], medians)} "
+        said = (f"{DATA_DICTIONARY[feature].label} (value not shown)" if feature in hidden
+                else describe(feature, explanation.feature_values[feature], medians))
+        sentences.append(f"{said} "
                          f"{direction} the predicted {arm_label} response")
     if not sentences:
         return f"No feature moved the predicted {arm_label} response away from the average."

@@ -28,7 +28,8 @@ from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
 
 from decision_support.audit.services import audit_record
-from decision_support.consent.constants import Purpose
+from decision_support.consent.constants import ConsentClass, Purpose, dictionary_classes
+from synthetic_data import DATA_DICTIONARY
 
 from .roles import Role, user_roles
 
@@ -82,13 +83,20 @@ POLICIES: dict[str, Policy | None] = {
     "aggregate_export": Policy(frozenset({EDUCATOR, REVIEWER}), purpose=Purpose.RESEARCH_EXPORT),
 }
 
-# Truth of the simulation: per patient for educators only; the model-level truth check (an
-# explanation checked against the truth) also for ethics reviewers.
+# Field-level rules. The simulation's truth: per patient for educators only; the model-level truth
+# check (an explanation checked against the truth) also for ethics reviewers. Raw genetic and
+# epigenetic values (genotypes, PRS, methylation) only for educators and ethics reviewers:
+# students see the predictions and explanations that use them, and the PGx guidance, not values.
 PATIENT_TRUTH_ROLES = frozenset({EDUCATOR})
 MODEL_TRUTH_ROLES = frozenset({EDUCATOR, REVIEWER})
-# Raw genetic and epigenetic values (genotypes, PRS, methylation) are hidden from these roles;
-# their models may still use them, and PGx guidance is shown.
-GENOTYPE_HIDDEN_ROLES = frozenset({STUDENT})
+GENOTYPE_ROLES = frozenset({EDUCATOR, REVIEWER})
+GENOTYPE_FEATURES = frozenset(v.name for v in DATA_DICTIONARY.values()
+                              if v.data_class in dictionary_classes({ConsentClass.GENETIC}))
+
+
+def hidden_values(roles) -> frozenset[str]:
+    """The data-dictionary variables whose values these roles may not see."""
+    return frozenset() if can(roles, GENOTYPE_ROLES) else GENOTYPE_FEATURES
 
 
 def can(user_or_roles, roles: frozenset[Role]) -> bool:

@@ -1,1 +1,53 @@
-"""Views of the audit app."""
+"""The audit viewer: the log newest first, filtered, with the chain's status and a summary.
+
+Access (data stewards and ethics reviewers) and the one audit entry of each read are the access
+gate's (``accounts/access.py``, policy ``audit_log``); this view only tells it which filters were
+used.
+"""
+
+import json
+
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from decision_support.accounts.access import audit_context
+
+from .forms import AuditFilterForm
+from .models import AuditEntry, Outcome
+from .verify import verify_chain
+
+ENTRIES_PER_PAGE = 50
+
+
+@require_safe
+def audit_log(request):
+    form = AuditFilterForm(request.GET)
+    valid = form.is_valid()
+    # An invalid filter shows its error and no entries, rather than an unfiltered log that could be
+    # mistaken for the filtered one.
+    entries = AuditEntry.objects.filter(form.query()) if valid else AuditEntry.objects.none()
+    page = Paginator(entries.order_by("-sequence"), ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    for entry in page.object_list:
+        entry.detail_text = json.dumps(entry.detail, sort_keys=True, ensure_ascii=False)
+    audit_context(request, object_type="audit_log",
+                  filters=form.filters() if valid else {},
+                  invalid=sorted(form.errors) if not valid else [], page=page.number)
+    return render(request, "audit/log.html", {
+        "form": form, "page": page, "chain": verify_chain(),
+        "summary": _summary(entries), "outcomes": Outcome.choices,
+        "filtered": valid and bool(form.filters()),
+    })
+
+
+def _summary(entries) -> list[dict]:
+    """Counts by action (rows) and outcome (columns) over the filtered entries."""
+    counts = entries.order_by().values("action", "outcome").annotate(n=Count("id"))
+    rows: dict[str, dict] = {}
+    for row in counts:
+        rows.setdefault(row["action"], {})[row["outcome"]] = row["n"]
+    return [{"action": action,
+             "counts": [by_outcome.get(value, 0) for value, _ in Outcome.choices],
+             "total": sum(by_outcome.values())}
+            for action, by_outcome in sorted(rows.items())]

@@ -220,13 +220,14 @@ def _points(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f} pp"
 
 
-def model_page(model: TrainedModel, siblings: list[TrainedModel], threshold: float) -> dict:
+def model_page(model: TrainedModel, siblings: list[TrainedModel], threshold: float, *,
+               with_truth: bool) -> dict:
     charts = [roc_chart(model), calibration_chart(model)]
     explanation_charts = [importance_chart(model)]
     beeswarm = model_beeswarm(model)
     if beeswarm:
         explanation_charts.append(beeswarm)
-    truth = truth_check(model)
+    truth = truth_check(model) if with_truth else None
     all_charts = charts + explanation_charts + ([truth["chart"]] if truth else [])
     return {
         "summary": model_summary(model),
@@ -257,30 +258,34 @@ def format_value(name: str, value) -> str:
     return f"{float(value):g}"
 
 
-def observed_groups(values: pd.Series) -> list[dict]:
-    """The patient's observed values by data class, with dictionary labels and units."""
+def observed_groups(values: pd.Series, hidden: frozenset[str] = frozenset()) -> list[dict]:
+    """The patient's observed values by data class, with dictionary labels and units; the
+    variables in ``hidden`` are left out."""
     groups = []
     for data_class in PATIENT_DATA_CLASSES:
         rows = [{"name": v.name, "label": v.label, "value": format_value(v.name, values[v.name]),
                  "unit": v.unit}
                 for v in DATA_DICTIONARY.values()
-                if v.data_class == data_class and v.name in values.index]
+                if v.data_class == data_class and v.name in values.index and v.name not in hidden]
         if rows:
             groups.append({"data_class": data_class,
                            "title": data_class.replace("_", " ").capitalize(), "rows": rows})
     return groups
 
 
-def _feature_text(feature: str, value) -> str:
+def _feature_text(feature: str, value, hidden: frozenset[str]) -> str:
     variable = DATA_DICTIONARY[feature]
+    if feature in hidden:
+        return f"{variable.label} (value not shown)"
     unit = f" {variable.unit}" if variable.unit and variable.unit != "z" else ""
     return f"{variable.label} ({format_value(feature, value)}{unit})"
 
 
-def waterfall(item) -> Chart:
-    """One arm's SHAP waterfall, labelled with dictionary labels and the patient's values."""
+def waterfall(item, hidden: frozenset[str] = frozenset()) -> Chart:
+    """One arm's SHAP waterfall, labelled with dictionary labels and the patient's values (except
+    those in ``hidden``)."""
     e = item.explanation
-    contributions = {_feature_text(f, e.feature_values[f]): float(v)
+    contributions = {_feature_text(f, e.feature_values[f], hidden): float(v)
                      for f, v in e.contributions.items()}
     arm = ARM_LABELS[item.arm]
     return waterfall_chart(
@@ -342,14 +347,14 @@ def truth_rows(values: pd.Series, ranking: pd.DataFrame | None, run: TrainingRun
 
 
 def patient_page(values: pd.Series, predictions: PatientPredictions | None,
-                 run: TrainingRun | None) -> dict:
-    context = {"groups": observed_groups(values)}
+                 run: TrainingRun | None, hidden: frozenset[str] = frozenset()) -> dict:
+    context = {"groups": observed_groups(values, hidden)}
     if predictions is None:
         context["chart_specs"] = []
         return context
     ranking = ranking_rows(predictions.ranking, run)
     chart = ranking_chart(ranking)
-    arms = [{"arm": item.arm, "label": ARM_LABELS[item.arm], "chart": waterfall(item),
+    arms = [{"arm": item.arm, "label": ARM_LABELS[item.arm], "chart": waterfall(item, hidden),
              "narrative": item.narrative, "probability": item.explanation.probability,
              "units": item.explanation.units, "model": item.model,
              "small_sample": bool(item.model.metrics.get("small_sample"))}

@@ -40,10 +40,12 @@ class PatientPredictions:
     variant: str
 
 
-def patient_predictions(patient: ConsentedPatient, run: TrainingRun, *,
-                        algorithm: str) -> PatientPredictions | None:
+def patient_predictions(patient: ConsentedPatient, run: TrainingRun, *, algorithm: str,
+                        with_truth: bool = False,
+                        hidden: frozenset[str] = frozenset()) -> PatientPredictions | None:
     """Ranking of eligible arms (with intervals), a SHAP explanation per ranked arm, PGx rules,
-    and, where the cohort is simulated, the true response probability under every arm.
+    and, when ``with_truth`` and the cohort is simulated, the true response probability under
+    every arm. Narratives name the features in ``hidden`` without their values.
 
     Only the data the consent gate released is used, by the model variant that never saw the
     rest; without clinical consent nothing is predicted (None). While predictions are paused
@@ -63,10 +65,13 @@ def patient_predictions(patient: ConsentedPatient, run: TrainingRun, *,
         explanation = model.explain(rows)[0]
         explanations.append(ArmExplanation(
             arm=arm, model=row, explanation=explanation,
-            narrative=narrative(explanation, arm_label=ARM_LABELS[arm], medians=model.medians)))
-    truth = truth_frame(Patient.objects.filter(pk=rows.index[0]))
-    true_probability = ({arm: float(truth.iloc[0][f"p_response_{arm}"]) for arm in ARMS}
-                        if len(truth) else None)
+            narrative=narrative(explanation, arm_label=ARM_LABELS[arm], medians=model.medians,
+                                hidden=hidden)))
+    true_probability = None
+    if with_truth:
+        truth = truth_frame(Patient.objects.filter(pk=rows.index[0]))
+        true_probability = ({arm: float(truth.iloc[0][f"p_response_{arm}"]) for arm in ARMS}
+                            if len(truth) else None)
     return PatientPredictions(ranking=ranking, explanations=explanations,
                               true_probability=true_probability, variant=patient.variant)
 

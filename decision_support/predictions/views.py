@@ -15,8 +15,10 @@ from django.views.decorators.http import require_POST
 from decision_support.accounts import access
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.consent.constants import ConsentClass
-from decision_support.accounts.access import audit_context
-from decision_support.consent.selectors import consented_patient, erased_patients_in_run
+from decision_support.accounts.access import (MODEL_TRUTH_ROLES, PATIENT_TRUTH_ROLES, POLICIES,
+                                               audit_context, can, hidden_values)
+from decision_support.consent.selectors import (consented_patient, erased_patients_in_run,
+                                                 permitted_classes_by_patient)
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.features import VARIANTS
 from models.pgx import GUIDANCE_DISCLAIMER
@@ -117,7 +119,8 @@ def model_detail(request, run_id: int, arm: str):
     if model is None:
         raise Http404("no such model")
     threshold = chosen["threshold"]
-    context = pages.model_page(model, siblings, threshold)
+    truth_visible = can(request.roles, MODEL_TRUTH_ROLES)
+    context = pages.model_page(model, siblings, threshold, with_truth=truth_visible)
     base = reverse("model_detail", args=[run.pk, arm])
     for row in context["comparison"]:
         row["url"] = f"{base}?" + urlencode({"algorithm": row["algorithm"], "variant": row["variant"],
@@ -126,22 +129,35 @@ def model_detail(request, run_id: int, arm: str):
     context.update({
         "run": run, "cohort": run.cohort, "arm": arm, "arm_label": ARM_LABELS[arm],
         "form": form, "form_errors": errors, "threshold": threshold,
-        "is_latest": latest_run(run.cohort) == run,
+        "is_latest": latest_run(run.cohort) == run, "truth_visible": truth_visible,
     })
     return render(request, "predictions/model_detail.html", context)
 
 
 def patient_list(request, cohort_id: int):
+    """Pseudonyms, and each patient's treatment and outcome where education consent covers
+    clinical data; data stewards see pseudonyms only (they open a patient's consent page)."""
     cohort = get_object_or_404(Cohort, pk=cohort_id)
-    patients = (Patient.objects.filter(cohort=cohort).order_by("pk")
-                .values("pseudonym", "arm", "response", "clinical__prior_failures"))
-    paginator = Paginator(patients, PATIENTS_PER_PAGE)
+    paginator = Paginator(Patient.objects.filter(cohort=cohort).order_by("pk")
+                          .values("pk", "pseudonym", "arm", "response", "clinical__prior_failures"),
+                          PATIENTS_PER_PAGE)
     try:
         page = paginator.page(request.GET.get("page", 1))
     except InvalidPage:
         raise Http404("no such page") from None
+    clinical_roles = POLICIES["patient_detail"].roles
+    shows_clinical = can(request.roles, clinical_roles)
+    permitted = (permitted_classes_by_patient([p["pk"] for p in page.object_list],
+                                              purpose=request.purpose) if shows_clinical else {})
+    patients = [{"pseudonym": p["pseudonym"],
+                 "clinical": ({k: p[k] for k in ("arm", "response", "clinical__prior_failures")}
+                              if ConsentClass.CLINICAL in permitted.get(p["pk"], ()) else None)}
+                for p in page.object_list]
+    audit_context(request, object_type="cohort", object_ref=str(cohort.uid), page=page.number,
+                  withheld=sum(p["clinical"] is None for p in patients) if shows_clinical else 0)
     return render(request, "predictions/patient_list.html",
-                  {"cohort": cohort, "page": page, "patients": page.object_list})
+                  {"cohort": cohort, "page": page, "patients": patients,
+                   "shows_clinical": shows_clinical})
 
 
 def patient_detail(request, pseudonym: str):
@@ -153,15 +169,19 @@ def patient_detail(request, pseudonym: str):
     audit_context(request, object_type="patient", object_ref=patient.pseudonym,
                   withheld=sorted(consented.withheld))
     values = consented.values
-    predictions = (patient_predictions(consented, run, algorithm=chosen["algorithm"])
+    show_truth = can(request.roles, PATIENT_TRUTH_ROLES)
+    hidden = hidden_values(request.roles)
+    predictions = (patient_predictions(consented, run, algorithm=chosen["algorithm"],
+                                       with_truth=show_truth, hidden=hidden)
                    if run is not None else None)
-    context = pages.patient_page(values, predictions, run)
+    context = pages.patient_page(values, predictions, run, hidden)
     context.update({
         "patient": patient, "cohort": cohort, "run": run, "form": form, "form_errors": errors,
         "algorithm": chosen["algorithm"], "algorithm_label": ALGORITHM_LABELS[chosen["algorithm"]],
         "guidance": patient_guidance(consented), "guidance_disclaimer": GUIDANCE_DISCLAIMER,
         "consent": consented, "withheld_labels": [ConsentClass(c).label for c in sorted(consented.withheld)],
-        "received_label": ARM_LABELS[patient.arm],
+        "received_label": ARM_LABELS[patient.arm], "show_truth": show_truth,
+        "values_hidden": bool(hidden & set(values.index)),
         "cyp2c19": values.get("cyp2c19_phenotype"), "cyp2d6": values.get("cyp2d6_phenotype"),
     })
     # --- Human oversight: the pause and recorded decisions (oversight views below) ---
@@ -220,7 +240,8 @@ def _field_errors(form) -> list[tuple[str, str, str]]:
 
 def _safe_next(request, fallback: str) -> str:
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+    # Only a local path: redirect() would read a bare word as a URL name.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                                   require_https=request.is_secure()):
         return target
     return fallback

@@ -27,7 +27,9 @@
     },
     beeswarm: function (spec) {
       return spec.traces.map(function (t) {
-        return { type: "scattergl", mode: "markers", name: t.name, x: t.x, y: t.y, showlegend: false,
+        // SVG "scatter", not WebGL "scattergl": Plotly's WebGL code compiles functions at run time
+        // (eval), which the Content Security Policy refuses; a few thousand dots draw fine in SVG.
+        return { type: "scatter", mode: "markers", name: t.name, x: t.x, y: t.y, showlegend: false,
                  marker: { size: 5, color: t.colour, colorscale: "RdBu", cmin: 0, cmax: 1 },
                  hovertemplate: t.name + ": %{x}<extra></extra>" };
       });

@@ -1,0 +1,19 @@
+from django.urls import reverse
+
+from .access import POLICIES, can
+
+# The main navigation: (label, URL name); each link shows only to roles its policy admits.
+NAVIGATION = [
+    ("Cohorts", "cohort_list"),
+    ("Models", "models_home"),
+    ("Data dictionary", "data_dictionary"),
+    ("Erasures", "erasure_list"),
+]
+
+
+def navigation(request):
+    roles = getattr(request, "roles", None)
+    if not roles:
+        return {"nav_links": []}
+    return {"nav_links": [(label, reverse(name)) for label, name in NAVIGATION
+                          if can(roles, POLICIES[name].roles)]}

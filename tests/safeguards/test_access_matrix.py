@@ -1,0 +1,112 @@
+"""Least privilege: every URL x every role x anonymous answers as the README's matrix promises.
+
+The matrix below is written out by hand, apart from ``accounts.access.POLICIES``, so that a
+policy change that breaks the promise fails here. A URL added without a row here fails too.
+"""
+
+import pytest
+from django.urls import reverse
+
+from decision_support.accounts.access import DENIED_ACTION, POLICIES
+from decision_support.accounts.checks import url_names
+from decision_support.accounts.roles import Role
+from decision_support.audit.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+E, S, R, D = Role.EDUCATOR, Role.STUDENT, Role.ETHICS_REVIEWER, Role.DATA_STEWARD
+ALL = {E, S, R, D}
+ROLES = [E, S, R, D]
+
+# URL name -> (how to build its path from the shared objects, roles that may open it, status a
+# permitted role gets for a GET). Everyone else signed in gets 404; anonymous users are sent to
+# sign in.
+MATRIX = {
+    "home": (lambda o: reverse("home"), ALL, 302),
+    "cohort_list": (lambda o: reverse("cohort_list"), ALL, 200),
+    "cohort_overview": (lambda o: reverse("cohort_overview", args=[o["cohort"].pk]), ALL, 200),
+    "data_dictionary": (lambda o: reverse("data_dictionary"), ALL, 200),
+    "models_home": (lambda o: reverse("models_home"), {E, S, R}, 302),
+    "run_overview": (lambda o: reverse("run_overview", args=[o["cohort"].pk]), {E, S, R}, 200),
+    "model_detail": (lambda o: reverse("model_detail", args=[o["run"].pk, o["arm"]]), {E, S, R}, 200),
+    "patient_list": (lambda o: reverse("patient_list", args=[o["cohort"].pk]), ALL, 200),
+    "patient_detail": (lambda o: reverse("patient_detail", args=[o["patient"].pseudonym]),
+                       {E, S, R}, 200),
+    "aggregate_export": (lambda o: reverse("aggregate_export", args=[o["cohort"].pk]), {E, R}, 200),
+    "patient_consent": (lambda o: reverse("patient_consent", args=[o["patient"].pseudonym]), {D}, 200),
+    "patient_erase": (lambda o: reverse("patient_erase", args=[o["patient"].pseudonym]), {D}, 200),
+    "erasure_list": (lambda o: reverse("erasure_list"), {D}, 200),
+    # POST only: a permitted role's GET gets 405 Method Not Allowed.
+    "decision_record": (lambda o: reverse("decision_record", args=[o["patient"].pseudonym]), {E, S}, 405),
+    "predictions_pause": (lambda o: reverse("predictions_pause"), {E}, 405),
+    "cohort_train": (lambda o: reverse("cohort_train", args=[o["cohort"].pk]), {E}, 405),
+    "training_job": (lambda o: reverse("training_job", args=[o["job"].pk]), {E}, 200),
+    "audit_log": (lambda o: reverse("audit_log"), {D, R}, 200),
+}
+PUBLIC = {"login": (lambda o: reverse("login"), 200)}
+
+
+def test_every_url_has_a_row_in_the_matrix():
+    assert set(url_names()) == set(MATRIX) | set(PUBLIC) | {"logout"}
+    assert set(POLICIES) == set(url_names()), "a policy without a URL"
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_anonymous_users_are_sent_to_sign_in(client, objects, name):
+    path = MATRIX[name][0](objects)
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login") + "?next=")
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_public_pages_open_without_signing_in(client, objects, name):
+    build, status = PUBLIC[name]
+    assert client.get(build(objects)).status_code == status
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_each_role_gets_what_the_matrix_promises(client, make_user, objects, name, role):
+    build, allowed, status = MATRIX[name]
+    client.force_login(make_user(role))
+    denials = AuditEntry.objects.filter(action=DENIED_ACTION).count()
+    response = client.get(build(objects))
+    if role in allowed:
+        assert response.status_code == status, response.content[:500]
+        assert AuditEntry.objects.filter(action=DENIED_ACTION).count() == denials
+    else:
+        assert response.status_code == 404
+        denial = AuditEntry.objects.filter(action=DENIED_ACTION).last()
+        assert AuditEntry.objects.filter(action=DENIED_ACTION).count() == denials + 1
+        assert (denial.outcome, denial.object_ref, denial.role) == ("denied", name, role.value)
+
+
+def test_a_user_without_a_role_gets_404_everywhere(client, objects, django_user_model):
+    client.force_login(django_user_model.objects.create_user("no_role", password="x" * 20))
+    for name, (build, _, _) in MATRIX.items():
+        assert client.get(build(objects)).status_code == 404, name
+
+
+@pytest.mark.parametrize("name", sorted(n for n, p in POLICIES.items() if p and p.audit_read))
+def test_each_sensitive_read_writes_exactly_one_audit_entry(client, make_user, objects, name):
+    build, allowed, status = MATRIX[name]
+    role = sorted(allowed)[0]
+    user = make_user(role)
+    client.force_login(user)
+    before = AuditEntry.objects.count()
+    assert client.get(build(objects)).status_code == status
+    entries = list(AuditEntry.objects.filter(sequence__gt=before))
+    assert len(entries) == 1
+    entry = entries[0]
+    assert (entry.actor, entry.action, entry.outcome) == (user.username, POLICIES[name].audit_read,
+                                                          "allowed")
+    assert entry.purpose == POLICIES[name].purpose and entry.role == role.value
+
+
+def test_the_purpose_comes_from_the_server_not_the_client(client, make_user, objects):
+    client.force_login(make_user(S))
+    before = AuditEntry.objects.count()
+    path = MATRIX["patient_detail"][0](objects)
+    client.get(path, {"purpose": "HRESCH"}, HTTP_X_PURPOSE="HRESCH")
+    assert AuditEntry.objects.get(sequence=before + 1).purpose == "TRAIN"
