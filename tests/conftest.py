@@ -52,19 +52,6 @@ def base_url(pytestconfig):
     return pytestconfig.getoption("--base-url") or pytestconfig.getini("base_url") or None
 
 
-# Test modules that call ``authenticate()`` outside a request. django-axes (the lockout) needs the
-# request and refuses such calls, so it is off for these modules only; passing a request
-# (``RequestFactory().post("/accounts/login/")``) as the first argument would make this unneeded.
-AXES_OFF_MODULES = {"tests.accounts.test_seed_demo"}
-
-
-@pytest.fixture(autouse=True)
-def _axes_off_outside_requests(request):
-    if request.module.__name__ in AXES_OFF_MODULES:
-        settings = request.getfixturevalue("settings")
-        settings.AXES_ENABLED = False
-
-
 @pytest.fixture
 def demo_cohort(db):
     """A small generated cohort (300 patients, seed 1) with its ground truth."""

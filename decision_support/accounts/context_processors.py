@@ -8,6 +8,7 @@ NAVIGATION = [
     ("Models", "models_home"),
     ("Data dictionary", "data_dictionary"),
     ("Erasures", "erasure_list"),
+    ("Audit log", "audit_log"),
 ]
 
 

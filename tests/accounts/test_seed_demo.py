@@ -3,6 +3,7 @@ import re
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from decision_support.accounts.roles import Role, user_roles
 from decision_support.cohorts.models import Cohort
@@ -22,7 +23,9 @@ def test_it_creates_a_demo_cohort_and_one_account_per_role_with_working_password
     for role in Role:
         match = re.search(rf"demo_{role.value}\s+(\S+)", out)
         assert match, out
-        user = authenticate(username=f"demo_{role.value}", password=match.group(1))
+        # django-axes (the lockout) needs the sign-in request.
+        user = authenticate(RequestFactory().post("/accounts/login/"),
+                            username=f"demo_{role.value}", password=match.group(1))
         assert user is not None and user_roles(user) == [role]
 
 

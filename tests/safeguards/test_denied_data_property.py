@@ -1,8 +1,10 @@
-"""Property: under any consent state, denied data never reaches a model, an explanation or a page.
+"""Property: under any consent state, denied data never reaches a model, an explanation, a page
+or an export.
 
 Each example clones one patient (so it starts without consent records), writes a random consent
-state for the education purpose (per class: permit, deny, an expired permit, an inactive permit,
-or no record), and follows the patient through the gate, the predictions and the rendered page.
+state for education and for research export (per class: permit, deny, an expired permit, an
+inactive permit, or no record), and follows the patient through the gate, the predictions, the
+rendered page and every aggregate export.
 """
 
 import datetime as dt
@@ -25,6 +27,8 @@ from decision_support.consent.gate import model_variant_for
 from decision_support.consent.models import ConsentRecord
 from decision_support.consent.selectors import consented_patient
 from decision_support.predictions.selectors import patient_predictions
+from decision_support.privacy.aggregates import AGGREGATES
+from decision_support.privacy.selectors import export_frame, needed_classes
 from models.features import VARIANT_DATA_CLASSES
 from synthetic_data import DATA_DICTIONARY
 
@@ -45,13 +49,13 @@ def _clone(patient: Patient, n: int) -> Patient:
     return clone
 
 
-def _write(patient: Patient, data_class: str, state: str) -> None:
+def _write(patient: Patient, data_class: str, state: str, purpose: str) -> None:
     if state == "none":
         return
     now = timezone.now()
     start = now - dt.timedelta(days=30)
     ConsentRecord(
-        patient=patient, data_class=data_class, purpose=Purpose.EDUCATION,
+        patient=patient, data_class=data_class, purpose=purpose,
         status="inactive" if state == "inactive" else "active",
         provision="deny" if state == "deny" else "permit",
         period_start=start, period_end=start + dt.timedelta(days=1) if state == "expired" else None,
@@ -66,17 +70,21 @@ def _withheld_labels(permitted) -> list[str]:
 
 
 counter = iter(range(10**6))
+CONSENT_STATE = st.fixed_dictionaries({c: st.sampled_from(STATES) for c in CONSENT_CLASSES})
 
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(state=st.fixed_dictionaries({c: st.sampled_from(STATES) for c in CONSENT_CLASSES}))
-def test_denied_data_reaches_no_model_explanation_or_page(client, make_user, objects, state):
+@given(state=CONSENT_STATE, research=CONSENT_STATE)
+def test_denied_data_reaches_no_model_explanation_page_or_export(client, make_user, objects, state,
+                                                                research):
     expected = frozenset(c for c, s in state.items() if s in GRANTING)
     with transaction.atomic():
         patient = _clone(objects["patient"], next(counter))
         for data_class, s in state.items():
-            _write(patient, data_class, s)
+            _write(patient, data_class, s, Purpose.EDUCATION)
+        for data_class, s in research.items():
+            _write(patient, data_class, s, Purpose.RESEARCH_EXPORT)
 
         consented = consented_patient(patient, purpose=Purpose.EDUCATION)
         assert consented.permitted == expected
@@ -104,4 +112,9 @@ def test_denied_data_reaches_no_model_explanation_or_page(client, make_user, obj
         for label in _withheld_labels(expected):
             assert f">{label}<" not in values, label
             assert label not in charts, label
+
+        research_permitted = {c for c, s in research.items() if s in GRANTING}
+        for aggregate in AGGREGATES:
+            exported = export_frame(objects["cohort"], aggregate, purpose=Purpose.RESEARCH_EXPORT)
+            assert (patient.pk in exported.index) == (needed_classes(aggregate) <= research_permitted)
         transaction.set_rollback(True)
