@@ -1,3 +1,4 @@
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 
 from synthetic_data import DATA_CLASSES, DATA_DICTIONARY, SCENARIOS
@@ -18,7 +19,7 @@ def home(request):
 
 
 def cohort_list(request):
-    return render(request, "cohorts/list.html", {"cohorts": Cohort.objects.all()})
+    return render(request, "cohorts/list.html", {"cohorts": Cohort.objects.annotate(n_stored=Count("patients"))})
 
 
 def cohort_overview(request, cohort_id: int):
