@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 
+from decision_support.appendonly import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet, refuse
+
 GENESIS_HASH = "0" * 64
 
 # The fields an entry's hash covers, besides the previous hash. Changing this list, the order-free
@@ -25,7 +27,7 @@ HASHED_FIELDS = ("sequence", "created_at", "actor_id", "actor", "role", "purpose
 IMMUTABLE = "the audit log is append-only: entries cannot be changed or deleted"
 
 
-class AuditLogImmutable(Exception):
+class AuditLogImmutable(AppendOnlyError):
     """Raised on any attempt to change or delete an audit entry through the ORM."""
 
 
@@ -35,18 +37,15 @@ def canonical_json(value) -> bytes:
                       allow_nan=False).encode("utf-8")
 
 
-class AuditEntryQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AuditLogImmutable(IMMUTABLE)
+class AuditEntryQuerySet(AppendOnlyQuerySet):
+    """Also refuses the internal paths a cascade or a bulk update would take: the log must
+    outlive every other row."""
 
     def _update(self, values):
-        raise AuditLogImmutable(IMMUTABLE)
-
-    def delete(self):
-        raise AuditLogImmutable(IMMUTABLE)
+        raise refuse(self.model)
 
     def _raw_delete(self, using):
-        raise AuditLogImmutable(IMMUTABLE)
+        raise refuse(self.model)
 
 
 class Outcome(models.TextChoices):
@@ -55,8 +54,10 @@ class Outcome(models.TextChoices):
     ERROR = "error", "Error"
 
 
-class AuditEntry(models.Model):
+class AuditEntry(AppendOnlyModel):
     Outcome = Outcome
+    APPEND_ONLY = IMMUTABLE
+    APPEND_ONLY_ERROR = AuditLogImmutable
 
     # The chain order: 1, 2, 3, ... with no gaps; unique, so two writers can never fork it.
     sequence = models.PositiveBigIntegerField(unique=True)
@@ -92,14 +93,6 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"#{self.sequence} {self.action} {self.outcome}"
-
-    def save(self, **kwargs):
-        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
-            raise AuditLogImmutable(IMMUTABLE)
-        super().save(**{**kwargs, "force_insert": True})
-
-    def delete(self, *args, **kwargs):
-        raise AuditLogImmutable(IMMUTABLE)
 
     def hashed_content(self) -> dict:
         """What the hash covers, as plain JSON values; ``created_at`` in ISO 8601 UTC."""

@@ -16,31 +16,19 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from decision_support.appendonly import AppendOnlyModel
 from decision_support.cohorts.models import Cohort, Patient
 
 from .constants import ConsentClass, Provision, Purpose, Status
-
-APPEND_ONLY = "consent records are append-only: record a new decision instead of changing one"
-
-
-class AppendOnlyError(Exception):
-    """Raised on any attempt to change or delete a stored consent record directly."""
-
-
-class ConsentRecordQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError(APPEND_ONLY)
-
-    def delete(self):
-        raise AppendOnlyError(APPEND_ONLY)
-
 
 def _in_choices(field: str, choices: type[models.TextChoices]) -> models.CheckConstraint:
     return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}),
                                   name=f"consent_record_{field}_valid")
 
 
-class ConsentRecord(models.Model):
+class ConsentRecord(AppendOnlyModel):
+    APPEND_ONLY = "consent records are append-only: record a new decision instead of changing one"
+
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="consent_records")
     status = models.CharField(max_length=16, choices=Status.choices)
     provision = models.CharField(max_length=8, choices=Provision.choices)
@@ -55,8 +43,6 @@ class ConsentRecord(models.Model):
     recorded_by = models.CharField(max_length=150)
     actor_id = models.BigIntegerField(null=True, blank=True,
                                       help_text="User id of the person who recorded it, if any.")
-
-    objects = ConsentRecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["recorded_at", "id"]
@@ -75,15 +61,6 @@ class ConsentRecord(models.Model):
     def __str__(self):
         return (f"{self.status} {self.provision} {self.data_class} for {self.purpose} "
                 f"(patient {self.patient_id}, {self.recorded_at:%Y-%m-%d %H:%M} UTC)")
-
-    def save(self, **kwargs):
-        # Always an INSERT: a new instance given an existing pk must not overwrite that row.
-        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
-            raise AppendOnlyError(APPEND_ONLY)
-        super().save(**{**kwargs, "force_insert": True})
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError(APPEND_ONLY)
 
 
 class Tombstone(models.Model):

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from decision_support.appendonly import AppendOnlyModel
 from decision_support.cohorts.models import Cohort
 from models.algorithms import ALGORITHMS
 from models.features import VARIANTS
@@ -117,10 +118,11 @@ class TreatmentDecision(models.Model):
         return self.arm == self.recommended_arm if self.recommended_arm else None
 
 
-class PredictionPause(models.Model):
+class PredictionPause(AppendOnlyModel):
     """The pause switch as an append-only history: every pause and every resume is a row; the
     newest row is the state in force. No row means predictions run."""
 
+    APPEND_ONLY = "the pause history is append-only: add a row, do not change one"
     REASON_MAX_CHARS = 500
 
     paused = models.BooleanField()
@@ -135,14 +137,6 @@ class PredictionPause(models.Model):
 
     def __str__(self):
         return f"{'paused' if self.paused else 'resumed'} by {self.by} at {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("The pause history is append-only: add a row, do not change one.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("The pause history is append-only: rows are never deleted.")
 
 
 class TrainingJob(models.Model):

@@ -13,29 +13,19 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from decision_support.appendonly import AppendOnlyModel, AppendOnlyQuerySet
 from decision_support.cohorts.models import Cohort
 
-APPEND_ONLY = "the privacy ledger is append-only: a spend cannot be changed or removed"
-
-
-class AppendOnlyError(Exception):
-    """Raised on any attempt to change or delete a stored spend."""
-
-
-class PrivacySpendQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError(APPEND_ONLY)
-
-    def delete(self):
-        raise AppendOnlyError(APPEND_ONLY)
-
+class PrivacySpendQuerySet(AppendOnlyQuerySet):
     def spent(self, *, user, cohort) -> Decimal:
         """Total epsilon ``user`` has spent on ``cohort``."""
         total = self.filter(user=user, cohort=cohort).aggregate(total=models.Sum("epsilon"))["total"]
         return total or Decimal("0")
 
 
-class PrivacySpend(models.Model):
+class PrivacySpend(AppendOnlyModel):
+    APPEND_ONLY = "the privacy ledger is append-only: a spend cannot be changed or removed"
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                              related_name="privacy_spends")
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="privacy_spends")
@@ -54,11 +44,3 @@ class PrivacySpend(models.Model):
 
     def __str__(self):
         return f"epsilon {self.epsilon} on {self.query} (user {self.user_id}, cohort {self.cohort_id})"
-
-    def save(self, **kwargs):
-        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields"):
-            raise AppendOnlyError(APPEND_ONLY)
-        super().save(**{**kwargs, "force_insert": True})
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError(APPEND_ONLY)

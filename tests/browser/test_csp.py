@@ -12,9 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from decision_support.cohorts.models import Patient
-from decision_support.cohorts.services import cohort_generate
-from decision_support.predictions import services
-from decision_support.predictions.services import training_run_create
+from tests.browser.conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,24 +24,6 @@ document.addEventListener("securitypolicyviolation", function (e) {
                               + " at " + e.sourceFile + ":" + e.lineNumber);
 });
 """
-
-
-@pytest.fixture
-def trained_cohort(db):
-    services.load_artifact.cache_clear()
-    services._fitted_model.cache_clear()
-    cohort = cohort_generate(n_patients=800, seed=1)
-    run = training_run_create(cohort=cohort, seed=1)
-    yield cohort, run
-    services.load_artifact.cache_clear()
-    services._fitted_model.cache_clear()
-
-
-def _sign_in(page: Page, url: str, user) -> None:
-    page.goto(url)
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(user.raw_password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def _visit(page: Page, url: str, chart: str, problems: list[str]) -> None:
@@ -60,14 +40,14 @@ def _visit(page: Page, url: str, chart: str, problems: list[str]) -> None:
 
 def test_charts_draw_under_the_csp_with_no_violation(live_server, page: Page, trained_cohort,
                                                      signed_in_user):
-    cohort, run = trained_cohort
+    cohort, run = trained_cohort, trained_cohort.run
     problems: list[str] = []
     page.on("console", lambda msg: msg.type in ("error", "warning")
             and problems.append(f"console {msg.type}: {msg.text}"))
     page.on("pageerror", lambda exc: problems.append(f"uncaught: {exc}"))
     page.add_init_script(RECORD_VIOLATIONS)
 
-    _sign_in(page, live_server.url + "/", signed_in_user)
+    sign_in(page, live_server.url + "/", signed_in_user)
     expect(page).to_have_url(re.compile(rf"/cohorts/{cohort.pk}/$"))
 
     _visit(page, live_server.url + f"/cohorts/{cohort.pk}/", "[data-chart]", problems)

@@ -5,22 +5,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from decision_support.cohorts.services import cohort_generate
-from decision_support.predictions import services
-from decision_support.predictions.services import training_run_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def trained_cohort(db):
-    services.load_artifact.cache_clear()
-    services._fitted_model.cache_clear()
-    cohort = cohort_generate(n_patients=800, seed=1)
-    training_run_create(cohort=cohort, seed=1)
-    yield cohort
-    services.load_artifact.cache_clear()
-    services._fitted_model.cache_clear()
 
 
 def test_patient_page_shows_the_shap_waterfall(live_server, page: Page, trained_cohort, signed_in_user):

@@ -18,17 +18,6 @@ pytestmark = pytest.mark.django_db
 EDU = Purpose.EDUCATION
 
 
-@pytest.fixture
-def steward(make_user):
-    return make_user("data_steward")
-
-
-@pytest.fixture
-def steward_client(client, steward):
-    client.force_login(steward)
-    return client
-
-
 def _fully_consented(cohort) -> Patient:
     return next(p for p in cohort.patients.order_by("pk")
                 if consent_permitted_classes(p, purpose=EDU) == set(CONSENT_CLASSES))

@@ -22,17 +22,6 @@ ML = Purpose.MODEL_TRAINING
 
 
 @pytest.fixture
-def steward(make_user):
-    return make_user("data_steward")
-
-
-@pytest.fixture
-def steward_client(client, steward):
-    client.force_login(steward)
-    return client
-
-
-@pytest.fixture
 def patient(demo_cohort):
     """A patient whose consent let model training use every data class."""
     return next(p for p in demo_cohort.patients.order_by("pk")

@@ -16,7 +16,8 @@ from decision_support.consent.constants import (
     PURPOSES,
     Purpose,
 )
-from decision_support.consent.models import AppendOnlyError, ConsentRecord
+from decision_support.appendonly import AppendOnlyError
+from decision_support.consent.models import ConsentRecord
 from decision_support.consent.selectors import (
     consent_permitted_classes,
     permitted_classes_by_patient,

@@ -6,6 +6,7 @@ import functools
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from decision_support.appendonly import AppendOnlyError
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.services import cohort_generate
@@ -351,7 +352,7 @@ def test_the_pause_history_is_append_only(educator):
     state, changed = predictions_pause(actor=educator, reason="", purpose=Purpose.EDUCATION)
     assert changed
     state.reason = "rewritten"
-    with pytest.raises(ValueError, match="append-only"):
+    with pytest.raises(AppendOnlyError, match="append-only"):
         state.save()
-    with pytest.raises(ValueError, match="append-only"):
+    with pytest.raises(AppendOnlyError, match="append-only"):
         state.delete()

@@ -10,7 +10,8 @@ from decision_support.cohorts.models import Patient
 from decision_support.consent.constants import Purpose
 from decision_support.consent.services import consent_withdraw
 from decision_support.privacy.aggregates import compute_aggregate, released_count
-from decision_support.privacy.models import AppendOnlyError, PrivacySpend
+from decision_support.appendonly import AppendOnlyError
+from decision_support.privacy.models import PrivacySpend
 from decision_support.privacy.selectors import export_frame
 from decision_support.privacy.suppression import SUPPRESSED
 

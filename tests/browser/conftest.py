@@ -1,0 +1,29 @@
+"""Shared by the browser tests: a trained cohort and signing in through the form."""
+
+import pytest
+from playwright.sync_api import Page
+
+from decision_support.cohorts.services import cohort_generate
+from decision_support.predictions import services
+from decision_support.predictions.services import training_run_create
+
+
+@pytest.fixture
+def trained_cohort(db):
+    """An 800-patient cohort and its training run (``trained_cohort.run``)."""
+    services.load_artifact.cache_clear()
+    services._fitted_model.cache_clear()
+    cohort = cohort_generate(n_patients=800, seed=1)
+    cohort.run = training_run_create(cohort=cohort, seed=1)
+    yield cohort
+    services.load_artifact.cache_clear()
+    services._fitted_model.cache_clear()
+
+
+def sign_in(page: Page, url: str, user) -> None:
+    """Open ``url`` signed out, and sign in as ``user`` on the form it leads to."""
+    page.context.clear_cookies()
+    page.goto(url)
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(user.raw_password)
+    page.get_by_role("button", name="Sign in").click()
