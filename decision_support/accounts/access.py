@@ -81,6 +81,26 @@ POLICIES: dict[str, Policy | None] = {
     "audit_log": Policy(frozenset({STEWARD, REVIEWER}), audit_read="audit.view"),
     # Research export: differentially private aggregates.
     "aggregate_export": Policy(frozenset({EDUCATOR, REVIEWER}), purpose=Purpose.RESEARCH_EXPORT),
+    # Teaching scenarios: educators create cohorts; everyone but stewards compares them.
+    "cohort_create": Policy(frozenset({EDUCATOR})),
+    "cohort_compare": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
+    # The ethics seminar: fairness, model cards, explanation comparison, reviews, case packets.
+    "model_fairness": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
+    "model_card": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
+    "patient_explanations": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER}),
+                                   audit_read="patient.compare", patient_data=True),
+    "model_review": Policy(frozenset({REVIEWER})),
+    "case_review": Policy(frozenset({REVIEWER}), patient_data=True),
+    "review_list": Policy(frozenset({EDUCATOR, REVIEWER})),
+    "case_packet": Policy(frozenset({EDUCATOR, REVIEWER}), audit_read="patient.packet",
+                          patient_data=True),
+    "case_packet_pdf": Policy(frozenset({EDUCATOR, REVIEWER}), audit_read="patient.packet_pdf",
+                              patient_data=True),
+    "seminar_pack_list": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
+    "seminar_pack_create": Policy(frozenset({EDUCATOR})),
+    "seminar_pack_detail": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
+    "seminar_pack_pdf": Policy(frozenset({EDUCATOR, REVIEWER}), audit_read="seminar_pack.pdf",
+                               patient_data=True),
 }
 
 # Field-level rules. The simulation's truth: per patient for educators only; the model-level truth
