@@ -23,7 +23,7 @@ from .parameters import (
 )
 from .scenarios import get_scenario
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"  # 1.1: consent decisions and scenario knobs; default cohort unchanged
 MAX_PATIENTS = 10_000_000
 # Intercepts are solved once per parameter set on a fixed reference population, so a cohort's
 # response rates do not depend on its own size or seed.
@@ -39,7 +39,10 @@ assert ARMS[len(FIRST_LINE_ARMS) :] == TREATMENT_RESISTANT_ARMS
 class Cohort:
     """A generated cohort: what a clinic observes, and what only the simulation knows.
 
-    ``patients`` and ``truth`` are aligned row by row on ``patient_id``.
+    ``patients``, ``truth`` and ``consent`` are aligned row by row on ``patient_id``.
+    ``consent`` holds each patient's consent decisions (``declines_genetic``: genetic data for
+    every purpose; ``declines_training``: every class for model training), which the app records
+    as consent; they are plain data here, not model inputs.
     """
 
     patients: pd.DataFrame
@@ -47,6 +50,7 @@ class Cohort:
     scenario: str
     random_state: int | None
     generator_version: str = GENERATOR_VERSION
+    consent: pd.DataFrame | None = None
 
     def to_csv(self, path_or_buf=None) -> str | None:
         """Write the observed patients as CSV; the same seed gives byte-identical output."""
@@ -70,7 +74,8 @@ def make_cohort(n_patients: int, *, scenario: str = "default", random_state=None
     Cohort
         With ``.patients`` (observed variables, the assigned ``arm``, ``response`` and
         ``remission``) and ``.truth`` (latent drivers, ``p_response_<arm>`` and the potential
-        outcome ``response_<arm>`` for every arm).
+        outcome ``response_<arm>`` for every arm) and ``.consent`` (each patient's consent
+        decisions).
 
     Examples
     --------
@@ -92,9 +97,12 @@ def make_cohort(n_patients: int, *, scenario: str = "default", random_state=None
     arm_index = _assign_arms(rng, patients, params)
     assigned_outcome = latent_outcome[np.arange(n), arm_index]
 
+    # How response is measured; the truth columns below keep the true definition (threshold 0).
+    threshold = _per_ancestry(params.response_threshold_by_ancestry,
+                              patients["ancestry"].cat.codes.to_numpy(), default=0.0)
     patients["arm"] = pd.Categorical.from_codes(arm_index, categories=ARMS)
-    patients["response"] = (assigned_outcome > 0).astype(np.int8)
-    patients["remission"] = (assigned_outcome > params.remission_margin).astype(np.int8)
+    patients["response"] = (assigned_outcome > threshold).astype(np.int8)
+    patients["remission"] = (assigned_outcome > threshold + params.remission_margin).astype(np.int8)
 
     truth = pd.DataFrame({"patient_id": patients["patient_id"]})
     for name, values in latents.items():
@@ -105,9 +113,12 @@ def make_cohort(n_patients: int, *, scenario: str = "default", random_state=None
     for i, arm in enumerate(ARMS):
         truth[f"response_{arm}"] = (latent_outcome[:, i] > 0).astype(np.int8)
 
+    # Drawn last, so the other columns do not depend on the consent parameters.
+    consent = _consent_decisions(rng, patients, params)
+
     seed = int(random_state) if isinstance(random_state, (int, np.integer)) else None
     return Cohort(patients=patients[list(PATIENT_COLUMNS)], truth=truth, scenario=scenario,
-                  random_state=seed)
+                  random_state=seed, consent=consent)
 
 
 def true_response_probabilities(patients: pd.DataFrame, truth: pd.DataFrame, *,
@@ -142,8 +153,9 @@ def _table(by_ancestry: dict, categories: tuple[str, ...]) -> np.ndarray:
     return np.array([[by_ancestry[a][c] for c in categories] for a in ANCESTRIES])
 
 
-def _per_ancestry(values: dict, ancestry: np.ndarray) -> np.ndarray:
-    return np.array([values[a] for a in ANCESTRIES])[ancestry]
+def _per_ancestry(values: dict, ancestry: np.ndarray, *, default=None) -> np.ndarray:
+    return np.array([values[a] if default is None else values.get(a, default)
+                     for a in ANCESTRIES])[ancestry]
 
 
 def _mix(rng, driver: np.ndarray, loading: float) -> np.ndarray:
@@ -268,6 +280,8 @@ def _logit_terms(patients: pd.DataFrame, latents: dict, p: CohortParameters) -> 
                                    p.effect_two_plus_prior_failures,
                                    np.where(failures == 1, p.effect_one_prior_failure, 0.0)),
     }
+    if p.effect_illness_burden:  # absent by default, so the default truth has no such column
+        shared["illness_burden_z"] = p.effect_illness_burden * latents["illness_burden_z"]
     drug = {"childhood_maltreatment": p.effect_maltreatment_drug_arms
             * col["childhood_maltreatment"]}
     l_alleles = patients["httlpr_genotype"].astype(str).str.count("l").to_numpy()
@@ -350,9 +364,44 @@ def _solve_intercepts(p: CohortParameters) -> np.ndarray:
     return intercepts
 
 
+ASSIGNMENTS = ("randomised", "by_severity")
+_CBT = ARMS.index("cbt")
+
+
 def _assign_arms(rng, patients: pd.DataFrame, p: CohortParameters) -> np.ndarray:
-    if p.assignment != "randomised":
-        raise ValueError(f"unknown assignment {p.assignment!r}")
+    if p.assignment not in ASSIGNMENTS:
+        raise ValueError(f"unknown assignment {p.assignment!r}; known: {', '.join(ASSIGNMENTS)}")
     resistant = patients["prior_failures"].to_numpy() >= TREATMENT_RESISTANT_MIN_FAILURES
     n_eligible = np.where(resistant, len(ARMS), len(FIRST_LINE_ARMS))
-    return np.floor(rng.random(len(patients)) * n_eligible).astype(np.int64)
+    if p.assignment == "randomised":
+        return np.floor(rng.random(len(patients)) * n_eligible).astype(np.int64)
+    # Observational: clinicians offer psychotherapy more often to milder patients.
+    weights = (np.arange(len(ARMS))[None, :] < n_eligible[:, None]).astype(np.float64)
+    milder = p.hamd_mean - patients["hamd17"].to_numpy(dtype=np.float64)
+    failures = patients["prior_failures"].to_numpy(dtype=np.float64)
+    weights[:, _CBT] = np.exp(p.cbt_severity_slope * milder + p.cbt_prior_failure_slope * failures)
+    cumulative = np.cumsum(weights, axis=1) / weights.sum(axis=1, keepdims=True)
+    cumulative[:, -1] = 1.0
+    return (rng.random(len(patients))[:, None] > cumulative).sum(axis=1).astype(np.int64)
+
+
+BAD_DECLINE_RATES = ("decline rates must lie in 0-1 in each maltreatment group, and "
+                     "genetic_decline_maltreatment_ratio must be above 0")
+
+
+def _consent_decisions(rng, patients: pd.DataFrame, p: CohortParameters) -> pd.DataFrame:
+    """Each patient's consent decisions; genetic declining may depend on maltreatment."""
+    maltreatment = patients["childhood_maltreatment"].to_numpy() == 1
+    # Keep the overall rate: rate = base x (1 - m + ratio x m), m the maltreatment rate.
+    m, ratio = p.maltreatment_rate, p.genetic_decline_maltreatment_ratio
+    base = p.genetic_decline_rate / (1 - m + ratio * m) if ratio > 0 else -1.0
+    if not (0 <= base * max(ratio, 1.0) <= 1 and 0 <= p.training_decline_rate <= 1):
+        raise ValueError(BAD_DECLINE_RATES)
+    genetic_rate = np.where(maltreatment, base * ratio, base)
+    declines_genetic = rng.random(len(patients)) < genetic_rate
+    declines_training = rng.random(len(patients)) < p.training_decline_rate
+    return pd.DataFrame({
+        "patient_id": patients["patient_id"].to_numpy(),
+        "declines_genetic": declines_genetic,
+        "declines_training": declines_training,
+    })

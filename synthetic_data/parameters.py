@@ -129,9 +129,29 @@ class CohortParameters:
     noradrenergic_ln_crp: float = 0.10  # SNRI and bupropion
     rtms_eeg_signature: float = -0.3
     ssri_httlpr_per_l_allele: float = 0.0  # null by default; candidate-gene lesson sets it
+    # Illness burden acts on response only through observed variables (prior failures, chronic
+    # episode, HAM-D) by default; the decoy lesson gives it a direct path, per SD of the latent.
+    effect_illness_burden: float = 0.0
 
-    # How patients receive treatment
+    # How response is measured: recorded when the latent outcome exceeds the threshold of the
+    # patient's ancestry group (logits; a group not named here: 0, the true definition).
+    # Remission sits remission_margin above it. The truth columns keep the true definition.
+    response_threshold_by_ancestry: dict = field(default_factory=dict)
+
+    # How patients receive treatment: "randomised" (every eligible arm equally likely) or
+    # "by_severity" (observational: the log-odds of CBT change by cbt_severity_slope per HAM-D
+    # point below hamd_mean and by cbt_prior_failure_slope per prior failed treatment; the other
+    # eligible arms share the rest equally).
     assignment: str = "randomised"
+    cbt_severity_slope: float = 0.0
+    cbt_prior_failure_slope: float = 0.0
+
+    # Consent decisions that come with each patient (the app seeds them as consent records).
+    # Declining genetic use and declining model training are independent draws; a ratio above 1
+    # makes genetic decliners more often maltreated, keeping the overall decline rate.
+    genetic_decline_rate: float = 0.20
+    training_decline_rate: float = 0.05
+    genetic_decline_maltreatment_ratio: float = 1.0  # decline rate with maltreatment / without
 
     def fingerprint(self) -> str:
         """A stable text form, used to cache per-parameter computations."""

@@ -77,8 +77,9 @@ def _store_truth(pks: list[int], truth: pd.DataFrame) -> None:
 def cohort_generate(*, n_patients: int, scenario: str = "default", seed: int | None = None,
                     name: str = "", is_demo: bool = False,
                     progress: Progress | None = None) -> Cohort:
-    """Generate a cohort with ``synthetic_data`` and store it with its ground truth and a
-    realistic consent mix (some patients decline genetic use or model training).
+    """Generate a cohort with ``synthetic_data`` and store it with its ground truth and the
+    consent decisions the generator drew (some patients decline genetic use or model training;
+    in the ``consent_selection`` scenario, who declines depends on the patient).
 
     Without a seed, a random one is drawn and recorded, so every cohort can be regenerated.
     """
@@ -91,7 +92,7 @@ def cohort_generate(*, n_patients: int, scenario: str = "default", seed: int | N
         scenario=scenario, seed=seed, source=Cohort.Source.GENERATED,
         generator_version=GENERATOR_VERSION, is_demo=is_demo, progress=progress,
     )
-    consent_seed_cohort(cohort=cohort, random_state=seed % 2**32)
+    consent_seed_cohort(cohort=cohort, decisions=generated.consent)
     return cohort
 
 

@@ -10,6 +10,7 @@ is bulk work and is not audited row by row.
 import datetime as dt
 import math
 
+import numpy as np
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -32,6 +33,8 @@ BAD_PERIOD_END = "period_end must be a timezone-aware datetime after now; got {v
 BAD_RATE = "{name} must be a number from 0 to 1; got {value!r}"
 ALREADY_SEEDED = ("cohort {cohort!r} already has consent records; seeding again would override "
                   "decisions recorded since")
+BAD_DECISIONS = ("decisions must have the columns declines_genetic and declines_training and one "
+                 "row per patient ({expected}); got {got}")
 ONE_MICROSECOND = dt.timedelta(microseconds=1)
 
 
@@ -101,14 +104,18 @@ def _check_rate(name: str, value) -> float:
 
 @transaction.atomic
 def consent_seed_cohort(*, cohort: Cohort, genetic_decline_rate: float = 0.20,
-                        training_decline_rate: float = 0.05, random_state=None) -> dict[str, int]:
+                        training_decline_rate: float = 0.05, random_state=None,
+                        decisions=None) -> dict[str, int]:
     """Give every patient of a (demo) cohort a consent history: permit every consent class for
-    every purpose, except that a random share declines genetic use (genetic denied for all
-    purposes) and another, independent share declines model training (every class denied for
-    ``MLTRAIN``).
+    every purpose, except that some patients decline genetic use (genetic denied for all
+    purposes) and some decline model training (every class denied for ``MLTRAIN``).
 
-    Reproducible from ``random_state`` (patients are drawn in pk order). Refuses a cohort that
-    already has consent records, since a fresh mix would override later decisions.
+    ``decisions`` (a frame with boolean ``declines_genetic`` and ``declines_training``, one row
+    per patient in pk order, such as ``synthetic_data.make_cohort(...).consent``) says who
+    declines; the generator's scenario then decides whether declining depends on the patient.
+    Without it, independent random shares decline at the given rates, reproducible from
+    ``random_state`` (patients are drawn in pk order). Refuses a cohort that already has
+    consent records, since a fresh mix would override later decisions.
 
     Returns
     -------
@@ -121,8 +128,20 @@ def consent_seed_cohort(*, cohort: Cohort, genetic_decline_rate: float = 0.20,
     if ConsentRecord.objects.filter(patient__cohort=cohort).exists():
         raise ValueError(ALREADY_SEEDED.format(cohort=str(cohort)))
     patient_ids = list(cohort.patients.order_by("pk").values_list("pk", flat=True))
-    declines_genetic = rng.random_sample(len(patient_ids)) < genetic_decline_rate
-    declines_training = rng.random_sample(len(patient_ids)) < training_decline_rate
+    if decisions is None:
+        declines_genetic = rng.random_sample(len(patient_ids)) < genetic_decline_rate
+        declines_training = rng.random_sample(len(patient_ids)) < training_decline_rate
+    else:
+        try:
+            declines_genetic, declines_training = (
+                np.asarray(decisions[c], dtype=bool)
+                for c in ("declines_genetic", "declines_training"))
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(BAD_DECISIONS.format(expected=len(patient_ids),
+                                                  got=type(decisions).__name__)) from None
+        if not declines_genetic.shape == declines_training.shape == (len(patient_ids),):
+            raise ValueError(BAD_DECISIONS.format(expected=len(patient_ids),
+                                                  got=f"shape {declines_genetic.shape}"))
     now = timezone.now()
     records = [
         ConsentRecord(

@@ -1,0 +1,91 @@
+"""Each lesson's effect as a model shows it: trained on the scenario, compared with the truth.
+
+The data-level effects of every scenario are in tests/synthetic_data/test_scenarios.py. These
+train real models on larger cohorts (marked slow, still run by `make test` and CI).
+"""
+
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
+
+from models.algorithms import ALGORITHMS, make_pipeline
+from models.features import variant_features
+from models.training import train_suite
+from models.truth import CREDITED_TOP, ZERO_EFFECT_FLAG
+from synthetic_data import make_cohort, true_logit_terms
+
+pytestmark = pytest.mark.slow
+
+DECOYS = ("hippocampal_volume_mm3", "bdnf_serum_ng_ml")
+
+
+def _auc_by_ancestry(scenario: str, *, n: int = 20_000, seed: int = 3) -> dict[str, float]:
+    """Held-out AUC per ancestry group of the full logistic model, on first-line patients of
+    every arm pooled (per arm, the AFR test sets would be too small to compare)."""
+    patients = make_cohort(n, scenario=scenario, random_state=seed).patients
+    patients = patients[patients["prior_failures"] < 2]
+    features = variant_features("full")
+    train, test = train_test_split(patients, test_size=0.3, stratify=patients["response"],
+                                   random_state=seed)
+    with threadpool_limits(limits=1):
+        pipeline = make_pipeline("logistic_regression", "full", random_state=seed)
+        pipeline.fit(train[features], train["response"])
+        predicted = pipeline.predict_proba(test[features])[:, 1]
+    return {group: roc_auc_score(test["response"][mask], predicted[mask])
+            for group in ("EUR", "AFR")
+            for mask in [(test["ancestry"] == group).to_numpy()]}
+
+
+def test_prs_portability_widens_the_ancestry_gap_in_held_out_auc():
+    lesson, default = _auc_by_ancestry("prs_portability"), _auc_by_ancestry("default")
+    lesson_gap, default_gap = lesson["EUR"] - lesson["AFR"], default["EUR"] - default["AFR"]
+    assert lesson_gap > default_gap + 0.05, (lesson, default)
+    assert lesson_gap > 0.08
+
+
+def test_random_labels_every_model_scores_chance_on_held_out_patients():
+    cohort = make_cohort(30_000, scenario="random_labels", random_state=11)
+    suite = train_suite(cohort.patients, truth=cohort.truth, scenario="random_labels",
+                        random_state=11, arms=("ssri",), variants=("full",), n_resamples=50,
+                        n_refits=2)
+    for algorithm in ALGORITHMS:
+        model = suite.model(arm="ssri", algorithm=algorithm, variant="full")
+        assert 0.45 <= model.metrics["roc_auc"] <= 0.55, (algorithm, model.metrics)
+        assert model.metrics["n_test"] > 1_000
+        assert model.truth_check["oracle_roc_auc"] == 0.5
+        # SHAP still credits features, though every true effect is zero.
+        assert all(row["true_importance"] == 0 for row in model.truth_check["features"])
+        assert max(model.global_importance.values()) > 0
+
+
+def test_decoy_biomarker_ranks_in_the_top_five_by_shap_with_no_true_effect():
+    cohort = make_cohort(10_000, scenario="decoy_biomarker", random_state=5)
+    suite = train_suite(cohort.patients, truth=cohort.truth, scenario="decoy_biomarker",
+                        random_state=5, arms=("ssri",), variants=("full",), n_resamples=50,
+                        n_refits=2)
+    terms = true_logit_terms(cohort.patients, cohort.truth, arm="ssri", scenario="decoy_biomarker")
+    assert not set(DECOYS) & set(terms.columns)  # no term: a true effect of zero
+    for algorithm in ALGORITHMS:
+        model = suite.model(arm="ssri", algorithm=algorithm, variant="full")
+        importance = pd.Series(model.global_importance).sort_values(ascending=False)
+        top = list(importance.index[:CREDITED_TOP])
+        credited = [decoy for decoy in DECOYS if decoy in top]
+        assert credited, (algorithm, top)
+        rows = {row["feature"]: row for row in model.truth_check["features"]}
+        for decoy in credited:
+            assert rows[decoy]["true_importance"] == 0
+            assert rows[decoy]["flag"] == ZERO_EFFECT_FLAG
+            assert decoy in model.truth_check["flagged"]
+
+
+def test_decoy_biomarker_under_default_the_decoys_stay_out_of_the_top_five():
+    cohort = make_cohort(10_000, random_state=5)
+    suite = train_suite(cohort.patients, truth=cohort.truth, random_state=5, arms=("ssri",),
+                        algorithms=("logistic_regression",), variants=("full",),
+                        n_resamples=50, n_refits=2)
+    model = suite.model(arm="ssri", algorithm="logistic_regression", variant="full")
+    top = pd.Series(model.global_importance).sort_values(ascending=False).index[:CREDITED_TOP]
+    assert not set(DECOYS) & set(top)
+
