@@ -7,6 +7,9 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("cohorts/", views.cohort_list, name="cohort_list"),
+    # Teaching scenarios: a cohort from a scenario (educators), two cohorts side by side.
+    path("cohorts/new/", views.cohort_create, name="cohort_create"),
+    path("cohorts/compare/", views.cohort_compare, name="cohort_compare"),
     path("cohorts/<int:cohort_id>/", views.cohort_overview, name="cohort_overview"),
     path("cohorts/<int:cohort_id>/export/", privacy_views.aggregate_export, name="aggregate_export"),
     path("data-dictionary/", views.data_dictionary, name="data_dictionary"),

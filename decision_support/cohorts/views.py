@@ -1,14 +1,26 @@
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
 
-from synthetic_data import DATA_CLASSES, DATA_DICTIONARY, SCENARIOS
+from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
+from synthetic_data import DATA_CLASSES, DATA_DICTIONARY, FIRST_LINE_ARMS, SCENARIOS
 
 from decision_support.accounts.access import POLICIES, audit_context, can
+from decision_support.accounts.roles import user_roles
+from decision_support.audit.services import audit_record
 from decision_support.consent.constants import ConsentClass
+from decision_support.predictions.selectors import ARM_LABELS, active_training_job, latest_run
 from decision_support.privacy.suppression import SUPPRESSED, suppress_count
 
+from .forms import CohortCompareForm, CohortCreateForm
 from .models import Cohort
 from .selectors import cohort_frame, cohort_overview_charts, cohort_summary
+from .services import cohort_generate
 
 
 def home(request):
@@ -19,7 +31,10 @@ def home(request):
 
 
 def cohort_list(request):
-    return render(request, "cohorts/list.html", {"cohorts": Cohort.objects.annotate(n_stored=Count("patients"))})
+    return render(request, "cohorts/list.html", {
+        "cohorts": Cohort.objects.annotate(n_stored=Count("patients")),
+        "can_create": can(request.roles, POLICIES["cohort_create"].roles),
+    })
 
 
 def cohort_overview(request, cohort_id: int):
@@ -31,13 +46,15 @@ def cohort_overview(request, cohort_id: int):
                   classes_left_out=[c for c, n in consented.left_out.items() if n])
     return render(request, "cohorts/overview.html", {
         "cohort": cohort,
-        "scenario": SCENARIOS.get(cohort.scenario),
+        "scenario": scenario_texts(cohort.scenario),
         "summary": cohort_summary(consented.frame),
         "left_out": left_out,
         "charts": charts,
         "chart_specs": [chart.as_json() for chart in charts],
         "suppressed": SUPPRESSED,
         "can_export": can(request.roles, POLICIES["aggregate_export"].roles),
+        "can_compare": can(request.roles, POLICIES["cohort_compare"].roles),
+        **_training_context(request, cohort),
     })
 
 
@@ -48,3 +65,146 @@ def data_dictionary(request):
         for data_class in DATA_CLASSES
     ]
     return render(request, "cohorts/dictionary.html", {"groups": groups})
+
+
+# --- Teaching scenarios: a cohort from a scenario, two cohorts side by side ---------------------
+# The access gate (accounts.access.POLICIES) admits the roles; the checks below only decide which
+# buttons a page shows.
+
+
+def scenario_texts(name: str) -> dict | None:
+    """A scenario's title, teaching note, discussion questions and what to expect (None for a
+    cohort without one, such as an imported cohort)."""
+    scenario = SCENARIOS.get(name)
+    if scenario is None:
+        return None
+    return {"name": scenario.name, "title": scenario.title, "teaching_note": scenario.teaching_note,
+            "questions": tuple(getattr(scenario, "questions", ()) or ()),
+            "expected": getattr(scenario, "expected", "") or ""}
+
+
+def _training_context(request, cohort) -> dict:
+    """Whether to offer "Train models on this cohort" (educators, no run yet, no job running)."""
+    can_train = can(request.roles, POLICIES["cohort_train"].roles)
+    return {"can_train": can_train, "has_run": latest_run(cohort) is not None,
+            "active_job": active_training_job(cohort) if can_train else None}
+
+
+@transaction.atomic
+def _cohort_create(request, *, scenario: str, n_patients: int, seed: int | None,
+                   name: str) -> Cohort:
+    """Generate and store the cohort and audit ``cohort.create`` in one transaction."""
+    cohort = cohort_generate(n_patients=n_patients, scenario=scenario, seed=seed, name=name)
+    audit_record(actor=request.user, role=",".join(r.value for r in user_roles(request.user)),
+                 purpose=request.purpose, action="cohort.create", object_type="cohort",
+                 object_ref=str(cohort.uid), outcome="allowed",
+                 detail={"cohort": cohort.pk, "scenario": scenario, "n_patients": n_patients,
+                         "seed": cohort.seed, "seed_drawn": seed is None})
+    return cohort
+
+
+@require_http_methods(["GET", "POST"])
+def cohort_create(request):
+    """Generate a cohort from a teaching scenario (synchronous: 5,000 patients take a second or
+    two); bad input answers 400 naming the field and writes nothing."""
+    status = 200
+    if request.method == "POST":
+        form = CohortCreateForm(request.POST)
+        if form.is_valid():
+            cohort = _cohort_create(request, **form.cleaned_data)
+            messages.success(request, f"Cohort created: {cohort.n_patients:,} patients of the "
+                                      f"scenario {cohort.scenario}, seed {cohort.seed}.")
+            return redirect("cohort_overview", cohort_id=cohort.pk)
+        status = 400
+    else:
+        form = CohortCreateForm()
+    selected = form["scenario"].value() or "default"
+    return render(request, "cohorts/create.html", {
+        "form": form,
+        "scenarios": [{**scenario_texts(name), "checked": name == selected} for name in SCENARIOS],
+    }, status=status)
+
+
+def _aggregates(cohort: Cohort, purpose: str) -> dict:
+    """What the overview shows, read the same way: through the consent gate, small cells
+    suppressed (``selectors.cohort_summary``, ``selectors.cohort_overview_charts``)."""
+    consented = cohort_frame(cohort, purpose=purpose)
+    charts = {chart.id: chart for chart in cohort_overview_charts(consented.frame)}
+    return {"summary": cohort_summary(consented.frame), "charts": charts,
+            "left_out": [(ConsentClass(c).label, suppress_count(n))
+                         for c, n in consented.left_out.items()]}
+
+
+# The overview's distributions that the comparison shows as tables (chart id -> heading).
+COMPARED_DISTRIBUTIONS = {"age": "Age at baseline", "hamd17": "Baseline depression severity",
+                          "prior-failures": "Prior failed treatments",
+                          "ancestry": "Genetic ancestry group", "crp": "hs-CRP (clinical bands)"}
+
+
+def _side_by_side(a: dict, b: dict) -> dict:
+    """Rows of both cohorts' aggregates, cohort A's value beside cohort B's."""
+    arms = [{"arm": ra["arm"], "population": ra["population"], "a": ra, "b": rb}
+            for ra, rb in zip(a["summary"]["arms"], b["summary"]["arms"])]
+    distributions = []
+    for chart_id, heading in COMPARED_DISTRIBUTIONS.items():
+        chart_a, chart_b = a["charts"][chart_id], b["charts"][chart_id]
+        distributions.append({
+            "id": chart_id, "title": heading, "x_title": chart_a.x_title,
+            "rows": [(row_a[0], row_a[1], row_b[1])
+                     for row_a, row_b in zip(chart_a.table_rows, chart_b.table_rows)]})
+    return {"arms": arms, "distributions": distributions}
+
+
+def _run_metrics(cohort: Cohort) -> dict:
+    """The newest run's first-line full-variant models by (arm, algorithm), or no run."""
+    run = latest_run(cohort)
+    if run is None:
+        return {"run": None, "models": {}}
+    models = {}
+    for model in run.models.filter(variant="full", arm__in=FIRST_LINE_ARMS):
+        m = model.metrics
+        models[(model.arm, model.algorithm)] = {
+            "model": model, "roc_auc": f"{m['roc_auc']:.3f}",
+            "ci": f"{m['roc_auc_low']:.3f}\u2013{m['roc_auc_high']:.3f}",
+            "small_sample": bool(m.get("small_sample")),
+            "url": reverse("model_detail", args=[run.pk, model.arm]) + "?" + urlencode(
+                {"algorithm": model.algorithm, "variant": "full"})}
+    return {"run": run, "models": models}
+
+
+def _metrics_side_by_side(a: dict, b: dict) -> list[dict]:
+    return [{"arm": arm, "arm_label": ARM_LABELS[arm], "algorithm": algorithm,
+             "algorithm_label": ALGORITHM_LABELS[algorithm],
+             "cells": [a["models"].get((arm, algorithm)), b["models"].get((arm, algorithm))]}
+            for arm in FIRST_LINE_ARMS for algorithm in ALGORITHMS]
+
+
+@require_GET
+def cohort_compare(request):
+    """Two cohorts side by side (by default the ``default`` scenario's newest as B): scenario
+    texts, aggregates through the consent gate with small cells suppressed, and the newest
+    runs' held-out AUCs. The ids are validated by a form, never passed raw to the ORM."""
+    cohorts = Cohort.objects.only("pk", "name", "scenario")
+    if not request.GET:
+        return render(request, "cohorts/compare.html",
+                      {"form": CohortCompareForm(), "cohorts": cohorts})
+    form = CohortCompareForm(request.GET)
+    if not form.is_valid():
+        return render(request, "cohorts/compare.html", {
+            "form": form, "cohorts": cohorts,
+            "selected_a": form["a"].value() or "", "selected_b": form["b"].value() or "",
+        }, status=400)
+    pair = []
+    for label, cohort in (("A", form.cleaned_data["a"]), ("B", form.cleaned_data["b"])):
+        pair.append({"label": label, "cohort": cohort, "scenario": scenario_texts(cohort.scenario),
+                     **_aggregates(cohort, request.purpose), **_run_metrics(cohort),
+                     **_training_context(request, cohort)})
+    a, b = pair
+    any_run = a["run"] is not None or b["run"] is not None
+    return render(request, "cohorts/compare.html", {
+        "form": form, "cohorts": cohorts, "a": a, "b": b, "pair": pair,
+        "selected_a": str(a["cohort"].pk), "selected_b": str(b["cohort"].pk),
+        "rows": _side_by_side(a, b),
+        "metrics": _metrics_side_by_side(a, b) if any_run else [],
+        "suppressed": SUPPRESSED,
+    })

@@ -1,0 +1,108 @@
+"""Forms of the cohort pages: a cohort from a teaching scenario, and two cohorts to compare.
+
+Every value is checked against an allowlist or bounds here, before a service or the ORM sees it.
+Error messages name the field and never echo what was sent.
+"""
+
+from django import forms
+
+from synthetic_data import SCENARIOS
+
+from .models import Cohort
+
+MIN_PATIENTS, MAX_PATIENTS, DEFAULT_PATIENTS = 300, 20_000, 5_000
+# Seeds as the generator draws them when none is given (``services.cohort_generate``).
+MAX_SEED = 2**31 - 1
+# Cohort ids are BigAutoField keys; bounding them keeps huge numbers away from the database.
+MAX_COHORT_ID = 2**63 - 1
+NAME_MAX_CHARS = Cohort._meta.get_field("name").max_length
+
+REQUIRED = "{name} is required"
+NOT_A_SCENARIO = "scenario must be one of: {known}"
+SIZE_OUT_OF_BOUNDS = f"size must be a whole number from {MIN_PATIENTS:,} to {MAX_PATIENTS:,} patients"
+SEED_OUT_OF_BOUNDS = f"seed must be empty or a whole number from 0 to {MAX_SEED:,}"
+NAME_TOO_LONG = f"name must be at most {NAME_MAX_CHARS} characters"
+NAME_INVALID = "name must be plain text"
+NOT_A_COHORT = "{name} must be the id of a stored cohort"
+NO_DEFAULT_COHORT = "b: there is no cohort of the default scenario to compare with; choose one"
+
+
+def _whole_number(name_message: str, **bounds) -> dict:
+    return {"invalid": name_message, "min_value": name_message, "max_value": name_message,
+            "max_digits": name_message, **bounds}
+
+
+def scenario_choices() -> list[tuple[str, str]]:
+    """Every registered scenario, read when the form is built (scenarios may be added)."""
+    return [(name, scenario.title) for name, scenario in SCENARIOS.items()]
+
+
+class CohortCreateForm(forms.Form):
+    """A cohort generated from a teaching scenario: scenario, size, seed and an optional name."""
+
+    scenario = forms.ChoiceField(label="Scenario", widget=forms.RadioSelect, initial="default")
+    n_patients = forms.IntegerField(
+        label="Size (patients)", min_value=MIN_PATIENTS, max_value=MAX_PATIENTS,
+        initial=DEFAULT_PATIENTS,
+        error_messages={"required": REQUIRED.format(name="size"), **_whole_number(SIZE_OUT_OF_BOUNDS)})
+    seed = forms.IntegerField(
+        label="Seed", required=False, min_value=0, max_value=MAX_SEED,
+        help_text="Optional: the same scenario, size and seed give the same patients. "
+                  "Left empty, a random seed is drawn and recorded.",
+        error_messages=_whole_number(SEED_OUT_OF_BOUNDS))
+    name = forms.CharField(
+        label="Name", required=False, max_length=NAME_MAX_CHARS,
+        help_text="Optional: by default the scenario, size and seed.",
+        error_messages={"max_length": NAME_TOO_LONG, "null_characters_not_allowed": NAME_INVALID})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = scenario_choices()
+        field = self.fields["scenario"]
+        field.choices = choices
+        field.error_messages = {
+            "required": REQUIRED.format(name="scenario"),
+            "invalid_choice": NOT_A_SCENARIO.format(known=", ".join(name for name, _ in choices))}
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if any(ord(c) < 32 for c in name):  # no line breaks or control characters in a name
+            raise forms.ValidationError(NAME_INVALID)
+        return name
+
+
+class _CohortIdField(forms.IntegerField):
+    """A cohort id: a bounded whole number, then the stored cohort with that key."""
+
+    def __init__(self, *, name: str, **kwargs):
+        message = NOT_A_COHORT.format(name=name)
+        super().__init__(min_value=1, max_value=MAX_COHORT_ID,
+                         error_messages={"required": REQUIRED.format(name=name),
+                                         "not_a_cohort": message, **_whole_number(message)},
+                         **kwargs)
+
+    def clean(self, value):
+        pk = super().clean(value)
+        if pk is None:
+            return None
+        cohort = Cohort.objects.filter(pk=pk).first()
+        if cohort is None:
+            raise forms.ValidationError(self.error_messages["not_a_cohort"], code="not_a_cohort")
+        return cohort
+
+
+class CohortCompareForm(forms.Form):
+    """Two cohorts side by side; without ``b``, the newest cohort of the ``default`` scenario."""
+
+    a = _CohortIdField(name="a", label="Cohort A")
+    b = _CohortIdField(name="b", label="Cohort B", required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if "b" in cleaned and cleaned["b"] is None:
+            default = Cohort.objects.filter(scenario="default").first()  # newest first
+            if default is None:
+                self.add_error("b", NO_DEFAULT_COHORT)
+            else:
+                cleaned["b"] = default
+        return cleaned
