@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import comparison_views, views
 
 urlpatterns = [
     path("models/", views.models_home, name="models_home"),
@@ -10,6 +10,9 @@ urlpatterns = [
     path("patients/<str:pseudonym>/", views.patient_detail, name="patient_detail"),
     # Human oversight: one patient per decision (no bulk accept), the pause switch, retraining.
     path("patients/<str:pseudonym>/decision/", views.decision_record, name="decision_record"),
+    # Explanation comparison: three algorithms side by side, stability across refits.
+    path("patients/<str:pseudonym>/explanations/", comparison_views.patient_explanations,
+         name="patient_explanations"),
     path("oversight/pause/", views.predictions_pause, name="predictions_pause"),
     path("cohorts/<int:cohort_id>/train/", views.cohort_train, name="cohort_train"),
     path("training/<int:job_id>/", views.training_job, name="training_job"),

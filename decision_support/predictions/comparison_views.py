@@ -1,0 +1,199 @@
+"""Explanation comparison for one patient: the three algorithms' SHAP explanations of one arm side
+by side, with their disagreements, and on request the stability of each feature's SHAP value
+across refits with other seeds.
+
+The access gate admits the roles and writes the one audit entry (``patient.compare``); the
+patient's data comes only through the consent gate, and every prediction goes through
+``selectors.patient_ranking``, so the pause stops this page too.
+"""
+
+from django import forms
+from django.shortcuts import get_object_or_404, render
+from sklearn.model_selection import train_test_split
+
+from decision_support.accounts.access import (PATIENT_TRUTH_ROLES, audit_context, can,
+                                               hidden_values)
+from decision_support.charts import Chart, bar_chart
+from decision_support.cohorts.models import Cohort, Patient
+from decision_support.cohorts.selectors import patients_frame, truth_frame
+from decision_support.consent.constants import ConsentClass, Purpose
+from decision_support.consent.gate import variant_permitted
+from decision_support.consent.selectors import consented_patient, permitted_classes_by_patient
+from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
+from models.explain import Explanation
+from models.explain_compare import (DEFAULT_SEEDS, NEGLIGIBLE_SHARE, STABLE_SIGN_AGREEMENT,
+                                    TOP_STRONG, TOP_WEAK, ExplanationComparison,
+                                    compare_explanations, shap_stability)
+from models.training import TEST_SIZE
+from synthetic_data import DATA_DICTIONARY
+
+from .pages import VARIANT_LABELS, format_value
+from .selectors import ARM_LABELS, latest_run, patient_ranking
+from .services import fitted_model
+
+# Features in the chart of shares (the table below it lists every feature).
+CHART_FEATURES = 12
+STABILITY_SEEDS = DEFAULT_SEEDS
+
+
+class ExplanationComparisonForm(forms.Form):
+    """The arm to compare (one of the patient's ranked arms) and whether to refit for stability."""
+
+    arm = forms.ChoiceField(label="Arm")
+    stability = forms.ChoiceField(label="Stability across refits", required=False,
+                                  choices=[("", "Not computed"), ("1", "Compute")])
+
+    def __init__(self, *args, arms: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["arm"].choices = [(arm, ARM_LABELS[arm]) for arm in arms]
+        self.fields["arm"].initial = arms[0] if arms else None
+
+
+def _settings(query, arms: list[str]) -> tuple[ExplanationComparisonForm, dict, list[str]]:
+    """Validate the GET query: a valid field is used, an invalid one falls back to its default
+    with an error naming the field (as the other model and patient pages do)."""
+    defaults = {"arm": arms[0], "stability": ""}
+    if not any(name in query for name in defaults):
+        return ExplanationComparisonForm(initial=defaults, arms=arms), defaults, []
+    data = {name: query.get(name, default) for name, default in defaults.items()}
+    form = ExplanationComparisonForm(data, arms=arms)
+    form.is_valid()
+    chosen = {name: form.cleaned_data.get(name, default) for name, default in defaults.items()}
+    shown = {"arm": ARM_LABELS[defaults["arm"]], "stability": "not computed"}
+    errors = [f"{form.fields[name].label}: {' '.join(messages)} Showing the default, "
+              f"{shown[name]}, instead." for name, messages in form.errors.items()]
+    form.data = {**data, **{name: defaults[name] for name in form.errors}}
+    return form, chosen, errors
+
+
+def patient_explanations(request, pseudonym: str):
+    patient = get_object_or_404(Patient.objects.select_related("cohort"), pseudonym=pseudonym)
+    cohort = patient.cohort
+    run = latest_run(cohort)
+    consented = consented_patient(patient, purpose=request.purpose)
+    hidden = hidden_values(request.roles)
+    # The one gate of every prediction: None while paused, without a run or clinical consent.
+    ranking = patient_ranking(consented, run)
+    context = {"patient": patient, "cohort": cohort, "run": run, "consent": consented,
+               "withheld_labels": [ConsentClass(c).label for c in sorted(consented.withheld)],
+               "chart_specs": [], "top_strong": TOP_STRONG, "top_weak": TOP_WEAK,
+               "negligible_share": NEGLIGIBLE_SHARE, "n_seeds": len(STABILITY_SEEDS),
+               "stable_sign_agreement": STABLE_SIGN_AGREEMENT}
+    arms = list(ranking["arm"]) if ranking is not None else []
+    detail = {"withheld": sorted(consented.withheld)}
+    if arms:
+        form, chosen, errors = _settings(request.GET, arms)
+        arm, variant = chosen["arm"], consented.variant
+        explanations = _explanations(consented, run, arm)
+        comparison = compare_explanations(explanations)
+        context.update({
+            "form": form, "form_errors": errors, "arm": arm, "arm_label": ARM_LABELS[arm],
+            "variant": variant, "variant_label": VARIANT_LABELS[variant],
+            **_comparison_context(comparison, explanations, consented.values, hidden),
+        })
+        if can(request.roles, PATIENT_TRUTH_ROLES) and cohort.source == Cohort.Source.GENERATED:
+            truth = truth_frame(Patient.objects.filter(pk=patient.pk))
+            context["true_probability"] = (float(truth.iloc[0][f"p_response_{arm}"])
+                                           if len(truth) else None)
+        if chosen["stability"] == "1":
+            context["stability"] = _stability(consented, run, arm, comparison.features, hidden)
+        detail.update(arm=arm, variant=variant, stability=chosen["stability"] == "1")
+    audit_context(request, object_type="patient", object_ref=patient.pseudonym, **detail)
+    return render(request, "predictions/explanation_comparison.html", context)
+
+
+def _explanations(consented, run, arm: str) -> dict[str, Explanation]:
+    """The patient explained by the arm's three models of the patient's consent variant."""
+    rows = {m.algorithm: m for m in run.models.filter(arm=arm, variant=consented.variant)}
+    return {algorithm: fitted_model(rows[algorithm]).explain(consented.frame)[0]
+            for algorithm in ALGORITHMS if algorithm in rows}
+
+
+def _label(feature: str) -> str:
+    return DATA_DICTIONARY[feature].label
+
+
+def _value_text(feature: str, values, hidden: frozenset[str]) -> str:
+    if feature in hidden:
+        return "value not shown"
+    unit = DATA_DICTIONARY[feature].unit
+    unit = f" {unit}" if unit and unit != "z" else ""
+    return f"{format_value(feature, values[feature])}{unit}"
+
+
+def _comparison_context(comparison: ExplanationComparison, explanations, values,
+                        hidden) -> dict:
+    algorithms = [{"algorithm": a, "label": ALGORITHM_LABELS[a], "units": comparison.units[a],
+                   "probability": explanations[a].probability}
+                  for a in comparison.algorithms]
+    rows = []
+    for feature in comparison.features:
+        sign, rank = (bool(comparison.sign_disagreement[feature]),
+                      bool(comparison.rank_disagreement[feature]))
+        rows.append({
+            "feature": feature, "label": _label(feature),
+            "value": _value_text(feature, values, hidden), "hidden": feature in hidden,
+            "cells": [{"value": f"{comparison.values.at[feature, a]:+.4f}",
+                       "rank": int(comparison.ranks.at[feature, a]),
+                       "share": float(comparison.shares.at[feature, a])}
+                      for a in comparison.algorithms],
+            "sign_disagreement": sign, "rank_disagreement": rank, "disagreement": sign or rank,
+        })
+    chart = _shares_chart(comparison)
+    return {"algorithms": algorithms, "rows": rows, "shares_chart": chart,
+            "n_disagreements": sum(r["disagreement"] for r in rows),
+            "chart_specs": [chart.as_json()]}
+
+
+def _shares_chart(comparison: ExplanationComparison) -> Chart:
+    top = list(comparison.shares.max(axis=1).sort_values(ascending=False, kind="stable")
+               .index[:CHART_FEATURES])
+    top.sort(key=comparison.features.index)
+    return bar_chart(
+        "explanation-shares", "Share of each algorithm's explanation, per feature", "Feature",
+        "Share of the explanation (|SHAP| / sum of |SHAP|)", [_label(f) for f in top],
+        {ALGORITHM_LABELS[a]: [comparison.shares.at[f, a] for f in top]
+         for a in comparison.algorithms},
+        percent=True,
+        caption=(f"The {len(top)} features with the largest share under any algorithm. Shares "
+                 "make the algorithms comparable although their SHAP values are in different "
+                 "units; each algorithm's shares over all features add up to 100%."))
+
+
+def _training_rows(run, arm: str, variant: str):
+    """The arm's training patients of ``run``, as training saw them: the run's stratified split
+    (recomputed with its seed on the patients stored now), then only the patients whose
+    consent to model training covers ``variant`` (the filter of
+    ``services.training_run_create``)."""
+    received = patients_frame(Patient.objects.filter(cohort=run.cohort_id, arm=arm))
+    try:
+        train, _ = train_test_split(received, test_size=TEST_SIZE,
+                                    stratify=received["response"], random_state=run.seed)
+    except ValueError:  # too few patients left (erasures since the run) to split as training did
+        return received.iloc[:0]
+    consent = permitted_classes_by_patient(train.index, purpose=Purpose.MODEL_TRAINING)
+    return train[[variant_permitted(consent[pk], variant) for pk in train.index]]
+
+
+def _stability(consented, run, arm: str, order: list[str], hidden) -> dict:
+    """Per algorithm, the patient's SHAP values over refits with ``STABILITY_SEEDS``."""
+    variant = consented.variant
+    train = _training_rows(run, arm, variant)
+    if len(train) == 0 or train["response"].nunique() < 2:
+        return {"n_train": len(train), "tables": [],
+                "refused": "Too few training patients with consent to model training."}
+    tables = []
+    for algorithm in ALGORITHMS:
+        result = shap_stability(train, train["response"], consented.frame, algorithm=algorithm,
+                                variant=variant, seeds=STABILITY_SEEDS)
+        tables.append({
+            "algorithm": algorithm, "label": ALGORITHM_LABELS[algorithm],
+            "units": result["units"].iloc[0],
+            "n_unstable": int(result["unstable"].sum()),
+            "rows": [{"feature": f, "label": _label(f), "hidden": f in hidden,
+                      "mean": f"{result.at[f, 'mean']:+.4f}", "sd": f"{result.at[f, 'sd']:.4f}",
+                      "sign_agreement": float(result.at[f, "sign_agreement"]),
+                      "unstable": bool(result.at[f, "unstable"])}
+                     for f in order if f in result.index],
+        })
+    return {"n_train": len(train), "tables": tables, "refused": ""}
