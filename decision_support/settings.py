@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "decision_support.consent",
     "decision_support.audit",
     "decision_support.privacy",
+    "decision_support.seminar",
 ]
 
 MIDDLEWARE = [

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("decision_support.predictions.urls")),
     path("", include("decision_support.consent.urls")),
     path("", include("decision_support.audit.urls")),
+    path("", include("decision_support.seminar.urls")),
 ]

@@ -9,6 +9,7 @@ from decision_support.consent.selectors import consent_permitted_classes
 from decision_support.predictions import services
 from decision_support.predictions.models import ModelArtifact, TrainedModel, TrainingJob
 from decision_support.predictions.services import training_run_create
+from decision_support.seminar.models import SeminarPack, SeminarPackCase
 
 
 @pytest.fixture(scope="package")
@@ -27,8 +28,12 @@ def objects(django_db_setup, django_db_blocker):
                        if consent_permitted_classes(p, purpose=Purpose.EDUCATION) == everything)
         job = TrainingJob.objects.create(cohort=cohort, status=TrainingJob.Status.DONE, progress=1.0,
                                          started_by="fixture", run=run)
-    yield {"cohort": cohort, "run": run, "arm": model.arm, "patient": patient, "job": job}
+        pack = SeminarPack.objects.create(name="Fixture pack", created_by="fixture")
+        SeminarPackCase.objects.create(pack=pack, patient=patient, position=1)
+    yield {"cohort": cohort, "run": run, "arm": model.arm, "patient": patient, "job": job,
+           "pack": pack}
     with django_db_blocker.unblock():
         digests = set(TrainedModel.objects.values_list("artifact_id", flat=True))
         Cohort.objects.filter(pk=cohort.pk).delete()
+        SeminarPack.objects.filter(pk=pack.pk).delete()
         ModelArtifact.objects.filter(sha256__in=digests).delete()

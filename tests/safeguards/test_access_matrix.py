@@ -46,6 +46,16 @@ MATRIX = {
     "cohort_train": (lambda o: reverse("cohort_train", args=[o["cohort"].pk]), {E}, 405),
     "training_job": (lambda o: reverse("training_job", args=[o["job"].pk]), {E}, 200),
     "audit_log": (lambda o: reverse("audit_log"), {D, R}, 200),
+    # The ethics seminar: reviews (POST only for reviewers), case packets, seminar packs.
+    "model_review": (lambda o: reverse("model_review", args=[o["run"].pk, o["arm"]]), {R}, 405),
+    "case_review": (lambda o: reverse("case_review", args=[o["patient"].pseudonym]), {R}, 405),
+    "review_list": (lambda o: reverse("review_list"), {E, R}, 200),
+    "case_packet": (lambda o: reverse("case_packet", args=[o["patient"].pseudonym]), {E, R}, 200),
+    "case_packet_pdf": (lambda o: reverse("case_packet_pdf", args=[o["patient"].pseudonym]), {E, R}, 200),
+    "seminar_pack_list": (lambda o: reverse("seminar_pack_list"), {E, S, R}, 200),
+    "seminar_pack_create": (lambda o: reverse("seminar_pack_create"), {E}, 200),
+    "seminar_pack_detail": (lambda o: reverse("seminar_pack_detail", args=[o["pack"].pk]), {E, S, R}, 200),
+    "seminar_pack_pdf": (lambda o: reverse("seminar_pack_pdf", args=[o["pack"].pk]), {E, R}, 200),
 }
 PUBLIC = {"login": (lambda o: reverse("login"), 200)}
 

@@ -1,0 +1,180 @@
+"""Case packets: one pseudonymised case on paper, as a printable page and as a PDF.
+
+A packet reads the patient only through the consent gate (``consented_patient``) and predicts
+only through ``patient_predictions`` (so the prediction pause holds); the field rules (truth,
+genetic values) come from the roles passed in. The waterfall is an inline SVG drawn here, since
+a PDF runs no script. The PDF is rendered by weasyprint with a fetcher that serves static files
+from disk and refuses every other URL, so rendering never touches the network.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from decision_support.accounts.access import PATIENT_TRUTH_ROLES, can, hidden_values
+from decision_support.consent.constants import ConsentClass
+from decision_support.consent.selectors import consented_patient
+from decision_support.predictions import pages
+from decision_support.predictions.fairness_views import model_facts, run_facts
+from decision_support.predictions.models import TrainedModel
+from decision_support.predictions.selectors import (ARM_LABELS, latest_run, patient_guidance,
+                                                    patient_predictions, prediction_pause)
+from models.algorithms import ALGORITHM_LABELS
+from models.model_card import model_card
+from models.pgx import GUIDANCE_DISCLAIMER
+from models.ranking import RANKING_ALGORITHM
+from synthetic_data import DATA_DICTIONARY, SCENARIOS
+
+WITHHELD_BY_CONSENT = "not permitted by the patient's consent for education and demonstration"
+HIDDEN_FROM_ROLE = "values not shown to your role (the models still use them where consent allows)"
+# Any host will do: the fetcher below never opens a connection.
+PDF_BASE_URL = "http://localhost/"
+
+
+# --- model-card excerpt ---------------------------------------------------------------------
+
+
+def model_card_excerpt(model: TrainedModel) -> dict:
+    """The lines of the model's card (``models.model_card``, built from the stored evaluation,
+    never typed by hand) that a packet prints: name and version, held-out ROC AUC with its CI,
+    patients, the small-sample flag, intended and out-of-scope use."""
+    card = model_card(run=run_facts(model.run), model=model_facts(model), fairness=None)
+    auc = next(row for row in card["metrics"]["overall"] if row["key"] == "roc_auc")
+    return {
+        "title": (f"{ARM_LABELS[model.arm]}: {ALGORITHM_LABELS[model.algorithm]}, "
+                  f"{pages.VARIANT_LABELS[model.variant].lower()}"),
+        "version": card["details"]["version"],
+        "roc_auc": auc["value"], "roc_auc_low": auc["low"], "roc_auc_high": auc["high"],
+        "n_train": card["training_data"]["n_train"], "n_test": card["training_data"]["n_test"],
+        "small_sample": bool(model.metrics.get("small_sample")),
+        "intended_use": card["intended_use"],
+        "out_of_scope": card["out_of_scope_use"],
+        "card_url": (reverse("model_card", args=[model.run_id, model.arm]) + "?"
+                     + urlencode({"algorithm": model.algorithm, "variant": model.variant})),
+    }
+
+
+# --- the waterfall as SVG -------------------------------------------------------------------
+
+SVG_WIDTH, LABEL_WIDTH, VALUE_WIDTH, ROW, TOP = 720, 300, 70, 22, 28
+RAISE, LOWER, ENDPOINT = "#c0392b", "#2c6fbb", "#6b6b6b"
+
+
+def waterfall_svg(chart) -> str:
+    """An inline SVG of a waterfall ``charts.Chart``: the base value, each feature's push, the
+    output, as horizontal bars (red raises, blue lowers). Labels are escaped by the template."""
+    trace = chart.traces[0]
+    running, bars = 0.0, []
+    for label, value, measure in zip(trace["x"], trace["y"], trace["measure"]):
+        value = float(value or 0.0)
+        if measure == "relative":
+            start, end = running, running + value
+            colour = RAISE if value > 0 else LOWER
+            text = f"{value:+.3f}"
+        else:  # absolute (the base value) or total (the output): from zero
+            start, end, colour, text = 0.0, value, ENDPOINT, f"{value:.3f}"
+        running = end
+        bars.append({"label": label if len(label) <= 48 else label[:47] + "…",
+                     "start": start, "end": end, "colour": colour, "text": text})
+    low = min(0.0, *(min(b["start"], b["end"]) for b in bars))
+    high = max(0.0, *(max(b["start"], b["end"]) for b in bars))
+    span = (high - low) or 1.0
+    plot = SVG_WIDTH - LABEL_WIDTH - VALUE_WIDTH
+
+    def x(value: float) -> float:
+        return round(LABEL_WIDTH + (value - low) / span * plot, 1)
+
+    for i, bar in enumerate(bars):
+        left, right = sorted((x(bar["start"]), x(bar["end"])))
+        bar.update(y=TOP + i * ROW, x=left, width=max(round(right - left, 1), 1.0),
+                   text_x=round(right + 4, 1), label_y=TOP + i * ROW + 15)
+    height = TOP + len(bars) * ROW + 10
+    return render_to_string("seminar/_waterfall.svg", {
+        "chart": chart, "bars": bars, "width": SVG_WIDTH, "height": height,
+        "zero_x": x(0.0), "label_x": LABEL_WIDTH - 6, "axis_bottom": height - 6,
+    })
+
+
+# --- the packet -----------------------------------------------------------------------------
+
+
+def _withheld(consented, hidden: frozenset[str]) -> list[dict]:
+    rows = [{"what": f"{ConsentClass(c).label} data", "why": WITHHELD_BY_CONSENT}
+            for c in sorted(consented.withheld)]
+    hidden_here = [DATA_DICTIONARY[n].label for n in sorted(hidden & set(consented.values.index))]
+    if hidden_here:
+        rows.append({"what": ", ".join(hidden_here), "why": HIDDEN_FROM_ROLE})
+    return rows
+
+
+def case_packet(patient, *, purpose: str, roles, with_key: bool = False) -> dict:
+    """Everything one packet prints about ``patient`` for a reader with ``roles``.
+
+    ``with_key`` adds the educator's key (the simulation's true response probabilities) when
+    the roles may see the truth (``PATIENT_TRUTH_ROLES``); otherwise it is ignored.
+    """
+    cohort = patient.cohort
+    consented = consented_patient(patient, purpose=purpose)
+    hidden = hidden_values(roles)
+    show_truth = with_key and can(roles, PATIENT_TRUTH_ROLES)
+    run = latest_run(cohort)
+    predictions = (patient_predictions(consented, run, algorithm=RANKING_ALGORITHM,
+                                       with_truth=show_truth, hidden=hidden)
+                   if run is not None else None)
+    page = pages.patient_page(consented.values, predictions, run, hidden)
+    explained = page.get("explained") or []
+    top = explained[0] if explained else None
+    scenario = SCENARIOS.get(cohort.scenario)
+    return {
+        "patient": patient, "cohort": cohort, "run": run, "consent": consented,
+        "paused": prediction_pause(),
+        "groups": page["groups"],
+        "withheld": _withheld(consented, hidden),
+        "ranking": page.get("ranking"),
+        "top": top,
+        "waterfall_svg": waterfall_svg(top["chart"]) if top else "",
+        "waterfall_rows": top["chart"].table_rows if top else [],
+        "units": top["units"] if top else "",
+        "card": model_card_excerpt(top["model"]) if top else None,
+        "guidance": patient_guidance(consented),
+        "guidance_disclaimer": GUIDANCE_DISCLAIMER,
+        "scenario": scenario,
+        "questions": list(getattr(scenario, "questions", ()) or ()),
+        "show_truth": show_truth and bool(page.get("truth_known")),
+        "truth_rows": page.get("truth_rows", []),
+    }
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+
+def _static_path(url: str) -> Path | None:
+    path = urlsplit(url).path
+    prefix = "/" + settings.STATIC_URL.strip("/") + "/"
+    if not path.startswith(prefix):
+        return None
+    found = finders.find(path[len(prefix):])
+    return Path(found) if found else None
+
+
+def pdf_from_html(html: str) -> bytes:
+    """Render ``html`` (a whole document) to PDF; only static files are fetched, from disk."""
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StaticFilesOnly(URLFetcher):
+        def fetch(self, url, headers=None):
+            found = _static_path(url)
+            if found is None:
+                raise ValueError(f"refused to fetch {url}: a packet loads static files only")
+            content_type = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, found.read_bytes(), {"Content-Type": content_type})
+
+    return HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=StaticFilesOnly()).write_pdf()

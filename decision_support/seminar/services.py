@@ -1,0 +1,63 @@
+"""Writes: a reviewer's annotation of a model or a case, an educator's seminar pack.
+
+Each write and its audit entry commit together (``review.model``, ``review.case``,
+``seminar_pack.create``). The comment and question texts stay out of the audit log, which
+outlives erasure.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from decision_support.accounts.roles import user_roles
+from decision_support.audit.services import audit_record
+from decision_support.cohorts.models import Patient
+from decision_support.predictions.models import TrainedModel
+
+from .models import RUBRIC, Annotation, SeminarPack, SeminarPackCase
+
+
+def _role_text(user) -> str:
+    return ",".join(role.value for role in user_roles(user))
+
+
+def annotation_create(*, actor, purpose: str, model: TrainedModel | None = None,
+                      patient: Patient | None = None, plausibility: int, actionability: int,
+                      fairness_concern: int, comment: str = "") -> Annotation:
+    """Record one reviewer's rubric and comment on ``model`` or on ``patient``'s case (exactly
+    one of them). Raises ``ValidationError`` keyed by field and writes nothing on bad input."""
+    annotation = Annotation(
+        reviewer=actor.get_username(), actor_id=actor.pk, model=model, patient=patient,
+        plausibility=plausibility, actionability=actionability, fairness_concern=fairness_concern,
+        comment=(comment or "").strip(), created_at=timezone.now())
+    annotation.full_clean()
+    if model is not None:
+        action, object_type, object_ref = "review.model", "model", str(model.pk)
+    else:
+        action, object_type, object_ref = "review.case", "patient", patient.pseudonym
+    with transaction.atomic():
+        annotation.save()
+        audit_record(actor=actor, role=_role_text(actor), purpose=purpose, action=action,
+                     object_type=object_type, object_ref=object_ref, outcome="allowed",
+                     detail={"annotation": annotation.pk,
+                             **{name: getattr(annotation, name) for name in RUBRIC},
+                             "comment_given": bool(annotation.comment)})
+    return annotation
+
+
+def seminar_pack_create(*, actor, purpose: str, name: str, patients: list[Patient],
+                        questions: str = "") -> SeminarPack:
+    """A named pack of cases in the given order, with discussion questions."""
+    pack = SeminarPack(name=name.strip(), created_by=actor.get_username(), actor_id=actor.pk,
+                       questions=(questions or "").strip(), created_at=timezone.now())
+    pack.full_clean()
+    with transaction.atomic():
+        pack.save()
+        SeminarPackCase.objects.bulk_create(
+            SeminarPackCase(pack=pack, patient=patient, position=i)
+            for i, patient in enumerate(patients, start=1))
+        audit_record(actor=actor, role=_role_text(actor), purpose=purpose,
+                     action="seminar_pack.create", object_type="seminar_pack",
+                     object_ref=str(pack.pk), outcome="allowed",
+                     detail={"cases": [p.pseudonym for p in patients],
+                             "questions_given": bool(pack.questions)})
+    return pack
