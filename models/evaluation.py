@@ -10,6 +10,10 @@ from sklearn.metrics import balanced_accuracy_score, brier_score_loss, roc_auc_s
 
 CALIBRATION_BINS = 5
 SMALL_TEST_SET = 100  # fewer held-out patients than this: the page warns the sample is too small
+# The attributes a fairness audit groups held-out patients by, and the age bands (inclusive lower
+# bounds; the cohort's ages run 18-75): young adults, early and late middle age, older adults.
+GROUP_ATTRIBUTES = ("sex", "ancestry", "age_band")
+AGE_BANDS = ((18, "18-29"), (30, "30-44"), (45, "45-59"), (60, "60+"))
 
 
 def bootstrap_auc_interval(y: np.ndarray, p: np.ndarray, *, n_resamples: int, rng,
@@ -53,6 +57,23 @@ def calibration_points(y: np.ndarray, p: np.ndarray) -> dict:
     """Observed response rate against mean predicted probability, in quantile bins."""
     observed, predicted = calibration_curve(y, p, n_bins=CALIBRATION_BINS, strategy="quantile")
     return {"predicted": predicted.round(4).tolist(), "observed": observed.round(4).tolist()}
+
+
+def age_band(age) -> str:
+    """The band of ``AGE_BANDS`` an age falls in (ages below 18 count as 18-29)."""
+    label = AGE_BANDS[0][1]
+    for lower, name in AGE_BANDS:
+        if age >= lower:
+            label = name
+    return label
+
+
+def group_labels(rows: pd.DataFrame) -> dict[str, list[str]]:
+    """Each held-out patient's sex, ancestry group and age band, in row order, stored with the
+    predictions so a fairness audit can group them later without the patients' data."""
+    return {"sex": rows["sex"].astype(str).tolist(),
+            "ancestry": rows["ancestry"].astype(str).tolist(),
+            "age_band": [age_band(int(a)) for a in rows["age"]]}
 
 
 def confusion_at(y: np.ndarray, p: np.ndarray, threshold: float) -> dict:

@@ -51,6 +51,8 @@ class TrainedModel:
     global_importance: dict
     beeswarm: dict
     truth_check: dict | None = None
+    # Held-out patients' sex, ancestry and age band, aligned with ``test_outcomes`` (fairness).
+    test_groups: dict | None = None
 
     @cached_property
     def explainer(self) -> ModelExplainer:
@@ -210,6 +212,7 @@ def _fit(arm, algorithm, variant, train, test, *, truth, scenario, seed, rng, n_
         calibration=evaluation.calibration_points(y_test, p_test),
         test_outcomes=y_test.astype(int).tolist(),
         test_probabilities=p_test.round(6).tolist(),
+        test_groups=evaluation.group_labels(test),
         global_importance={}, beeswarm={},
     )
     sample = test.iloc[:GLOBAL_SHAP_ROWS]

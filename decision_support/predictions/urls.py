@@ -1,11 +1,15 @@
 from django.urls import path
 
-from . import comparison_views, views
+from . import comparison_views, fairness_views, views
 
 urlpatterns = [
     path("models/", views.models_home, name="models_home"),
     path("cohorts/<int:cohort_id>/models/", views.run_overview, name="run_overview"),
     path("runs/<int:run_id>/arms/<str:arm>/", views.model_detail, name="model_detail"),
+    # The ethics seminar: one model's fairness audit and its generated model card.
+    path("runs/<int:run_id>/arms/<str:arm>/fairness/", fairness_views.model_fairness,
+         name="model_fairness"),
+    path("runs/<int:run_id>/arms/<str:arm>/card/", fairness_views.model_card, name="model_card"),
     path("cohorts/<int:cohort_id>/patients/", views.patient_list, name="patient_list"),
     path("patients/<str:pseudonym>/", views.patient_detail, name="patient_detail"),
     # Human oversight: one patient per decision (no bulk accept), the pause switch, retraining.

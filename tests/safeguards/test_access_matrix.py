@@ -31,6 +31,8 @@ MATRIX = {
     "models_home": (lambda o: reverse("models_home"), {E, S, R}, 302),
     "run_overview": (lambda o: reverse("run_overview", args=[o["cohort"].pk]), {E, S, R}, 200),
     "model_detail": (lambda o: reverse("model_detail", args=[o["run"].pk, o["arm"]]), {E, S, R}, 200),
+    "model_fairness": (lambda o: reverse("model_fairness", args=[o["run"].pk, o["arm"]]), {E, S, R}, 200),
+    "model_card": (lambda o: reverse("model_card", args=[o["run"].pk, o["arm"]]), {E, S, R}, 200),
     "patient_list": (lambda o: reverse("patient_list", args=[o["cohort"].pk]), ALL, 200),
     "patient_detail": (lambda o: reverse("patient_detail", args=[o["patient"].pseudonym]),
                        {E, S, R}, 200),

@@ -1,0 +1,242 @@
+"""The ethics seminar's model pages: one model's fairness audit and its model card.
+
+Both read only what the registry stored at training time (held-out outcomes, predicted
+probabilities and group labels; metrics; the run's details) and take the model page's query
+(algorithm, variant, threshold). The numbers come from ``models.fairness`` and
+``models.model_card``; small cells are shown as ``decision_support.privacy.suppression`` says.
+The access gate (``accounts.access.POLICIES``) admits the roles.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+
+from decision_support.accounts.access import MODEL_TRUTH_ROLES, can
+from decision_support.charts import Chart, bar_chart, interval_chart
+from decision_support.privacy.suppression import SUPPRESSED, suppress_count, suppress_counts
+from models.algorithms import ALGORITHM_LABELS
+from models.evaluation import AGE_BANDS
+from models.fairness import METRIC_LABELS, METRICS, MIN_GROUP, fairness_audit
+from models.model_card import model_card as build_model_card
+from synthetic_data import ARMS
+
+from . import pages
+from .models import TrainedModel, TrainingRun
+from .selectors import ARM_LABELS, latest_run
+from .views import ModelPageForm, _settings
+
+RETRAIN_MESSAGE = ("This run was trained before held-out patients' sex, ancestry and age band were "
+                   "stored, so its fairness cannot be audited. Train the cohort again to see it.")
+# Metrics shown as percentages (rates and probabilities); ROC AUC and Brier are shown as numbers.
+PERCENT_METRICS = frozenset({"true_positive_rate", "false_positive_rate", "selection_rate",
+                             "mean_predicted", "observed_rate"})
+AGE_BAND_NOTE = ", ".join(label for _, label in AGE_BANDS)
+
+
+def _chosen_model(request, run_id: int, arm: str):
+    """The run, the model the query selects (as on the model page), the form and its errors."""
+    run = get_object_or_404(TrainingRun.objects.select_related("cohort"), pk=run_id)
+    if arm not in ARMS:
+        raise Http404("unknown arm")
+    form, chosen, errors = _settings(ModelPageForm, request.GET)
+    model = TrainedModel.objects.filter(run=run, arm=arm, algorithm=chosen["algorithm"],
+                                        variant=chosen["variant"]).first()
+    if model is None:
+        raise Http404("no such model")
+    return run, model, form, chosen, errors
+
+
+def stored_audit(model: TrainedModel, threshold: float, *, seed: int) -> dict | None:
+    """The fairness audit of a stored model's held-out predictions; ``None`` for a run trained
+    before group labels were stored."""
+    evaluation = model.evaluation
+    groups = evaluation.get("test_groups")
+    if not groups:
+        return None
+    return fairness_audit(evaluation["test_outcomes"], evaluation["test_probabilities"], groups,
+                          threshold=float(threshold), random_state=seed)
+
+
+def _page_context(run, model, form, chosen, errors) -> dict:
+    query = urlencode({"algorithm": model.algorithm, "variant": model.variant,
+                       "threshold": f"{chosen['threshold']:.2f}"})
+    return {
+        "run": run, "cohort": run.cohort, "model": model, "arm": model.arm,
+        "arm_label": ARM_LABELS[model.arm],
+        "algorithm_label": ALGORITHM_LABELS[model.algorithm],
+        "variant_label": pages.VARIANT_LABELS[model.variant],
+        "form": form, "form_errors": errors, "threshold": chosen["threshold"],
+        "is_latest": latest_run(run.cohort) == run,
+        "model_url": f"{reverse('model_detail', args=[run.pk, model.arm])}?{query}",
+        "fairness_url": f"{reverse('model_fairness', args=[run.pk, model.arm])}?{query}",
+        "card_url": f"{reverse('model_card', args=[run.pk, model.arm])}?{query}",
+        "retrain_message": RETRAIN_MESSAGE, "min_group": MIN_GROUP, "age_bands": AGE_BAND_NOTE,
+    }
+
+
+# --- display: every hidden value reads "<11", never a number ------------------------------------
+
+
+def _format(metric: str, value) -> str:
+    if value is None:
+        return SUPPRESSED
+    return f"{value * 100:.1f}%" if metric in PERCENT_METRICS else f"{value:.3f}"
+
+
+def _cell(metric: str, value, interval, reason) -> dict:
+    if reason or value is None:
+        return {"value": SUPPRESSED, "ci": "", "reason": reason or "", "hidden": True}
+    ci = (f"{_format(metric, interval[0])}\u2060\u2013\u2060{_format(metric, interval[1])}"
+          if interval else "")
+    return {"value": _format(metric, value), "ci": ci, "reason": "", "hidden": False}
+
+
+def attribute_tables(audit: dict) -> list[dict]:
+    """Per attribute: rows of groups (size with complementary suppression, each metric with its
+    interval or "<11"), and the differences and ratios between the shown groups."""
+    tables = []
+    for attribute, info in audit["attributes"].items():
+        sizes = suppress_counts([g["n"] for g in info["groups"]], total_shown=True)
+        rows = [{"group": g["group"], "n": sizes.cell(0, i), "small": g["small"],
+                 "cells": [_cell(m, g["metrics"][m], g["ci"][m], g["hidden"][m]) for m in METRICS]}
+                for i, g in enumerate(info["groups"])]
+        between = [{"metric": m, "label": METRIC_LABELS[m],
+                    "difference": _gap(m, info["differences"][m]),
+                    "ratio": "–" if info["ratios"][m] is None else f"{info['ratios'][m]:.3f}",
+                    "compared": ", ".join(info["compared"][m]) or "–"}
+                   for m in METRICS]
+        tables.append({"attribute": attribute, "label": info["label"], "rows": rows,
+                       "between": between,
+                       "flagged": [r["group"] for r in rows if r["small"]],
+                       "partly_hidden": [r["group"] for r in rows
+                                         if not r["small"] and any(c["hidden"] for c in r["cells"])]})
+    return tables
+
+
+def _gap(metric: str, value) -> str:
+    if value is None:
+        return "–"
+    return f"{value * 100:.1f} pp" if metric in PERCENT_METRICS else f"{value:.3f}"
+
+
+def _suppress_table_cells(chart: Chart, hidden: list[list[bool]]) -> Chart:
+    """The chart's table shows "<11" where a value is hidden (the chart draws nothing there)."""
+    for row, flags in zip(chart.table_rows, hidden):
+        for j, flag in enumerate(flags, start=1):
+            if flag:
+                row[j] = SUPPRESSED
+    return chart
+
+
+def attribute_charts(audit: dict) -> list[Chart]:
+    """Per attribute: ROC AUC with its interval, TPR beside FPR, and calibration per group."""
+    charts = []
+    threshold = audit["threshold"]
+    for attribute, info in audit["attributes"].items():
+        groups = info["groups"]
+        names = [g["group"] for g in groups]
+        label = info["label"].lower()
+
+        def values(metric):
+            return [g["metrics"][metric] for g in groups]
+
+        def bound(metric, k):
+            return [g["ci"][metric][k] if g["ci"][metric] else None for g in groups]
+
+        auc = interval_chart(
+            f"fairness-auc-{attribute}", f"ROC AUC by {label}, with 95% interval", info["label"],
+            "ROC AUC", names, values("roc_auc"), bound("roc_auc", 0), bound("roc_auc", 1),
+            percent=False,
+            caption=(f"Held-out patients of each group; groups or classes under {MIN_GROUP} "
+                     "patients are not drawn and read <11 in the table."))
+        hidden = [[g["metrics"]["roc_auc"] is None] * 3 for g in groups]
+        charts.append(_suppress_table_cells(auc, hidden))
+        rates = bar_chart(
+            f"fairness-rates-{attribute}",
+            f"True- and false-positive rates by {label} at threshold {threshold:.2f}",
+            info["label"], "Rate", names,
+            {"True-positive rate": values("true_positive_rate"),
+             "False-positive rate": values("false_positive_rate")}, percent=True,
+            caption="Equal opportunity compares true-positive rates; equalised odds compares both.")
+        charts.append(_suppress_table_cells(rates, [[g["metrics"][m] is None for m in
+                                                     ("true_positive_rate", "false_positive_rate")]
+                                                    for g in groups]))
+        calibration = bar_chart(
+            f"fairness-calibration-{attribute}", f"Calibration by {label}", info["label"],
+            "Response rate", names,
+            {"Mean predicted probability": values("mean_predicted"),
+             "Observed response rate": values("observed_rate")}, percent=True,
+            caption="A well-calibrated model predicts, on average, the rate it observes in each group.")
+        charts.append(_suppress_table_cells(calibration, [[g["metrics"][m] is None for m in
+                                                           ("mean_predicted", "observed_rate")]
+                                                          for g in groups]))
+    return charts
+
+
+def model_fairness(request, run_id: int, arm: str):
+    run, model, form, chosen, errors = _chosen_model(request, run_id, arm)
+    context = _page_context(run, model, form, chosen, errors)
+    audit = stored_audit(model, chosen["threshold"], seed=run.seed)
+    charts = attribute_charts(audit) if audit else []
+    context.update({
+        "audit": audit,
+        "metric_labels": [METRIC_LABELS[m] for m in METRICS],
+        "tables": attribute_tables(audit) if audit else [],
+        "overall": ([{"label": METRIC_LABELS[m], **_cell(m, audit["overall"]["metrics"][m],
+                                                         audit["overall"]["ci"][m],
+                                                         audit["overall"]["hidden"][m])}
+                     for m in METRICS] if audit else []),
+        "charts": charts,
+        "chart_specs": [c.as_json() for c in charts],
+    })
+    return render(request, "predictions/fairness.html", context)
+
+
+# --- the model card ----------------------------------------------------------------------------
+
+
+def run_facts(run: TrainingRun) -> dict:
+    """A training run as the plain dict ``models.model_card.model_card`` takes."""
+    return {"id": run.pk, "created": f"{run.created_at:%Y-%m-%d %H:%M} UTC", "cohort": run.cohort.name,
+            "scenario": run.scenario, "seed": run.seed, "n_patients": run.n_patients,
+            "library_versions": run.library_versions, "excluded_by_consent": run.excluded_by_consent,
+            "skipped_arms": run.skipped_arms}
+
+
+def model_facts(model: TrainedModel) -> dict:
+    """A registry row as the plain dict ``models.model_card.model_card`` takes."""
+    return {"arm": model.arm, "algorithm": model.algorithm, "variant": model.variant,
+            "features": model.features, "metrics": model.metrics, "evaluation": model.evaluation,
+            "truth_check": model.truth_check}
+
+
+def model_card(request, run_id: int, arm: str):
+    run, model, form, chosen, errors = _chosen_model(request, run_id, arm)
+    context = _page_context(run, model, form, chosen, errors)
+    audit = stored_audit(model, chosen["threshold"], seed=run.seed)
+    truth_visible = can(request.roles, MODEL_TRUTH_ROLES)
+    card = build_model_card(run=run_facts(run), model=model_facts(model), fairness=audit,
+                            truth_visible=truth_visible)
+    overall = [{**row,
+                "shown": f"{row['value']:.3f}",
+                "ci": (f"{row['low']:.3f}\u2060\u2013\u2060{row['high']:.3f}"
+                       if row["low"] is not None else
+                       (f"± {row['sd']:.3f} (SD over folds)" if row["sd"] is not None else ""))}
+               for row in card["metrics"]["overall"]]
+    excluded = card["consent"]["excluded"]
+    context.update({
+        "card": card, "truth_visible": truth_visible, "overall": overall,
+        "at_threshold": [{"label": row["label"], **_cell(row["key"], row["value"], row["ci"],
+                                                         row["hidden"])}
+                         for row in card["metrics"].get("at_threshold", [])],
+        "metric_labels": [METRIC_LABELS[m] for m in METRICS],
+        "tables": attribute_tables(audit) if audit else [],
+        "excluded": suppress_count(excluded) if excluded is not None else None,
+        "excluded_by_variant": [(v, suppress_count(n)) for v, n in
+                                card["consent"]["by_variant"].items()],
+    })
+    return render(request, "predictions/model_card.html", context)

@@ -1,0 +1,216 @@
+"""The fairness page and the model card, on one small trained run shared by the module."""
+
+import html
+import itertools
+import re
+
+import pytest
+from django.urls import reverse
+
+from decision_support.accounts.roles import Role
+from decision_support.cohorts.models import Cohort
+from decision_support.cohorts.services import cohort_generate
+from decision_support.predictions import services
+from decision_support.predictions.fairness_views import RETRAIN_MESSAGE
+from decision_support.predictions.models import ModelArtifact, TrainedModel
+from decision_support.predictions.services import training_run_create
+from models.fairness import METRICS, fairness_audit
+from models.model_card import NO_GROUPS
+
+pytestmark = pytest.mark.django_db
+
+ARM = "ssri"
+QUERY = {"algorithm": "logistic_regression", "variant": "full", "threshold": "0.50"}
+
+
+def _clear_model_caches():
+    services.load_artifact.cache_clear()
+    services._fitted_model.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def run(django_db_setup, django_db_blocker):
+    """A 600-patient cohort and its training run, committed for the module and deleted after
+    (the per-test transactions roll back only what the tests write)."""
+    _clear_model_caches()
+    with django_db_blocker.unblock():
+        cohort = cohort_generate(n_patients=600, seed=1)
+        trained = training_run_create(cohort=cohort, seed=1)
+    yield trained
+    with django_db_blocker.unblock():
+        digests = set(TrainedModel.objects.values_list("artifact_id", flat=True))
+        Cohort.objects.filter(pk=cohort.pk).delete()
+        ModelArtifact.objects.filter(sha256__in=digests).delete()
+    _clear_model_caches()
+
+
+@pytest.fixture
+def stored(run):
+    return TrainedModel.objects.get(run=run, arm=ARM, algorithm=QUERY["algorithm"],
+                                    variant=QUERY["variant"])
+
+
+_USERS = itertools.count()
+
+
+def _get(client, make_user, run, name, role=Role.EDUCATOR, query=QUERY):
+    client.force_login(make_user(role, username=f"fairness_{role.value}_{next(_USERS)}"))
+    response = client.get(reverse(name, args=[run.pk, ARM]), query)
+    assert response.status_code == 200, response.status_code
+    return response
+
+
+def _text(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+@pytest.mark.parametrize("name", ["model_fairness", "model_card"])
+@pytest.mark.parametrize("role", [Role.EDUCATOR, Role.STUDENT, Role.ETHICS_REVIEWER])
+def test_the_pages_open_for_educators_students_and_reviewers(client, make_user, run, name, role):
+    page = _text(_get(client, make_user, run, name, role))
+    assert "Synthetic data, not for clinical use" in page
+
+
+def test_training_stores_each_held_out_patients_groups(stored):
+    groups = stored.evaluation["test_groups"]
+    assert set(groups) == {"sex", "ancestry", "age_band"}
+    assert all(len(labels) == len(stored.evaluation["test_outcomes"]) for labels in groups.values())
+
+
+def test_fairness_numbers_equal_models_fairness_on_the_stored_predictions(client, make_user, run,
+                                                                          stored):
+    response = _get(client, make_user, run, "model_fairness")
+    expected = fairness_audit(stored.evaluation["test_outcomes"],
+                              stored.evaluation["test_probabilities"],
+                              stored.evaluation["test_groups"], threshold=0.5,
+                              random_state=run.seed)
+    assert response.context["audit"] == expected
+    page = _text(response)
+    shown = 0
+    for attribute, info in expected["attributes"].items():
+        table = re.search(rf'id="fairness-table-{attribute}".*?</table>', page, re.S).group(0)
+        for group in info["groups"]:
+            row = re.search(rf'<th scope="row">{re.escape(group["group"])}(?=[ <]).*?</tr>', table, re.S).group(0)
+            for metric in METRICS:
+                value = group["metrics"][metric]
+                if value is None:
+                    continue
+                text = (f"{value:.3f}" if metric in ("roc_auc", "brier") else f"{value * 100:.1f}%")
+                assert text in row, (attribute, group["group"], metric, text)
+                shown += 1
+    assert shown > 0
+    overall_auc = expected["overall"]["metrics"]["roc_auc"]
+    assert f"{overall_auc:.3f}" in page
+    assert overall_auc == pytest.approx(stored.metrics["roc_auc"], abs=1e-6)
+
+
+def test_small_groups_read_under_11_and_are_flagged(client, make_user, run):
+    response = _get(client, make_user, run, "model_fairness")
+    audit = response.context["audit"]
+    small = [(attribute, g["group"]) for attribute, info in audit["attributes"].items()
+             for g in info["groups"] if g["small"]]
+    assert small, "a 600-patient cohort has groups under 11 among an arm's held-out patients"
+    page = response.content.decode()
+    for attribute, group in small:
+        table = re.search(rf'id="fairness-table-{attribute}".*?</table>', page, re.S).group(0)
+        row = re.search(rf'<th scope="row">{re.escape(group)} <mark>.*?</tr>', table, re.S).group(0)
+        cells = re.findall(r'<td class="num"[^>]*>(.*?)</td>', row, re.S)
+        assert cells and all(cell == "&lt;11" for cell in cells), cells
+        assert group in re.search(rf'id="flagged-{attribute}".*?</p>', page, re.S).group(0)
+    # Hidden values are not plotted, and their chart tables say <11 too.
+    for spec in response.context["chart_specs"]:
+        assert all(isinstance(v, (float, type(None))) for t in spec["traces"] for v in t["y"])
+
+
+def test_every_chart_has_its_table_and_no_inline_script(client, make_user, run):
+    response = _get(client, make_user, run, "model_fairness")
+    page = response.content.decode()
+    specs = response.context["chart_specs"]
+    assert len(specs) == 9
+    for spec in specs:
+        assert f'data-chart="{spec["id"]}"' in page
+    assert page.count('class="chart-table"') == len(specs)
+    for tag in re.findall(r"<script\b[^>]*>", page):
+        assert "src=" in tag or tag == '<script id="chart-specs" type="application/json">', tag
+
+
+def test_the_threshold_moves_the_rates(client, make_user, run):
+    low = _get(client, make_user, run, "model_fairness", query={**QUERY, "threshold": "0.30"})
+    high = _get(client, make_user, run, "model_fairness", query={**QUERY, "threshold": "0.70"})
+    assert low.context["audit"]["threshold"] == 0.3
+    assert (low.context["audit"]["overall"]["metrics"]["selection_rate"]
+            > high.context["audit"]["overall"]["metrics"]["selection_rate"])
+
+
+def test_a_bad_query_falls_back_to_the_default_with_a_message(client, make_user, run):
+    response = _get(client, make_user, run, "model_fairness", query={**QUERY, "threshold": "2"})
+    assert response.context["audit"]["threshold"] == 0.5
+    assert "Threshold:" in _text(response)
+
+
+def test_model_card_metrics_equal_the_stored_evaluation(client, make_user, run, stored):
+    response = _get(client, make_user, run, "model_card")
+    card = response.context["card"]
+    overall = {row["key"]: row for row in card["metrics"]["overall"]}
+    for key in ("roc_auc", "balanced_accuracy", "brier", "cv_roc_auc_mean"):
+        assert overall[key]["value"] == stored.metrics[key]
+    assert overall["roc_auc"]["low"] == stored.metrics["roc_auc_low"]
+    assert overall["roc_auc"]["high"] == stored.metrics["roc_auc_high"]
+    assert card["metrics"]["n_test"] == stored.metrics["n_test"] == len(stored.evaluation["test_outcomes"])
+    assert card["training_data"]["n_train"] == stored.metrics["n_train"]
+    page = _text(response)
+    auc_row = re.search(r'id="card-metric-roc_auc".*?</tr>', page, re.S).group(0)
+    assert f"{stored.metrics['roc_auc']:.3f}" in auc_row
+    assert f"{stored.metrics['roc_auc_low']:.3f}" in auc_row
+    assert f"{stored.metrics['brier']:.3f}" in re.search(r'id="card-metric-brier".*?</tr>', page, re.S).group(0)
+    # Subgroups come from the same fairness audit as the fairness page.
+    expected = fairness_audit(stored.evaluation["test_outcomes"],
+                              stored.evaluation["test_probabilities"],
+                              stored.evaluation["test_groups"], threshold=0.5, random_state=run.seed)
+    assert [s["groups"] for s in card["metrics"]["subgroups"]] == [
+        info["groups"] for info in expected["attributes"].values()]
+
+
+def test_model_card_is_generated_from_the_run(client, make_user, run, stored):
+    page = _text(_get(client, make_user, run, "model_card"))
+    assert f"training run {run.pk}" in page
+    assert str(run.seed) in page
+    assert "Default: a randomised cohort mirroring published findings" in page
+    assert "Any clinical use" in page
+    assert run.library_versions["scikit-learn"] in page
+    assert "Consent exclusions" in page and "Ethical considerations" in page
+    assert "css/model_card" in page  # the print stylesheet
+
+
+def test_truth_check_flags_reach_the_card_only_for_roles_that_see_the_truth(client, make_user, run,
+                                                                            stored):
+    flagged = [row for row in (stored.truth_check or {}).get("features", []) if row.get("flag")]
+    student = _get(client, make_user, run, "model_card", Role.STUDENT)
+    assert not any("Truth check" in item for item in student.context["card"]["limitations"])
+    reviewer = _get(client, make_user, run, "model_card", Role.ETHICS_REVIEWER)
+    truth_items = [item for item in reviewer.context["card"]["limitations"] if "Truth check" in item]
+    assert len(truth_items) == len(flagged)
+
+
+@pytest.mark.parametrize("name", ["model_fairness", "model_card"])
+def test_runs_without_group_labels_say_to_retrain(client, make_user, run, stored, name):
+    evaluation = {k: v for k, v in stored.evaluation.items() if k != "test_groups"}
+    TrainedModel.objects.filter(pk=stored.pk).update(evaluation=evaluation)
+    response = _get(client, make_user, run, name)
+    page = _text(response)
+    assert (RETRAIN_MESSAGE if name == "model_fairness" else NO_GROUPS) in page
+    assert 'id="retrain-message"' in page
+
+
+def test_unknown_arm_or_model_is_404(client, make_user, run):
+    client.force_login(make_user(Role.EDUCATOR))
+    assert client.get(reverse("model_fairness", args=[run.pk, "homeopathy"])).status_code == 404
+    assert client.get(reverse("model_card", args=[run.pk + 999, ARM])).status_code == 404
+
+
+def test_the_model_page_links_to_both(client, make_user, run):
+    client.force_login(make_user(Role.STUDENT))
+    page = _text(client.get(reverse("model_detail", args=[run.pk, ARM]), QUERY))
+    base = reverse("model_fairness", args=[run.pk, ARM])
+    assert f'href="{base}?algorithm=logistic_regression&variant=full&threshold=0.50"' in page
+    assert reverse("model_card", args=[run.pk, ARM]) in page
