@@ -225,9 +225,11 @@ def _fit(arm, algorithm, variant, train, test, *, truth, scenario, seed, rng, n_
     return model
 
 
-def _policy(suite: ModelSuite, patients, truth, held_out_index) -> dict:
+def _policy(suite: ModelSuite, patients, truth, held_out_index) -> dict | None:
     rows = patients.loc[held_out_index]
     arms = [a for a in ACTIVE_ARMS if (a, RANKING_ALGORITHM, "full") in suite.models]
+    if not arms:  # placebo alone: no treatment to choose between
+        return None
     predicted = pd.DataFrame({a: suite.models[(a, RANKING_ALGORITHM, "full")].predict(rows)
                               for a in arms}, index=rows.index)
     true_p = truth.loc[held_out_index, [f"p_response_{a}" for a in arms]]

@@ -83,7 +83,7 @@ POLICIES: dict[str, Policy | None] = {
     "aggregate_export": Policy(frozenset({EDUCATOR, REVIEWER}), purpose=Purpose.RESEARCH_EXPORT),
     # Teaching scenarios: educators create cohorts; everyone but stewards compares them.
     "cohort_create": Policy(frozenset({EDUCATOR})),
-    "cohort_compare": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
+    "cohort_compare": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER}), audit_read="cohort.compare"),
     # The ethics seminar: fairness, model cards, explanation comparison, reviews, case packets.
     "model_fairness": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
     "model_card": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
@@ -130,10 +130,6 @@ def audit_context(request, *, object_type: str = "", object_ref: str = "", **det
     request.audit = {"object_type": object_type, "object_ref": object_ref, "detail": detail}
 
 
-def _role_text(roles) -> str:
-    return ",".join(role.value for role in roles)
-
-
 def _is_unguarded(path: str) -> bool:
     static = "/" + settings.STATIC_URL.lstrip("/")
     return path.startswith(static) or path.startswith("/admin/") or path == "/favicon.ico"
@@ -158,32 +154,31 @@ class AccessGateMiddleware:
         roles = user_roles(request.user)
         policy = POLICIES.get(name)
         if policy is None or not set(roles) & policy.roles:
-            self._deny(request, roles, name, policy)
+            self._deny(request, name, policy)
         request.roles = frozenset(roles)
         request.purpose = policy.purpose
         if policy.audit_read and request.method in ("GET", "HEAD"):
-            response = self._audited(request, roles, policy)
+            response = self._audited(request, policy)
         else:
             response = self.get_response(request)
         if policy.patient_data:
             add_never_cache_headers(response)
         return response
 
-    def _audited(self, request, roles, policy):
+    def _audited(self, request, policy):
         with transaction.atomic():
             response = self.get_response(request)
             if response.status_code < 400:
                 read = getattr(request, "audit", {})
-                audit_record(actor=request.user, role=_role_text(roles), purpose=policy.purpose,
+                audit_record(actor=request.user, purpose=policy.purpose,
                              action=policy.audit_read, outcome="allowed",
                              object_type=read.get("object_type", ""),
                              object_ref=read.get("object_ref", ""),
                              detail={"path": request.path, **read.get("detail", {})})
         return response
 
-    def _deny(self, request, roles, name, policy):
-        audit_record(actor=request.user, role=_role_text(roles),
-                     purpose=policy.purpose if policy else Purpose.EDUCATION,
+    def _deny(self, request, name, policy):
+        audit_record(actor=request.user, purpose=policy.purpose if policy else Purpose.EDUCATION,
                      action=DENIED_ACTION, outcome="denied", object_type="url",
                      object_ref=name or "", detail={"path": request.path, "method": request.method})
         raise Http404("no such page")

@@ -6,6 +6,8 @@ from .access import POLICIES, can
 NAVIGATION = [
     ("Cohorts", "cohort_list"),
     ("Models", "models_home"),
+    ("Seminar packs", "seminar_pack_list"),
+    ("Reviews", "review_list"),
     ("Data dictionary", "data_dictionary"),
     ("Erasures", "erasure_list"),
     ("Audit log", "audit_log"),

@@ -3,6 +3,8 @@
 from django.db import connection, transaction
 from django.utils import timezone
 
+from decision_support.accounts.roles import user_roles
+
 from .escaping import escape_controls
 from .models import GENESIS_HASH, AuditEntry, canonical_json
 
@@ -18,7 +20,7 @@ DETAIL_TOO_LARGE = "detail is {size:,} characters as JSON; the limit is {limit:,
 
 
 @transaction.atomic(savepoint=False)
-def audit_record(*, actor, role: str, purpose: str, action: str, object_type: str = "",
+def audit_record(*, actor, role: str | None = None, purpose: str, action: str, object_type: str = "",
                  object_ref: str = "", outcome: str, detail: dict | None = None) -> AuditEntry:
     """Append one entry to the audit log, in the caller's transaction.
 
@@ -31,8 +33,11 @@ def audit_record(*, actor, role: str, purpose: str, action: str, object_type: st
     ----------
     actor : User, AnonymousUser or None
         The user acting; anonymous users and ``None`` are logged as ``"anonymous"``.
-    role, purpose, action, object_type, object_ref : str
-        ``role`` as a ``Role`` value (empty for anonymous users); ``purpose`` a FHIR purpose-of-use
+    role : str, optional
+        The actor's roles as ``Role`` values joined by commas; by default read from the actor's
+        groups (empty for anonymous users).
+    purpose, action, object_type, object_ref : str
+        ``purpose`` a FHIR purpose-of-use
         code set by the server (``"TRAIN"``); ``action`` such as ``"patient.view"``;
         ``object_ref`` a pseudonym, never a raw patient number.
     outcome : str
@@ -60,6 +65,8 @@ def audit_record(*, actor, role: str, purpose: str, action: str, object_type: st
     if size > DETAIL_MAX_CHARS:
         raise ValueError(DETAIL_TOO_LARGE.format(size=size, limit=DETAIL_MAX_CHARS))
     signed_in = actor is not None and actor.is_authenticated
+    if role is None:
+        role = ",".join(r.value for r in user_roles(actor)) if signed_in else ""
 
     _lock_log()
     last = AuditEntry.objects.order_by("-sequence").only("sequence", "entry_hash").first()

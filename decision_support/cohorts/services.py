@@ -9,6 +9,7 @@ from django.db import transaction
 
 from synthetic_data import ARMS, GENERATOR_VERSION, make_cohort, read_patients_csv
 
+from decision_support.audit.services import audit_record
 from decision_support.consent.services import consent_seed_cohort
 
 from .models import Cohort, GroundTruth, Patient, RECORD_MODELS
@@ -93,6 +94,19 @@ def cohort_generate(*, n_patients: int, scenario: str = "default", seed: int | N
         generator_version=GENERATOR_VERSION, is_demo=is_demo, progress=progress,
     )
     consent_seed_cohort(cohort=cohort, decisions=generated.consent)
+    return cohort
+
+
+@transaction.atomic
+def cohort_create(*, actor, purpose: str, scenario: str, n_patients: int, seed: int | None,
+                  name: str) -> Cohort:
+    """``cohort_generate`` for a signed-in educator, audited (``cohort.create``) in the same
+    transaction."""
+    cohort = cohort_generate(n_patients=n_patients, scenario=scenario, seed=seed, name=name)
+    audit_record(actor=actor, purpose=purpose, action="cohort.create", object_type="cohort",
+                 object_ref=str(cohort.uid), outcome="allowed",
+                 detail={"cohort": cohort.pk, "scenario": scenario, "n_patients": n_patients,
+                         "seed": cohort.seed, "seed_drawn": seed is None})
     return cohort
 
 

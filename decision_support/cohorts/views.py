@@ -1,7 +1,6 @@
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,8 +10,6 @@ from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from synthetic_data import DATA_CLASSES, DATA_DICTIONARY, FIRST_LINE_ARMS, SCENARIOS
 
 from decision_support.accounts.access import POLICIES, audit_context, can
-from decision_support.accounts.roles import user_roles
-from decision_support.audit.services import audit_record
 from decision_support.consent.constants import ConsentClass
 from decision_support.predictions.selectors import ARM_LABELS, active_training_job, latest_run
 from decision_support.privacy.suppression import SUPPRESSED, suppress_count
@@ -20,7 +17,7 @@ from decision_support.privacy.suppression import SUPPRESSED, suppress_count
 from .forms import CohortCompareForm, CohortCreateForm
 from .models import Cohort
 from .selectors import cohort_frame, cohort_overview_charts, cohort_summary
-from .services import cohort_generate
+from . import services
 
 
 def home(request):
@@ -90,19 +87,6 @@ def _training_context(request, cohort) -> dict:
             "active_job": active_training_job(cohort) if can_train else None}
 
 
-@transaction.atomic
-def _cohort_create(request, *, scenario: str, n_patients: int, seed: int | None,
-                   name: str) -> Cohort:
-    """Generate and store the cohort and audit ``cohort.create`` in one transaction."""
-    cohort = cohort_generate(n_patients=n_patients, scenario=scenario, seed=seed, name=name)
-    audit_record(actor=request.user, role=",".join(r.value for r in user_roles(request.user)),
-                 purpose=request.purpose, action="cohort.create", object_type="cohort",
-                 object_ref=str(cohort.uid), outcome="allowed",
-                 detail={"cohort": cohort.pk, "scenario": scenario, "n_patients": n_patients,
-                         "seed": cohort.seed, "seed_drawn": seed is None})
-    return cohort
-
-
 @require_http_methods(["GET", "POST"])
 def cohort_create(request):
     """Generate a cohort from a teaching scenario (synchronous: 5,000 patients take a second or
@@ -111,7 +95,8 @@ def cohort_create(request):
     if request.method == "POST":
         form = CohortCreateForm(request.POST)
         if form.is_valid():
-            cohort = _cohort_create(request, **form.cleaned_data)
+            cohort = services.cohort_create(actor=request.user, purpose=request.purpose,
+                                            **form.cleaned_data)
             messages.success(request, f"Cohort created: {cohort.n_patients:,} patients of the "
                                       f"scenario {cohort.scenario}, seed {cohort.seed}.")
             return redirect("cohort_overview", cohort_id=cohort.pk)
@@ -200,6 +185,8 @@ def cohort_compare(request):
                      **_aggregates(cohort, request.purpose), **_run_metrics(cohort),
                      **_training_context(request, cohort)})
     a, b = pair
+    audit_context(request, object_type="cohort", object_ref=str(a["cohort"].uid),
+                  compared_with=str(b["cohort"].uid))
     any_run = a["run"] is not None or b["run"] is not None
     return render(request, "cohorts/compare.html", {
         "form": form, "cohorts": cohorts, "a": a, "b": b, "pair": pair,

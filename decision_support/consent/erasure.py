@@ -21,7 +21,7 @@ from decision_support.predictions.models import TrainingRun
 from .constants import ConsentClass, Purpose
 from .gate import permitted_classes
 from .models import Tombstone
-from .services import AUDIT_PURPOSE, role_text
+from .services import AUDIT_PURPOSE
 
 NO_ACTOR = "actor must be a signed-in user; got {value!r}"
 BLOCKED = "erasure is blocked by rows that protect the patient: {blockers}"
@@ -83,7 +83,7 @@ def patient_erase(patient: Patient, *, actor) -> Tombstone:
         pseudonym=patient.pseudonym, cohort_id=patient.cohort_id, erased_by=actor.get_username(),
         affected_run_ids=[run.pk for run in plan.affected_runs])
     _, deleted = patient.delete()
-    audit_record(actor=actor, role=role_text(actor), purpose=AUDIT_PURPOSE, action="patient.erase",
+    audit_record(actor=actor, purpose=AUDIT_PURPOSE, action="patient.erase",
                  outcome="allowed",
                  object_type="patient", object_ref=tombstone.pseudonym,
                  detail={"cohort": tombstone.cohort_id, "deleted": deleted,

@@ -16,7 +16,6 @@ from django.db.models import Max
 from django.utils import timezone
 from sklearn.utils import check_random_state
 
-from decision_support.accounts.roles import user_roles
 from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Cohort, Patient
 
@@ -83,16 +82,12 @@ def _consent_append(*, patient: Patient, data_class: str, purpose: str, actor, p
     )
     record.full_clean()
     record.save()
-    audit_record(actor=actor, role=role_text(actor), purpose=AUDIT_PURPOSE, action=action,
+    audit_record(actor=actor, purpose=AUDIT_PURPOSE, action=action,
                  outcome="allowed",
                  object_type="patient", object_ref=patient.pseudonym,
                  detail={"data_class": data_class, "purpose": purpose})
     return record
 
-
-def role_text(user) -> str:
-    """A user's roles as the audit log records them (``"data_steward"``)."""
-    return ",".join(role.value for role in user_roles(user))
 
 
 def _check_rate(name: str, value) -> float:

@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from decision_support.accounts.roles import user_roles
 from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.selectors import patients_frame, truth_frame
@@ -136,9 +135,6 @@ DECISION_REASON_REQUIRED = ("A reason is required: you chose {chosen}, not the t
                             "({recommended}). Say why.")
 
 
-def _role_text(user) -> str:
-    return ",".join(role.value for role in user_roles(user))
-
 
 def decision_record(*, patient: Patient, actor, arm: str, reason: str,
                     purpose: str) -> TreatmentDecision:
@@ -170,7 +166,7 @@ def decision_record(*, patient: Patient, actor, arm: str, reason: str,
     decision.full_clean()
     with transaction.atomic():
         decision.save()
-        audit_record(actor=actor, role=_role_text(actor), purpose=purpose, action="decision.record",
+        audit_record(actor=actor, purpose=purpose, action="decision.record",
                      object_type="patient", object_ref=patient.pseudonym, outcome="allowed",
                      detail={"decision": decision.pk, "arm": arm,
                              "recommended_arm": decision.recommended_arm,
@@ -187,7 +183,7 @@ def _pause_set(*, actor, paused: bool, reason: str, purpose: str) -> tuple[Predi
                             at=timezone.now(), reason=(reason or "").strip())
     state.full_clean()
     state.save()
-    audit_record(actor=actor, role=_role_text(actor), purpose=purpose,
+    audit_record(actor=actor, purpose=purpose,
                  action="predictions.pause" if paused else "predictions.resume",
                  object_type="predictions", object_ref="all", outcome="allowed",
                  detail={"state": state.pk, "reason_given": bool(state.reason)})
@@ -246,7 +242,7 @@ def training_job_start(*, cohort: Cohort, actor, purpose: str,
         except IntegrityError:
             raise TrainingAlreadyRunning(TrainingJob.objects.get(
                 cohort=cohort, status__in=TrainingJob.ACTIVE)) from None
-        audit_record(actor=actor, role=_role_text(actor), purpose=purpose, action="training.start",
+        audit_record(actor=actor, purpose=purpose, action="training.start",
                      object_type="cohort", object_ref=str(cohort.uid), outcome="allowed",
                      detail={"job": job.pk, "cohort": cohort.pk, "inline": inline})
         if not inline:

@@ -15,7 +15,6 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from decision_support.accounts.roles import user_roles
 from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Cohort
 from decision_support.consent.constants import Purpose
@@ -44,9 +43,6 @@ class AggregateExport:
     remaining: Decimal
 
 
-def _role_text(user) -> str:
-    return ",".join(role.value for role in user_roles(user))
-
 
 def aggregate_export_create(*, actor, cohort: Cohort, aggregate: str, epsilon: Decimal,
                             purpose: str) -> AggregateExport:
@@ -68,7 +64,7 @@ def aggregate_export_create(*, actor, cohort: Cohort, aggregate: str, epsilon: D
                                             value=epsilon))
     if purpose != Purpose.RESEARCH_EXPORT:
         raise ValueError(BAD_PURPOSE.format(expected=Purpose.RESEARCH_EXPORT, value=purpose))
-    audit = {"actor": actor, "role": _role_text(actor), "purpose": purpose,
+    audit = {"actor": actor, "purpose": purpose,
              "action": EXPORT_ACTION, "object_type": "cohort", "object_ref": str(cohort.uid)}
     with transaction.atomic():
         get_user_model().objects.select_for_update().get(pk=actor.pk)

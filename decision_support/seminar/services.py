@@ -8,16 +8,12 @@ outlives erasure.
 from django.db import transaction
 from django.utils import timezone
 
-from decision_support.accounts.roles import user_roles
 from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Patient
 from decision_support.predictions.models import TrainedModel
 
 from .models import RUBRIC, Annotation, SeminarPack, SeminarPackCase
 
-
-def _role_text(user) -> str:
-    return ",".join(role.value for role in user_roles(user))
 
 
 def annotation_create(*, actor, purpose: str, model: TrainedModel | None = None,
@@ -36,7 +32,7 @@ def annotation_create(*, actor, purpose: str, model: TrainedModel | None = None,
         action, object_type, object_ref = "review.case", "patient", patient.pseudonym
     with transaction.atomic():
         annotation.save()
-        audit_record(actor=actor, role=_role_text(actor), purpose=purpose, action=action,
+        audit_record(actor=actor, purpose=purpose, action=action,
                      object_type=object_type, object_ref=object_ref, outcome="allowed",
                      detail={"annotation": annotation.pk,
                              **{name: getattr(annotation, name) for name in RUBRIC},
@@ -55,7 +51,7 @@ def seminar_pack_create(*, actor, purpose: str, name: str, patients: list[Patien
         SeminarPackCase.objects.bulk_create(
             SeminarPackCase(pack=pack, patient=patient, position=i)
             for i, patient in enumerate(patients, start=1))
-        audit_record(actor=actor, role=_role_text(actor), purpose=purpose,
+        audit_record(actor=actor, purpose=purpose,
                      action="seminar_pack.create", object_type="seminar_pack",
                      object_ref=str(pack.pk), outcome="allowed",
                      detail={"cases": [p.pseudonym for p in patients],

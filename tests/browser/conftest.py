@@ -4,20 +4,18 @@ import pytest
 from playwright.sync_api import Page
 
 from decision_support.cohorts.services import cohort_generate
-from decision_support.predictions import services
 from decision_support.predictions.services import training_run_create
+from tests.trained_runs import clear_model_caches
 
 
 @pytest.fixture
 def trained_cohort(db):
     """An 800-patient cohort and its training run (``trained_cohort.run``)."""
-    services.load_artifact.cache_clear()
-    services._fitted_model.cache_clear()
+    clear_model_caches()
     cohort = cohort_generate(n_patients=800, seed=1)
     cohort.run = training_run_create(cohort=cohort, seed=1)
     yield cohort
-    services.load_artifact.cache_clear()
-    services._fitted_model.cache_clear()
+    clear_model_caches()
 
 
 def sign_in(page: Page, url: str, user) -> None:

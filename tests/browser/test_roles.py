@@ -8,9 +8,9 @@ from tests.browser.conftest import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NAVIGATION = {
-    "educator": ["Cohorts", "Models", "Data dictionary"],
-    "student": ["Cohorts", "Models", "Data dictionary"],
-    "ethics_reviewer": ["Cohorts", "Models", "Data dictionary", "Audit log"],
+    "educator": ["Cohorts", "Models", "Seminar packs", "Reviews", "Data dictionary"],
+    "student": ["Cohorts", "Models", "Seminar packs", "Data dictionary"],
+    "ethics_reviewer": ["Cohorts", "Models", "Seminar packs", "Reviews", "Data dictionary", "Audit log"],
     "data_steward": ["Cohorts", "Data dictionary", "Erasures", "Audit log"],
 }
 AUDIT_LOG_ROLES = {"ethics_reviewer", "data_steward"}

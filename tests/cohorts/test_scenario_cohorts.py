@@ -11,11 +11,10 @@ from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.forms import MAX_PATIENTS, MAX_SEED, MIN_PATIENTS
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.services import cohort_generate
-from decision_support.predictions import services
-from decision_support.predictions.models import ModelArtifact, TrainedModel
-from decision_support.predictions.services import training_run_create
+from decision_support.predictions.models import TrainedModel
 from decision_support.privacy.suppression import SUPPRESSED
 from synthetic_data import FIRST_LINE_ARMS, SCENARIOS
+from tests.trained_runs import committed_run
 
 pytestmark = pytest.mark.django_db
 
@@ -23,25 +22,12 @@ pytestmark = pytest.mark.django_db
 SCENARIO = next((name for name in SCENARIOS if name != "default"), "default")
 
 
-def _clear_model_caches():
-    services.load_artifact.cache_clear()
-    services._fitted_model.cache_clear()
-
-
 @pytest.fixture(scope="module")
 def trained(django_db_setup, django_db_blocker):
-    """A 300-patient default cohort and its training run, committed for the module and deleted
-    afterwards."""
-    _clear_model_caches()
-    with django_db_blocker.unblock():
-        cohort = cohort_generate(n_patients=300, seed=5, name="trained default")
-        run = training_run_create(cohort=cohort, seed=1)
-    yield run
-    with django_db_blocker.unblock():
-        digests = set(TrainedModel.objects.filter(run=run).values_list("artifact_id", flat=True))
-        Cohort.objects.filter(pk=cohort.pk).delete()
-        ModelArtifact.objects.filter(sha256__in=digests).delete()
-    _clear_model_caches()
+    """A 300-patient default cohort and its training run, committed for the module."""
+    with committed_run(django_db_blocker, n_patients=300, cohort_seed=5,
+                       name="trained default") as run:
+        yield run
 
 
 @pytest.fixture

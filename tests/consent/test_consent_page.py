@@ -5,14 +5,11 @@ from django.urls import reverse
 
 from decision_support.audit.models import AuditEntry
 from decision_support.audit.verify import verify_chain
-from decision_support.cohorts.models import Cohort, Patient
-from decision_support.cohorts.services import cohort_generate
+from decision_support.cohorts.models import Patient
 from decision_support.consent.constants import CONSENT_CLASSES, PURPOSES, Purpose
 from decision_support.consent.models import ConsentRecord
 from decision_support.consent.selectors import consent_permitted_classes
-from decision_support.predictions import services as prediction_services
-from decision_support.predictions.models import ModelArtifact, TrainedModel
-from decision_support.predictions.services import training_run_create
+from tests.trained_runs import committed_run
 
 pytestmark = pytest.mark.django_db
 EDU = Purpose.EDUCATION
@@ -145,17 +142,8 @@ def test_an_educator_cannot_record_consent(signed_in_client, patient):
 @pytest.fixture(scope="module")
 def trained_cohort(django_db_setup, django_db_blocker):
     """A 300-patient cohort and its training run, committed for the module (training is slow)."""
-    with django_db_blocker.unblock():
-        cohort = cohort_generate(n_patients=300, seed=1)
-        training_run_create(cohort=cohort, seed=1)
-    yield cohort
-    with django_db_blocker.unblock():
-        digests = set(TrainedModel.objects.filter(run__cohort=cohort)
-                      .values_list("artifact_id", flat=True))
-        Cohort.objects.filter(pk=cohort.pk).delete()
-        ModelArtifact.objects.filter(sha256__in=digests).delete()
-    prediction_services.load_artifact.cache_clear()
-    prediction_services._fitted_model.cache_clear()
+    with committed_run(django_db_blocker, n_patients=300) as run:
+        yield run.cohort
 
 
 def test_withdrawing_genetic_consent_serves_the_patient_with_the_no_genetic_model(

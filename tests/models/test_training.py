@@ -145,6 +145,14 @@ def test_narrative_names_the_top_driver_and_its_direction(suite, cohort):
     assert f"{direction} the predicted SSRI response" in text.split(";")[0]
 
 
+def test_a_suite_of_placebo_alone_has_no_policy_value(cohort):
+    suite = train_suite(cohort.patients, truth=cohort.truth, random_state=1, arms=("placebo",),
+                        algorithms=("logistic_regression",), variants=("full",), n_resamples=10,
+                        n_refits=2)
+    assert suite.policy is None
+    assert ("placebo", "logistic_regression", "full") in suite.models
+
+
 def test_an_arm_with_too_few_patients_is_skipped_with_a_reason():
     patients = make_cohort(300, random_state=2).patients
     suite = train_suite(patients, random_state=1, arms=("rtms",), n_resamples=10, n_refits=2)

@@ -1,7 +1,6 @@
 """The explanation comparison page: three algorithms side by side, disagreements marked, stability
 across refits on request; consent, the pause, field rules and the audit entry respected."""
 
-import functools
 import html
 import re
 import time
@@ -11,46 +10,28 @@ from django.urls import reverse
 
 from decision_support.accounts.access import GENOTYPE_FEATURES
 from decision_support.audit.models import AuditEntry
-from decision_support.cohorts.models import Cohort, Patient
-from decision_support.cohorts.services import cohort_generate
+from decision_support.cohorts.models import Patient
 from decision_support.consent.constants import Purpose
 from decision_support.consent.selectors import consented_patient
 from decision_support.consent.services import consent_withdraw
 from decision_support.predictions import comparison_views, services
-from decision_support.predictions.models import ModelArtifact, TrainedModel
 from decision_support.predictions.selectors import patient_ranking
 from decision_support.predictions.services import predictions_pause
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.explain_compare import compare_explanations
-from models.training import train_suite
 from synthetic_data import DATA_DICTIONARY
+from tests.trained_runs import committed_run
 
 pytestmark = pytest.mark.django_db
-
-
-def _clear_model_caches():
-    services.load_artifact.cache_clear()
-    services._fitted_model.cache_clear()
 
 
 @pytest.fixture(scope="module")
 def run(django_db_setup, django_db_blocker):
     """400 patients and a run of the three algorithms in the two variants these tests use (few
     bootstrap resamples: the page does not show them), committed for the module."""
-    _clear_model_caches()
-    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(services, "train_suite",
-                      functools.partial(train_suite, variants=("full", "no_genetic"),
-                                        n_resamples=20, n_refits=10))
-        cohort = cohort_generate(n_patients=400, seed=1)
-        trained = services.training_run_create(cohort=cohort, seed=1)
-    yield trained
-    with django_db_blocker.unblock():
-        digests = set(TrainedModel.objects.filter(run=trained)
-                      .values_list("artifact_id", flat=True))
-        Cohort.objects.filter(pk=cohort.pk).delete()
-        ModelArtifact.objects.filter(sha256__in=digests).delete()
-    _clear_model_caches()
+    with committed_run(django_db_blocker, n_patients=400, variants=("full", "no_genetic"),
+                       n_resamples=20, n_refits=10) as run:
+        yield run
 
 
 @pytest.fixture

@@ -8,14 +8,11 @@ import pytest
 from django.urls import reverse
 
 from decision_support.accounts.roles import Role
-from decision_support.cohorts.models import Cohort
-from decision_support.cohorts.services import cohort_generate
-from decision_support.predictions import services
 from decision_support.predictions.fairness_views import RETRAIN_MESSAGE
-from decision_support.predictions.models import ModelArtifact, TrainedModel
-from decision_support.predictions.services import training_run_create
+from decision_support.predictions.models import TrainedModel
 from models.fairness import METRICS, fairness_audit
 from models.model_card import NO_GROUPS
+from tests.trained_runs import committed_run
 
 pytestmark = pytest.mark.django_db
 
@@ -23,25 +20,11 @@ ARM = "ssri"
 QUERY = {"algorithm": "logistic_regression", "variant": "full", "threshold": "0.50"}
 
 
-def _clear_model_caches():
-    services.load_artifact.cache_clear()
-    services._fitted_model.cache_clear()
-
-
 @pytest.fixture(scope="module")
 def run(django_db_setup, django_db_blocker):
-    """A 600-patient cohort and its training run, committed for the module and deleted after
-    (the per-test transactions roll back only what the tests write)."""
-    _clear_model_caches()
-    with django_db_blocker.unblock():
-        cohort = cohort_generate(n_patients=600, seed=1)
-        trained = training_run_create(cohort=cohort, seed=1)
-    yield trained
-    with django_db_blocker.unblock():
-        digests = set(TrainedModel.objects.values_list("artifact_id", flat=True))
-        Cohort.objects.filter(pk=cohort.pk).delete()
-        ModelArtifact.objects.filter(sha256__in=digests).delete()
-    _clear_model_caches()
+    """A 600-patient cohort and its training run, committed for the module."""
+    with committed_run(django_db_blocker, n_patients=600) as run:
+        yield run
 
 
 @pytest.fixture

@@ -1,53 +1,33 @@
 """Human oversight (GDPR 22, AI Act 14): a recorded decision is a person's, with a reason when it
 departs from the recommendation; no bulk accept; an educator can pause every prediction."""
 
-import functools
-
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from decision_support.appendonly import AppendOnlyError
 from decision_support.audit.models import AuditEntry
-from decision_support.cohorts.models import Cohort, Patient
-from decision_support.cohorts.services import cohort_generate
+from decision_support.cohorts.models import Patient
 from decision_support.consent.constants import Purpose
 from decision_support.consent.selectors import consented_patient
-from decision_support.predictions import services
-from decision_support.predictions.models import (ModelArtifact, PredictionPause, TrainedModel,
-                                                 TreatmentDecision)
+from decision_support.predictions.models import PredictionPause, TreatmentDecision
 from decision_support.predictions.selectors import (patient_predictions, patient_ranking,
                                                     prediction_pause)
 from decision_support.predictions.services import predictions_pause, predictions_resume
 from models.ranking import RANKING_ALGORITHM
-from models.training import train_suite
+from tests.trained_runs import committed_run
 
 pytestmark = pytest.mark.django_db
 
 SCRIPT = "<script>alert(1)</script>"
 
 
-def _clear_model_caches():
-    services.load_artifact.cache_clear()
-    services._fitted_model.cache_clear()
-
-
 @pytest.fixture(scope="module")
 def run(django_db_setup, django_db_blocker):
     """300 patients and a run of the ranking algorithm only (the patient page ranks and explains
     with it; the full suite would take three times as long), committed for the module."""
-    _clear_model_caches()
-    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch:
-        patch.setattr(services, "train_suite",
-                      functools.partial(train_suite, algorithms=(RANKING_ALGORITHM,)))
-        cohort = cohort_generate(n_patients=300, seed=1)
-        trained = services.training_run_create(cohort=cohort, seed=1)
-    yield trained
-    with django_db_blocker.unblock():
-        digests = set(TrainedModel.objects.filter(run=trained)
-                      .values_list("artifact_id", flat=True))
-        Cohort.objects.filter(pk=cohort.pk).delete()
-        ModelArtifact.objects.filter(sha256__in=digests).delete()
-    _clear_model_caches()
+    with committed_run(django_db_blocker, n_patients=300,
+                       algorithms=(RANKING_ALGORITHM,)) as run:
+        yield run
 
 
 @pytest.fixture

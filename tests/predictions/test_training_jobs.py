@@ -14,6 +14,7 @@ from decision_support.consent.models import Tombstone
 from decision_support.predictions import jobs, services
 from decision_support.predictions.models import TrainingJob, TrainingRun
 from decision_support.predictions.services import TrainingAlreadyRunning, training_job_start
+from tests.trained_runs import clear_model_caches
 
 pytestmark = pytest.mark.django_db
 
@@ -64,8 +65,7 @@ def test_training_from_the_page_finishes_with_a_run(educator_client, demo_cohort
     assert 'id="job-status" class="status-done">Done<' in page
     assert f"training run {job.run.pk}" in page and 'http-equiv="refresh"' not in page
     # The stored rows roll back with the test; the per-process model caches do not.
-    services.load_artifact.cache_clear()
-    services._fitted_model.cache_clear()
+    clear_model_caches()
 
 
 def test_progress_is_reported_per_fitted_model(educator_client, demo_cohort, fake_training):

@@ -2,11 +2,10 @@
 
 import pytest
 
-from decision_support.cohorts.services import cohort_generate
-from decision_support.predictions import services
 from decision_support.predictions.models import ModelArtifact
-from decision_support.predictions.services import fitted_model, load_artifact, training_run_create
+from decision_support.predictions.services import fitted_model
 from models.persistence import TamperedModelError
+from tests.trained_runs import clear_model_caches, committed_run
 
 pytestmark = pytest.mark.django_db
 
@@ -14,22 +13,15 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(scope="module")
 def run(django_db_setup, django_db_blocker):
     """One run for the whole module (training takes seconds); removed again afterwards."""
-    with django_db_blocker.unblock():
-        cohort = cohort_generate(n_patients=900, seed=3)
-        trained = training_run_create(cohort=cohort, seed=11)
-        artifacts = list(trained.models.values_list("artifact_id", flat=True))
-        yield trained
-        cohort.delete()
-        ModelArtifact.objects.filter(pk__in=artifacts).delete()
+    with committed_run(django_db_blocker, n_patients=900, cohort_seed=3, training_seed=11) as run:
+        yield run
 
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
-    load_artifact.cache_clear()
-    services._fitted_model.cache_clear()
+    clear_model_caches()
     yield
-    load_artifact.cache_clear()
-    services._fitted_model.cache_clear()
+    clear_model_caches()
 
 
 def test_a_run_records_every_model_with_its_provenance(run):

@@ -7,14 +7,14 @@ import pytest
 from django.urls import reverse
 
 from decision_support.cohorts.models import Cohort, Patient
-from decision_support.cohorts.services import cohort_generate, cohort_store
+from decision_support.cohorts.services import cohort_store
 from decision_support.consent.constants import CONSENT_CLASSES, Purpose
 from decision_support.consent.services import consent_give
-from decision_support.predictions import pages, services
-from decision_support.predictions.models import ModelArtifact, TrainedModel, TrainingRun
-from decision_support.predictions.services import training_run_create
+from decision_support.predictions import pages
+from decision_support.predictions.models import TrainedModel, TrainingRun
 from models.pgx import GUIDANCE_DISCLAIMER
 from synthetic_data import ARMS, DATA_DICTIONARY, make_cohort
+from tests.trained_runs import committed_run
 
 pytestmark = pytest.mark.django_db
 
@@ -23,25 +23,11 @@ pytestmark = pytest.mark.django_db
 COHORT_SEED = 38
 
 
-def _clear_model_caches():
-    services.load_artifact.cache_clear()
-    services._fitted_model.cache_clear()
-
-
 @pytest.fixture(scope="module")
 def run(django_db_setup, django_db_blocker):
-    """One cohort of 1,500 patients and its training run, committed for the whole module and
-    deleted afterwards (the per-test transactions roll back only what the tests write)."""
-    _clear_model_caches()
-    with django_db_blocker.unblock():
-        cohort = cohort_generate(n_patients=1500, seed=COHORT_SEED)
-        trained = training_run_create(cohort=cohort, seed=1)
-    yield trained
-    with django_db_blocker.unblock():
-        digests = set(TrainedModel.objects.values_list("artifact_id", flat=True))
-        Cohort.objects.filter(pk=cohort.pk).delete()
-        ModelArtifact.objects.filter(sha256__in=digests).delete()
-    _clear_model_caches()
+    """One cohort of 1,500 patients and its training run, committed for the whole module."""
+    with committed_run(django_db_blocker, n_patients=1500, cohort_seed=COHORT_SEED) as run:
+        yield run
 
 
 @pytest.fixture

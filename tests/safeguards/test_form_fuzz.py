@@ -86,6 +86,13 @@ def _pages(o) -> list[tuple[Role, str]]:
         (Role.EDUCATOR, reverse("run_overview", args=[cohort])),
         (Role.EDUCATOR, reverse("aggregate_export", args=[cohort])),
         (Role.STUDENT, reverse("patient_detail", args=[patient])),
+        (Role.ETHICS_REVIEWER, reverse("patient_detail", args=[patient])),
+        (Role.ETHICS_REVIEWER, reverse("model_detail", args=[run, o["arm"]])),
+        (Role.EDUCATOR, reverse("seminar_pack_create")),
+        (Role.EDUCATOR, reverse("cohort_create")),
+        (Role.EDUCATOR, reverse("model_fairness", args=[run, o["arm"]])),
+        (Role.EDUCATOR, reverse("patient_explanations", args=[patient])),
+        (Role.ETHICS_REVIEWER, reverse("review_list")),
         (Role.DATA_STEWARD, reverse("patient_consent", args=[patient])),
         (Role.DATA_STEWARD, reverse("audit_log")),
     ]

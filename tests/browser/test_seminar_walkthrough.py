@@ -1,0 +1,64 @@
+"""In Chromium, the ethics-seminar lesson end to end: an educator creates a `decoy_biomarker` cohort,
+trains on it, opens a patient and sees the SHAP chart, opens the fairness page and exports a case
+packet; an ethics reviewer then annotates the case."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from decision_support.seminar.models import Annotation
+from tests.browser.conftest import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def inline_training(settings):
+    """Training jobs run inside the request, so the test does not wait on a thread."""
+    settings.PREDICTIONS_TRAINING_INLINE = True
+
+
+def test_decoy_lesson_from_cohort_to_review(live_server, page: Page, make_user, inline_training):
+    base = live_server.url
+    sign_in(page, base + "/cohorts/new/", make_user("educator"))
+    page.locator("#scenario-decoy_biomarker").check()
+    page.get_by_label("Size (patients)").fill("600")
+    page.get_by_label("Seed").fill("3")
+    page.get_by_role("button", name="Create the cohort").click()
+    expect(page.locator("main")).to_contain_text("decoy_biomarker")
+
+    page.get_by_role("button", name="Train models on this cohort").click()
+    expect(page.locator("#job-done")).to_be_visible(timeout=120_000)
+    page.locator("#job-done a").click()
+    cohort_id = re.search(r"/cohorts/(\d+)/models/", page.url).group(1)
+    page.goto(base + f"/cohorts/{cohort_id}/patients/")
+    page.locator("#patient-table tbody a").first.click()
+    waterfall = page.locator('[data-chart^="waterfall-"].js-plotly-plot').first
+    expect(waterfall.locator(".waterfalllayer path").first).to_be_visible()
+    patient_url = page.url
+
+    page.goto(base + f"/cohorts/{cohort_id}/models/")
+    page.locator("main a[href*='/arms/']").first.click()
+    page.locator("#fairness-link").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(re.compile("fairness", re.I))
+    expect(page.locator("table").first).to_be_visible()
+
+    page.goto(patient_url)
+    page.locator("#case-packet-link").click()
+    with page.expect_download() as download:
+        page.locator("#packet-pdf").click()
+    pdf = download.value
+    assert pdf.suggested_filename.startswith("case-") and pdf.suggested_filename.endswith(".pdf")
+    with open(pdf.path(), "rb") as handle:
+        assert handle.read(5) == b"%PDF-"
+
+    sign_in(page, patient_url, make_user("ethics_reviewer"))
+    form = page.locator("#review-form")
+    for legend in ("Plausibility of the explanation", "Actionability for a clinician",
+                   "Fairness concern"):
+        form.locator("fieldset", has_text=legend).get_by_label("4").check()
+    form.get_by_label("Comment").fill("Hippocampal volume drives this, yet it has no true effect.")
+    form.get_by_role("button", name="Record this review").click()
+    expect(page.locator("#review-table")).to_contain_text("no true effect")
+    assert Annotation.objects.count() == 1

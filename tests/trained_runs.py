@@ -1,0 +1,50 @@
+"""A generated cohort with a training run, committed for a whole module or package.
+
+Training takes seconds, so test modules share one run: ``committed_run`` stores it outside the
+per-test transactions (which roll back only what each test writes) and removes the cohort, its
+model artifacts and the loaded-model caches afterwards.
+
+    @pytest.fixture(scope="module")
+    def run(django_db_setup, django_db_blocker):
+        with committed_run(django_db_blocker, n_patients=400) as run:
+            yield run
+"""
+
+import functools
+from contextlib import contextmanager
+
+import pytest
+
+from decision_support.cohorts.models import Cohort
+from decision_support.cohorts.services import cohort_generate
+from decision_support.predictions import services
+from decision_support.predictions.models import ModelArtifact, TrainedModel
+from models.training import train_suite
+
+
+def clear_model_caches():
+    services.load_artifact.cache_clear()
+    services._fitted_model.cache_clear()
+
+
+@contextmanager
+def committed_run(django_db_blocker, *, n_patients: int, cohort_seed: int = 1,
+                  training_seed: int = 1, name: str | None = None, **suite_options):
+    """Yields the training run of a new generated cohort; ``suite_options`` narrow
+    ``train_suite`` (``algorithms=``, ``variants=``, ``n_resamples=``, ...) to save time."""
+    clear_model_caches()
+    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch:
+        if suite_options:
+            patch.setattr(services, "train_suite", functools.partial(train_suite, **suite_options))
+        cohort = cohort_generate(n_patients=n_patients, seed=cohort_seed,
+                                 **({"name": name} if name else {}))
+        run = services.training_run_create(cohort=cohort, seed=training_seed)
+    try:
+        yield run
+    finally:
+        with django_db_blocker.unblock():
+            digests = set(TrainedModel.objects.filter(run__cohort=cohort)
+                          .values_list("artifact_id", flat=True))
+            Cohort.objects.filter(pk=cohort.pk).delete()
+            ModelArtifact.objects.filter(sha256__in=digests).delete()
+        clear_model_caches()
