@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import comparison_views, fairness_views, views
+from . import comparison_views, fairness_views, views, what_if_views
 
 urlpatterns = [
     path("models/", views.models_home, name="models_home"),
@@ -17,6 +17,8 @@ urlpatterns = [
     # Explanation comparison: three algorithms side by side, stability across refits.
     path("patients/<str:pseudonym>/explanations/", comparison_views.patient_explanations,
          name="patient_explanations"),
+    # What-if explorer: changed values beside the original predictions; nothing is saved.
+    path("patients/<str:pseudonym>/what-if/", what_if_views.patient_what_if, name="patient_what_if"),
     path("oversight/pause/", views.predictions_pause, name="predictions_pause"),
     path("cohorts/<int:cohort_id>/train/", views.cohort_train, name="cohort_train"),
     path("training/<int:job_id>/", views.training_job, name="training_job"),

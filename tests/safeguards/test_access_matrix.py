@@ -36,6 +36,8 @@ MATRIX = {
     "patient_list": (lambda o: reverse("patient_list", args=[o["cohort"].pk]), ALL, 200),
     "patient_detail": (lambda o: reverse("patient_detail", args=[o["patient"].pseudonym]),
                        {E, S, R}, 200),
+    "patient_what_if": (lambda o: reverse("patient_what_if", args=[o["patient"].pseudonym]),
+                        {E, S, R}, 200),
     "patient_explanations": (lambda o: reverse("patient_explanations", args=[o["patient"].pseudonym]),
                              {E, S, R}, 200),
     "aggregate_export": (lambda o: reverse("aggregate_export", args=[o["cohort"].pk]), {E, R}, 200),
