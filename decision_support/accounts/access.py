@@ -87,6 +87,8 @@ POLICIES: dict[str, Policy | None] = {
     # The ethics seminar: fairness, model cards, explanation comparison, reviews, case packets.
     "model_fairness": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
     "model_card": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
+    "patient_what_if": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER}), audit_read="patient.what_if",
+                              patient_data=True),
     "patient_explanations": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER}),
                                    audit_read="patient.compare", patient_data=True),
     "model_review": Policy(frozenset({REVIEWER})),

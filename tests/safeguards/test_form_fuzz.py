@@ -92,6 +92,7 @@ def _pages(o) -> list[tuple[Role, str]]:
         (Role.EDUCATOR, reverse("cohort_create")),
         (Role.EDUCATOR, reverse("model_fairness", args=[run, o["arm"]])),
         (Role.EDUCATOR, reverse("patient_explanations", args=[patient])),
+        (Role.EDUCATOR, reverse("patient_what_if", args=[patient])),
         (Role.ETHICS_REVIEWER, reverse("review_list")),
         (Role.DATA_STEWARD, reverse("patient_consent", args=[patient])),
         (Role.DATA_STEWARD, reverse("audit_log")),
