@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev chromium
+.PHONY: run serve test install install-dev chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py train_models --if-missing --seed 1
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production mode (README "Deploying for a class"): collectstatic, migrate, gunicorn. Needs
+# DJANGO_PRODUCTION=1, DJANGO_SECRET_KEY, PSEUDONYM_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL.
+serve: install
+	PYTHON=$(BIN)/python scripts/serve
 
 # Browser tests drive Debian's Chromium; Playwright cannot download its own browser here.
 chromium:
