@@ -269,9 +269,15 @@ def report(args, tmp, elapsed, load, before, after, idle, master, peak, hwm, cpu
     records = json.loads(results_path.read_text()) if results_path.exists() else []
     by_page: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, list[str]] = defaultdict(list)
-    for name, ms, error in records:
+    # Steady state: requests that started once every student had been started and 10 s more.
+    start = min((r[3] for r in records), default=0)
+    steady_from = start + args.users / args.spawn_rate + 10
+    steady: dict[str, list[float]] = defaultdict(list)
+    for name, ms, error, started in records:
         key = "sign in" if name.startswith("sign in") else name
         by_page[key].append(ms)
+        if started >= steady_from:
+            steady[key].append(ms)
         if error:
             errors[key].append(error)
     server_times: dict[str, list[float]] = defaultdict(list)
@@ -298,6 +304,12 @@ def report(args, tmp, elapsed, load, before, after, idle, master, peak, hwm, cpu
                      *(f"{percentile(s, q):.0f}" if s else "-" for q in (50, 95, 99))])
     print_table(["page", "requests", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms",
                  "server p50", "server p95", "server p99"], rows)
+    print(f"\nthe same after the ramp-up (requests started {steady_from - start:.0f} s or more after "
+          "the first), client side:")
+    print_table(["page", "requests", "p50 ms", "p95 ms", "p99 ms", "max ms"],
+                [[page, str(len(t)), *(f"{percentile(t, q):.0f}" for q in (50, 95, 99)),
+                  f"{t[-1]:.0f}"] for page in sorted(steady, key=lambda p: -len(steady[p]))
+                 if (t := sorted(steady[page]))])
     for page, errs in errors.items():
         if errs:
             print(f"  {page}: first errors: {sorted(set(errs))[:3]}")

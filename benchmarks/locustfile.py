@@ -19,6 +19,7 @@ import os
 import random
 import re
 import threading
+import time
 
 from locust import HttpUser, events, task
 
@@ -26,13 +27,14 @@ PLAN = json.loads(open(os.environ["CLASS_LOAD_PLAN"]).read())
 WAIT_MIN, WAIT_MAX = (float(x) for x in os.environ.get("CLASS_LOAD_WAIT", "1,5").split(","))
 _ACCOUNTS = itertools.cycle(PLAN["accounts"])
 _ACCOUNTS_LOCK = threading.Lock()
-_RECORDS: list[tuple[str, float, str | None]] = []
+_RECORDS: list[tuple[str, float, str | None, float]] = []
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 @events.request.add_listener
 def _record(request_type, name, response_time, response_length, exception, **kwargs):
-    _RECORDS.append((name, response_time, None if exception is None else repr(exception)[:200]))
+    _RECORDS.append((name, response_time, None if exception is None else repr(exception)[:200],
+                     time.time() - response_time / 1000))  # when the request started
 
 
 @events.quitting.add_listener
