@@ -128,3 +128,11 @@ def test_the_purpose_comes_from_the_server_not_the_client(client, make_user, obj
     path = MATRIX["patient_detail"][0](objects)
     client.get(path, {"purpose": "HRESCH"}, HTTP_X_PURPOSE="HRESCH")
     assert AuditEntry.objects.get(sequence=before + 1).purpose == "TRAIN"
+
+
+def test_a_refused_or_unknown_page_still_says_it_is_not_for_clinical_use(client, make_user, objects):
+    client.force_login(make_user(S))
+    for path in (reverse("audit_log"), "/no-such-page/"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert "Synthetic data, not for clinical use." in response.content.decode()
