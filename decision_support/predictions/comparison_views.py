@@ -30,6 +30,7 @@ from synthetic_data import DATA_DICTIONARY
 from .pages import VARIANT_LABELS, format_value
 from .selectors import ARM_LABELS, latest_run, patient_ranking
 from .services import fitted_model
+from .views import _settings, arm_field
 
 # Features in the chart of shares (the table below it lists every feature).
 CHART_FEATURES = 12
@@ -39,31 +40,12 @@ STABILITY_SEEDS = DEFAULT_SEEDS
 class ExplanationComparisonForm(forms.Form):
     """The arm to compare (one of the patient's ranked arms) and whether to refit for stability."""
 
-    arm = forms.ChoiceField(label="Arm")
-    stability = forms.ChoiceField(label="Stability across refits", required=False,
-                                  choices=[("", "Not computed"), ("1", "Compute")])
+    stability = forms.ChoiceField(label="Stability across refits", required=False, initial="",
+                                  choices=[("", "not computed"), ("1", "compute")])
 
     def __init__(self, *args, arms: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["arm"].choices = [(arm, ARM_LABELS[arm]) for arm in arms]
-        self.fields["arm"].initial = arms[0] if arms else None
-
-
-def _settings(query, arms: list[str]) -> tuple[ExplanationComparisonForm, dict, list[str]]:
-    """Validate the GET query: a valid field is used, an invalid one falls back to its default
-    with an error naming the field (as the other model and patient pages do)."""
-    defaults = {"arm": arms[0], "stability": ""}
-    if not any(name in query for name in defaults):
-        return ExplanationComparisonForm(initial=defaults, arms=arms), defaults, []
-    data = {name: query.get(name, default) for name, default in defaults.items()}
-    form = ExplanationComparisonForm(data, arms=arms)
-    form.is_valid()
-    chosen = {name: form.cleaned_data.get(name, default) for name, default in defaults.items()}
-    shown = {"arm": ARM_LABELS[defaults["arm"]], "stability": "not computed"}
-    errors = [f"{form.fields[name].label}: {' '.join(messages)} Showing the default, "
-              f"{shown[name]}, instead." for name, messages in form.errors.items()]
-    form.data = {**data, **{name: defaults[name] for name in form.errors}}
-    return form, chosen, errors
+        self.fields = {"arm": arm_field(arms, label="Arm"), **self.fields}
 
 
 def patient_explanations(request, pseudonym: str):
@@ -82,7 +64,7 @@ def patient_explanations(request, pseudonym: str):
     arms = list(ranking["arm"]) if ranking is not None else []
     detail = {"withheld": sorted(consented.withheld)}
     if arms:
-        form, chosen, errors = _settings(request.GET, arms)
+        form, chosen, errors = _settings(ExplanationComparisonForm, request.GET, arms=arms)
         arm, variant = chosen["arm"], consented.variant
         explanations = _explanations(consented, run, arm)
         comparison = compare_explanations(explanations)

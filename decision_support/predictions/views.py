@@ -53,15 +53,22 @@ class PatientPageForm(forms.Form):
                                   choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS])
 
 
-def _settings(form_class, query):
+def arm_field(arms: list[str], *, label: str) -> forms.ChoiceField:
+    """A choice among a patient's ranked arms (best first), the best by default; not required
+    when no arm is ranked."""
+    return forms.ChoiceField(label=label, choices=[(arm, ARM_LABELS[arm]) for arm in arms],
+                             initial=arms[0] if arms else None, required=bool(arms))
+
+
+def _settings(form_class, query, **form_kwargs):
     """Validate the GET query: every valid field is used, every invalid one falls back to its
-    default with an error naming the field. Returns the form (showing what is in use), the
-    settings and the error messages."""
-    defaults = {name: field.initial for name, field in form_class.base_fields.items()}
+    default with an error naming the field. ``form_kwargs`` go to the form (an arm form's
+    ``arms``). Returns the form (showing what is in use), the settings and the error messages."""
+    defaults = {name: field.initial for name, field in form_class(**form_kwargs).fields.items()}
     if not any(name in query for name in defaults):
-        return form_class(initial=defaults), defaults, []
+        return form_class(initial=defaults, **form_kwargs), defaults, []
     data = {name: query.get(name, str(default)) for name, default in defaults.items()}
-    form = form_class(data)
+    form = form_class(data, **form_kwargs)
     form.is_valid()
     chosen = {name: form.cleaned_data.get(name, default) for name, default in defaults.items()}
     errors = [f"{form.fields[name].label}: {' '.join(messages)} Showing the default, "

@@ -34,6 +34,7 @@ from synthetic_data import DATA_DICTIONARY, true_response_probabilities
 
 from . import pages
 from .selectors import ARM_LABELS, latest_run, patient_predictions
+from .views import arm_field
 
 IMMUTABLE_CLASSES = frozenset({"genetic", "epigenetic"})
 IMMUTABLE_VARIABLES = frozenset(NOT_MODEL_INPUTS)  # sex and ancestry
@@ -96,12 +97,12 @@ class WhatIfForm(forms.Form):
         self.values, self.names = values, names
         data = {name: (query.getlist(name)[-1] if name in query
                        else _as_text(DATA_DICTIONARY[name], values[name])) for name in names}
-        data[EXPLAIN_FIELD] = query.get(EXPLAIN_FIELD, arms[0] if arms else "")
+        explain = arm_field(arms, label="Explain")
+        data[EXPLAIN_FIELD] = query.get(EXPLAIN_FIELD, explain.initial or "")
         super().__init__(data)
         for name in names:
             self.fields[name] = _field(DATA_DICTIONARY[name], values[name])
-        self.fields[EXPLAIN_FIELD] = forms.ChoiceField(
-            label="Explain", required=bool(arms), choices=[(a, ARM_LABELS[a]) for a in arms])
+        self.fields[EXPLAIN_FIELD] = explain
         self.refused = [name for name in query
                         if name in DATA_DICTIONARY and name not in names]
 
