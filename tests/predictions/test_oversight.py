@@ -14,32 +14,10 @@ from decision_support.predictions.selectors import (patient_predictions, patient
                                                     prediction_pause)
 from decision_support.predictions.services import predictions_pause, predictions_resume
 from models.ranking import RANKING_ALGORITHM
-from tests.trained_runs import committed_run
 
 pytestmark = pytest.mark.django_db
 
 SCRIPT = "<script>alert(1)</script>"
-
-
-@pytest.fixture(scope="module")
-def run(django_db_setup, django_db_blocker):
-    """300 patients and a run of the ranking algorithm only (the patient page ranks and explains
-    with it; the full suite would take three times as long), committed for the module."""
-    with committed_run(django_db_blocker, n_patients=300,
-                       algorithms=(RANKING_ALGORITHM,)) as run:
-        yield run
-
-
-@pytest.fixture
-def patient(run):
-    """A patient whose education consent covers every class, so the page ranks several arms."""
-    for candidate in Patient.objects.filter(cohort=run.cohort).order_by("pk"):
-        consented = consented_patient(candidate, purpose=Purpose.EDUCATION)
-        if consented.variant == "full":
-            ranking = patient_ranking(consented, run)
-            if ranking is not None and len(ranking) >= 2:
-                return candidate
-    pytest.fail("no fully consented patient with two ranked arms")
 
 
 def _ranking(patient, run) -> list[str]:

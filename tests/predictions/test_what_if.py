@@ -15,34 +15,12 @@ from decision_support.cohorts.selectors import patients_frame
 from decision_support.consent.constants import ConsentClass, Purpose
 from decision_support.consent.selectors import consented_patient
 from decision_support.consent.services import consent_withdraw
-from decision_support.predictions.selectors import patient_ranking
 from decision_support.predictions.services import predictions_pause
-from models.ranking import RANKING_ALGORITHM
-from tests.trained_runs import committed_run
 
 pytestmark = pytest.mark.django_db
 
 GENETIC = ("cyp2c19_phenotype", "cyp2d6_phenotype", "polygenic_score_z", "httlpr_genotype",
            "bdnf_met_carrier", "fkbp5_methylation")
-
-
-@pytest.fixture(scope="module")
-def run(django_db_setup, django_db_blocker):
-    with committed_run(django_db_blocker, n_patients=300,
-                       algorithms=(RANKING_ALGORITHM,)) as run:
-        yield run
-
-
-@pytest.fixture
-def patient(run):
-    """A fully consented patient whose ranking includes SSRI."""
-    for candidate in Patient.objects.filter(cohort=run.cohort).order_by("pk"):
-        consented = consented_patient(candidate, purpose=Purpose.EDUCATION)
-        if consented.variant == "full" and not consented.withheld:
-            ranking = patient_ranking(consented, run)
-            if ranking is not None and "ssri" in set(ranking["arm"]):
-                return candidate
-    pytest.fail("no fully consented patient with SSRI ranked")
 
 
 def _client(client, make_user, role):
