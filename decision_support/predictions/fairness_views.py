@@ -9,6 +9,7 @@ The access gate (``accounts.access.POLICIES``) admits the roles.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.http import Http404
@@ -35,6 +36,8 @@ RETRAIN_MESSAGE = ("This run was trained before held-out patients' sex, ancestry
 PERCENT_METRICS = frozenset({"true_positive_rate", "false_positive_rate", "selection_rate",
                              "mean_predicted", "observed_rate"})
 AGE_BAND_NOTE = ", ".join(label for _, label in AGE_BANDS)
+# Audits kept per process (each ~0.8 s to compute): a class looks at a few models and thresholds.
+AUDIT_CACHE_SIZE = 64
 
 
 def _chosen_model(request, run_id: int, arm: str):
@@ -52,13 +55,21 @@ def _chosen_model(request, run_id: int, arm: str):
 
 def stored_audit(model: TrainedModel, threshold: float, *, seed: int) -> dict | None:
     """The fairness audit of a stored model's held-out predictions; ``None`` for a run trained
-    before group labels were stored."""
-    evaluation = model.evaluation
-    groups = evaluation.get("test_groups")
-    if not groups:
+    before group labels were stored. Computed once per process (``_audit``): the same for every
+    user, so the pages only read it, never change it."""
+    if not model.evaluation.get("test_groups"):
         return None
-    return fairness_audit(evaluation["test_outcomes"], evaluation["test_probabilities"], groups,
-                          threshold=float(threshold), random_state=seed)
+    return _audit(model.pk, model.artifact_id, float(threshold), seed)
+
+
+@lru_cache(maxsize=AUDIT_CACHE_SIZE)
+def _audit(model_pk: int, artifact_id: str, threshold: float, seed: int) -> dict:
+    """Keyed by the registry row and its artifact's digest (a row and its stored evaluation are
+    written once, at training), the threshold and the bootstrap seed. Model-level aggregates only:
+    no patient's data is kept."""
+    evaluation = TrainedModel.objects.values_list("evaluation", flat=True).get(pk=model_pk)
+    return fairness_audit(evaluation["test_outcomes"], evaluation["test_probabilities"],
+                          evaluation["test_groups"], threshold=threshold, random_state=seed)
 
 
 def _page_context(run, model, form, chosen, errors) -> dict:

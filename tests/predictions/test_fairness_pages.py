@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from decision_support.accounts.roles import Role
+from decision_support.predictions import fairness_views
 from decision_support.predictions.fairness_views import RETRAIN_MESSAGE
 from decision_support.predictions.models import TrainedModel
 from models.fairness import METRICS, fairness_audit
@@ -123,6 +124,24 @@ def test_the_threshold_moves_the_rates(client, make_user, run):
     assert low.context["audit"]["threshold"] == 0.3
     assert (low.context["audit"]["overall"]["metrics"]["selection_rate"]
             > high.context["audit"]["overall"]["metrics"]["selection_rate"])
+
+
+def test_the_audit_is_computed_once_per_model_and_threshold(client, make_user, run, monkeypatch):
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs["threshold"])
+        return fairness_audit(*args, **kwargs)
+
+    monkeypatch.setattr(fairness_views, "fairness_audit", counted)
+    fairness_views._audit.cache_clear()
+    first = _get(client, make_user, run, "model_fairness")
+    again = _get(client, make_user, run, "model_fairness")
+    _get(client, make_user, run, "model_card")
+    assert calls == [0.5]
+    assert again.context["audit"] is first.context["audit"]
+    _get(client, make_user, run, "model_fairness", query={**QUERY, "threshold": "0.70"})
+    assert calls == [0.5, 0.7]
 
 
 def test_a_bad_query_falls_back_to_the_default_with_a_message(client, make_user, run):
