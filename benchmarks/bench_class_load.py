@@ -57,7 +57,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import NoReverseMatch, reverse
 from decision_support.cohorts.models import Cohort
-from decision_support.predictions.views import PATIENTS_PER_PAGE
+from decision_support.predictions.selectors import PATIENTS_PER_PAGE
 n, plan_path = int(os.environ["CLASS_LOAD_STUDENTS"]), os.environ["CLASS_LOAD_PLAN"]
 User = get_user_model()
 group = Group.objects.get(name="student")

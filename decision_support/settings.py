@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "csp",
+    "ninja",  # the API's schema page, from its bundled static files (no CDN)
     "decision_support.accounts",
     "decision_support.cohorts",
     "decision_support.predictions",
@@ -91,6 +92,7 @@ INSTALLED_APPS = [
     "decision_support.audit",
     "decision_support.privacy",
     "decision_support.seminar",
+    "decision_support.api",
 ]
 
 MIDDLEWARE = [
@@ -220,6 +222,8 @@ COHORT_IMPORT_MAX_BYTES = int(os.environ.get("COHORT_IMPORT_MAX_BYTES", 20 * 102
 # refuses an expired session), gone when the browser closes; Django issues a new session key at
 # sign-in and deletes the session at sign-out.
 SESSION_COOKIE_AGE = 30 * 60
+# JSON API bearer tokens (accounts.tokens) lapse this many days after they are created.
+API_TOKEN_LIFETIME_DAYS = int(os.environ.get("API_TOKEN_LIFETIME_DAYS", 90))
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -11,6 +11,11 @@ request, before any view runs:
 - a sensitive read (``audit_read``) writes exactly one audit entry, in the same transaction as the
   view; the view adds what it read with ``audit_context``.
 
+The JSON API (``decision_support.api``, URL namespace ``api``) goes through the same steps: its user
+comes from the bearer token alone (``accounts.tokens``; session cookies do not count there), an
+anonymous request gets 401, a refused one an audited 404, both as JSON; every endpoint has the
+policy of the page that shows the same data, so it admits the same roles and is audited alike.
+
 The purpose (``request.purpose``) comes only from here, never from the client. Writes (consent,
 erasure, decisions, training) are audited by their services in the transaction of the write.
 The Django admin has its own staff check and is left to it.
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
 
@@ -32,6 +37,7 @@ from decision_support.consent.constants import ConsentClass, Purpose, dictionary
 from synthetic_data import DATA_DICTIONARY
 
 from .roles import Role, user_roles
+from .tokens import token_user
 
 EVERYONE = frozenset(Role)
 EDUCATOR, STUDENT = Role.EDUCATOR, Role.STUDENT
@@ -103,7 +109,26 @@ POLICIES: dict[str, Policy | None] = {
     "seminar_pack_detail": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
     "seminar_pack_pdf": Policy(frozenset({EDUCATOR, REVIEWER}), audit_read="seminar_pack.pdf",
                                patient_data=True),
+    # Each user's own JSON API tokens.
+    "api_tokens": Policy(EVERYONE),
+    # The JSON API's root, its schema and its browsable documentation hold no data.
+    "api-root": PUBLIC,
+    "openapi-json": PUBLIC,
+    "openapi-view": PUBLIC,
 }
+
+# The JSON API: every endpoint has the policy of the page showing the same data.
+API_NAMESPACE = "api"
+API_PAGES = {
+    "api_cohort_list": "cohort_list",
+    "api_cohort": "cohort_overview",
+    "api_patient_list": "patient_list",
+    "api_patient": "patient_detail",
+    "api_patient_predictions": "patient_detail",
+    "api_patient_explanations": "patient_detail",
+    "api_run_models": "run_overview",
+}
+POLICIES.update({endpoint: POLICIES[page] for endpoint, page in API_PAGES.items()})
 
 # Field-level rules. The simulation's truth: per patient for educators only; the model-level truth
 # check (an explanation checked against the truth) also for ethics reviewers. Raw genetic and
@@ -151,12 +176,18 @@ class AccessGateMiddleware:
         name = match.url_name
         if name in POLICIES and POLICIES[name] is PUBLIC:
             return self.get_response(request)
+        api = match.namespace == API_NAMESPACE
+        if api:
+            request.user = token_user(request)
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
+            return _api_unauthorized() if api else redirect_to_login(request.get_full_path())
         roles = user_roles(request.user)
         policy = POLICIES.get(name)
         if policy is None or not set(roles) & policy.roles:
             self._deny(request, name, policy)
+            if api:
+                return JsonResponse({"detail": "Not Found"}, status=404)
+            raise Http404("no such page")
         request.roles = frozenset(roles)
         request.purpose = policy.purpose
         if policy.audit_read and request.method in ("GET", "HEAD"):
@@ -183,4 +214,11 @@ class AccessGateMiddleware:
         audit_record(actor=request.user, purpose=policy.purpose if policy else Purpose.EDUCATION,
                      action=DENIED_ACTION, outcome="denied", object_type="url",
                      object_ref=name or "", detail={"path": request.path, "method": request.method})
-        raise Http404("no such page")
+
+
+def _api_unauthorized() -> JsonResponse:
+    response = JsonResponse({"detail": "Authentication required: send the header "
+                                       "'Authorization: Bearer <token>' with a token from "
+                                       "/accounts/api-tokens/."}, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response

@@ -11,6 +11,7 @@ NAVIGATION = [
     ("Data dictionary", "data_dictionary"),
     ("Erasures", "erasure_list"),
     ("Audit log", "audit_log"),
+    ("API", "api_tokens"),
 ]
 
 

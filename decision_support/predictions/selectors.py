@@ -3,10 +3,13 @@
 from dataclasses import dataclass
 
 import pandas as pd
+from django.core.paginator import Page, Paginator
 
+from decision_support.accounts.access import POLICIES, can
 from decision_support.cohorts.models import Patient
 from decision_support.cohorts.selectors import truth_frame
-from decision_support.consent.selectors import ConsentedPatient
+from decision_support.consent.constants import ConsentClass
+from decision_support.consent.selectors import ConsentedPatient, permitted_classes_by_patient
 from models.explain import Explanation, narrative
 from models.pgx import Guidance, pgx_guidance
 from models.ranking import RANKING_ALGORITHM, eligible_arms, rank_treatments
@@ -16,6 +19,7 @@ from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 from .models import PredictionPause, TrainedModel, TrainingJob, TrainingRun, TreatmentDecision
 from .services import fitted_model
 
+PATIENTS_PER_PAGE = 50
 ARM_LABELS = {"placebo": "placebo", "ssri": "SSRI", "snri": "SNRI", "bupropion": "bupropion",
               "cbt": "CBT", "rtms": "rTMS", "esketamine": "esketamine"}
 
@@ -67,13 +71,43 @@ def patient_predictions(patient: ConsentedPatient, run: TrainingRun, *, algorith
             arm=arm, model=row, explanation=explanation,
             narrative=narrative(explanation, arm_label=ARM_LABELS[arm], medians=model.medians,
                                 hidden=hidden)))
-    true_probability = None
-    if with_truth:
-        truth = truth_frame(Patient.objects.filter(pk=rows.index[0]))
-        true_probability = ({arm: float(truth.iloc[0][f"p_response_{arm}"]) for arm in ARMS}
-                            if len(truth) else None)
+    true_probability = true_response_probabilities(rows.index[0]) if with_truth else None
     return PatientPredictions(ranking=ranking, explanations=explanations,
                               true_probability=true_probability, variant=patient.variant)
+
+
+@dataclass
+class PatientListPage:
+    page: Page
+    patients: list[dict]  # pseudonym, and clinical (arm, response, prior failures) or None
+    shows_clinical: bool  # False: these roles see pseudonyms only
+    withheld: int  # patients on the page whose consent withholds their clinical data
+
+
+def patient_list_page(cohort, number, *, roles, purpose: str) -> PatientListPage:
+    """One page of a cohort's patients: every pseudonym, and each patient's treatment, outcome and
+    prior failures where the roles may see clinical data (those of a patient's page) and the
+    patient's consent for ``purpose`` covers it. Raises ``InvalidPage`` for a page out of range."""
+    paginator = Paginator(Patient.objects.filter(cohort=cohort).order_by("pk")
+                          .values("pk", "pseudonym", "arm", "response", "clinical__prior_failures"),
+                          PATIENTS_PER_PAGE)
+    page = paginator.page(number)
+    shows_clinical = can(roles, POLICIES["patient_detail"].roles)
+    permitted = (permitted_classes_by_patient([p["pk"] for p in page.object_list], purpose=purpose)
+                 if shows_clinical else {})
+    patients = [{"pseudonym": p["pseudonym"],
+                 "clinical": ({k: p[k] for k in ("arm", "response", "clinical__prior_failures")}
+                              if ConsentClass.CLINICAL in permitted.get(p["pk"], ()) else None)}
+                for p in page.object_list]
+    withheld = sum(p["clinical"] is None for p in patients) if shows_clinical else 0
+    return PatientListPage(page=page, patients=patients, shows_clinical=shows_clinical,
+                           withheld=withheld)
+
+
+def true_response_probabilities(patient_id: int) -> dict[str, float] | None:
+    """The simulation's probability of response under every arm (None for imported cohorts)."""
+    truth = truth_frame(Patient.objects.filter(pk=patient_id))
+    return {arm: float(truth.iloc[0][f"p_response_{arm}"]) for arm in ARMS} if len(truth) else None
 
 
 def patient_guidance(patient: ConsentedPatient) -> list[Guidance]:

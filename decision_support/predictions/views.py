@@ -4,7 +4,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django import forms
-from django.core.paginator import InvalidPage, Paginator
+from django.core.paginator import InvalidPage
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,10 +15,9 @@ from django.views.decorators.http import require_POST
 from decision_support.accounts import access
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.consent.constants import ConsentClass
-from decision_support.accounts.access import (MODEL_TRUTH_ROLES, PATIENT_TRUTH_ROLES, POLICIES,
+from decision_support.accounts.access import (MODEL_TRUTH_ROLES, PATIENT_TRUTH_ROLES,
                                                audit_context, can, hidden_values)
-from decision_support.consent.selectors import (consented_patient, erased_patients_in_run,
-                                                 permitted_classes_by_patient)
+from decision_support.consent.selectors import consented_patient, erased_patients_in_run
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.features import VARIANTS
 from models.pgx import GUIDANCE_DISCLAIMER
@@ -33,10 +32,8 @@ from .services import TrainingAlreadyRunning, training_job_start
 from .services import decision_record as decision_record_service
 from .services import predictions_pause as pause_service
 from .services import predictions_resume as resume_service
-from .selectors import ARM_LABELS, latest_run, patient_guidance, patient_predictions
-
-PATIENTS_PER_PAGE = 50
-
+from .selectors import (ARM_LABELS, latest_run, patient_guidance, patient_list_page,
+                        patient_predictions)
 
 class ModelPageForm(forms.Form):
     algorithm = forms.ChoiceField(label="Algorithm", initial=RANKING_ALGORITHM,
@@ -145,26 +142,16 @@ def patient_list(request, cohort_id: int):
     """Pseudonyms, and each patient's treatment and outcome where education consent covers
     clinical data; data stewards see pseudonyms only (they open a patient's consent page)."""
     cohort = get_object_or_404(Cohort, pk=cohort_id)
-    paginator = Paginator(Patient.objects.filter(cohort=cohort).order_by("pk")
-                          .values("pk", "pseudonym", "arm", "response", "clinical__prior_failures"),
-                          PATIENTS_PER_PAGE)
     try:
-        page = paginator.page(request.GET.get("page", 1))
+        listing = patient_list_page(cohort, request.GET.get("page", 1), roles=request.roles,
+                                    purpose=request.purpose)
     except InvalidPage:
         raise Http404("no such page") from None
-    clinical_roles = POLICIES["patient_detail"].roles
-    shows_clinical = can(request.roles, clinical_roles)
-    permitted = (permitted_classes_by_patient([p["pk"] for p in page.object_list],
-                                              purpose=request.purpose) if shows_clinical else {})
-    patients = [{"pseudonym": p["pseudonym"],
-                 "clinical": ({k: p[k] for k in ("arm", "response", "clinical__prior_failures")}
-                              if ConsentClass.CLINICAL in permitted.get(p["pk"], ()) else None)}
-                for p in page.object_list]
-    audit_context(request, object_type="cohort", object_ref=str(cohort.uid), page=page.number,
-                  withheld=sum(p["clinical"] is None for p in patients) if shows_clinical else 0)
+    audit_context(request, object_type="cohort", object_ref=str(cohort.uid),
+                  page=listing.page.number, withheld=listing.withheld)
     return render(request, "predictions/patient_list.html",
-                  {"cohort": cohort, "page": page, "patients": patients,
-                   "shows_clinical": shows_clinical})
+                  {"cohort": cohort, "page": listing.page, "patients": listing.patients,
+                   "shows_clinical": listing.shows_clinical})
 
 
 def patient_detail(request, pseudonym: str):

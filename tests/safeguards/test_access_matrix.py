@@ -2,14 +2,17 @@
 
 The matrix below is written out by hand, apart from ``accounts.access.POLICIES``, so that a
 policy change that breaks the promise fails here. A URL added without a row here fails too.
+The JSON API's rows are opened with a bearer token instead of a session, and answer anonymous
+requests with 401 instead of the sign-in page.
 """
 
 import pytest
 from django.urls import reverse
 
-from decision_support.accounts.access import DENIED_ACTION, POLICIES
+from decision_support.accounts.access import API_PAGES, DENIED_ACTION, POLICIES
 from decision_support.accounts.checks import url_names
 from decision_support.accounts.roles import Role
+from decision_support.accounts.tokens import api_token_create
 from decision_support.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -60,8 +63,33 @@ MATRIX = {
     "seminar_pack_create": (lambda o: reverse("seminar_pack_create"), {E}, 200),
     "seminar_pack_detail": (lambda o: reverse("seminar_pack_detail", args=[o["pack"].pk]), {E, S, R}, 200),
     "seminar_pack_pdf": (lambda o: reverse("seminar_pack_pdf", args=[o["pack"].pk]), {E, R}, 200),
+    "api_tokens": (lambda o: reverse("api_tokens"), ALL, 200),
+    # The JSON API: the roles of the page showing the same data.
+    "api_cohort_list": (lambda o: reverse("api:api_cohort_list"), ALL, 200),
+    "api_cohort": (lambda o: reverse("api:api_cohort", args=[o["cohort"].pk]), ALL, 200),
+    "api_patient_list": (lambda o: reverse("api:api_patient_list", args=[o["cohort"].pk]), ALL, 200),
+    "api_patient": (lambda o: reverse("api:api_patient", args=[o["patient"].pseudonym]), {E, S, R}, 200),
+    "api_patient_predictions": (lambda o: reverse("api:api_patient_predictions",
+                                                  args=[o["patient"].pseudonym]), {E, S, R}, 200),
+    "api_patient_explanations": (lambda o: reverse("api:api_patient_explanations",
+                                                   args=[o["patient"].pseudonym]), {E, S, R}, 200),
+    "api_run_models": (lambda o: reverse("api:api_run_models", args=[o["run"].pk]), {E, S, R}, 200),
 }
-PUBLIC = {"login": (lambda o: reverse("login"), 200)}
+PUBLIC = {
+    "login": (lambda o: reverse("login"), 200),
+    "openapi-json": (lambda o: reverse("api:openapi-json"), 200),
+    "openapi-view": (lambda o: reverse("api:openapi-view"), 200),
+    "api-root": (lambda o: reverse("api:api-root"), 404),  # django-ninja's root: nothing there
+}
+
+
+def _signed_in(client, user, name) -> dict:
+    """Signs ``user`` in for the URL ``name``: a session for pages, a bearer token for the API
+    (returned as the request's extra headers)."""
+    if name not in API_PAGES:
+        client.force_login(user)
+        return {}
+    return {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(user=user, name='matrix')[1]}"}
 
 
 def test_every_url_has_a_row_in_the_matrix():
@@ -73,6 +101,9 @@ def test_every_url_has_a_row_in_the_matrix():
 def test_anonymous_users_are_sent_to_sign_in(client, objects, name):
     path = MATRIX[name][0](objects)
     response = client.get(path)
+    if name in API_PAGES:
+        assert response.status_code == 401 and response["WWW-Authenticate"].startswith("Bearer")
+        return
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login") + "?next=")
 
@@ -87,9 +118,9 @@ def test_public_pages_open_without_signing_in(client, objects, name):
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_each_role_gets_what_the_matrix_promises(client, make_user, objects, name, role):
     build, allowed, status = MATRIX[name]
-    client.force_login(make_user(role))
+    headers = _signed_in(client, make_user(role), name)
     denials = AuditEntry.objects.filter(action=DENIED_ACTION).count()
-    response = client.get(build(objects))
+    response = client.get(build(objects), **headers)
     if role in allowed:
         assert response.status_code == status, response.content[:500]
         assert AuditEntry.objects.filter(action=DENIED_ACTION).count() == denials
@@ -101,9 +132,12 @@ def test_each_role_gets_what_the_matrix_promises(client, make_user, objects, nam
 
 
 def test_a_user_without_a_role_gets_404_everywhere(client, objects, django_user_model):
-    client.force_login(django_user_model.objects.create_user("no_role", password="x" * 20))
+    user = django_user_model.objects.create_user("no_role", password="x" * 20)
+    client.force_login(user)
+    token = _signed_in(client, user, "api_cohort_list")
     for name, (build, _, _) in MATRIX.items():
-        assert client.get(build(objects)).status_code == 404, name
+        headers = token if name in API_PAGES else {}
+        assert client.get(build(objects), **headers).status_code == 404, name
 
 
 @pytest.mark.parametrize("name", sorted(n for n, p in POLICIES.items() if p and p.audit_read))
@@ -111,9 +145,9 @@ def test_each_sensitive_read_writes_exactly_one_audit_entry(client, make_user, o
     build, allowed, status = MATRIX[name]
     role = sorted(allowed)[0]
     user = make_user(role)
-    client.force_login(user)
+    headers = _signed_in(client, user, name)
     before = AuditEntry.objects.count()
-    assert client.get(build(objects)).status_code == status
+    assert client.get(build(objects), **headers).status_code == status
     entries = list(AuditEntry.objects.filter(sequence__gt=before))
     assert len(entries) == 1
     entry = entries[0]

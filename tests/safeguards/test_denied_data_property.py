@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from decision_support.accounts.roles import Role
+from decision_support.accounts.tokens import api_token_create
 from decision_support.cohorts.models import BiomarkerRecord, ClinicalRecord, GeneticRecord, Patient
 from decision_support.consent.constants import (CONSENT_CLASS_OF, CONSENT_CLASSES,
                                                 CONSENT_TEXT_VERSION, Purpose, dictionary_classes)
@@ -112,6 +113,18 @@ def test_denied_data_reaches_no_model_explanation_page_or_export(client, make_us
         for label in _withheld_labels(expected):
             assert f">{label}<" not in values, label
             assert label not in charts, label
+
+        # The JSON API: no withheld variable among the values or the explanations' features.
+        _, token = api_token_create(user=make_user(Role.EDUCATOR, username=f"api{next(counter)}"),
+                                    name="property test")
+        data, explained = (client.get(f"/api/patients/{patient.pseudonym}/{path}",
+                                      HTTP_AUTHORIZATION=f"Bearer {token}").json()
+                           for path in ("", "explanations/"))
+        api_variables = {*data["values"], *data["values_not_shown"],
+                         *(c["feature"] for e in explained["explanations"] for c in e["contributions"])}
+        for name in api_variables - {"pseudonym"}:
+            assert DATA_DICTIONARY[name].data_class in allowed, name
+        assert sorted(data["withheld"]) == sorted(set(CONSENT_CLASSES) - expected)
 
         research_permitted = {c for c, s in research.items() if s in GRANTING}
         for aggregate in AGGREGATES:

@@ -96,6 +96,7 @@ def _pages(o) -> list[tuple[Role, str]]:
         (Role.ETHICS_REVIEWER, reverse("review_list")),
         (Role.DATA_STEWARD, reverse("patient_consent", args=[patient])),
         (Role.DATA_STEWARD, reverse("audit_log")),
+        (Role.STUDENT, reverse("api_tokens")),
     ]
 
 

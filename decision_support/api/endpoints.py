@@ -1,0 +1,211 @@
+"""The JSON API under ``/api/`` (django-ninja): cohorts, patients, predictions, explanations and
+model metrics, read-only.
+
+No second path to the data: the access gate (``accounts.access``) authenticates the bearer token,
+admits the roles of the page that shows the same data and writes the same audit entry; patient
+data is read only through the consent gate (``consent.selectors.consented_patient``,
+``permitted_classes_by_patient``) and predictions only through ``predictions.selectors``, which
+hold the pause. Bad input answers 422 naming the field; unknown objects 404.
+"""
+
+from typing import Literal
+
+import numpy as np
+from django.core.paginator import InvalidPage
+from ninja import NinjaAPI, Path, Query
+from ninja.errors import HttpError
+from ninja.security import HttpBearer
+
+from decision_support.accounts.access import (API_NAMESPACE, PATIENT_TRUTH_ROLES, audit_context,
+                                               can, hidden_values)
+from decision_support.cohorts.models import Cohort, Patient
+from decision_support.cohorts.selectors import cohort_frame, cohort_summary
+from decision_support.consent.selectors import consented_patient
+from decision_support.predictions import pages
+from decision_support.predictions.models import TrainingRun
+from decision_support.predictions.selectors import (latest_run, patient_guidance,
+                                                    patient_list_page, patient_predictions,
+                                                    patient_ranking, prediction_pause,
+                                                    true_response_probabilities)
+from decision_support.privacy.suppression import suppress_count
+from models.algorithms import ALGORITHMS
+from models.ranking import RANKING_ALGORITHM
+
+from . import schemas
+
+
+class GateBearer(HttpBearer):
+    """Declares the bearer scheme in the schema. The access gate has already turned the token
+    into ``request.user`` (and answered 401 without one) before any endpoint runs."""
+
+    def authenticate(self, request, token):
+        return request.user if request.user.is_authenticated else None
+
+
+api = NinjaAPI(
+    title="Precision-Psychiatry Decision Support API",
+    version="1",
+    description="Synthetic data, not for clinical use. Read-only; every request goes through the "
+                "same role, consent and audit gates as the pages. Authenticate with "
+                "'Authorization: Bearer <token>' (create a token at /accounts/api-tokens/).",
+    urls_namespace=API_NAMESPACE,
+    auth=GateBearer(),
+)
+
+ERRORS = {401: schemas.Error, 404: schemas.Error, 422: schemas.ValidationErrors}
+# Database ids are positive and fit a 64-bit integer; pseudonyms are short URL-safe strings.
+ObjectId = Path(..., ge=1, le=2**63 - 1)
+Pseudonym = Path(..., pattern=r"^[A-Za-z0-9_-]{1,64}$")
+Algorithm = Literal[tuple(ALGORITHMS)]
+
+
+def _get(queryset, label: str, **lookup):
+    """The one object ``lookup`` finds, or 404 saying what was not found."""
+    try:
+        return queryset.get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise HttpError(404, f"no {label} " + ", ".join(map(str, lookup.values()))) from None
+
+
+def _plain(value):
+    """A value from a pandas row as JSON: numpy scalars as Python, missing as null."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _cohort(cohort: Cohort) -> dict:
+    run = latest_run(cohort)
+    return {**{f: getattr(cohort, f) for f in ("id", "uid", "name", "scenario", "source",
+                                               "n_patients", "seed", "generator_version",
+                                               "is_demo", "created_at")},
+            "latest_run_id": run.pk if run else None}
+
+
+def _patient(request, pseudonym: str):
+    """The patient, its data through the consent gate, and the audit context of the read."""
+    patient = _get(Patient.objects.select_related("cohort"), "patient", pseudonym=pseudonym)
+    consented = consented_patient(patient, purpose=request.purpose)
+    audit_context(request, object_type="patient", object_ref=patient.pseudonym,
+                  withheld=sorted(consented.withheld))
+    return patient, consented
+
+
+def _prediction_status(consented, run) -> str:
+    if prediction_pause() is not None:
+        return "paused"
+    if run is None:
+        return "no_training_run"
+    return "ok" if consented.variant is not None else "clinical_data_withheld"
+
+
+@api.get("/cohorts/", url_name="api_cohort_list", response={200: list[schemas.CohortOut], **ERRORS})
+def cohorts(request):
+    """Every cohort, newest first."""
+    return [_cohort(c) for c in Cohort.objects.all()]
+
+
+@api.get("/cohorts/{cohort_id}/", url_name="api_cohort",
+         response={200: schemas.CohortDetail, **ERRORS})
+def cohort(request, cohort_id: int = ObjectId):
+    """A cohort's aggregates through the consent gate, counts 1-10 suppressed (as its overview)."""
+    cohort = _get(Cohort.objects, "cohort", pk=cohort_id)
+    consented = cohort_frame(cohort, purpose=request.purpose)
+    audit_context(request, object_type="cohort", object_ref=str(cohort.uid),
+                  classes_left_out=[c for c, n in consented.left_out.items() if n])
+    return {**_cohort(cohort), "summary": cohort_summary(consented.frame),
+            "left_out": {c: suppress_count(n) for c, n in consented.left_out.items()}}
+
+
+@api.get("/cohorts/{cohort_id}/patients/", url_name="api_patient_list",
+         response={200: schemas.PatientPage, **ERRORS})
+def cohort_patients(request, cohort_id: int = ObjectId, page: int = Query(1, ge=1)):
+    """One page of pseudonyms, with treatment, outcome and prior failures where consent covers
+    clinical data and the role may see it."""
+    cohort = _get(Cohort.objects, "cohort", pk=cohort_id)
+    try:
+        listing = patient_list_page(cohort, page, roles=request.roles, purpose=request.purpose)
+    except InvalidPage:
+        raise HttpError(404, f"page: there is no page {page}") from None
+    audit_context(request, object_type="cohort", object_ref=str(cohort.uid),
+                  page=listing.page.number, withheld=listing.withheld)
+    return {"page": listing.page.number, "pages": listing.page.paginator.num_pages,
+            "count": listing.page.paginator.count,
+            "patients": [{"pseudonym": p["pseudonym"],
+                          "clinical": p["clinical"] and {
+                              "arm": p["clinical"]["arm"], "response": p["clinical"]["response"],
+                              "prior_failures": p["clinical"]["clinical__prior_failures"]}}
+                         for p in listing.patients]}
+
+
+@api.get("/patients/{pseudonym}/", url_name="api_patient",
+         response={200: schemas.PatientOut, **ERRORS})
+def patient(request, pseudonym: str = Pseudonym):
+    """One patient's observed data as consent releases it; genotype values only for the roles
+    that may see them (the names of the others are listed in ``values_not_shown``)."""
+    patient, consented = _patient(request, pseudonym)
+    hidden = hidden_values(request.roles)
+    values = consented.values.drop("pseudonym")
+    return {"pseudonym": patient.pseudonym, "cohort_id": patient.cohort_id,
+            "withheld": sorted(consented.withheld), "variant": consented.variant,
+            "values": {k: _plain(v) for k, v in values.items() if k not in hidden},
+            "values_not_shown": sorted(hidden & set(values.index)),
+            "pgx_guidance": [vars(g) for g in patient_guidance(consented)]}
+
+
+@api.get("/patients/{pseudonym}/predictions/", url_name="api_patient_predictions",
+         response={200: schemas.PredictionsOut, **ERRORS})
+def predictions(request, pseudonym: str = Pseudonym):
+    """The eligible arms ranked by predicted response with 90% intervals (the patient page's
+    ranking), and for educators the simulation's true response probabilities."""
+    patient, consented = _patient(request, pseudonym)
+    run = latest_run(patient.cohort)
+    ranking = patient_ranking(consented, run)
+    truth = (true_response_probabilities(patient.pk)
+             if ranking is not None and can(request.roles, PATIENT_TRUTH_ROLES) else None)
+    return {"pseudonym": patient.pseudonym, "status": _prediction_status(consented, run),
+            "run_id": run.pk if run else None, "variant": consented.variant,
+            "ranking": pages.ranking_rows(ranking, run) if ranking is not None else [],
+            "true_probability": truth}
+
+
+@api.get("/patients/{pseudonym}/explanations/", url_name="api_patient_explanations",
+         response={200: schemas.ExplanationsOut, **ERRORS})
+def explanations(request, pseudonym: str = Pseudonym,
+                 algorithm: Algorithm = Query(RANKING_ALGORITHM)):
+    """A SHAP explanation of every ranked arm's prediction by ``algorithm``'s model: base value,
+    each feature's contribution, the output and a narrative (units: log-odds, or probability for
+    random forests)."""
+    patient, consented = _patient(request, pseudonym)
+    run = latest_run(patient.cohort)
+    hidden = hidden_values(request.roles)
+    result = (patient_predictions(consented, run, algorithm=algorithm, hidden=hidden)
+              if run is not None else None)
+    items = result.explanations if result is not None else []
+    return {"pseudonym": patient.pseudonym, "status": _prediction_status(consented, run),
+            "run_id": run.pk if run else None, "variant": consented.variant,
+            "algorithm": algorithm,
+            "explanations": [{
+                "arm": item.arm, "algorithm": item.model.algorithm, "variant": item.model.variant,
+                "units": e.units, "base_value": e.base_value, "model_output": e.model_output,
+                "probability": e.probability, "narrative": item.narrative,
+                "contributions": [{"feature": f, "shap": float(v),
+                                   "value": None if f in hidden else _plain(e.feature_values[f])}
+                                  for f, v in e.contributions.items()]}
+                for item in items for e in [item.explanation]]}
+
+
+@api.get("/runs/{run_id}/models/", url_name="api_run_models",
+         response={200: schemas.RunOut, **ERRORS})
+def run_models(request, run_id: int = ObjectId):
+    """A training run and the held-out metrics of each of its models."""
+    run = _get(TrainingRun.objects, "training run", pk=run_id)
+    metric_names = [name for name in schemas.ModelMetrics.model_fields
+                    if name not in ("arm", "algorithm", "variant")]
+    return {"id": run.pk, "cohort_id": run.cohort_id, "scenario": run.scenario, "seed": run.seed,
+            "n_patients": run.n_patients, "created_at": run.created_at,
+            "skipped_arms": run.skipped_arms, "excluded_by_consent": run.excluded_by_consent,
+            "models": [{"arm": m.arm, "algorithm": m.algorithm, "variant": m.variant,
+                        **{k: m.metrics.get(k) for k in metric_names},
+                        "small_sample": bool(m.metrics.get("small_sample"))}
+                       for m in run.models.all()]}

@@ -1,0 +1,172 @@
+"""The JSON API's response bodies (pydantic, via django-ninja); the OpenAPI schema is built from them.
+
+Counts and shares that the small-cell rule hides are the string ``"<11"``, as on the pages.
+"""
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from ninja import Schema
+
+Suppressible = int | str | None
+Share = float | str | None
+
+
+class Error(Schema):
+    detail: str
+
+
+class ValidationErrors(Schema):
+    detail: list[dict[str, Any]]
+
+
+class CohortOut(Schema):
+    id: int
+    uid: uuid.UUID
+    name: str
+    scenario: str
+    source: str
+    n_patients: int
+    seed: int | None
+    generator_version: str
+    is_demo: bool
+    created_at: dt.datetime
+    latest_run_id: int | None
+
+
+class ArmSummary(Schema):
+    arm: str
+    population: str
+    n: Suppressible
+    response_rate: Share
+    remission_rate: Share
+
+
+class CohortSummary(Schema):
+    n_patients: Suppressible
+    n_first_line: Suppressible
+    n_resistant: Suppressible
+    female_share: Share
+    response_rate: Share
+    arms: list[ArmSummary]
+
+
+class CohortDetail(CohortOut):
+    summary: CohortSummary
+    # Patients whose consent leaves each consent class out of these aggregates.
+    left_out: dict[str, Suppressible]
+
+
+class ClinicalOut(Schema):
+    arm: str
+    response: int | None
+    prior_failures: int | None
+
+
+class PatientRow(Schema):
+    pseudonym: str
+    clinical: ClinicalOut | None  # null: withheld by consent, or not shown to this role
+
+
+class PatientPage(Schema):
+    page: int
+    pages: int
+    count: int
+    patients: list[PatientRow]
+
+
+class GuidanceOut(Schema):
+    gene: str
+    phenotype: str
+    drug: str
+    arm: str
+    action: str
+    strength: str | None
+    source: str
+    citation: str
+
+
+class PatientOut(Schema):
+    pseudonym: str
+    cohort_id: int
+    withheld: list[str]  # consent classes the patient's consent withholds for this purpose
+    variant: str | None  # the model variant that reads only the released data
+    values: dict[str, Any]  # observed values released by consent and shown to this role
+    values_not_shown: list[str]  # released, but not shown to this role (genotype values)
+    pgx_guidance: list[GuidanceOut]
+
+
+class RankedArm(Schema):
+    rank: int
+    arm: str
+    label: str
+    probability: float
+    low: float
+    high: float
+    small_sample: bool
+
+
+class PredictionsOut(Schema):
+    pseudonym: str
+    # "ok"; or why nothing is predicted: "paused", "no_training_run", "clinical_data_withheld"
+    status: str
+    run_id: int | None
+    variant: str | None
+    ranking: list[RankedArm]
+    true_probability: dict[str, float] | None  # educators only, for simulated cohorts
+
+
+class Contribution(Schema):
+    feature: str
+    value: Any  # null where this role may not see the value
+    shap: float
+
+
+class ArmExplanationOut(Schema):
+    arm: str
+    algorithm: str
+    variant: str
+    units: str
+    base_value: float
+    model_output: float
+    probability: float
+    contributions: list[Contribution]
+    narrative: str
+
+
+class ExplanationsOut(Schema):
+    pseudonym: str
+    status: str
+    run_id: int | None
+    variant: str | None
+    algorithm: str
+    explanations: list[ArmExplanationOut]
+
+
+class ModelMetrics(Schema):
+    arm: str
+    algorithm: str
+    variant: str
+    roc_auc: float
+    roc_auc_low: float
+    roc_auc_high: float
+    balanced_accuracy: float
+    brier: float
+    cv_roc_auc_mean: float | None
+    cv_roc_auc_sd: float | None
+    n_train: int | None
+    n_test: int
+    small_sample: bool
+
+
+class RunOut(Schema):
+    id: int
+    cohort_id: int
+    scenario: str
+    seed: int
+    n_patients: int
+    created_at: dt.datetime
+    skipped_arms: dict[str, str]
+    excluded_by_consent: dict[str, Any]
+    models: list[ModelMetrics]
