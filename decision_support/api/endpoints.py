@@ -46,8 +46,8 @@ api = NinjaAPI(
     title="Precision-Psychiatry Decision Support API",
     version="1",
     description="Synthetic data, not for clinical use. Read-only; every request goes through the "
-                "same role, consent and audit gates as the pages. Authenticate with "
-                "'Authorization: Bearer <token>' (create a token at /accounts/api-tokens/).",
+                "same role, consent and audit gates as the pages. Authenticate with the header "
+                "`Authorization: Bearer <token>` (create a token at /accounts/api-tokens/).",
     urls_namespace=API_NAMESPACE,
     auth=GateBearer(),
 )
@@ -99,13 +99,14 @@ def _prediction_status(consented, run) -> str:
     return "ok" if consented.variant is not None else "clinical_data_withheld"
 
 
-@api.get("/cohorts/", url_name="api_cohort_list", response={200: list[schemas.CohortOut], **ERRORS})
+@api.get("/cohorts/", url_name="api_cohort_list", tags=["cohorts"],
+         response={200: list[schemas.CohortOut], **ERRORS})
 def cohorts(request):
     """Every cohort, newest first."""
     return [_cohort(c) for c in Cohort.objects.all()]
 
 
-@api.get("/cohorts/{cohort_id}/", url_name="api_cohort",
+@api.get("/cohorts/{cohort_id}/", url_name="api_cohort", tags=["cohorts"],
          response={200: schemas.CohortDetail, **ERRORS})
 def cohort(request, cohort_id: int = ObjectId):
     """A cohort's aggregates through the consent gate, counts 1-10 suppressed (as its overview)."""
@@ -117,7 +118,7 @@ def cohort(request, cohort_id: int = ObjectId):
             "left_out": {c: suppress_count(n) for c, n in consented.left_out.items()}}
 
 
-@api.get("/cohorts/{cohort_id}/patients/", url_name="api_patient_list",
+@api.get("/cohorts/{cohort_id}/patients/", url_name="api_patient_list", tags=["cohorts"],
          response={200: schemas.PatientPage, **ERRORS})
 def cohort_patients(request, cohort_id: int = ObjectId, page: int = Query(1, ge=1)):
     """One page of pseudonyms, with treatment, outcome and prior failures where consent covers
@@ -138,7 +139,7 @@ def cohort_patients(request, cohort_id: int = ObjectId, page: int = Query(1, ge=
                          for p in listing.patients]}
 
 
-@api.get("/patients/{pseudonym}/", url_name="api_patient",
+@api.get("/patients/{pseudonym}/", url_name="api_patient", tags=["patients"],
          response={200: schemas.PatientOut, **ERRORS})
 def patient(request, pseudonym: str = Pseudonym):
     """One patient's observed data as consent releases it; genotype values only for the roles
@@ -154,6 +155,7 @@ def patient(request, pseudonym: str = Pseudonym):
 
 
 @api.get("/patients/{pseudonym}/predictions/", url_name="api_patient_predictions",
+         tags=["patients"],
          response={200: schemas.PredictionsOut, **ERRORS})
 def predictions(request, pseudonym: str = Pseudonym):
     """The eligible arms ranked by predicted response with 90% intervals (the patient page's
@@ -170,6 +172,7 @@ def predictions(request, pseudonym: str = Pseudonym):
 
 
 @api.get("/patients/{pseudonym}/explanations/", url_name="api_patient_explanations",
+         tags=["patients"],
          response={200: schemas.ExplanationsOut, **ERRORS})
 def explanations(request, pseudonym: str = Pseudonym,
                  algorithm: Algorithm = Query(RANKING_ALGORITHM)):
@@ -195,7 +198,7 @@ def explanations(request, pseudonym: str = Pseudonym,
                 for item in items for e in [item.explanation]]}
 
 
-@api.get("/runs/{run_id}/models/", url_name="api_run_models",
+@api.get("/runs/{run_id}/models/", url_name="api_run_models", tags=["models"],
          response={200: schemas.RunOut, **ERRORS})
 def run_models(request, run_id: int = ObjectId):
     """A training run and the held-out metrics of each of its models."""
