@@ -14,8 +14,11 @@ Everything comes from the environment:
 ``preload_app``: the master imports the WSGI application once, before forking. Importing it loads
 Django, scikit-learn, shap and pandas (about 3 s here; shap alone about 3.5 s cold), so the workers
 start ready and share those pages of memory copy-on-write, and nothing heavy is ever imported per
-request. Fitted models are read from the database (content-addressed ``ModelArtifact`` rows) the
-first time a worker needs them and cached per process (``predictions.services.load_artifact``).
+request. Then ``when_ready`` loads the fitted models of every cohort's latest training run
+(``predictions.services.warm_model_cache``) in the master, closes its database connections (a forked
+worker must not share the master's socket) and freezes the garbage collector's view of what is
+loaded, so every worker starts with those models in memory it shares copy-on-write and no page pays
+a model's first load. Models of runs trained later load on first use and stay cached per worker.
 """
 
 import os
@@ -46,3 +49,22 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Request time in microseconds (%(D)s) and in seconds (%(L)s) after the status and size.
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(D)sus %(L)ss pid=%(p)s "%(a)s"'
 
+
+
+def when_ready(server):
+    """After preloading the app, before forking the workers: warm the model cache."""
+    import gc
+
+    from django.db import connections
+
+    from decision_support.predictions.services import warm_model_cache
+
+    try:
+        server.log.info("model cache: %d models loaded", warm_model_cache())
+    except Exception:  # the workers still load each model on first use
+        server.log.exception("model cache: warming failed")
+    finally:
+        connections.close_all()
+    # Objects made so far live as long as the process: keep the collector from touching (and so
+    # copying) their pages in every worker.
+    gc.freeze()

@@ -55,3 +55,37 @@ def test_gunicorn_reads_the_file(monkeypatch):
     assert cfg.workers == 3
     assert cfg.preload_app is True
     assert cfg.bind == ["127.0.0.1:8000"]
+
+
+class FakeServer:
+    """The part of gunicorn's arbiter that the hooks use: its log."""
+
+    def __init__(self):
+        self.messages = []
+        self.log = self
+
+    def info(self, message, *args):
+        self.messages.append(message % args)
+
+    def exception(self, message, *args):
+        self.messages.append("exception: " + message % args)
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_master_warms_the_model_cache_and_closes_connections_before_forking(monkeypatch, fails):
+    from decision_support.predictions import services
+
+    def warm():
+        if fails:
+            raise RuntimeError("database unavailable")
+        return 7
+
+    closed, frozen = [], []
+    monkeypatch.setattr(services, "warm_model_cache", warm)
+    monkeypatch.setattr("django.db.connections.close_all", lambda: closed.append(True))
+    monkeypatch.setattr("gc.freeze", lambda: frozen.append(True))
+    server = FakeServer()
+    load(monkeypatch)["when_ready"](server)
+    assert server.messages == (["exception: model cache: warming failed"] if fails
+                               else ["model cache: 7 models loaded"])
+    assert closed == [True] and frozen == [True]  # even when warming failed

@@ -25,6 +25,7 @@ from models.training import train_suite
 def clear_model_caches():
     services.load_artifact.cache_clear()
     services._fitted_model.cache_clear()
+    services._refit_coefficients.cache_clear()
 
 
 @contextmanager

@@ -299,7 +299,8 @@ def waterfall(item, hidden: frozenset[str] = frozenset()) -> Chart:
 def ranking_rows(ranking: pd.DataFrame, run: TrainingRun) -> list[dict]:
     """The ranking, best first, marking arms whose ranking model had too few test patients."""
     small = {m.arm: bool(m.metrics.get("small_sample"))
-             for m in run.models.filter(algorithm=RANKING_ALGORITHM, variant="full")}
+             for m in run.models.filter(algorithm=RANKING_ALGORITHM, variant="full")
+             .only("run", "arm", "metrics")}
     return [{"rank": i + 1, "arm": row.arm, "label": ARM_LABELS[row.arm],
              "probability": float(row.probability), "low": float(row.low), "high": float(row.high),
              "small_sample": small.get(row.arm, False)}

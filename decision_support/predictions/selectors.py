@@ -17,11 +17,18 @@ from synthetic_data import ARMS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
 from .models import PredictionPause, TrainedModel, TrainingJob, TrainingRun, TreatmentDecision
-from .services import fitted_model
+from .services import fitted_model, refit_coefficients
 
 PATIENTS_PER_PAGE = 50
 ARM_LABELS = {"placebo": "placebo", "ssri": "SSRI", "snri": "SNRI", "bupropion": "bupropion",
               "cbt": "CBT", "rtms": "rTMS", "esketamine": "esketamine"}
+
+
+# Predicting for one patient reads a registry row's names, metrics and artifact, never the
+# columns only model pages use: the held-out evaluation, the global explanation (its beeswarm
+# is tens of kB of JSON a row) and the truth check. Decoding them was about a third of a
+# patient page. The ranking's bootstrap refits come from a per-process cache instead.
+PREDICTION_DEFERRED = ("evaluation", "explanation", "truth_check", "refit_coefficients")
 
 
 def latest_run(cohort) -> TrainingRun | None:
@@ -59,7 +66,8 @@ def patient_predictions(patient: ConsentedPatient, run: TrainingRun, *, algorith
     if ranking is None:
         return None
     rows = patient.frame
-    registry = {(m.arm, m.algorithm): m for m in run.models.filter(variant=patient.variant)}
+    registry = {(m.arm, m.algorithm): m for m in run.models.filter(variant=patient.variant)
+                .defer(*PREDICTION_DEFERRED)}
     explanations = []
     for arm in ranking["arm"]:
         row = registry.get((arm, algorithm))
@@ -137,10 +145,11 @@ def patient_ranking(patient: ConsentedPatient, run: TrainingRun | None) -> pd.Da
     if prediction_pause() is not None or run is None or patient.variant is None:
         return None
     ranking_rows = {m.arm: m for m in run.models.filter(variant=patient.variant,
-                                                         algorithm=RANKING_ALGORITHM)}
+                                                         algorithm=RANKING_ALGORITHM)
+                    .only("pk", "run", "arm", "artifact")}
     return rank_treatments(
         patient.frame, {arm: fitted_model(m).pipeline for arm, m in ranking_rows.items()},
-        {arm: m.refit_coefficients for arm, m in ranking_rows.items()})[0]
+        {arm: refit_coefficients(m) for arm, m in ranking_rows.items()})[0]
 
 
 @dataclass(frozen=True)

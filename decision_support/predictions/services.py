@@ -11,6 +11,7 @@ import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from decision_support.audit.services import audit_record
@@ -124,6 +125,38 @@ def _fitted_model(row_pk: int, sha256: str) -> FittedModel:
 def fitted_model(row: TrainedModel) -> FittedModel:
     """A registry row as a fitted model that predicts and explains (cached per process)."""
     return _fitted_model(row.pk, row.artifact_id)
+
+
+@lru_cache(maxsize=512)
+def _refit_coefficients(row_pk: int, sha256: str) -> np.ndarray:
+    return np.asarray(TrainedModel.objects.values_list("refit_coefficients", flat=True)
+                      .get(pk=row_pk), dtype=float)
+
+
+def refit_coefficients(row: TrainedModel) -> np.ndarray:
+    """A ranking model's bootstrap refits (intercept first) as an array, cached per process
+    like ``fitted_model``: a stored run never changes."""
+    return _refit_coefficients(row.pk, row.artifact_id)
+
+
+def warm_model_cache() -> int:
+    """Load every model of each cohort's latest training run into this process's cache, with
+    its explainer, and return how many models that is.
+
+    Pages then never pay a model's first load (reading and verifying the skops bytes, building
+    the SHAP explainer). gunicorn's master calls it once before forking its workers
+    (``decision_support/gunicorn.conf.py``), so the workers share the loaded models
+    copy-on-write. Runs trained later, and older runs, still load on first use.
+    """
+    latest = TrainingRun.objects.filter(cohort=OuterRef("run__cohort")).values("pk")[:1]
+    rows = TrainedModel.objects.filter(run=Subquery(latest))
+    count = 0
+    for row in rows.only("pk", "algorithm", "artifact"):
+        fitted_model(row).explainer  # noqa: B018 (a cached property: built once, here)
+        if row.algorithm == RANKING_ALGORITHM:
+            refit_coefficients(row)
+        count += 1
+    return count
 
 
 # --- Human oversight ----------------------------------------------------------------------------
