@@ -1,5 +1,7 @@
 """Writes to the audit log. ``audit_record`` is the one gate every audited path goes through."""
 
+import getpass
+
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -31,8 +33,9 @@ def audit_record(*, actor, role: str | None = None, purpose: str, action: str, o
 
     Parameters
     ----------
-    actor : User, AnonymousUser or None
-        The user acting; anonymous users and ``None`` are logged as ``"anonymous"``.
+    actor : User, AnonymousUser, str or None
+        The user acting; anonymous users and ``None`` are logged as ``"anonymous"``; a string
+        names an actor that is not a user (``command_line_actor()``).
     role : str, optional
         The actor's roles as ``Role`` values joined by commas; by default read from the actor's
         groups (empty for anonymous users).
@@ -64,7 +67,7 @@ def audit_record(*, actor, role: str | None = None, purpose: str, action: str, o
     size = len(canonical_json(detail).decode())
     if size > DETAIL_MAX_CHARS:
         raise ValueError(DETAIL_TOO_LARGE.format(size=size, limit=DETAIL_MAX_CHARS))
-    signed_in = actor is not None and actor.is_authenticated
+    signed_in = actor is not None and not isinstance(actor, str) and actor.is_authenticated
     if role is None:
         role = ",".join(r.value for r in user_roles(actor)) if signed_in else ""
 
@@ -74,7 +77,8 @@ def audit_record(*, actor, role: str | None = None, purpose: str, action: str, o
         sequence=last.sequence + 1 if last else 1,
         created_at=timezone.now(),
         actor_id=actor.pk if signed_in else None,
-        actor=escape_controls(actor.get_username()) if signed_in else "anonymous",
+        actor=escape_controls(actor if isinstance(actor, str) else
+                              actor.get_username() if signed_in else "anonymous"),
         role=escape_controls(str(role)),
         purpose=escape_controls(str(purpose)),
         action=escape_controls(str(action)),
@@ -87,6 +91,12 @@ def audit_record(*, actor, role: str | None = None, purpose: str, action: str, o
     entry.entry_hash = entry.compute_hash()
     entry.save()
     return entry
+
+
+def command_line_actor() -> str:
+    """The audit log's name for whoever runs a management command: no user is signed in, so the
+    operating-system account that ran it."""
+    return f"command-line:{getpass.getuser()}"
 
 
 def _lock_log() -> None:

@@ -99,10 +99,11 @@ def cohort_generate(*, n_patients: int, scenario: str = "default", seed: int | N
 
 @transaction.atomic
 def cohort_create(*, actor, purpose: str, scenario: str, n_patients: int, seed: int | None,
-                  name: str) -> Cohort:
-    """``cohort_generate`` for a signed-in educator, audited (``cohort.create``) in the same
-    transaction."""
-    cohort = cohort_generate(n_patients=n_patients, scenario=scenario, seed=seed, name=name)
+                  name: str, is_demo: bool = False, progress: Progress | None = None) -> Cohort:
+    """``cohort_generate`` for a signed-in educator or a command (``generate_cohort``), audited
+    (``cohort.create``) in the same transaction."""
+    cohort = cohort_generate(n_patients=n_patients, scenario=scenario, seed=seed, name=name,
+                             is_demo=is_demo, progress=progress)
     audit_record(actor=actor, purpose=purpose, action="cohort.create", object_type="cohort",
                  object_ref=str(cohort.uid), outcome="allowed",
                  detail={"cohort": cohort.pk, "scenario": scenario, "n_patients": n_patients,
@@ -110,12 +111,19 @@ def cohort_create(*, actor, purpose: str, scenario: str, n_patients: int, seed: 
     return cohort
 
 
-def cohort_import(*, data: bytes, name: str, progress: Progress | None = None) -> Cohort:
-    """Validate a CSV file of patients and store it as a cohort without ground truth.
+@transaction.atomic
+def cohort_import(*, actor, purpose: str, data: bytes, name: str,
+                  progress: Progress | None = None) -> Cohort:
+    """Validate a CSV file of patients and store it as a cohort without ground truth, audited
+    (``cohort.import``) in the same transaction.
 
     Raises ``synthetic_data.CohortImportError`` naming row and column of every problem; a file
     is stored whole or not at all.
     """
     patients = read_patients_csv(data, max_bytes=settings.COHORT_IMPORT_MAX_BYTES)
-    return cohort_store(patients=patients, truth=None, name=name, scenario="imported", seed=None,
-                        source=Cohort.Source.IMPORTED, progress=progress)
+    cohort = cohort_store(patients=patients, truth=None, name=name, scenario="imported", seed=None,
+                          source=Cohort.Source.IMPORTED, progress=progress)
+    audit_record(actor=actor, purpose=purpose, action="cohort.import", object_type="cohort",
+                 object_ref=str(cohort.uid), outcome="allowed",
+                 detail={"cohort": cohort.pk, "n_patients": cohort.n_patients})
+    return cohort

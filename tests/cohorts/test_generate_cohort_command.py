@@ -1,6 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
+from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.models import Cohort, GroundTruth
 
 pytestmark = pytest.mark.django_db
@@ -12,6 +13,8 @@ def test_it_generates_and_stores_a_cohort_with_its_seed(capsys):
     assert (cohort.n_patients, cohort.seed, cohort.scenario) == (120, 77, "default")
     assert GroundTruth.objects.filter(patient__cohort=cohort).count() == 120
     assert "120/120" in capsys.readouterr().err  # the progress bar reached the end
+    entry = AuditEntry.objects.get(action="cohort.create")
+    assert entry.actor.startswith("command-line:") and entry.object_ref == str(cohort.uid)
 
 
 def test_without_a_seed_it_records_the_one_it_drew():

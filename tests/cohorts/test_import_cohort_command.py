@@ -6,6 +6,7 @@ from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError
 
+from decision_support.audit.models import AuditEntry
 from decision_support.cohorts import services
 from decision_support.cohorts.models import (
     BiomarkerRecord,
@@ -46,6 +47,8 @@ def test_a_valid_file_becomes_one_cohort_with_its_records_and_no_ground_truth(cs
     assert (cohort.name, cohort.n_patients, cohort.source, cohort.scenario, cohort.seed) == (
         "Clinic A", 40, Cohort.Source.IMPORTED, "imported", None)
     assert summary == f"Cohort {cohort.pk} 'Clinic A': 40 patients imported."
+    entry = AuditEntry.objects.get(action="cohort.import")
+    assert entry.actor.startswith("command-line:") and entry.detail["n_patients"] == 40
     for model in (Patient, ClinicalRecord, BiomarkerRecord, GeneticRecord):
         assert model.objects.filter(**{"cohort" if model is Patient else "patient__cohort": cohort}
                                     ).count() == 40

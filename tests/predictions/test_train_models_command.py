@@ -1,6 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
+from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.services import cohort_generate
 from decision_support.predictions.models import TrainedModel, TrainingRun
 
@@ -13,6 +14,8 @@ def test_train_models_command_trains_the_demo_cohort_once_with_if_missing(capsys
     call_command("train_models", "--if-missing", verbosity=0)
     assert TrainingRun.objects.count() == 1
     assert "already has a training run" in capsys.readouterr().out
+    started = AuditEntry.objects.get(action="training.start")  # once: the second did nothing
+    assert started.actor.startswith("command-line:") and started.purpose == "MLTRAIN"
 
 
 @pytest.mark.parametrize("arguments, message", [(["--cohort", "999"], "no such cohort"),

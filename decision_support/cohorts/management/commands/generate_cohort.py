@@ -4,11 +4,15 @@ from tqdm import tqdm
 from synthetic_data import SCENARIOS
 from synthetic_data.generator import MAX_PATIENTS
 
-from ...services import cohort_generate
+from decision_support.audit.services import command_line_actor
+from decision_support.consent.constants import Purpose
+
+from ...services import cohort_create
 
 
 class Command(BaseCommand):
-    help = "Generate a synthetic cohort from a scenario and store it (one transaction)."
+    help = ("Generate a synthetic cohort from a scenario and store it (one transaction, audited as "
+            "cohort.create by command-line:<user>).")
 
     def add_arguments(self, parser):
         parser.add_argument("--scenario", default="default", choices=sorted(SCENARIOS))
@@ -25,6 +29,7 @@ class Command(BaseCommand):
             raise CommandError(f"--seed must be between 0 and 2**63 - 1, got {seed}")
         with tqdm(total=patients, desc="Storing patients", unit="patient",
                   disable=options["verbosity"] == 0) as bar:
-            cohort = cohort_generate(n_patients=patients, scenario=scenario, seed=seed, name=name,
-                                     is_demo=demo, progress=bar.update)
+            cohort = cohort_create(actor=command_line_actor(), purpose=Purpose.EDUCATION,
+                                   n_patients=patients, scenario=scenario, seed=seed, name=name,
+                                   is_demo=demo, progress=bar.update)
         return f"Cohort {cohort.pk} '{cohort.name}': {cohort.n_patients:,} patients, seed {cohort.seed}."

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from decision_support.audit.services import command_line_actor
+from decision_support.consent.constants import Purpose
 from synthetic_data import CohortImportError
 
 from ...models import Cohort
@@ -33,7 +35,8 @@ class Command(BaseCommand):
         try:
             with tqdm(desc="Importing patients", unit="patient",
                       disable=options["verbosity"] == 0) as bar:
-                cohort = cohort_import(data=data, name=name, progress=bar.update)
+                cohort = cohort_import(actor=command_line_actor(), purpose=Purpose.EDUCATION,
+                                       data=data, name=name, progress=bar.update)
         except CohortImportError as error:
             raise CommandError(f"{file} was rejected; nothing was imported.\n{error}") from None
         return f"Cohort {cohort.pk} '{cohort.name}': {cohort.n_patients:,} patients imported."

@@ -1,7 +1,10 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from tqdm import tqdm
 
+from decision_support.audit.services import audit_record, command_line_actor
 from decision_support.cohorts.models import Cohort
+from decision_support.consent.constants import Purpose
 
 from ...services import training_run_create
 
@@ -31,6 +34,11 @@ class Command(BaseCommand):
                 bar.set_postfix_str(label)
                 bar.update(done - bar.n)
 
+            with transaction.atomic():  # as a training job started from a page is audited
+                audit_record(actor=command_line_actor(), purpose=Purpose.MODEL_TRAINING,
+                             action="training.start", object_type="cohort",
+                             object_ref=str(chosen.uid), outcome="allowed",
+                             detail={"cohort": chosen.pk, "command": "train_models"})
             run = training_run_create(cohort=chosen, seed=seed, progress=progress)
         skipped = "".join(f"\n  skipped {arm}: {reason}" for arm, reason in run.skipped_arms.items())
         return (f"Training run {run.pk} on cohort {chosen.pk}: {run.models.count()} models, seed "
