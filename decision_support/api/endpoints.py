@@ -151,7 +151,7 @@ def patient(request, pseudonym: str = Pseudonym):
             "withheld": sorted(consented.withheld), "variant": consented.variant,
             "values": {k: _plain(v) for k, v in values.items() if k not in hidden},
             "values_not_shown": sorted(hidden & set(values.index)),
-            "pgx_guidance": [vars(g) for g in patient_guidance(consented)]}
+            "pgx_guidance": patient_guidance(consented)}
 
 
 @api.get("/patients/{pseudonym}/predictions/", url_name="api_patient_predictions",

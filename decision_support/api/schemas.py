@@ -9,6 +9,8 @@ from typing import Any
 
 from ninja import Schema
 
+from models.pgx import Guidance
+
 Suppressible = int | str | None
 Share = float | str | None
 
@@ -76,17 +78,6 @@ class PatientPage(Schema):
     patients: list[PatientRow]
 
 
-class GuidanceOut(Schema):
-    gene: str
-    phenotype: str
-    drug: str
-    arm: str
-    action: str
-    strength: str | None
-    source: str
-    citation: str
-
-
 class PatientOut(Schema):
     pseudonym: str
     cohort_id: int
@@ -94,7 +85,7 @@ class PatientOut(Schema):
     variant: str | None  # the model variant that reads only the released data
     values: dict[str, Any]  # observed values released by consent and shown to this role
     values_not_shown: list[str]  # released, but not shown to this role (genotype values)
-    pgx_guidance: list[GuidanceOut]
+    pgx_guidance: list[Guidance]  # the PGx rules that apply (models.pgx.Guidance)
 
 
 class RankedArm(Schema):
