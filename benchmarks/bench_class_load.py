@@ -113,6 +113,21 @@ def proc_status(pid: int) -> dict[str, int]:
     return out
 
 
+def shared_memory(pid: int) -> dict[str, int]:
+    """Private (Private_Clean + Private_Dirty) and proportional (Pss) memory in kB: what the
+    worker does not share copy-on-write with the master and its siblings, and its fair share."""
+    out = {"Private": 0, "Pss": 0}
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                out["Private"] += int(line.split()[1])
+            elif line.startswith("Pss:"):
+                out["Pss"] = int(line.split()[1])
+    except (FileNotFoundError, PermissionError):
+        pass
+    return out
+
+
 def cpu_seconds(pid: int) -> float:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -242,6 +257,7 @@ def main() -> None:
         stop.set()
         poller.join()
         hwm = {pid: proc_status(pid).get("VmHWM", 0) for pid in seen_workers}
+        shared = {pid: shared_memory(pid) for pid in [server.pid, *seen_workers]}
         cpu1 = {pid: cpu_seconds(pid) for pid in workers}
         load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     finally:
@@ -254,8 +270,8 @@ def main() -> None:
         admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         admin.close()
     try:
-        report(args, tmp, elapsed, load, before, after, idle, server.pid, peak, hwm, cpu0, cpu1,
-               seen_workers)
+        report(args, tmp, elapsed, load, before, after, idle, server.pid, peak, hwm, shared, cpu0,
+               cpu1, seen_workers)
     finally:
         if args.keep:
             print(f"kept {tmp}")
@@ -263,7 +279,7 @@ def main() -> None:
             subprocess.run(["rm", "-rf", str(tmp)], check=False)
 
 
-def report(args, tmp, elapsed, load, before, after, idle, master, peak, hwm, cpu0, cpu1,
+def report(args, tmp, elapsed, load, before, after, idle, master, peak, hwm, shared, cpu0, cpu1,
            seen_workers) -> None:
     results_path = tmp / "results.json"
     records = json.loads(results_path.read_text()) if results_path.exists() else []
@@ -314,10 +330,17 @@ def report(args, tmp, elapsed, load, before, after, idle, master, peak, hwm, cpu
         if errs:
             print(f"  {page}: first errors: {sorted(set(errs))[:3]}")
     print("\nresident memory (MB): master idle "
-          f"{idle.get(master, 0) / 1024:.0f}; per worker:")
-    print_table(["worker", "idle", "peak VmRSS (polled)", "VmHWM", "CPU s during the test"],
+          f"{idle.get(master, 0) / 1024:.0f}, at the end private "
+          f"{shared.get(master, {}).get('Private', 0) / 1024:.0f}, PSS "
+          f"{shared.get(master, {}).get('Pss', 0) / 1024:.0f}; per worker (private and PSS at "
+          "the end: not shared copy-on-write with the master, and the worker's fair share):")
+    print_table(["worker", "idle", "peak VmRSS (polled)", "VmHWM", "private", "PSS",
+                 "CPU s during the test"],
                 [[str(pid), f"{idle.get(pid, 0) / 1024:.0f}", f"{peak.get(pid, 0) / 1024:.0f}",
-                  f"{hwm.get(pid, 0) / 1024:.0f}", f"{cpu1.get(pid, 0) - cpu0.get(pid, 0):.1f}"]
+                  f"{hwm.get(pid, 0) / 1024:.0f}",
+                  f"{shared.get(pid, {}).get('Private', 0) / 1024:.0f}",
+                  f"{shared.get(pid, {}).get('Pss', 0) / 1024:.0f}",
+                  f"{cpu1.get(pid, 0) - cpu0.get(pid, 0):.1f}"]
                  for pid in sorted(seen_workers)])
     if len(seen_workers) > args.workers:
         print(f"note: {len(seen_workers)} worker processes seen for {args.workers} workers "
