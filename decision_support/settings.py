@@ -152,6 +152,12 @@ def database_from_env() -> dict:
 DATABASES = {"default": database_from_env()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# New passwords are hashed with argon2id (accounts/hashers.py); PBKDF2 hashes made before still
+# verify, and Django rehashes each with argon2id at its owner's next sign-in.
+PASSWORD_HASHERS = [
+    "decision_support.accounts.hashers.OwaspArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

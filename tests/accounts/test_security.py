@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
@@ -72,6 +73,17 @@ def test_the_lock_lifts_after_the_cool_off(client, signed_in_user):
 
 
 # Sessions
+
+def test_passwords_are_hashed_with_argon2id_and_old_pbkdf2_hashes_upgrade_at_sign_in(
+        client, signed_in_user):
+    assert signed_in_user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    signed_in_user.password = make_password(signed_in_user.raw_password, hasher="pbkdf2_sha256")
+    signed_in_user.save()
+    _sign_in(client, signed_in_user)
+    assert _signed_in(client)
+    signed_in_user.refresh_from_db()
+    assert signed_in_user.password.startswith("argon2$argon2id$")
+
 
 def test_signing_in_issues_a_new_session_key(client, signed_in_user):
     session = client.session  # an anonymous session, as a visitor (or an attacker) would hold
