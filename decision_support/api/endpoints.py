@@ -8,13 +8,15 @@ data is read only through the consent gate (``consent.selectors.consented_patien
 hold the pause. Bad input answers 422 naming the field; unknown objects 404.
 """
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
 import numpy as np
 from django.core.paginator import InvalidPage
 from ninja import NinjaAPI, Path, Query
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
+from pydantic import BeforeValidator
 
 from decision_support.accounts.access import (API_NAMESPACE, PATIENT_TRUTH_ROLES, audit_context,
                                                can, hidden_values)
@@ -57,6 +59,16 @@ ERRORS = {401: schemas.Error, 404: schemas.Error, 422: schemas.ValidationErrors}
 ObjectId = Path(..., ge=1, le=2**63 - 1)
 Pseudonym = Path(..., pattern=r"^[A-Za-z0-9_-]{1,64}$")
 Algorithm = Literal[tuple(ALGORITHMS)]
+
+
+def _digits_only(value):
+    """A query's whole number as written: pydantic alone would also take "1.0", "+1" or "1_0"."""
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]+", value):
+        raise ValueError("must be a whole number written in digits")
+    return value
+
+
+PageNumber = Annotated[int, BeforeValidator(_digits_only)]
 
 
 def _get(queryset, label: str, **lookup):
@@ -120,7 +132,7 @@ def cohort(request, cohort_id: int = ObjectId):
 
 @api.get("/cohorts/{cohort_id}/patients/", url_name="api_patient_list", tags=["cohorts"],
          response={200: schemas.PatientPage, **ERRORS})
-def cohort_patients(request, cohort_id: int = ObjectId, page: int = Query(1, ge=1)):
+def cohort_patients(request, cohort_id: int = ObjectId, page: PageNumber = Query(1, ge=1)):
     """One page of pseudonyms, with treatment, outcome and prior failures where consent covers
     clinical data and the role may see it."""
     cohort = _get(Cohort.objects, "cohort", pk=cohort_id)

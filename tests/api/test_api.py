@@ -150,6 +150,8 @@ def test_while_paused_nothing_is_predicted(client, run, educator, patient, make_
     ("patients/{p}/explanations/", {"algorithm": "svm"}, "algorithm"),
     ("cohorts/{c}/patients/", {"page": "0"}, "page"),
     ("cohorts/{c}/patients/", {"page": "one"}, "page"),
+    ("cohorts/{c}/patients/", {"page": "1.0"}, "page"),
+    ("cohorts/{c}/patients/", {"page": "+1"}, "page"),
     ("patients/{p}%20x/", {}, "pseudonym"),
     ("cohorts/0/", {}, "cohort_id"),
 ])
