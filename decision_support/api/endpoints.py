@@ -8,13 +8,15 @@ data is read only through the consent gate (``consent.selectors.consented_patien
 hold the pause. Bad input answers 422 naming the field; unknown objects 404.
 """
 
+import functools
+import inspect
 import re
 from typing import Annotated, Literal
 
 import numpy as np
 from django.core.paginator import InvalidPage
 from ninja import NinjaAPI, Path, Query
-from ninja.errors import HttpError
+from ninja.errors import HttpError, ValidationError
 from ninja.security import HttpBearer
 from pydantic import BeforeValidator
 
@@ -53,6 +55,25 @@ api = NinjaAPI(
     urls_namespace=API_NAMESPACE,
     auth=GateBearer(),
 )
+
+
+
+def known_query_parameters_only(operation):
+    """Answers 422 for a query parameter the operation does not take (a misspelt ``algoritm=``
+    would otherwise be ignored without a word), in pydantic's error shape."""
+    names = set(inspect.signature(operation).parameters) - {"request"}
+
+    @functools.wraps(operation)
+    def checked(request, *args, **kwargs):
+        unknown = sorted(set(request.GET) - (names - set(request.resolver_match.kwargs)))
+        if unknown:
+            raise ValidationError([{"type": "extra_forbidden", "loc": ["query", name],
+                                    "msg": "unknown query parameter"} for name in unknown])
+        return operation(request, *args, **kwargs)
+    return checked
+
+
+api.add_decorator(known_query_parameters_only)
 
 ERRORS = {401: schemas.Error, 404: schemas.Error, 422: schemas.ValidationErrors}
 # Database ids are positive and fit a 64-bit integer; pseudonyms are short URL-safe strings.

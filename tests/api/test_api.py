@@ -154,6 +154,7 @@ def test_while_paused_nothing_is_predicted(client, run, educator, patient, make_
     ("cohorts/{c}/patients/", {"page": "+1"}, "page"),
     ("patients/{p}%20x/", {}, "pseudonym"),
     ("cohorts/0/", {}, "cohort_id"),
+    ("patients/{p}/explanations/", {"algoritm": "random_forest"}, "algoritm"),
 ])
 def test_bad_input_answers_422_naming_the_field(client, run, educator, patient, path, query, field):
     response = _api(client, path.format(p=patient.pseudonym, c=run.cohort_id), educator, **query)
