@@ -50,7 +50,6 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(D)sus %(L)ss pid=%(p)s "%(a)s"'
 
 
-
 def when_ready(server):
     """After preloading the app, before forking the workers: warm the model cache."""
     import gc

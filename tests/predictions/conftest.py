@@ -1,4 +1,5 @@
-"""Fixtures of the patient-page tests (oversight, what-if); a module may define its own.
+"""Fixtures of the patient-page tests (oversight, what-if, explanation comparison); a module may
+define its own ``run``, and ``patient`` then comes from that run.
 
 - ``run``: 300 patients and a run of the ranking algorithm only (the patient pages rank and explain
   with it; the full suite would take three times as long), committed for the module.

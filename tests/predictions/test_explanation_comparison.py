@@ -35,18 +35,6 @@ def run(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def patient(run):
-    """A patient whose education consent covers every class, with at least two ranked arms."""
-    for candidate in Patient.objects.filter(cohort=run.cohort).order_by("pk"):
-        consented = consented_patient(candidate, purpose=Purpose.EDUCATION)
-        if consented.variant == "full":
-            ranking = patient_ranking(consented, run)
-            if ranking is not None and len(ranking) >= 2:
-                return candidate
-    pytest.fail("no fully consented patient with two ranked arms")
-
-
-@pytest.fixture
 def educator(make_user):
     return make_user("educator", username="test_educator")
 
