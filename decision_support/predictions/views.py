@@ -35,6 +35,7 @@ from .services import predictions_resume as resume_service
 from .selectors import (ARM_LABELS, latest_run, patient_guidance, patient_list_page,
                         patient_predictions)
 
+
 class ModelPageForm(forms.Form):
     algorithm = forms.ChoiceField(label="Algorithm", initial=RANKING_ALGORITHM,
                                   choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS])
