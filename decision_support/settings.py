@@ -131,6 +131,17 @@ TEMPLATES = [
 ]
 
 
+# SQLite serves readers while one connection writes: write-ahead logging lets reads go on beside
+# a write; IMMEDIATE transactions take the write lock when they begin, so a transaction that reads
+# and then writes (every audited page view) waits its turn instead of failing "database is
+# locked" when it upgrades; the timeout is how long it waits.
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 30,
+}
+
+
 def database_from_env() -> dict:
     """DATABASE_URL wins; else the libpq PG* variables select PostgreSQL; else a SQLite file."""
     if os.environ.get("DATABASE_URL"):
@@ -146,7 +157,8 @@ def database_from_env() -> dict:
             "CONN_MAX_AGE": 60,
         }
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    return {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "db.sqlite3"}
+    return {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "db.sqlite3",
+            "OPTIONS": SQLITE_OPTIONS}
 
 
 DATABASES = {"default": database_from_env()}

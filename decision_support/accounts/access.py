@@ -8,8 +8,11 @@ request, before any view runs:
 - anonymous users are sent to sign in;
 - a signed-in user without one of the policy's roles gets 404 (the page does not exist for them)
   and the refusal is audited;
-- a sensitive read (``audit_read``) writes exactly one audit entry, in the same transaction as the
-  view; the view adds what it read with ``audit_context``.
+- a request whose HTTP method the policy does not declare gets 405 (with ``Allow``), before any
+  view runs: no view answers a method it was not written for;
+- a sensitive read (``audit_read``) writes exactly one audit entry for every response that carries
+  the data, whatever the method, in the same transaction as the view; the view adds what it read
+  with ``audit_context``.
 
 The JSON API (``decision_support.api``, URL namespace ``api``) goes through the same steps: its user
 comes from the bearer token alone (``accounts.tokens``; session cookies do not count there), an
@@ -23,12 +26,12 @@ The Django admin has its own staff check and is left to it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
 
@@ -45,15 +48,29 @@ REVIEWER, STEWARD = Role.ETHICS_REVIEWER, Role.DATA_STEWARD
 
 DENIED_ACTION = "access.denied"
 
+# The HTTP methods a view answers: a page, a page with a form, an action.
+READ = frozenset({"GET", "HEAD"})
+FORM = READ | {"POST"}
+ACTION = frozenset({"POST"})
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+UNKNOWN_METHODS = "methods must be a non-empty subset of {known}; got {methods}"
+
 
 @dataclass(frozen=True)
 class Policy:
     roles: frozenset[Role]
     purpose: str = Purpose.EDUCATION
-    # A sensitive read: one audit entry per request (GET/HEAD) with this action.
+    # A sensitive read: one audit entry, with this action, per response that carries the data.
     audit_read: str | None = None
     # Pages that show one patient's data are never cached (Cache-Control: no-store).
     patient_data: bool = False
+    # The only methods the view answers; any other gets 405.
+    methods: frozenset[str] = READ
+
+    def __post_init__(self):
+        if not self.methods or not self.methods <= HTTP_METHODS:
+            raise ValueError(UNKNOWN_METHODS.format(known=sorted(HTTP_METHODS),
+                                                    methods=sorted(self.methods)))
 
 
 PUBLIC = None  # URLs anyone may open (signing in and out)
@@ -75,20 +92,22 @@ POLICIES: dict[str, Policy | None] = {
     "patient_detail": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER}), audit_read="patient.view",
                              patient_data=True),
     # Human oversight.
-    "decision_record": Policy(frozenset({EDUCATOR, STUDENT}), patient_data=True),
-    "predictions_pause": Policy(frozenset({EDUCATOR})),
-    "cohort_train": Policy(frozenset({EDUCATOR}), purpose=Purpose.MODEL_TRAINING),
+    "decision_record": Policy(frozenset({EDUCATOR, STUDENT}), patient_data=True, methods=ACTION),
+    "predictions_pause": Policy(frozenset({EDUCATOR}), methods=ACTION),
+    "cohort_train": Policy(frozenset({EDUCATOR}), purpose=Purpose.MODEL_TRAINING, methods=ACTION),
     "training_job": Policy(frozenset({EDUCATOR}), purpose=Purpose.MODEL_TRAINING),
     # Consent and erasure (data stewards).
-    "patient_consent": Policy(frozenset({STEWARD}), audit_read="consent.view", patient_data=True),
-    "patient_erase": Policy(frozenset({STEWARD}), patient_data=True),
+    "patient_consent": Policy(frozenset({STEWARD}), audit_read="consent.view", patient_data=True,
+                              methods=FORM),
+    "patient_erase": Policy(frozenset({STEWARD}), patient_data=True, methods=FORM),
     "erasure_list": Policy(frozenset({STEWARD})),
     # The audit log.
     "audit_log": Policy(frozenset({STEWARD, REVIEWER}), audit_read="audit.view"),
     # Research export: differentially private aggregates.
-    "aggregate_export": Policy(frozenset({EDUCATOR, REVIEWER}), purpose=Purpose.RESEARCH_EXPORT),
+    "aggregate_export": Policy(frozenset({EDUCATOR, REVIEWER}), purpose=Purpose.RESEARCH_EXPORT,
+                               methods=FORM),
     # Teaching scenarios: educators create cohorts; everyone but stewards compares them.
-    "cohort_create": Policy(frozenset({EDUCATOR})),
+    "cohort_create": Policy(frozenset({EDUCATOR}), methods=FORM),
     "cohort_compare": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER}), audit_read="cohort.compare"),
     # The ethics seminar: fairness, model cards, explanation comparison, reviews, case packets.
     "model_fairness": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
@@ -97,27 +116,28 @@ POLICIES: dict[str, Policy | None] = {
                               patient_data=True),
     "patient_explanations": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER}),
                                    audit_read="patient.compare", patient_data=True),
-    "model_review": Policy(frozenset({REVIEWER})),
-    "case_review": Policy(frozenset({REVIEWER}), patient_data=True),
+    "model_review": Policy(frozenset({REVIEWER}), methods=ACTION),
+    "case_review": Policy(frozenset({REVIEWER}), patient_data=True, methods=ACTION),
     "review_list": Policy(frozenset({EDUCATOR, REVIEWER})),
     "case_packet": Policy(frozenset({EDUCATOR, REVIEWER}), audit_read="patient.packet",
                           patient_data=True),
     "case_packet_pdf": Policy(frozenset({EDUCATOR, REVIEWER}), audit_read="patient.packet_pdf",
                               patient_data=True),
     "seminar_pack_list": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
-    "seminar_pack_create": Policy(frozenset({EDUCATOR})),
+    "seminar_pack_create": Policy(frozenset({EDUCATOR}), methods=FORM),
     "seminar_pack_detail": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
     "seminar_pack_pdf": Policy(frozenset({EDUCATOR, REVIEWER}), audit_read="seminar_pack.pdf",
                                patient_data=True),
     # Each user's own JSON API tokens.
-    "api_tokens": Policy(EVERYONE),
+    "api_tokens": Policy(EVERYONE, methods=FORM),
     # The JSON API's root, its schema and its browsable documentation hold no data.
     "api-root": PUBLIC,
     "openapi-json": PUBLIC,
     "openapi-view": PUBLIC,
 }
 
-# The JSON API: every endpoint has the policy of the page showing the same data.
+# The JSON API: every endpoint has the policy of the page showing the same data, and answers GET
+# alone (django-ninja routes no other method to a GET operation).
 API_NAMESPACE = "api"
 API_PAGES = {
     "api_cohort_list": "cohort_list",
@@ -128,7 +148,8 @@ API_PAGES = {
     "api_patient_explanations": "patient_detail",
     "api_run_models": "run_overview",
 }
-POLICIES.update({endpoint: POLICIES[page] for endpoint, page in API_PAGES.items()})
+POLICIES.update({endpoint: replace(POLICIES[page], methods=frozenset({"GET"}))
+                 for endpoint, page in API_PAGES.items()})
 
 # Field-level rules. The simulation's truth: per patient for educators only; the model-level truth
 # check (an explanation checked against the truth) also for ethics reviewers. Raw genetic and
@@ -188,9 +209,11 @@ class AccessGateMiddleware:
             if api:
                 return JsonResponse({"detail": "Not Found"}, status=404)
             raise Http404("no such page")
+        if request.method not in policy.methods:
+            return _not_allowed(policy.methods, api=api)
         request.roles = frozenset(roles)
         request.purpose = policy.purpose
-        if policy.audit_read and request.method in ("GET", "HEAD"):
+        if policy.audit_read:
             response = self._audited(request, policy)
         else:
             response = self.get_response(request)
@@ -201,7 +224,7 @@ class AccessGateMiddleware:
     def _audited(self, request, policy):
         with transaction.atomic():
             response = self.get_response(request)
-            if response.status_code < 400:
+            if _carries_data(request, response):
                 read = getattr(request, "audit", {})
                 audit_record(actor=request.user, purpose=policy.purpose,
                              action=policy.audit_read, outcome="allowed",
@@ -214,6 +237,24 @@ class AccessGateMiddleware:
         audit_record(actor=request.user, purpose=policy.purpose if policy else Purpose.EDUCATION,
                      action=DENIED_ACTION, outcome="denied", object_type="url",
                      object_ref=name or "", detail={"path": request.path, "method": request.method})
+
+
+def _carries_data(request, response) -> bool:
+    """Whether a sensitive view's response shows what it read: every success, and an error page
+    rendered after the view declared its read (``audit_context``), such as a form error beside the
+    data. Redirects carry nothing."""
+    status = response.status_code
+    return 200 <= status < 300 or (status >= 400 and hasattr(request, "audit"))
+
+
+def _not_allowed(methods: frozenset[str], *, api: bool):
+    allowed = sorted(methods)
+    if not api:
+        return HttpResponseNotAllowed(allowed)
+    response = JsonResponse({"detail": f"Method not allowed: use {', '.join(allowed)}."},
+                            status=405)
+    response["Allow"] = ", ".join(allowed)
+    return response
 
 
 def _api_unauthorized() -> JsonResponse:

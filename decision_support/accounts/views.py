@@ -2,7 +2,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
 
 from .forms import ApiTokenCreateForm, ApiTokenRevokeForm
 from .models import ApiToken
@@ -11,7 +10,6 @@ from .tokens import MAX_ACTIVE_TOKENS, api_token_create, api_token_revoke
 NOT_YOUR_TOKEN = "revoke must name one of your active tokens"
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
 def api_tokens(request):
     """The signed-in user's JSON API tokens: create one (shown once), revoke one."""
     form, new_token, errors = ApiTokenCreateForm(), None, []

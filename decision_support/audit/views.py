@@ -10,7 +10,6 @@ import json
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import render
-from django.views.decorators.http import require_safe
 
 from decision_support.accounts.access import audit_context
 
@@ -21,7 +20,6 @@ from .verify import verify_chain
 ENTRIES_PER_PAGE = 50
 
 
-@require_safe
 def audit_log(request):
     form = AuditFilterForm(request.GET)
     valid = form.is_valid()

@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
 
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from synthetic_data import DATA_CLASSES, DATA_DICTIONARY, FIRST_LINE_ARMS, SCENARIOS
@@ -87,7 +86,6 @@ def _training_context(request, cohort) -> dict:
             "active_job": active_training_job(cohort) if can_train else None}
 
 
-@require_http_methods(["GET", "POST"])
 def cohort_create(request):
     """Generate a cohort from a teaching scenario (synchronous: 5,000 patients take a second or
     two); bad input answers 400 naming the field and writes nothing."""
@@ -164,7 +162,6 @@ def _metrics_side_by_side(a: dict, b: dict) -> list[dict]:
             for arm in FIRST_LINE_ARMS for algorithm in ALGORITHMS]
 
 
-@require_GET
 def cohort_compare(request):
     """Two cohorts side by side (by default the ``default`` scenario's newest as B): scenario
     texts, aggregates through the consent gate with small cells suppressed, and the newest

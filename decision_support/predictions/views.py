@@ -10,7 +10,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
 
 from decision_support.accounts import access
 from decision_support.cohorts.models import Cohort, Patient
@@ -206,7 +205,6 @@ def _oversight_context(request, patient, consented, ranking) -> dict:
     }
 
 
-@require_POST
 def decision_record(request, pseudonym: str):
     """Record one patient's treatment decision: one patient per request, no bulk accept."""
     patient = get_object_or_404(Patient.objects.select_related("cohort"), pseudonym=pseudonym)
@@ -242,7 +240,6 @@ def _safe_next(request, fallback: str) -> str:
     return fallback
 
 
-@require_POST
 def predictions_pause(request):
     """Pause or resume every prediction (``action``: pause or resume; empty: the other state)."""
     form = PauseForm(request.POST)
@@ -263,7 +260,6 @@ def _retrain_context(request, cohort, run) -> dict:
             "erased_since_run": erased_patients_in_run(run) if can_train and run else 0}
 
 
-@require_POST
 def cohort_train(request, cohort_id: int):
     """Start training the model suite on a cohort; the job page follows its progress."""
     cohort = get_object_or_404(Cohort, pk=cohort_id)

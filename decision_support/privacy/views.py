@@ -3,7 +3,6 @@ gate checks the role and sets the purpose, research export)."""
 
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
 
 from decision_support.cohorts.models import Cohort
 
@@ -16,7 +15,6 @@ from .suppression import SUPPRESSED
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
 def aggregate_export(request, cohort_id: int):
     cohort = get_object_or_404(Cohort, pk=cohort_id)
     status, refusal = 200, ""

@@ -12,7 +12,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
 
 from decision_support.accounts.access import POLICIES, audit_context, can
 from decision_support.cohorts.models import Patient
@@ -53,7 +52,6 @@ def _annotate(request, form, back: str, **target):
     return None
 
 
-@require_POST
 def model_review(request, run_id: int, arm: str):
     """An ethics reviewer's rubric for one model (``algorithm``, ``variant``) of a run's arm."""
     run = get_object_or_404(TrainingRun, pk=run_id)
@@ -76,7 +74,6 @@ def model_review(request, run_id: int, arm: str):
     return redirect(f"{back}?{query}#reviews")
 
 
-@require_POST
 def case_review(request, pseudonym: str):
     """An ethics reviewer's rubric for one patient's case (their explanation)."""
     patient = get_object_or_404(Patient, pseudonym=pseudonym)
@@ -147,7 +144,6 @@ def seminar_pack_list(request):
         "can_create": can(request.roles, POLICIES["seminar_pack_create"].roles)})
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
 def seminar_pack_create(request):
     form = SeminarPackForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
