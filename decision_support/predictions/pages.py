@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from decision_support.privacy.suppression import suppress_count
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.evaluation import confusion_at
 from models.features import VARIANTS
@@ -18,7 +19,6 @@ from synthetic_data import ARMS, DATA_DICTIONARY
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
 from ..charts import Chart, bar_chart, beeswarm_chart, interval_chart, line_chart, waterfall_chart
-from ..privacy.suppression import suppress_count
 from .models import TrainedModel, TrainingRun
 from .selectors import ARM_LABELS, PatientPredictions
 

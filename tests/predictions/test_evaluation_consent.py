@@ -30,8 +30,8 @@ from decision_support.consent.models import ConsentRecord
 from decision_support.consent.selectors import permitted_classes_by_patient
 from decision_support.predictions.services import fitted_model
 from decision_support.privacy.suppression import suppress_count
-from models.algorithms import make_pipeline
 from models import evaluation
+from models.algorithms import make_pipeline
 from models.evaluation import CALIBRATION_BINS, age_band, bootstrap_auc_interval
 from models.ranking import ACTIVE_ARMS, RANKING_ALGORITHM, eligible_arms
 from models.training import CV_FOLDS, GLOBAL_SHAP_ROWS, TEST_SIZE
@@ -166,7 +166,8 @@ def _fairness_groups(row, split, expected, seed):
 def _truth_check(row, split, expected, seed):
     test = split["held_out"]
     true_p = expected["truth"].loc[test.index, f"p_response_{row.arm}"].to_numpy()
-    assert row.truth_check["oracle_roc_auc"] == pytest.approx(roc_auc_score(test["response"], true_p))
+    assert row.truth_check["oracle_roc_auc"] == pytest.approx(
+        roc_auc_score(test["response"], true_p))
     assert row.truth_check["mean_absolute_error_vs_true_probability"] == pytest.approx(
         np.abs(fitted_model(row).predict(test) - true_p).mean(), abs=1e-6)
 
