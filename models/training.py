@@ -1,5 +1,10 @@
 """Train, for every arm, three algorithms in three feature variants, on the patients who received
 that arm; evaluate on held-out patients; compute global SHAP once; check it all against the truth.
+
+Every fit and every evaluation of a variant (cross-validation, held-out metrics and their
+intervals, calibration, the fairness audit's group labels, global SHAP, the truth check) sees only
+the patients ``permitted`` for that variant; the policy value only those permitted for the
+variant of the ranking models it compares. The suite records how many each split left out.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ TEST_SIZE = 0.3
 CV_FOLDS = 5
 MIN_PATIENTS_PER_CLASS = 10
 GLOBAL_SHAP_ROWS = 300
+POLICY_VARIANT = "full"  # the variant of the ranking models whose choices the policy value scores
 Progress = Callable[[int, int, str], None]
 
 
@@ -76,6 +82,9 @@ class ModelSuite:
     skipped: dict[str, str] = field(default_factory=dict)
     policy: dict | None = None
     excluded: dict[str, int] = field(default_factory=dict)  # per variant: left out by consent
+    # Per variant, the patients of the arms' training splits ("training": fitting and
+    # cross-validation) and held-out splits ("held_out": every held-out evaluation) left out.
+    excluded_by_split: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def metrics(self) -> pd.DataFrame:
@@ -126,7 +135,8 @@ def train_suite(patients: pd.DataFrame, *, truth: pd.DataFrame | None = None,
         Bootstrap refits of the ranking model, for the intervals of a treatment ranking.
     permitted : dict, optional
         Per variant, a boolean Series over ``patients.index``: whose data that variant may use
-        (consent to model training). Others are left out of its training and evaluation.
+        (consent to model training). Others are left out of its training and evaluation, and
+        those not permitted for ``POLICY_VARIANT`` out of the policy value.
     progress : callable, optional
         Called as ``progress(done, total, label)`` after each fitted model.
 
@@ -149,6 +159,8 @@ def _train_suite(patients, *, truth, scenario, random_state, arms, algorithms, v
     rng = np.random.default_rng(seed)
     models, refits, skipped = {}, {}, {}
     held_out = []
+    excluded_by_split = {variant: {"training": 0, "held_out": 0} for variant in variants}
+    everyone = pd.Series(True, index=patients.index)
     total = len(arms) * len(algorithms) * len(variants)
     done = 0
     for arm in arms:
@@ -163,9 +175,11 @@ def _train_suite(patients, *, truth, scenario, random_state, arms, algorithms, v
                                                random_state=seed)
         held_out.append(test_all.index)
         for variant in variants:
-            usable = (permitted[variant] if permitted else pd.Series(True, index=patients.index))
+            usable = permitted[variant] if permitted else everyone
             train = train_all[usable.loc[train_all.index].to_numpy()]
             test = test_all[usable.loc[test_all.index].to_numpy()]
+            excluded_by_split[variant]["training"] += len(train_all) - len(train)
+            excluded_by_split[variant]["held_out"] += len(test_all) - len(test)
             for algorithm in algorithms:
                 models[(arm, algorithm, variant)] = _fit(
                     arm, algorithm, variant, train, test, truth=truth, scenario=scenario,
@@ -179,9 +193,12 @@ def _train_suite(patients, *, truth, scenario, random_state, arms, algorithms, v
                     n_refits=n_refits, rng=rng)
     excluded = {v: int((~permitted[v]).sum()) if permitted else 0 for v in variants}
     suite = ModelSuite(models=models, refits=refits, random_state=seed,
-                       n_patients=len(patients), skipped=skipped, excluded=excluded)
-    if truth is not None and "full" in variants and RANKING_ALGORITHM in algorithms and held_out:
-        suite.policy = _policy(suite, patients, truth, np.concatenate(held_out))
+                       n_patients=len(patients), skipped=skipped, excluded=excluded,
+                       excluded_by_split=excluded_by_split)
+    if (truth is not None and POLICY_VARIANT in variants and RANKING_ALGORITHM in algorithms
+            and held_out):
+        usable = permitted[POLICY_VARIANT] if permitted else everyone
+        suite.policy = _policy(suite, patients, truth, np.concatenate(held_out), usable)
     return suite
 
 
@@ -225,16 +242,20 @@ def _fit(arm, algorithm, variant, train, test, *, truth, scenario, seed, rng, n_
     return model
 
 
-def _policy(suite: ModelSuite, patients, truth, held_out_index) -> dict | None:
-    rows = patients.loc[held_out_index]
-    arms = [a for a in ACTIVE_ARMS if (a, RANKING_ALGORITHM, "full") in suite.models]
+def _policy(suite: ModelSuite, patients, truth, held_out_index, usable) -> dict | None:
+    """The policy value over the held-out patients ``usable`` marks, with ``n_excluded``: how
+    many held-out patients it left out."""
+    arms = [a for a in ACTIVE_ARMS if (a, RANKING_ALGORITHM, POLICY_VARIANT) in suite.models]
     if not arms:  # placebo alone: no treatment to choose between
         return None
-    predicted = pd.DataFrame({a: suite.models[(a, RANKING_ALGORITHM, "full")].predict(rows)
-                              for a in arms}, index=rows.index)
-    true_p = truth.loc[held_out_index, [f"p_response_{a}" for a in arms]]
+    index = held_out_index[usable.loc[held_out_index].to_numpy()]
+    rows = patients.loc[index]
+    predicted = pd.DataFrame({a: suite.models[(a, RANKING_ALGORITHM, POLICY_VARIANT)].predict(rows)
+                              for a in arms}, index=index)
+    true_p = truth.loc[index, [f"p_response_{a}" for a in arms]]
     true_p.columns = arms
     resistant = rows["prior_failures"].to_numpy() >= TREATMENT_RESISTANT_MIN_FAILURES
     eligible = pd.DataFrame({a: [a in eligible_arms(r) for r in resistant] for a in arms},
-                            index=rows.index)
-    return evaluation.policy_value(predicted, true_p, eligible)
+                            index=index)
+    return {**evaluation.policy_value(predicted, true_p, eligible),
+            "n_excluded": len(held_out_index) - len(index)}

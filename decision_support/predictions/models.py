@@ -38,6 +38,12 @@ class TrainingRun(models.Model):
     excluded_by_consent = models.JSONField(
         default=dict, blank=True,
         help_text="Per variant: patients left out because they did not consent to model training.")
+    excluded_by_split = models.JSONField(
+        default=dict, blank=True,
+        help_text="Per variant, of the modelled arms' training splits ('training': fitting, "
+                  "cross-validation) and held-out splits ('held_out': metrics, intervals, "
+                  "calibration, fairness audit, truth check): patients left out because they did "
+                  "not consent to model training. The policy value keeps its own count.")
     duration_seconds = models.FloatField()
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from decision_support.privacy.suppression import suppress_count
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.evaluation import confusion_at
 from models.features import VARIANTS
@@ -95,6 +96,21 @@ def run_arms(rows: list[dict]) -> list[dict]:
                          "best_auc": max(r["roc_auc"] for r in mine),
                          "small_sample": any(r["small_sample"] for r in mine)})
     return arms
+
+
+def split_exclusions(run: TrainingRun) -> list[dict]:
+    """Per variant, the training and held-out patients left out for lack of consent (small
+    counts hidden); empty for a run trained before they were recorded."""
+    return [{"variant": v, "variant_label": VARIANT_LABELS[v],
+             "training": suppress_count(run.excluded_by_split[v]["training"]),
+             "held_out": suppress_count(run.excluded_by_split[v]["held_out"])}
+            for v in VARIANTS if v in run.excluded_by_split]
+
+
+def policy_exclusions(policy: dict) -> int | str | None:
+    """The held-out patients the policy value left out for lack of consent (a small count
+    hidden); ``None`` for a run trained before they were recorded."""
+    return suppress_count(policy["n_excluded"]) if "n_excluded" in policy else None
 
 
 def policy_chart(policy: dict) -> Chart:

@@ -68,7 +68,7 @@ def _store_suite(cohort: Cohort, suite: ModelSuite, *, duration: float) -> Train
         cohort=cohort, scenario=cohort.scenario, seed=suite.random_state,
         n_patients=suite.n_patients, library_versions=library_versions(),
         policy_value=suite.policy, skipped_arms=suite.skipped, duration_seconds=duration,
-        excluded_by_consent=suite.excluded)
+        excluded_by_consent=suite.excluded, excluded_by_split=suite.excluded_by_split)
     TrainedModel.objects.bulk_create([
         TrainedModel(
             run=run, arm=m.arm, algorithm=m.algorithm, variant=m.variant,

@@ -105,6 +105,8 @@ def run_overview(request, cohort_id: int):
             "skipped": [(ARM_LABELS.get(arm, arm), reason) for arm, reason in run.skipped_arms.items()],
             "policy_chart": policy,
             "choice_shares": pages.policy_choice_shares(run.policy_value or {}),
+            "policy_excluded": pages.policy_exclusions(run.policy_value or {}),
+            "split_exclusions": pages.split_exclusions(run),
             "chart_specs": [policy.as_json()] if policy else [],
         })
     return render(request, "predictions/run_overview.html", context)

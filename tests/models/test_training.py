@@ -165,13 +165,23 @@ def test_patients_a_variant_may_not_use_are_left_out_of_its_training(cohort):
     patients = cohort.patients
     permitted = {"full": patients["patient_id"] % 4 != 0, "no_genetic": patients["patient_id"] > 0,
                  "clinical_only": patients["patient_id"] > 0}
-    suite = train_suite(patients, random_state=2, arms=("ssri",), permitted=permitted,
+    suite = train_suite(patients, truth=cohort.truth, random_state=2, arms=("ssri", "cbt"),
+                        algorithms=("logistic_regression",), permitted=permitted,
                         n_resamples=10, n_refits=2)
-    full = suite.model(arm="ssri", algorithm="logistic_regression", variant="full").metrics
+    full = {arm: suite.model(arm=arm, algorithm="logistic_regression", variant="full").metrics
+            for arm in ("ssri", "cbt")}
     rest = suite.model(arm="ssri", algorithm="logistic_regression", variant="no_genetic").metrics
-    assert full["n_train"] + full["n_test"] < rest["n_train"] + rest["n_test"]
+    assert full["ssri"]["n_train"] + full["ssri"]["n_test"] < rest["n_train"] + rest["n_test"]
     assert suite.excluded == {"full": int((~permitted["full"]).sum()), "no_genetic": 0,
                               "clinical_only": 0}
+    received = int(patients["arm"].isin(["ssri", "cbt"]).sum())
+    split = suite.excluded_by_split["full"]
+    assert split["training"] + split["held_out"] == received - sum(
+        m["n_train"] + m["n_test"] for m in full.values())
+    assert suite.excluded_by_split["no_genetic"] == {"training": 0, "held_out": 0}
+    # The policy value compares the full models' choices: the same held-out patients as theirs.
+    assert suite.policy["n_patients"] == sum(m["n_test"] for m in full.values())
+    assert suite.policy["n_excluded"] == split["held_out"] > 0
 
 
 @pytest.mark.parametrize("algorithm", ["logistic_regression", "gradient_boosting"])
