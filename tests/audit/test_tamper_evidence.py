@@ -66,7 +66,7 @@ def forge_checkpoint(**changes) -> None:
         file.write(json.dumps(line) + "\n")
 
 
-def lower_a_signed_checkpoint() -> None:
+def raise_a_signed_checkpoints_count() -> None:
     """Copy the last line with a higher count (signature kept), to vouch for more entries."""
     path = django_settings.AUDIT_CHECKPOINT_FILE
     last = json.loads(path.read_text().splitlines()[-1])
@@ -106,7 +106,7 @@ TAMPERING = {
     "reorder two rows": (lambda: swap_entries(2, 5), "entry #2", PREVIOUS_HASH_MISMATCH),
     "forge a checkpoint line": (lambda: forge_checkpoint(), f"line {ENTRIES + 2} of the checkpoint file",
                                 CHECKPOINT_INVALID),
-    "raise a signed checkpoint's count": (lower_a_signed_checkpoint,
+    "raise a signed checkpoint's count": (raise_a_signed_checkpoints_count,
                                           f"line {ENTRIES + 2} of the checkpoint file",
                                           CHECKPOINT_INVALID),
     "delete the checkpoint file": (lambda: django_settings.AUDIT_CHECKPOINT_FILE.unlink(),
