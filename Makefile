@@ -23,7 +23,7 @@ run: install
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Production mode (README "Deploying for a class"): collectstatic, migrate, gunicorn. Needs
-# DJANGO_PRODUCTION=1, DJANGO_SECRET_KEY, PSEUDONYM_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL.
+# DJANGO_PRODUCTION=1, DJANGO_SECRET_KEY, PSEUDONYM_KEY, AUDIT_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL.
 serve: install
 	PYTHON=$(BIN)/python scripts/serve
 

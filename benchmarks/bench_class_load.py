@@ -184,7 +184,8 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_DEBUG",)}
     env.update({
         "DJANGO_PRODUCTION": "1", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "PSEUDONYM_KEY": secrets.token_urlsafe(50), "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PSEUDONYM_KEY": secrets.token_urlsafe(50), "AUDIT_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_BEHIND_TLS_PROXY": "1", "DATA_DIR": str(tmp / "data"),
         "DATABASE_URL": f"postgres://{user}@{host}:{pgport}/{db}",
         "WEB_CONCURRENCY": str(args.workers), "GUNICORN_BIND": f"127.0.0.1:{port}",

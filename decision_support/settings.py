@@ -68,6 +68,15 @@ SECRET_KEY = secret_from_env("DJANGO_SECRET_KEY")
 PSEUDONYM_KEY = secret_from_env("PSEUDONYM_KEY")
 if PSEUDONYM_KEY == SECRET_KEY:
     raise ImproperlyConfigured("PSEUDONYM_KEY must differ from DJANGO_SECRET_KEY")
+# Keys the audit log's hash chain and signs its checkpoints (HMAC-SHA256); never stored in the
+# database, so that someone who can write there cannot recompute the chain.
+AUDIT_KEY = secret_from_env("AUDIT_KEY")
+if AUDIT_KEY in (SECRET_KEY, PSEUDONYM_KEY):
+    raise ImproperlyConfigured("AUDIT_KEY must differ from DJANGO_SECRET_KEY and PSEUDONYM_KEY")
+# Signed checkpoints of the audit log (entry count and head hash), one line appended after every
+# committed audit write: outside the database, so that rows deleted there are noticed.
+AUDIT_CHECKPOINT_FILE = Path(os.environ.get("AUDIT_CHECKPOINT_FILE",
+                                            DATA_DIR / "audit-checkpoints.jsonl"))
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
 if PRODUCTION and not ALLOWED_HOSTS:
@@ -288,4 +297,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    # The audit log's signed checkpoints go to the log stream too (audit/checkpoints.py): a copy
+    # kept off the app server by whatever collects the logs.
+    "loggers": {"decision_support.audit": {"level": "INFO"}},
 }

@@ -5,6 +5,7 @@
 - ``demo_cohort``: a small generated cohort (300 patients, seed 1).
 - ``make_user`` / ``signed_in_user``: a user with a known password in one of the role groups;
   ``signed_in_client``: pytest-django's ``client``, signed in as ``signed_in_user``.
+- ``audit_checkpoint_file``: every test has its own audit checkpoint file (autouse), never var/.
 """
 
 import os
@@ -27,6 +28,40 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TEST_PASSWORD = "correct-horse-battery-staple-42"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _audit_outside_var(tmp_path_factory):
+    """Checkpoints written while the test database is migrated go to a temporary file; on
+    PostgreSQL every test connection may TRUNCATE the audit table, as flushing a transactional
+    test's database does (the trigger refuses it elsewhere)."""
+    from django.db.backends.signals import connection_created
+    from django.test import override_settings
+
+    from decision_support.audit.models import TRUNCATE_ESCAPE_SETTING
+
+    def allow_truncate(sender, connection, **kwargs):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET {TRUNCATE_ESCAPE_SETTING} = on")
+
+    connection_created.connect(allow_truncate)
+    with override_settings(AUDIT_CHECKPOINT_FILE=tmp_path_factory.mktemp("audit") / "migrate.jsonl"):
+        yield
+    connection_created.disconnect(allow_truncate)
+
+
+@pytest.fixture(autouse=True)
+def audit_checkpoint_file(settings, tmp_path_factory):
+    """This test's audit checkpoint file, begun as migrating an empty log begins it: with a signed
+    checkpoint of no entries (every test starts with an empty log). Not in ``tmp_path``, where a
+    test may run a process with its own ``DATA_DIR`` and key."""
+    from decision_support.audit.checkpoints import checkpoint_append
+    from decision_support.audit.models import GENESIS_HASH
+
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path_factory.mktemp("audit") / "checkpoints.jsonl"
+    checkpoint_append(count=0, head=GENESIS_HASH)
+    return settings.AUDIT_CHECKPOINT_FILE
 
 
 @pytest.fixture(scope="session")

@@ -12,12 +12,14 @@ PRODUCTION_ENV = {
     "DJANGO_PRODUCTION": "1",
     "DJANGO_SECRET_KEY": "x" * 20 + "a-long-random-production-secret-key-0123456789",
     "PSEUDONYM_KEY": "a-different-long-random-key-for-pseudonyms-0123456789",
+    "AUDIT_KEY": "a-third-long-random-key-for-the-audit-chain-0123456789",
     "DJANGO_ALLOWED_HOSTS": "teaching.example.org",
 }
 
 
 def _run(args, env=None, tmp_path=None):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PG", "DATABASE_URL"))}
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("DJANGO_", "PG", "DATABASE_URL", "AUDIT_"))}
     clean["DATA_DIR"] = str(tmp_path)
     return subprocess.run([sys.executable, *args], cwd=ROOT, env={**clean, **(env or {})},
                           capture_output=True, text=True, timeout=120)
@@ -53,11 +55,27 @@ def test_production_mode_passes_the_deployment_checklist(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "PSEUDONYM_KEY", "DJANGO_ALLOWED_HOSTS"])
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "PSEUDONYM_KEY", "AUDIT_KEY",
+                                     "DJANGO_ALLOWED_HOSTS"])
 def test_production_mode_refuses_to_start_without_its_secrets(tmp_path, missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
     result = _run(["manage.py", "check"], env, tmp_path)
     assert result.returncode != 0 and f"{missing} must be set" in result.stderr
+
+
+@pytest.mark.parametrize("same_as", ["DJANGO_SECRET_KEY", "PSEUDONYM_KEY"])
+def test_the_audit_key_must_differ_from_the_other_keys(tmp_path, same_as):
+    env = {**PRODUCTION_ENV, "AUDIT_KEY": PRODUCTION_ENV[same_as]}
+    result = _run(["manage.py", "check"], env, tmp_path)
+    assert result.returncode != 0
+    assert "AUDIT_KEY must differ from DJANGO_SECRET_KEY and PSEUDONYM_KEY" in result.stderr
+
+
+def test_the_audit_checkpoint_file_defaults_to_data_dir_and_follows_its_variable(tmp_path):
+    assert _setting("settings.AUDIT_CHECKPOINT_FILE", tmp_path) == str(tmp_path / "audit-checkpoints.jsonl")
+    elsewhere = tmp_path / "log" / "checkpoints.jsonl"
+    assert _setting("settings.AUDIT_CHECKPOINT_FILE", tmp_path,
+                    {"AUDIT_CHECKPOINT_FILE": str(elsewhere)}) == str(elsewhere)
 
 
 def test_production_mode_refuses_known_demo_passwords(tmp_path):

@@ -1,15 +1,20 @@
-"""The audit log: one row per sensitive read, write or denied access, chained by hashes.
+"""The audit log: one row per sensitive read, write or denied access, chained by keyed hashes.
 
-Each entry's hash covers its content and the previous entry's hash (RFC 6962-style), so changing,
-deleting or reordering any entry breaks the chain from that entry on (``verify.verify_chain``).
-Rows are append-only: the model layer refuses updates and deletes on every database, and on
-PostgreSQL a trigger (migration 0001) refuses them for raw SQL too.
+Each entry's hash is an HMAC-SHA256, under ``AUDIT_KEY`` (from the environment, never in the
+database), of its content and the previous entry's hash (RFC 6962-style), so changing, deleting or
+reordering any entry breaks the chain from that entry on, and nobody without the key can recompute
+it (``verify.verify_chain``); signed checkpoints outside the database reveal a cut tail
+(``checkpoints.py``). Rows are append-only: the model layer refuses updates and deletes on every
+database, and on PostgreSQL triggers refuse UPDATE and DELETE (migration 0001) and TRUNCATE
+(migration 0002) for raw SQL too.
 """
 
 import hashlib
+import hmac
 import json
 from datetime import UTC
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
@@ -18,8 +23,11 @@ from django.db.models.lookups import Exact
 from decision_support.appendonly import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet, refuse
 
 GENESIS_HASH = "0" * 64
+# The PostgreSQL session setting that lets TRUNCATE through the trigger: test databases are flushed
+# with TRUNCATE (tests/conftest.py sets it on their connections); the application never sets it.
+TRUNCATE_ESCAPE_SETTING = "decision_support.allow_audit_truncate"
 
-# The fields an entry's hash covers, besides the previous hash. Changing this list, the order-free
+# The fields an entry's hash covers, the previous hash included. Changing this list, the order-free
 # canonical JSON below or the timestamp format breaks every stored chain.
 HASHED_FIELDS = ("sequence", "created_at", "actor_id", "actor", "role", "purpose", "action",
                  "object_type", "object_ref", "outcome", "detail", "prev_hash")
@@ -35,6 +43,19 @@ def canonical_json(value) -> bytes:
     """Sorted keys, no whitespace, UTF-8: the same bytes for the same content on every database."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False).encode("utf-8")
+
+
+def entry_content(entry) -> dict:
+    """What an entry's hash covers, as plain JSON values; ``created_at`` in ISO 8601 UTC. Takes an
+    ``AuditEntry`` or, in a migration, its historical model."""
+    content = {name: getattr(entry, name) for name in HASHED_FIELDS}
+    content["created_at"] = entry.created_at.astimezone(UTC).isoformat(timespec="microseconds")
+    return content
+
+
+def keyed_hash(content: dict, key: str) -> str:
+    """HMAC-SHA256 (hex) of the canonical JSON of ``content`` under ``key``."""
+    return hmac.new(key.encode(), canonical_json(content), hashlib.sha256).hexdigest()
 
 
 class AuditEntryQuerySet(AppendOnlyQuerySet):
@@ -94,12 +115,9 @@ class AuditEntry(AppendOnlyModel):
     def __str__(self):
         return f"#{self.sequence} {self.action} {self.outcome}"
 
-    def hashed_content(self) -> dict:
-        """What the hash covers, as plain JSON values; ``created_at`` in ISO 8601 UTC."""
-        content = {name: getattr(self, name) for name in HASHED_FIELDS}
-        content["created_at"] = self.created_at.astimezone(UTC).isoformat(timespec="microseconds")
-        return content
-
     def compute_hash(self) -> str:
-        """SHA-256 (hex) of the canonical JSON of ``hashed_content()``."""
-        return hashlib.sha256(canonical_json(self.hashed_content())).hexdigest()
+        """HMAC-SHA256 (hex), under ``AUDIT_KEY``, of the canonical JSON of ``entry_content``."""
+        return keyed_hash(entry_content(self), settings.AUDIT_KEY)
+
+    def has_valid_hash(self) -> bool:
+        return hmac.compare_digest(self.compute_hash(), self.entry_hash)

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from decision_support.accounts.roles import user_roles
 
+from .checkpoints import checkpoint_append
 from .escaping import escape_controls
 from .models import GENESIS_HASH, AuditEntry, canonical_json
 
@@ -29,7 +30,8 @@ def audit_record(*, actor, role: str | None = None, purpose: str, action: str, o
     Call it inside the transaction of the action it records: the entry commits or rolls back with
     the action. It joins that transaction without a savepoint, so if the audit write fails the
     whole transaction is rolled back, even when the caller catches the error: nothing happens
-    unaudited.
+    unaudited. Once the transaction commits, a signed checkpoint of the log up to this entry is
+    written outside the database (``checkpoints.checkpoint_append``).
 
     Parameters
     ----------
@@ -90,6 +92,7 @@ def audit_record(*, actor, role: str | None = None, purpose: str, action: str, o
     )
     entry.entry_hash = entry.compute_hash()
     entry.save()
+    transaction.on_commit(lambda: checkpoint_append(count=entry.sequence, head=entry.entry_hash))
     return entry
 
 

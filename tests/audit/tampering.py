@@ -1,5 +1,5 @@
 """Raw-SQL edits of the audit table that bypass the model layer, as an attacker with database
-access would. On PostgreSQL the append-only trigger is disabled for the edit and enabled again;
+access would. On PostgreSQL the append-only triggers are disabled for the edit and enabled again;
 all of it runs in a savepoint, so a failed edit leaves the test's transaction usable."""
 
 import json
@@ -8,10 +8,9 @@ from datetime import timedelta
 
 from django.db import connection, transaction
 
-from decision_support.audit.models import AuditEntry
+from decision_support.audit.models import GENESIS_HASH, AuditEntry, entry_content
 
 TABLE = AuditEntry._meta.db_table
-TRIGGER = "audit_entry_append_only"
 
 
 @contextmanager
@@ -20,10 +19,10 @@ def raw_cursor():
     postgresql = connection.vendor == "postgresql"
     with transaction.atomic(), connection.cursor() as cursor:
         if postgresql:
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {TRIGGER}")
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         yield cursor
         if postgresql:
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {TRIGGER}")
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
 def stored(sequence: int, column: str):
@@ -49,6 +48,32 @@ def delete_entry(sequence: int) -> None:
     with raw_cursor() as cursor:
         cursor.execute(f"DELETE FROM {TABLE} WHERE sequence = %s", [sequence])
         assert cursor.rowcount == 1
+
+
+def delete_from(sequence: int) -> None:
+    """Cut the tail: entry ``sequence`` and every later one."""
+    with raw_cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE sequence >= %s", [sequence])
+
+
+def truncate() -> None:
+    """Empty the table in one statement: TRUNCATE on PostgreSQL (triggers disabled), and on
+    SQLite a DELETE without WHERE, which it runs as a truncation."""
+    with raw_cursor() as cursor:
+        cursor.execute(f"{'TRUNCATE' if connection.vendor == 'postgresql' else 'DELETE FROM'} {TABLE}")
+
+
+def rehash_from(sequence: int, digest) -> None:
+    """Recompute the previous and own hashes of entry ``sequence`` and every later one with
+    ``digest`` (a function of an entry's content), as someone hiding an edit would."""
+    entries = list(AuditEntry.objects.filter(sequence__gte=sequence).order_by("sequence"))
+    prev = stored(sequence - 1, "entry_hash") if sequence > 1 else GENESIS_HASH
+    with raw_cursor() as cursor:
+        for entry in entries:
+            entry.prev_hash, entry.entry_hash = prev, digest({**entry_content(entry), "prev_hash": prev})
+            cursor.execute(f"UPDATE {TABLE} SET prev_hash = %s, entry_hash = %s WHERE sequence = %s",
+                           [entry.prev_hash, entry.entry_hash, entry.sequence])
+            prev = entry.entry_hash
 
 
 def swap_entries(first: int, second: int) -> None:

@@ -8,10 +8,11 @@ from django.urls import reverse
 
 from decision_support.accounts.access import DENIED_ACTION
 from decision_support.audit import services
+from decision_support.audit.checkpoints import checkpoint_append
 from decision_support.audit.models import AuditEntry
 from decision_support.audit.services import audit_record
 
-from .tampering import set_column
+from .tampering import delete_from, set_column
 
 pytestmark = pytest.mark.django_db
 URL = "/audit/"
@@ -181,6 +182,18 @@ def test_the_chain_status_says_intact_or_names_the_first_broken_entry(client, st
     set_column(2, "object_ref", "bbbb2223")
     body = client.get(URL).content.decode()
     assert "Chain broken at entry #2 (content changed)" in body
+    assert "Chain intact" not in body
+
+
+def test_the_chain_status_shows_the_latest_checkpoint_and_a_cut_tail(client, steward, log):
+    client.force_login(steward)
+    body = client.get(URL).content.decode()
+    assert re.search(r"the latest\s+signed checkpoint \(\S+\) covers 0,\s+5 written after it", body)
+
+    checkpoint_append(count=5, head=AuditEntry.objects.get(sequence=5).entry_hash)  # as if committed
+    delete_from(3)
+    body = client.get(URL).content.decode()
+    assert "Chain broken at entry #3 (truncated: the log holds fewer entries than the latest" in body
     assert "Chain intact" not in body
 
 

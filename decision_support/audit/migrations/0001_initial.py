@@ -5,8 +5,8 @@ import django.db.models.lookups
 from django.db import migrations, models
 
 # PostgreSQL only: refuse UPDATE and DELETE of audit rows even for raw SQL. (SQLite relies on the
-# model layer.) TRUNCATE is left alone: test databases are flushed with it. An owner or superuser
-# can still disable the trigger; the hash chain is what makes that visible.
+# model layer.) TRUNCATE is refused by migration 0002. An owner or superuser can still disable the
+# trigger; the keyed chain and the checkpoints are what make that visible.
 APPEND_ONLY_SQL = """
 CREATE FUNCTION audit_entry_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -4,10 +4,11 @@ from ...verify import verify_chain
 
 
 class Command(BaseCommand):
-    help = "Check the audit log's hash chain; exits 1 naming the first broken entry."
+    help = ("Check the audit log's keyed hash chain and the latest signed checkpoint; exits 1 "
+            "naming the first break (edited, missing, reordered, recomputed or truncated entries).")
 
     def handle(self, **options):
         result = verify_chain()
         if not result.ok:
-            raise CommandError(f"BROKEN at entry #{result.broken_at}: {result.reason}", returncode=1)
-        return f"OK: {result.checked} {'entry' if result.checked == 1 else 'entries'}, chain intact"
+            raise CommandError(result.summary(), returncode=1)
+        return result.summary()
