@@ -22,7 +22,8 @@ EXPORT = {"aggregate": "responders_by_arm", "epsilon": "0.1"}
 
 def test_parallel_audited_reads_and_exports_on_sqlite_all_succeed(tmp_path):
     env = {name: value for name, value in os.environ.items()
-           if not name.startswith("PG") and name not in ("DATABASE_URL", "DJANGO_PRODUCTION")}
+           if not name.startswith(("PG", "AUDIT_"))
+           and name not in ("DATABASE_URL", "DJANGO_PRODUCTION")}
     env.update(DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="decision_support.settings")
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO,
                    env=env, check=True)
