@@ -256,6 +256,10 @@ def test_ethics_reviewers_see_no_patients_truth_on_any_page(client, make_user, o
 
 def test_educators_see_every_truth_label_and_value(client, make_user, objects):
     """The positive: the walk finds the truth where it may be shown, in the formats searched."""
+    shown_model = TrainedModel.objects.get(run=objects["run"], arm=objects["arm"],
+                                           algorithm=ALGORITHMS[0], variant=VARIANTS[0])
+    true_shares = {f"{_sentinel(row['true_share']) * 100:.1f}%"
+                   for row in shown_model.truth_check["features"]}
     _replace_patient_truth(objects["patient"])
     _replace_model_truth(objects["run"])
     bodies = _walk(client, make_user(E), objects, sorted(set(WALK) & set(_reachable(E))))
@@ -270,6 +274,7 @@ def test_educators_see_every_truth_label_and_value(client, make_user, objects):
         numbers += _numbers(text)
     assert {arm for needle, arm in _patient_needles().items() if needle in numbers} == set(ARMS)
     assert all(f"{v * 100:.1f}%" in numbers for v in POLICY_SENTINELS.values())
+    assert true_shares <= set(numbers)
 
 
 def test_ethics_reviewers_see_the_model_truth_check(client, make_user, objects):
