@@ -41,8 +41,7 @@ NO_GROUPS = ("Subgroup metrics are missing: this run was trained before held-out
              "ancestry and age band were stored. Retrain to see them.")
 
 
-def model_card(*, run: dict, model: dict, fairness: dict | None = None,
-               truth_visible: bool = False) -> dict:
+def model_card(*, run: dict, model: dict, fairness: dict | None = None) -> dict:
     """The content of one model's card.
 
     Parameters
@@ -53,12 +52,11 @@ def model_card(*, run: dict, model: dict, fairness: dict | None = None,
         ``skipped_arms`` (arm to reason).
     model : dict
         The stored model: ``arm``, ``algorithm``, ``variant``, ``features``, ``metrics``,
-        ``evaluation`` and ``truth_check`` (may be ``None``).
+        ``evaluation`` and ``truth_check``: ``None`` unless the reader may see the truth check,
+        whose flags are then listed among the limitations.
     fairness : dict, optional
         ``models.fairness.fairness_audit`` of the model's held-out predictions; ``None`` when
         the run stored no group labels (the card then says to retrain).
-    truth_visible : bool
-        Whether the reader may see the truth check; only then are its flags listed.
 
     Returns
     -------
@@ -108,7 +106,7 @@ def model_card(*, run: dict, model: dict, fairness: dict | None = None,
                      "variant uses were left out of its training and its evaluation."),
         },
         "metrics": _metrics(metrics, fairness),
-        "limitations": _limitations(model, run, fairness, truth_visible),
+        "limitations": _limitations(model, run, fairness),
         "ethical_considerations": _ethics(model, run),
         "tradeoffs": _tradeoffs(model),
     }
@@ -150,7 +148,7 @@ def _metrics(metrics: dict, fairness: dict | None) -> dict:
     return result
 
 
-def _limitations(model: dict, run: dict, fairness: dict | None, truth_visible: bool) -> list[str]:
+def _limitations(model: dict, run: dict, fairness: dict | None) -> list[str]:
     metrics = model["metrics"]
     items = ["Trained and tested on simulated patients only: the numbers describe the simulation, "
              "not any real population."]
@@ -181,7 +179,7 @@ def _limitations(model: dict, run: dict, fairness: dict | None, truth_visible: b
     if run.get("skipped_arms"):
         items.append("Arms without a model in this run (too few patients): "
                      + ", ".join(sorted(run["skipped_arms"])) + ".")
-    if truth_visible and model.get("truth_check"):
+    if model.get("truth_check"):
         flagged = [row for row in model["truth_check"].get("features", []) if row.get("flag")]
         for row in flagged:
             items.append(f"Truth check: {row['label']} is among the model's most credited "

@@ -20,8 +20,7 @@ from ninja.errors import HttpError, ValidationError
 from ninja.security import HttpBearer
 from pydantic import BeforeValidator
 
-from decision_support.accounts.access import (API_NAMESPACE, PATIENT_TRUTH_ROLES, audit_context,
-                                               can, hidden_values)
+from decision_support.accounts.access import API_NAMESPACE, audit_context, hidden_values
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.selectors import cohort_frame, cohort_summary
 from decision_support.consent.selectors import consented_patient
@@ -196,8 +195,9 @@ def predictions(request, pseudonym: str = Pseudonym):
     patient, consented = _patient(request, pseudonym)
     run = latest_run(patient.cohort)
     ranking = patient_ranking(consented, run)
-    truth = (true_response_probabilities(patient.pk)
-             if ranking is not None and can(request.roles, PATIENT_TRUTH_ROLES) else None)
+    # None too for an imported cohort ({}: no truth).
+    truth = (true_response_probabilities(patient.pk, roles=request.roles) or None
+             if ranking is not None else None)
     return {"pseudonym": patient.pseudonym, "status": _prediction_status(consented, run),
             "run_id": run.pk if run else None, "variant": consented.variant,
             "ranking": pages.ranking_rows(ranking, run) if ranking is not None else [],

@@ -11,11 +11,10 @@ from django import forms
 from django.shortcuts import get_object_or_404, render
 from sklearn.model_selection import train_test_split
 
-from decision_support.accounts.access import (PATIENT_TRUTH_ROLES, audit_context, can,
-                                               hidden_values)
+from decision_support.accounts.access import audit_context, hidden_values
 from decision_support.charts import Chart, bar_chart
-from decision_support.cohorts.models import Cohort, Patient
-from decision_support.cohorts.selectors import patients_frame, truth_frame
+from decision_support.cohorts.models import Patient
+from decision_support.cohorts.selectors import patients_frame
 from decision_support.consent.constants import ConsentClass, Purpose
 from decision_support.consent.gate import variant_permitted
 from decision_support.consent.selectors import consented_patient, permitted_classes_by_patient
@@ -28,7 +27,7 @@ from models.training import TEST_SIZE
 from synthetic_data import DATA_DICTIONARY
 
 from .pages import VARIANT_LABELS, format_value
-from .selectors import ARM_LABELS, latest_run, patient_ranking
+from .selectors import ARM_LABELS, latest_run, patient_ranking, true_response_probabilities
 from .services import fitted_model
 from .views import _settings, arm_field
 
@@ -73,10 +72,8 @@ def patient_explanations(request, pseudonym: str):
             "variant": variant, "variant_label": VARIANT_LABELS[variant],
             **_comparison_context(comparison, explanations, consented.values, hidden),
         })
-        if can(request.roles, PATIENT_TRUTH_ROLES) and cohort.source == Cohort.Source.GENERATED:
-            truth = truth_frame(Patient.objects.filter(pk=patient.pk))
-            context["true_probability"] = (float(truth.iloc[0][f"p_response_{arm}"])
-                                           if len(truth) else None)
+        truth = true_response_probabilities(patient.pk, roles=request.roles) or {}
+        context["true_probability"] = truth.get(arm)
         if chosen["stability"] == "1":
             context["stability"] = _stability(consented, run, arm, comparison.features, hidden)
         detail.update(arm=arm, variant=variant, stability=chosen["stability"] == "1")

@@ -16,7 +16,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from decision_support.accounts.access import MODEL_TRUTH_ROLES, can
 from decision_support.charts import Chart, bar_chart, interval_chart
 from decision_support.privacy.suppression import SUPPRESSED, suppress_count, suppress_counts
 from models.algorithms import ALGORITHM_LABELS
@@ -27,7 +26,7 @@ from synthetic_data import ARMS
 
 from . import pages
 from .models import TrainedModel, TrainingRun
-from .selectors import ARM_LABELS, latest_run
+from .selectors import ARM_LABELS, latest_run, model_truth_check
 from .views import ModelPageForm, _settings
 
 RETRAIN_MESSAGE = ("This run was trained before held-out patients' sex, ancestry and age band were "
@@ -218,20 +217,20 @@ def run_facts(run: TrainingRun) -> dict:
             "skipped_arms": run.skipped_arms}
 
 
-def model_facts(model: TrainedModel) -> dict:
-    """A registry row as the plain dict ``models.model_card.model_card`` takes."""
+def model_facts(model: TrainedModel, *, truth_check: dict | None) -> dict:
+    """A registry row as the plain dict ``models.model_card.model_card`` takes, with the truth
+    check ``selectors.model_truth_check`` gave the reader (None: not shown)."""
     return {"arm": model.arm, "algorithm": model.algorithm, "variant": model.variant,
             "features": model.features, "metrics": model.metrics, "evaluation": model.evaluation,
-            "truth_check": model.truth_check}
+            "truth_check": truth_check}
 
 
 def model_card(request, run_id: int, arm: str):
     run, model, form, chosen, errors = _chosen_model(request, run_id, arm)
     context = _page_context(run, model, form, chosen, errors)
     audit = stored_audit(model, chosen["threshold"], seed=run.seed)
-    truth_visible = can(request.roles, MODEL_TRUTH_ROLES)
-    card = build_model_card(run=run_facts(run), model=model_facts(model), fairness=audit,
-                            truth_visible=truth_visible)
+    facts = model_facts(model, truth_check=model_truth_check(model, roles=request.roles))
+    card = build_model_card(run=run_facts(run), model=facts, fairness=audit)
     overall = [{**row,
                 "shown": f"{row['value']:.3f}",
                 "ci": (f"{row['low']:.3f}\u2060\u2013\u2060{row['high']:.3f}"
@@ -240,7 +239,7 @@ def model_card(request, run_id: int, arm: str):
                for row in card["metrics"]["overall"]]
     excluded = card["consent"]["excluded"]
     context.update({
-        "card": card, "truth_visible": truth_visible, "overall": overall,
+        "card": card, "overall": overall,
         "at_threshold": [{"label": row["label"], **_cell(row["key"], row["value"], row["ci"],
                                                          row["hidden"])}
                          for row in card["metrics"].get("at_threshold", [])],

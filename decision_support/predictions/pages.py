@@ -125,8 +125,7 @@ def policy_chart(policy: dict) -> Chart:
                  "truly best for each patient (known only to the simulation)."))
 
 
-def policy_choice_shares(policy: dict) -> list[tuple[str, float]]:
-    shares = policy.get("top_choice_shares", {})
+def policy_choice_shares(shares: dict[str, float]) -> list[tuple[str, float]]:
     return [(ARM_LABELS[arm], shares[arm]) for arm in ACTIVE_ARMS if arm in shares]
 
 
@@ -162,10 +161,12 @@ def roc_chart(model: TrainedModel) -> Chart:
                  "guesses."))
 
 
-def calibration_chart(model: TrainedModel) -> Chart:
+def calibration_chart(model: TrainedModel, truth_check: dict | None) -> Chart:
+    """Predicted against observed; beside it, against the true probabilities when the reader may
+    see ``truth_check`` (``selectors.model_truth_check``)."""
     calibration = model.evaluation["calibration"]
     series = {"Observed response rate": (calibration["predicted"], calibration["observed"])}
-    against_truth = (model.truth_check or {}).get("calibration_against_truth")
+    against_truth = (truth_check or {}).get("calibration_against_truth")
     if against_truth:
         series["True response probability"] = (against_truth["predicted"], against_truth["true"])
     return line_chart(
@@ -177,7 +178,7 @@ def calibration_chart(model: TrainedModel) -> Chart:
                     "simulation." if against_truth else ".")))
 
 
-def importance_chart(model: TrainedModel) -> Chart:
+def importance_chart(model: TrainedModel, *, with_truth: bool) -> Chart:
     importance = sorted(model.explanation["global_importance"].items(), key=lambda kv: -kv[1])
     units = shap_units(model.algorithm)
     return bar_chart(
@@ -185,7 +186,8 @@ def importance_chart(model: TrainedModel) -> Chart:
         f"Mean |SHAP| ({units})", [_label(f) for f, _ in importance],
         {"Mean |SHAP|": [v for _, v in importance]},
         caption="How much each feature moves this model's output on average, over held-out "
-                "patients. Importance is not effect: see the truth check below.")
+                "patients. Importance is not effect"
+                + (": see the truth check below." if with_truth else "."))
 
 
 def model_beeswarm(model: TrainedModel) -> Chart | None:
@@ -201,9 +203,9 @@ def model_beeswarm(model: TrainedModel) -> Chart | None:
                  "raised the predicted response."))
 
 
-def truth_check(model: TrainedModel) -> dict | None:
-    """The truth check as table rows, a chart of model vs true shares, and the latent notes."""
-    check = model.truth_check
+def truth_check(check: dict | None) -> dict | None:
+    """The truth check (``selectors.model_truth_check``) as table rows, a chart of model vs true
+    shares, and the latent notes."""
     if not check:
         return None
     features = [{**row, "flagged": bool(row["flag"])} for row in check["features"]]
@@ -237,13 +239,15 @@ def _points(value: float | None) -> str:
 
 
 def model_page(model: TrainedModel, siblings: list[TrainedModel], threshold: float, *,
-               with_truth: bool) -> dict:
-    charts = [roc_chart(model), calibration_chart(model)]
-    explanation_charts = [importance_chart(model)]
+               truth_check_shown: dict | None) -> dict:
+    """The model page; ``truth_check_shown`` is what ``selectors.model_truth_check`` gave the
+    reader (None: nothing computed from the truth is shown; {}: there is no truth)."""
+    truth = truth_check(truth_check_shown)
+    charts = [roc_chart(model), calibration_chart(model, truth_check_shown)]
+    explanation_charts = [importance_chart(model, with_truth=truth is not None)]
     beeswarm = model_beeswarm(model)
     if beeswarm:
         explanation_charts.append(beeswarm)
-    truth = truth_check(model) if with_truth else None
     all_charts = charts + explanation_charts + ([truth["chart"]] if truth else [])
     return {
         "summary": model_summary(model),
@@ -252,6 +256,7 @@ def model_page(model: TrainedModel, siblings: list[TrainedModel], threshold: flo
         "explanation_charts": explanation_charts,
         "confusion": confusion(model, threshold),
         "truth": truth,
+        "truth_visible": truth_check_shown is not None,
         "units": shap_units(model.algorithm),
         "units_note": units_note(model.algorithm),
         "chart_specs": [chart.as_json() for chart in all_charts],
@@ -380,8 +385,11 @@ def patient_page(values: pd.Series, predictions: PatientPredictions | None,
         "ranking": ranking,
         "ranking_chart": chart,
         "explained": arms,
-        "truth_rows": truth_rows(values, predictions.ranking, run, predictions.true_probability),
-        "truth_known": predictions.true_probability is not None,
+        # Only for readers that may see the truth (``selectors.true_response_probabilities``).
+        "truth_rows": (truth_rows(values, predictions.ranking, run, predictions.true_probability)
+                       if predictions.true_probability is not None else []),
+        "show_truth": predictions.true_probability is not None,
+        "truth_known": bool(predictions.true_probability),
         "ranking_algorithm_label": ALGORITHM_LABELS[RANKING_ALGORITHM],
         "chart_specs": [chart.as_json(), *(a["chart"].as_json() for a in arms)],
     })

@@ -1,11 +1,18 @@
-"""Reads: the newest training run of a cohort, and one patient's predictions and explanations."""
+"""Reads: the newest training run of a cohort, and one patient's predictions and explanations.
+
+The simulation's truth reaches pages only through the readers below that take the reader's
+roles (``patient_truth``, ``true_response_probabilities``, ``model_truth_check``,
+``run_policy``): they apply the field rules of ``accounts.access`` (``PATIENT_TRUTH_ROLES``,
+``MODEL_TRUTH_ROLES``), so a page, export or API answer for another role never receives it.
+"""
 
 from dataclasses import dataclass
 
 import pandas as pd
 from django.core.paginator import Page, Paginator
 
-from decision_support.accounts.access import POLICIES, can
+from decision_support.accounts.access import (MODEL_TRUTH_ROLES, PATIENT_TRUTH_ROLES, POLICIES,
+                                               can)
 from decision_support.cohorts.models import Patient
 from decision_support.cohorts.selectors import truth_frame
 from decision_support.consent.constants import ConsentClass
@@ -52,11 +59,12 @@ class PatientPredictions:
 
 
 def patient_predictions(patient: ConsentedPatient, run: TrainingRun, *, algorithm: str,
-                        with_truth: bool = False,
+                        truth_roles=frozenset(),
                         hidden: frozenset[str] = frozenset()) -> PatientPredictions | None:
     """Ranking of eligible arms (with intervals), a SHAP explanation per ranked arm, PGx rules,
-    and, when ``with_truth`` and the cohort is simulated, the true response probability under
-    every arm. Narratives name the features in ``hidden`` without their values.
+    and, when ``truth_roles`` may see a patient's truth and the cohort is simulated, the true
+    response probability under every arm. Narratives name the features in ``hidden`` without
+    their values.
 
     Only the data the consent gate released is used, by the model variant that never saw the
     rest; without clinical consent nothing is predicted (None). While predictions are paused
@@ -79,7 +87,7 @@ def patient_predictions(patient: ConsentedPatient, run: TrainingRun, *, algorith
             arm=arm, model=row, explanation=explanation,
             narrative=narrative(explanation, arm_label=ARM_LABELS[arm], medians=model.medians,
                                 hidden=hidden)))
-    true_probability = true_response_probabilities(rows.index[0]) if with_truth else None
+    true_probability = true_response_probabilities(rows.index[0], roles=truth_roles)
     return PatientPredictions(ranking=ranking, explanations=explanations,
                               true_probability=true_probability, variant=patient.variant)
 
@@ -112,10 +120,51 @@ def patient_list_page(cohort, number, *, roles, purpose: str) -> PatientListPage
                            withheld=withheld)
 
 
-def true_response_probabilities(patient_id: int) -> dict[str, float] | None:
-    """The simulation's probability of response under every arm (None for imported cohorts)."""
-    truth = truth_frame(Patient.objects.filter(pk=patient_id))
-    return {arm: float(truth.iloc[0][f"p_response_{arm}"]) for arm in ARMS} if len(truth) else None
+def patient_truth(patient_id: int, *, roles) -> pd.DataFrame | None:
+    """One patient's ground truth (latent drivers, true response probability and potential
+    outcome under every arm; one row, none for an imported cohort) for roles that may see a
+    patient's truth; None for every other role."""
+    if not can(roles, PATIENT_TRUTH_ROLES):
+        return None
+    return truth_frame(Patient.objects.filter(pk=patient_id))
+
+
+def true_response_probabilities(patient_id: int, *, roles) -> dict[str, float] | None:
+    """The simulation's probability of response under every arm ({} for an imported cohort),
+    or None for roles that may not see a patient's truth (``patient_truth``)."""
+    truth = patient_truth(patient_id, roles=roles)
+    if truth is None:
+        return None
+    return {arm: float(truth.iloc[0][f"p_response_{arm}"]) for arm in ARMS} if len(truth) else {}
+
+
+def model_truth_check(model: TrainedModel, *, roles) -> dict | None:
+    """The model's truth check (what it credits beside what truly drives response, its
+    calibration against the true probabilities, the oracle's AUC; {} for an imported cohort),
+    or None for roles that may not see the model-level truth."""
+    return (model.truth_check or {}) if can(roles, MODEL_TRUTH_ROLES) else None
+
+
+# The policy value scores choices with the true response probabilities (shown with the patients
+# it was scored over and those consent left out); the top-choice shares come from the predictions.
+POLICY_FROM_TRUTH = ("model", "random", "oracle", "n_patients", "n_excluded")
+
+
+@dataclass(frozen=True)
+class RunPolicy:
+    value: dict | None  # expected response rates (POLICY_FROM_TRUTH), for MODEL_TRUTH_ROLES only
+    choice_shares: dict[str, float]  # how often the model ranks each arm first
+    withheld: bool  # the run has a policy value that these roles may not see
+
+
+def run_policy(run: TrainingRun, *, roles) -> RunPolicy:
+    """What a run's policy value may show to ``roles``."""
+    stored = run.policy_value or {}
+    shown = bool(stored) and can(roles, MODEL_TRUTH_ROLES)
+    value = {k: stored[k] for k in POLICY_FROM_TRUTH if k in stored} if shown else None
+    return RunPolicy(value=value,
+                     choice_shares=stored.get("top_choice_shares", {}),
+                     withheld=bool(stored) and not shown)
 
 
 def patient_guidance(patient: ConsentedPatient) -> list[Guidance]:

@@ -14,8 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from decision_support.accounts import access
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.consent.constants import ConsentClass
-from decision_support.accounts.access import (MODEL_TRUTH_ROLES, PATIENT_TRUTH_ROLES,
-                                               audit_context, can, hidden_values)
+from decision_support.accounts.access import audit_context, hidden_values
 from decision_support.consent.selectors import consented_patient, erased_patients_in_run
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.features import VARIANTS
@@ -31,8 +30,8 @@ from .services import TrainingAlreadyRunning, training_job_start
 from .services import decision_record as decision_record_service
 from .services import predictions_pause as pause_service
 from .services import predictions_resume as resume_service
-from .selectors import (ARM_LABELS, latest_run, patient_guidance, patient_list_page,
-                        patient_predictions)
+from .selectors import (ARM_LABELS, latest_run, model_truth_check, patient_guidance,
+                        patient_list_page, patient_predictions, run_policy)
 
 
 class ModelPageForm(forms.Form):
@@ -97,17 +96,19 @@ def run_overview(request, cohort_id: int):
     # --- end of human oversight ---
     if run is not None:
         rows = pages.run_models(run)
-        policy = pages.policy_chart(run.policy_value) if run.policy_value else None
+        policy = run_policy(run, roles=request.roles)
+        chart = pages.policy_chart(policy.value) if policy.value else None
         context.update({
             "rows": rows,
             "arms": pages.run_arms(rows),
             "n_small": sum(r["small_sample"] for r in rows),
             "skipped": [(ARM_LABELS.get(arm, arm), reason) for arm, reason in run.skipped_arms.items()],
-            "policy_chart": policy,
-            "choice_shares": pages.policy_choice_shares(run.policy_value or {}),
-            "policy_excluded": pages.policy_exclusions(run.policy_value or {}),
+            "policy": policy,
+            "policy_chart": chart,
+            "choice_shares": pages.policy_choice_shares(policy.choice_shares),
+            "policy_excluded": pages.policy_exclusions(policy.value or {}),
             "split_exclusions": pages.split_exclusions(run),
-            "chart_specs": [policy.as_json()] if policy else [],
+            "chart_specs": [chart.as_json()] if chart else [],
         })
     return render(request, "predictions/run_overview.html", context)
 
@@ -125,8 +126,8 @@ def model_detail(request, run_id: int, arm: str):
     if model is None:
         raise Http404("no such model")
     threshold = chosen["threshold"]
-    truth_visible = can(request.roles, MODEL_TRUTH_ROLES)
-    context = pages.model_page(model, siblings, threshold, with_truth=truth_visible)
+    context = pages.model_page(model, siblings, threshold,
+                               truth_check_shown=model_truth_check(model, roles=request.roles))
     base = reverse("model_detail", args=[run.pk, arm])
     for row in context["comparison"]:
         row["url"] = f"{base}?" + urlencode({"algorithm": row["algorithm"], "variant": row["variant"],
@@ -135,7 +136,7 @@ def model_detail(request, run_id: int, arm: str):
     context.update({
         "run": run, "cohort": run.cohort, "arm": arm, "arm_label": ARM_LABELS[arm],
         "form": form, "form_errors": errors, "threshold": threshold,
-        "is_latest": latest_run(run.cohort) == run, "truth_visible": truth_visible,
+        "is_latest": latest_run(run.cohort) == run,
     })
     return render(request, "predictions/model_detail.html", context)
 
@@ -165,10 +166,9 @@ def patient_detail(request, pseudonym: str):
     audit_context(request, object_type="patient", object_ref=patient.pseudonym,
                   withheld=sorted(consented.withheld))
     values = consented.values
-    show_truth = can(request.roles, PATIENT_TRUTH_ROLES)
     hidden = hidden_values(request.roles)
     predictions = (patient_predictions(consented, run, algorithm=chosen["algorithm"],
-                                       with_truth=show_truth, hidden=hidden)
+                                       truth_roles=request.roles, hidden=hidden)
                    if run is not None else None)
     context = pages.patient_page(values, predictions, run, hidden)
     context.update({
@@ -176,7 +176,7 @@ def patient_detail(request, pseudonym: str):
         "algorithm": chosen["algorithm"], "algorithm_label": ALGORITHM_LABELS[chosen["algorithm"]],
         "guidance": patient_guidance(consented), "guidance_disclaimer": GUIDANCE_DISCLAIMER,
         "consent": consented, "withheld_labels": [ConsentClass(c).label for c in sorted(consented.withheld)],
-        "received_label": ARM_LABELS[patient.arm], "show_truth": show_truth,
+        "received_label": ARM_LABELS[patient.arm],
         "values_hidden": bool(hidden & set(values.index)),
         "cyp2c19": values.get("cyp2c19_phenotype"), "cyp2d6": values.get("cyp2d6_phenotype"),
     })

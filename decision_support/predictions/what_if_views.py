@@ -9,8 +9,9 @@ selectors, so the consent variant and the prediction pause apply to it unchanged
 Only variables the user may see and the consent releases are listed. Sex, ancestry and every
 genetic and epigenetic variable are immutable (a genotype does not change); the rest may change
 within the data dictionary's range. The true response probability under the changed values is
-shown to educators, and only when no consent class is withheld: the generator needs the whole
-observed row, and a withheld value is not used even where it would stay out of sight.
+shown to the roles that may see a patient's truth (``selectors.patient_truth``), and only when no
+consent class is withheld: the generator needs the whole observed row, and a withheld value is
+not used even where it would stay out of sight.
 """
 
 import dataclasses
@@ -22,10 +23,8 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import get_object_or_404, render
 
-from decision_support.accounts.access import (PATIENT_TRUTH_ROLES, audit_context, can,
-                                               hidden_values)
-from decision_support.cohorts.models import Cohort, Patient
-from decision_support.cohorts.selectors import truth_frame
+from decision_support.accounts.access import audit_context, hidden_values
+from decision_support.cohorts.models import Patient
 from decision_support.consent.constants import ConsentClass
 from decision_support.consent.selectors import consented_patient
 from models.features import NOT_MODEL_INPUTS, variant_features
@@ -33,7 +32,7 @@ from models.ranking import RANKING_ALGORITHM
 from synthetic_data import DATA_DICTIONARY, true_response_probabilities
 
 from . import pages
-from .selectors import ARM_LABELS, latest_run, patient_predictions
+from .selectors import ARM_LABELS, latest_run, patient_predictions, patient_truth
 from .views import arm_field
 
 IMMUTABLE_CLASSES = frozenset({"genetic", "epigenetic"})
@@ -170,12 +169,9 @@ def _comparison(before, after) -> list[dict]:
             for arm in arms]
 
 
-def _true_probabilities(patient, cohort, frames: dict) -> dict:
-    """{label: {arm: true probability}} for each observed frame, from the stored latents."""
-    truth = truth_frame(Patient.objects.filter(pk=patient.pk))
-    if not len(truth):
-        return {}
-    return {label: true_response_probabilities(frame, truth, scenario=cohort.scenario).iloc[0]
+def _true_probabilities(truth: pd.DataFrame, scenario: str, frames: dict) -> dict:
+    """{label: {arm: true probability}} for each observed frame, from the patient's latents."""
+    return {label: true_response_probabilities(frame, truth, scenario=scenario).iloc[0]
             for label, frame in frames.items()}
 
 
@@ -234,15 +230,15 @@ def patient_what_if(request, pseudonym: str):
     context.update(predictions=before, comparison=_comparison(before, after), arm=arm,
                    arm_label=ARM_LABELS[arm], waterfalls=waterfalls,
                    chart_specs=[w["chart"].as_json() for w in waterfalls])
-    if (can(request.roles, PATIENT_TRUTH_ROLES) and not consented.withheld
-            and cohort.source == Cohort.Source.GENERATED):
-        truth = _true_probabilities(patient, cohort, {"before": consented.frame, "after": frame})
-        if truth:
-            context["truth_rows"] = [
-                {"arm": row["arm"], "label": row["label"],
-                 "before": float(truth["before"][f"p_response_{row['arm']}"]),
-                 "after": float(truth["after"][f"p_response_{row['arm']}"])}
-                for row in context["comparison"]]
-            for row in context["truth_rows"]:
-                row["difference"] = f"{(row['after'] - row['before']) * 100:+.1f}"
+    truth = patient_truth(patient.pk, roles=request.roles)
+    if truth is not None and len(truth) and not consented.withheld:
+        true_p = _true_probabilities(truth, cohort.scenario,
+                                     {"before": consented.frame, "after": frame})
+        context["truth_rows"] = [
+            {"arm": row["arm"], "label": row["label"],
+             "before": float(true_p["before"][f"p_response_{row['arm']}"]),
+             "after": float(true_p["after"][f"p_response_{row['arm']}"])}
+            for row in context["comparison"]]
+        for row in context["truth_rows"]:
+            row["difference"] = f"{(row['after'] - row['before']) * 100:+.1f}"
     return render(request, "predictions/what_if.html", context)

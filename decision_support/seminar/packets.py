@@ -18,7 +18,7 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from decision_support.accounts.access import PATIENT_TRUTH_ROLES, can, hidden_values
+from decision_support.accounts.access import hidden_values
 from decision_support.consent.constants import ConsentClass
 from decision_support.consent.selectors import consented_patient
 from decision_support.predictions import pages
@@ -45,7 +45,9 @@ def model_card_excerpt(model: TrainedModel) -> dict:
     """The lines of the model's card (``models.model_card``, built from the stored evaluation,
     never typed by hand) that a packet prints: name and version, held-out ROC AUC with its CI,
     patients, the small-sample flag, intended and out-of-scope use."""
-    card = model_card(run=run_facts(model.run), model=model_facts(model), fairness=None)
+    # A packet prints no truth check: the educator's key is a patient's true probabilities.
+    card = model_card(run=run_facts(model.run), model=model_facts(model, truth_check=None),
+                      fairness=None)
     auc = next(row for row in card["metrics"]["overall"] if row["key"] == "roc_auc")
     return {
         "title": (f"{ARM_LABELS[model.arm]}: {ALGORITHM_LABELS[model.algorithm]}, "
@@ -118,15 +120,16 @@ def case_packet(patient, *, purpose: str, roles, with_key: bool = False) -> dict
     """Everything one packet prints about ``patient`` for a reader with ``roles``.
 
     ``with_key`` adds the educator's key (the simulation's true response probabilities) when
-    the roles may see the truth (``PATIENT_TRUTH_ROLES``); otherwise it is ignored.
+    the roles may see a patient's truth (``selectors.true_response_probabilities``); otherwise
+    it is ignored.
     """
     cohort = patient.cohort
     consented = consented_patient(patient, purpose=purpose)
     hidden = hidden_values(roles)
-    show_truth = with_key and can(roles, PATIENT_TRUTH_ROLES)
     run = latest_run(cohort)
     predictions = (patient_predictions(consented, run, algorithm=RANKING_ALGORITHM,
-                                       with_truth=show_truth, hidden=hidden)
+                                       truth_roles=roles if with_key else frozenset(),
+                                       hidden=hidden)
                    if run is not None else None)
     page = pages.patient_page(consented.values, predictions, run, hidden)
     explained = page.get("explained") or []
@@ -147,7 +150,7 @@ def case_packet(patient, *, purpose: str, roles, with_key: bool = False) -> dict
         "guidance_disclaimer": GUIDANCE_DISCLAIMER,
         "scenario": scenario,
         "questions": list(getattr(scenario, "questions", ()) or ()),
-        "show_truth": show_truth and bool(page.get("truth_known")),
+        "show_truth": bool(page.get("truth_known")),
         "truth_rows": page.get("truth_rows", []),
     }
 

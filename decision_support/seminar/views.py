@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from decision_support.accounts.access import POLICIES, audit_context, can
+from decision_support.accounts.access import PATIENT_TRUTH_ROLES, POLICIES, audit_context, can
 from decision_support.cohorts.models import Patient
 from decision_support.predictions.models import TrainedModel, TrainingRun
 from synthetic_data import ARMS
@@ -116,7 +116,7 @@ def case_packet(request, pseudonym: str):
     packet = _packet(request, pseudonym)
     return render(request, "seminar/packet.html", {
         "packet": packet, "patient": packet["patient"], "key_form": PacketForm(request.GET),
-        "can_see_key": can(request.roles, packets.PATIENT_TRUTH_ROLES),
+        "can_see_key": can(request.roles, PATIENT_TRUTH_ROLES),
         "pdf_url": reverse("case_packet_pdf", args=[packet["patient"].pseudonym])
         + (f"?{urlencode({'key': 'on'})}" if packet["show_truth"] else "")})
 

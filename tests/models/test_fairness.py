@@ -216,7 +216,7 @@ def test_the_model_card_carries_the_stored_metrics_unchanged():
     audit = fairness_audit(model["evaluation"]["test_outcomes"],
                            model["evaluation"]["test_probabilities"],
                            model["evaluation"]["test_groups"], random_state=3)
-    card = model_card(run=RUN, model=model, fairness=audit)
+    card = model_card(run=RUN, model={**model, "truth_check": None}, fairness=audit)
     overall = {row["key"]: row for row in card["metrics"]["overall"]}
     for key in ("roc_auc", "balanced_accuracy", "brier", "cv_roc_auc_mean"):
         assert overall[key]["value"] == model["metrics"][key]
@@ -226,9 +226,9 @@ def test_the_model_card_carries_the_stored_metrics_unchanged():
     assert card["training_data"]["n_test"] == 300 and card["training_data"]["teaching_note"]
     assert [s["attribute"] for s in card["metrics"]["subgroups"]] == ["sex", "ancestry", "age_band"]
     assert any("clinical" in item.lower() for item in card["out_of_scope_use"])
-    # The truth check's flags only for those who may see the truth.
+    # The truth check's flags only when the caller passes it (for those who may see the truth).
     assert not any("Truth check" in item for item in card["limitations"])
-    shown = model_card(run=RUN, model=model, fairness=audit, truth_visible=True)
+    shown = model_card(run=RUN, model=model, fairness=audit)
     assert any("Serum BDNF" in item for item in shown["limitations"])
 
 

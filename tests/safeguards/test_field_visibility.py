@@ -68,3 +68,15 @@ def test_the_model_truth_check_is_for_educators_and_ethics_reviewers(client, mak
     page = _model_page(client, make_user, objects, role)
     assert ('id="truth-check"' in page) is shown
     assert ("truth-shares" in page) is shown  # the chart's data is not sent either
+
+
+@pytest.mark.parametrize("role, shown", [(Role.EDUCATOR, True), (Role.ETHICS_REVIEWER, True),
+                                         (Role.STUDENT, False)])
+def test_the_policy_value_is_for_educators_and_ethics_reviewers(client, make_user, objects, role,
+                                                                shown):
+    """Scored with the true probabilities, it belongs to the truth check; how often the model
+    ranks each arm first (predictions only) is for every role that sees the models."""
+    page = _page(client, make_user, role, reverse("run_overview", args=[objects["cohort"].pk]))
+    assert ('id="policy-table"' in page) is shown and ("policy-value" in page) is shown
+    assert ('id="policy-withheld"' in page) is not shown
+    assert 'id="choice-shares"' in page
