@@ -269,8 +269,11 @@ def cohort_train(request, cohort_id: int):
     try:
         job = training_job_start(cohort=cohort, actor=request.user, purpose=request.purpose)
     except TrainingAlreadyRunning as refused:
-        return render(request, "predictions/training_refused.html",
-                      {"cohort": cohort, "job": refused.job}, status=409)
+        response = render(request, "predictions/training_refused.html",
+                          {"cohort": cohort, "job": refused.job, "retry_at": refused.retry_at,
+                           "retry_minutes": refused.retry_minutes}, status=409)
+        response["Retry-After"] = str(refused.retry_minutes * 60)
+        return response
     return redirect("training_job", job_id=job.pk)
 
 
