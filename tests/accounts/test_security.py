@@ -191,6 +191,7 @@ RESPONSE_KINDS = [
     ("educator", "get", "/api/cohorts/", 200, None, False),
     ("educator", "post", LOGOUT, 302, None, False),
     ("educator", "get", "/cohorts/compare/?a=nan", 400, None, False),
+    ("data_steward", "get", "/audit/?page=nan", 400, None, False),
     ("educator", "post", "/cohorts/new/", 403, None, True),
     ("student", "get", "/audit/", 404, None, False),
     ("student", "get", "/no-such-page/", 404, None, False),
