@@ -105,7 +105,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # The header middlewares come first, outside everything that can answer on its own (the access
+    # gate's sign-in redirect, 401, 404 and 405; CommonMiddleware's redirects; error pages), so
+    # every response carries CSP, X-Frame-Options, nosniff and Referrer-Policy.
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -113,8 +118,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "decision_support.accounts.access.AccessGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     # Last, as django-axes requires: it turns a lockout raised during sign-in into its page.
     "axes.middleware.AxesMiddleware",
 ]

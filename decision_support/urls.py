@@ -5,6 +5,8 @@ from django.urls import include, path
 from decision_support.accounts import views as account_views
 from decision_support.api.endpoints import api
 
+handler400 = "decision_support.views.bad_request"
+
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

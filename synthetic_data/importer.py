@@ -8,7 +8,9 @@ the generator's ``Cohort.patients`` or raises ``CohortImportError`` listing ever
 from __future__ import annotations
 
 import codecs
+import csv
 import io
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -23,7 +25,13 @@ MAX_REPORTED = 20
 TOO_LARGE = "the file is over the size limit of {limit:,} bytes"
 NO_PATIENT_ROWS = "no patient rows: the file is empty or has only a header"
 NOT_UTF8 = "byte 0x{byte:02x} is not UTF-8 text; save the file as CSV UTF-8"
-NOT_CSV = "the file is not valid CSV: {error}"
+# Parser problems: at the row and cell where the file stops being CSV
+UNCLOSED_QUOTE = 'a quoted cell opens here and is never closed (a " is missing)'
+NOT_CSV = "not valid CSV here: {error}"
+# Row problems: a row with more or fewer cells than the header (the column is the first without
+# a header, or the first without a cell)
+EXTRA_CELLS = "the row has {n} cells, the header {width}; this cell has no column"
+MISSING_CELLS = "the row has {n} cells, the header {width}; this column has no cell"
 # Header problems (row 1)
 MISSING_COLUMN = "missing column"
 UNKNOWN_COLUMN = "{name!r} is not a column of the data dictionary"
@@ -41,6 +49,8 @@ REMISSION_WITHOUT_RESPONSE = "remission is 1 but response is 0 (remission implie
 _NON_FINITE_WORDS = ("nan", "inf", "infinity")
 _DTYPES = {"identifier": np.int64, "integer": np.int64, "binary": np.int8, "float": np.float64}
 _COLUMN_ORDER = {name: i for i, name in enumerate(PATIENT_COLUMNS)}
+# What the csv module treats specially: quotes, the delimiter and line breaks.
+_CSV_TOKEN = re.compile(r'"|,|\r\n?|\n')
 
 
 @dataclass(frozen=True)
@@ -111,10 +121,13 @@ def read_patients_csv(data: bytes, *, max_bytes: int) -> pd.DataFrame:
     Raises
     ------
     CohortImportError
-        With ``problems`` naming row and column of each: a file over ``max_bytes``, no patient
-        rows, bytes that are not UTF-8, malformed CSV, missing, unknown or repeated columns,
-        and cells that are empty, not numbers, not finite, not whole (integers), out of range,
-        unknown categories, repeated patient ids, or remission without response.
+        With ``problems`` naming row and column of each (the column by its number where the
+        header does not name it): a file over ``max_bytes`` and no patient rows (these two
+        without row and column), bytes that are not UTF-8, malformed CSV (a quote never closed,
+        text after a closing quote), rows with more or fewer cells than the header, missing,
+        unknown or repeated columns, and cells that are empty, not numbers, not finite, not whole
+        (integers), out of range, unknown categories, repeated patient ids, or remission without
+        response.
 
     Examples
     --------
@@ -125,13 +138,15 @@ def read_patients_csv(data: bytes, *, max_bytes: int) -> pd.DataFrame:
     """
     if len(data) > max_bytes:
         raise CohortImportError([Problem(None, None, TOO_LARGE.format(limit=max_bytes))])
-    rows = _parse(_decode(data))
-    header, rows = rows.iloc[0].str.strip().tolist(), rows.iloc[1:]
-    rows = rows[(rows != "").any(axis=1)]
-    if rows.empty:
+    records = _parse(_decode(data))
+    header = [name.strip() for name in records[0]] if records else []
+    # Spreadsheet row numbers: the header is row 1; blank rows are left out.
+    records = {row: cells for row, cells in enumerate(records[1:], start=2) if any(cells)}
+    if not records:
         raise CohortImportError([Problem(None, None, NO_PATIENT_ROWS)])
     _check_header(header)
-    rows.columns = header
+    _check_widths(records, header)
+    rows = pd.DataFrame.from_dict(records, orient="index", columns=header, dtype=str)
     problems = _Problems()
     columns = {name: _column(DATA_DICTIONARY[name], rows[name], problems)
                for name in PATIENT_COLUMNS}
@@ -147,23 +162,50 @@ def _decode(data: bytes) -> str:
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as error:
-        row = body.count(b"\n", 0, error.start) + 1
-        problem = Problem(row, None, NOT_UTF8.format(byte=body[error.start]))
-        raise CohortImportError([problem]) from None
+        before = body[:error.start].decode("utf-8")
+        raise CohortImportError(
+            [_located(before, NOT_UTF8.format(byte=body[error.start]))]) from None
 
 
-def _parse(text: str) -> pd.DataFrame:
-    """Every cell as text, indexed by spreadsheet row (the header is row 1)."""
+def _parse(text: str) -> list[list[str]]:
+    """Every record's cells as text; the header is the first record."""
     try:
-        rows = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
-                           skip_blank_lines=False)
-    except pd.errors.EmptyDataError:
-        raise CohortImportError([Problem(None, None, NO_PATIENT_ROWS)]) from None
-    except pd.errors.ParserError as error:
-        problem = Problem(None, None, NOT_CSV.format(error=str(error).strip()))
-        raise CohortImportError([problem]) from None
-    rows.index += 1
-    return rows
+        return list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error as error:
+        raise CohortImportError([_located(text, NOT_CSV.format(error=error))]) from None
+
+
+def _located(text: str, message: str) -> Problem:
+    """A parser problem at the end of ``text`` (or where its quoting breaks), named by row and
+    column; a quote still open at the end is named as such, whatever the parser said."""
+    row, cell, still_quoted = _position(text)
+    header = next(csv.reader(io.StringIO(text, newline="")), []) if row > 1 else []
+    column = header[cell].strip() if cell < len(header) else str(cell + 1)
+    return Problem(row, column, UNCLOSED_QUOTE if still_quoted else message)
+
+
+def _position(text: str) -> tuple[int, int, bool]:
+    """The spreadsheet row and 0-based cell of the first text after a closing quote (where the
+    csv module's strict mode stops), else of the end of ``text``, and whether a quoted cell is
+    still open there. Counts as the csv module does: a line break inside quotes stays in its
+    cell, a doubled quote inside quotes is one quote, a quote inside an unquoted cell is text."""
+    row, cell, quoted, closed, plain, end = 1, 0, False, False, False, 0
+    for token in _CSV_TOKEN.finditer(text):
+        if token.start() > end and not quoted:  # text outside quotes
+            if closed:
+                return row, cell, False
+            plain = True
+        end, char = token.end(), token.group()
+        if quoted:
+            quoted, closed = char != '"', char == '"'
+        elif char == '"':
+            if not plain:  # a cell's opening quote, or the second of a doubled one
+                quoted, closed = True, False
+        elif char == ",":
+            cell, closed, plain = cell + 1, False, False
+        else:  # a line break ends the row
+            row, cell, closed, plain = row + 1, 0, False, False
+    return row, cell, quoted
 
 
 def _check_header(names: list[str]) -> None:
@@ -172,6 +214,17 @@ def _check_header(names: list[str]) -> None:
                 for name in counts if name not in _COLUMN_ORDER]
     problems += [Problem(1, name, DUPLICATE_COLUMN) for name, count in counts.items() if count > 1]
     problems += [Problem(1, name, MISSING_COLUMN) for name in PATIENT_COLUMNS if name not in names]
+    if problems:
+        raise CohortImportError(problems)
+
+
+def _check_widths(records: dict[int, list[str]], header: list[str]) -> None:
+    """Every row has as many cells as the header has columns."""
+    width = len(header)
+    problems = [Problem(row, header[len(cells)] if len(cells) < width else str(width + 1),
+                        (MISSING_CELLS if len(cells) < width else EXTRA_CELLS)
+                        .format(n=len(cells), width=width))
+                for row, cells in records.items() if len(cells) != width]
     if problems:
         raise CohortImportError(problems)
 

@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.shortcuts import render
 
 from decision_support.accounts.access import audit_context
+from decision_support.query_parameters import page_parameter
 
 from .forms import AuditFilterForm
 from .models import AuditEntry, Outcome
@@ -26,7 +27,9 @@ def audit_log(request):
     # An invalid filter shows its error and no entries, rather than an unfiltered log that could be
     # mistaken for the filtered one.
     entries = AuditEntry.objects.filter(form.query()) if valid else AuditEntry.objects.none()
-    page = Paginator(entries.order_by("-sequence"), ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    with page_parameter():
+        page = Paginator(entries.order_by("-sequence"), ENTRIES_PER_PAGE).page(
+            request.GET.get("page", 1))
     for entry in page.object_list:
         entry.detail_text = json.dumps(entry.detail, sort_keys=True, ensure_ascii=False)
     audit_context(request, object_type="audit_log",

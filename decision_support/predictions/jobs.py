@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import connections
 from django.utils import timezone
@@ -26,6 +26,12 @@ STALE_AFTER = timedelta(minutes=10)
 STALE_ERROR = "Interrupted: no progress for {minutes} minutes (the server was probably restarted)."
 # Fractions of the bar: reading the cohort, fitting every model, storing them.
 READ_SHARE, FIT_SHARE = 0.05, 0.90
+
+
+def stale_at(job: TrainingJob) -> datetime:
+    """When an active job that reports no more progress counts as stale: ``expire_stale_jobs``
+    then fails it, and the cohort can be trained again."""
+    return job.updated_at + STALE_AFTER
 
 
 def expire_stale_jobs(cohort) -> int:

@@ -1,8 +1,10 @@
 """Writes: training runs (train the suite on a stored cohort, keep every model in the registry),
 training jobs started from a page, recorded treatment decisions and the prediction pause."""
 
+import math
 import platform
 import time
+from datetime import datetime
 from functools import lru_cache
 from importlib.metadata import version
 
@@ -240,13 +242,23 @@ def predictions_resume(*, actor, reason: str = "", purpose: str) -> tuple[Predic
     return _pause_set(actor=actor, paused=False, reason=reason, purpose=purpose)
 
 
-class TrainingAlreadyRunning(Exception):
-    """A cohort has a queued or running training job; ``job`` is that job."""
+TRAINING_REFUSED = ("Training job {job} is already {status} for cohort {cohort}. If it makes no "
+                    "more progress, it counts as interrupted at {retry_at:%Y-%m-%d %H:%M:%S} UTC "
+                    "(in {minutes} minute{s}), and training can be started again then.")
 
-    def __init__(self, job: TrainingJob):
-        super().__init__(
-            f"Training job {job.pk} is already {job.status} for cohort {job.cohort_id}.")
-        self.job = job
+
+class TrainingAlreadyRunning(Exception):
+    """A cohort has a queued or running training job: ``job``. Training can start again when that
+    job finishes, or at ``retry_at`` (in ``retry_minutes``, rounded up) if it makes no more
+    progress: it then counts as stale (``jobs.stale_at``)."""
+
+    def __init__(self, job: TrainingJob, *, retry_at: datetime):
+        self.job, self.retry_at = job, retry_at
+        self.retry_minutes = max(1, math.ceil((retry_at - timezone.now()).total_seconds() / 60))
+        super().__init__(TRAINING_REFUSED.format(job=job.pk, status=job.status,
+                                                 cohort=job.cohort_id, retry_at=retry_at,
+                                                 minutes=self.retry_minutes,
+                                                 s="" if self.retry_minutes == 1 else "s"))
 
 
 def training_job_start(*, cohort: Cohort, actor, purpose: str,
@@ -266,15 +278,15 @@ def training_job_start(*, cohort: Cohort, actor, purpose: str,
         jobs.expire_stale_jobs(cohort)
         active = TrainingJob.objects.filter(cohort=cohort, status__in=TrainingJob.ACTIVE).first()
         if active is not None:
-            raise TrainingAlreadyRunning(active)
+            raise TrainingAlreadyRunning(active, retry_at=jobs.stale_at(active))
         try:
             with transaction.atomic():
                 job = TrainingJob.objects.create(
                     cohort=cohort, started_by=actor.get_username(), actor_id=actor.pk,
                     message="Waiting to start")
         except IntegrityError:
-            raise TrainingAlreadyRunning(TrainingJob.objects.get(
-                cohort=cohort, status__in=TrainingJob.ACTIVE)) from None
+            active = TrainingJob.objects.get(cohort=cohort, status__in=TrainingJob.ACTIVE)
+            raise TrainingAlreadyRunning(active, retry_at=jobs.stale_at(active)) from None
         audit_record(actor=actor, purpose=purpose, action="training.start",
                      object_type="cohort", object_ref=str(cohort.uid), outcome="allowed",
                      detail={"job": job.pk, "cohort": cohort.pk, "inline": inline})

@@ -4,7 +4,6 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django import forms
-from django.core.paginator import InvalidPage
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +15,8 @@ from decision_support.cohorts.models import Cohort, Patient
 from decision_support.consent.constants import ConsentClass
 from decision_support.accounts.access import audit_context, hidden_values
 from decision_support.consent.selectors import consented_patient, erased_patients_in_run
+from decision_support.query_parameters import (BoundedDecimalField, page_parameter,
+                                               refuse_bad_numbers)
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.features import VARIANTS
 from models.pgx import GUIDANCE_DISCLAIMER
@@ -39,9 +40,9 @@ class ModelPageForm(forms.Form):
                                   choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS])
     variant = forms.ChoiceField(label="Feature variant", initial="full",
                                 choices=[(v, pages.VARIANT_LABELS[v]) for v in VARIANTS])
-    threshold = forms.DecimalField(label="Threshold", initial=Decimal("0.50"),
-                                   min_value=Decimal("0.05"), max_value=Decimal("0.95"),
-                                   step_size=Decimal("0.05"), decimal_places=2)
+    threshold = BoundedDecimalField(label="Threshold", initial=Decimal("0.50"),
+                                    min_value=Decimal("0.05"), max_value=Decimal("0.95"),
+                                    step_size=Decimal("0.05"), decimal_places=2)
 
 
 class PatientPageForm(forms.Form):
@@ -57,15 +58,16 @@ def arm_field(arms: list[str], *, label: str) -> forms.ChoiceField:
 
 
 def _settings(form_class, query, **form_kwargs):
-    """Validate the GET query: every valid field is used, every invalid one falls back to its
-    default with an error naming the field. ``form_kwargs`` go to the form (an arm form's
-    ``arms``). Returns the form (showing what is in use), the settings and the error messages."""
+    """Validate the GET query: a bad number is refused (400, ``refuse_bad_numbers``); every other
+    valid field is used, every invalid one falls back to its default with an error naming the
+    field. ``form_kwargs`` go to the form (an arm form's ``arms``). Returns the form (showing what
+    is in use), the settings and the error messages."""
     defaults = {name: field.initial for name, field in form_class(**form_kwargs).fields.items()}
     if not any(name in query for name in defaults):
         return form_class(initial=defaults, **form_kwargs), defaults, []
     data = {name: query.get(name, str(default)) for name, default in defaults.items()}
     form = form_class(data, **form_kwargs)
-    form.is_valid()
+    refuse_bad_numbers(form)
     chosen = {name: form.cleaned_data.get(name, default) for name, default in defaults.items()}
     errors = [f"{form.fields[name].label}: {' '.join(messages)} Showing the default, "
               f"{_shown(form.fields[name], defaults[name])}, instead."
@@ -75,9 +77,8 @@ def _settings(form_class, query, **form_kwargs):
 
 
 def _shown(field, value) -> str:
-    if isinstance(field, forms.ChoiceField):
-        return dict(field.choices).get(value, value)
-    return f"{value:.2f}" if isinstance(value, Decimal) else str(value)
+    return (dict(field.choices).get(value, value) if isinstance(field, forms.ChoiceField)
+            else str(value))
 
 
 def models_home(request):
@@ -145,11 +146,9 @@ def patient_list(request, cohort_id: int):
     """Pseudonyms, and each patient's treatment and outcome where education consent covers
     clinical data; data stewards see pseudonyms only (they open a patient's consent page)."""
     cohort = get_object_or_404(Cohort, pk=cohort_id)
-    try:
+    with page_parameter():
         listing = patient_list_page(cohort, request.GET.get("page", 1), roles=request.roles,
                                     purpose=request.purpose)
-    except InvalidPage:
-        raise Http404("no such page") from None
     audit_context(request, object_type="cohort", object_ref=str(cohort.uid),
                   page=listing.page.number, withheld=listing.withheld)
     return render(request, "predictions/patient_list.html",
@@ -268,8 +267,11 @@ def cohort_train(request, cohort_id: int):
     try:
         job = training_job_start(cohort=cohort, actor=request.user, purpose=request.purpose)
     except TrainingAlreadyRunning as refused:
-        return render(request, "predictions/training_refused.html",
-                      {"cohort": cohort, "job": refused.job}, status=409)
+        response = render(request, "predictions/training_refused.html",
+                          {"cohort": cohort, "job": refused.job, "retry_at": refused.retry_at,
+                           "retry_minutes": refused.retry_minutes}, status=409)
+        response["Retry-After"] = str(refused.retry_minutes * 60)
+        return response
     return redirect("training_job", job_id=job.pk)
 
 

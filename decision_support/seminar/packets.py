@@ -4,17 +4,20 @@ A packet reads the patient only through the consent gate (``consented_patient``)
 only through ``patient_predictions`` (so the prediction pause holds); the field rules (truth,
 genetic values) come from the roles passed in. The waterfall is an inline SVG drawn here, since
 a PDF runs no script. The PDF is rendered by weasyprint with a fetcher that serves static files
-from disk and refuses every other URL, so rendering never touches the network.
+from disk (under their hashed names too, as ``{% static %}`` writes them in production) and
+refuses every other URL, so rendering never touches the network.
 """
 
 from __future__ import annotations
 
 import mimetypes
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -159,11 +162,21 @@ def case_packet(patient, *, purpose: str, roles, with_key: bool = False) -> dict
 
 
 def _static_path(url: str) -> Path | None:
-    path = urlsplit(url).path
+    """The file behind a static file's URL on ``PDF_BASE_URL``: from the app folders (the finders)
+    or, for a name only ``collectstatic`` wrote (a hashed name in production), from the static
+    files storage. None for any other URL, and for a name leading out of those folders."""
+    parts, base = urlsplit(url), urlsplit(PDF_BASE_URL)
     prefix = "/" + settings.STATIC_URL.strip("/") + "/"
-    if not path.startswith(prefix):
+    if ((parts.scheme, parts.netloc) != (base.scheme, base.netloc)
+            or not parts.path.startswith(prefix)):
         return None
-    found = finders.find(path[len(prefix):])
+    name = unquote(parts.path[len(prefix):])
+    try:
+        found = finders.find(name)
+        if found is None and staticfiles_storage.location and staticfiles_storage.exists(name):
+            found = staticfiles_storage.path(name)
+    except SuspiciousFileOperation:
+        return None
     return Path(found) if found else None
 
 

@@ -6,9 +6,14 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.views import LoginView
 from django.contrib.sessions.models import Session
+from django.test import Client
 from django.utils import timezone
 
+from decision_support.accounts.roles import Role
+from decision_support.accounts.tokens import api_token_create
+from decision_support.cohorts import views as cohort_views
 from decision_support.cohorts.models import Patient
 
 pytestmark = pytest.mark.django_db
@@ -163,6 +168,61 @@ def test_pages_carry_a_strict_content_security_policy(signed_in_client):
 
 def test_the_sign_in_page_carries_the_policy_too(client):
     assert "default-src 'self'" in client.get(LOGIN)["Content-Security-Policy"]
+
+
+def _boom(*args, **kwargs):
+    raise RuntimeError("a bug in a view")
+
+
+# Every kind of response, whoever produces it: WhiteNoise, CommonMiddleware, the CSRF check, the
+# access gate (sign-in redirect, 401, 404), a view, the API, Django's error pages.
+# (who, method, path, expected status, what to break for a 500, CSRF enforced)
+RESPONSE_KINDS = [
+    ("anonymous", "get", LOGIN, 200, None, False),
+    ("anonymous", "get", "/static/css/app.css", 200, None, False),
+    ("anonymous", "get", "/cohorts", 301, None, False),
+    ("anonymous", "get", "/cohorts/", 302, None, False),
+    ("anonymous", "get", "/api/cohorts/", 401, None, False),
+    ("anonymous", "post", LOGIN, 403, None, True),
+    ("anonymous", "get", "/no-such-page/", 404, None, False),
+    ("anonymous", "delete", LOGIN, 405, None, False),
+    ("anonymous", "get", LOGIN, 500, (LoginView, "get"), False),
+    ("educator", "get", "/cohorts/", 200, None, False),
+    ("educator", "get", "/api/cohorts/", 200, None, False),
+    ("educator", "post", LOGOUT, 302, None, False),
+    ("educator", "get", "/cohorts/compare/?a=nan", 400, None, False),
+    ("data_steward", "get", "/audit/?page=nan", 400, None, False),
+    ("educator", "post", "/cohorts/new/", 403, None, True),
+    ("student", "get", "/audit/", 404, None, False),
+    ("student", "get", "/no-such-page/", 404, None, False),
+    ("educator", "get", "/api/cohorts/999999/", 404, None, False),
+    ("data_steward", "get", "/api/patients/P0/", 404, None, False),
+    ("educator", "get", "/oversight/pause/", 405, None, False),
+    ("educator", "get", "/api/cohorts/?unknown=1", 422, None, False),
+    ("educator", "get", "/cohorts/", 500, (cohort_views, "render"), False),
+]
+
+
+@pytest.mark.parametrize("who, method, path, status, broken, csrf", RESPONSE_KINDS,
+                         ids=[f"{k[0]}-{k[3]}-{k[2]}" for k in RESPONSE_KINDS])
+def test_every_response_carries_the_security_headers(make_user, monkeypatch, who, method, path,
+                                                     status, broken, csrf):
+    client = Client(enforce_csrf_checks=csrf, raise_request_exception=False)
+    headers = {}
+    if who != "anonymous":
+        user = make_user(Role(who))
+        client.force_login(user)
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(user=user, name='t')[1]}"}
+    if broken:
+        monkeypatch.setattr(*broken, _boom)
+    response = getattr(client, method)(path, **headers)
+    response.close()  # a static file is streamed
+    assert response.status_code == status
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_a_patient_page_is_never_cached(signed_in_client, demo_cohort):

@@ -222,7 +222,9 @@ def test_the_log_is_paged_by_50_and_the_pages_keep_the_filters(client, steward, 
     assert 'href="?action=patient.view&amp;page=2"' in first.content.decode()
     last = client.get(URL, {"action": "patient.view", "page": "3"})
     assert _sequences(last) == list(range(20, 0, -1))
-    assert client.get(URL, {"page": "abc"}).status_code == 200  # falls back to the first page
+    for bad in ("abc", "0", "4"):  # refused naming the parameter, no entries shown
+        refused = client.get(URL, {"action": "patient.view", "page": bad})
+        assert refused.status_code == 400 and 'data-field="page"' in refused.content.decode()
 
 
 def test_the_viewer_only_reads(client, steward):

@@ -17,6 +17,7 @@ from decision_support.cohorts.models import (
     Patient,
 )
 from synthetic_data import make_cohort
+from synthetic_data.importer import UNCLOSED_QUOTE
 
 pytestmark = pytest.mark.django_db
 
@@ -63,11 +64,18 @@ def test_the_cohort_is_named_after_the_file_by_default(csv_file):
     assert Cohort.objects.get().name == "Imported from clinic_b.csv"
 
 
-def test_a_malformed_file_changes_nothing_and_names_row_and_column(csv_file, existing_cohort):
+@pytest.mark.parametrize("age, named", [
+    ("abc", "row 7, column age: 'abc' is not a number"),
+    ('"4', f"row 7, column age: {UNCLOSED_QUOTE}"),
+    ('"4"1', "row 7, column age: not valid CSV here: "),
+    ("4\x001", "row 7, column age: '4\\x001' is not a number"),
+], ids=["not a number", "unclosed quote", "text after a quote", "NUL"])
+def test_a_malformed_file_changes_nothing_and_names_row_and_column(csv_file, existing_cohort,
+                                                                   age, named):
     path = csv_file(40)
     lines = path.read_text().splitlines()
     cells = lines[6].split(",")  # spreadsheet row 7; no generated cell contains a comma
-    cells[1] = "abc"  # age
+    cells[1] = age
     lines[6] = ",".join(cells)
     path.write_text("\n".join(lines) + "\n")
     before = _counts()
@@ -76,7 +84,7 @@ def test_a_malformed_file_changes_nothing_and_names_row_and_column(csv_file, exi
     assert _counts() == before
     message = str(info.value)
     assert "nothing was imported" in message
-    assert "row 7, column age: 'abc' is not a number" in message
+    assert named in message
 
 
 def test_a_file_failing_in_the_database_midway_leaves_nothing_behind(csv_file, existing_cohort,

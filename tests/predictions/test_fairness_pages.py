@@ -144,10 +144,20 @@ def test_the_audit_is_computed_once_per_model_and_threshold(client, make_user, r
     assert calls == [0.5, 0.7]
 
 
-def test_a_bad_query_falls_back_to_the_default_with_a_message(client, make_user, run):
-    response = _get(client, make_user, run, "model_fairness", query={**QUERY, "threshold": "2"})
-    assert response.context["audit"]["threshold"] == 0.5
-    assert "Threshold:" in _text(response)
+def test_a_bad_choice_falls_back_to_the_default_with_a_message(client, make_user, run):
+    response = _get(client, make_user, run, "model_fairness",
+                    query={**QUERY, "algorithm": "svm", "threshold": "0.70"})
+    assert response.context["model"].algorithm == "logistic_regression"
+    assert response.context["audit"]["threshold"] == 0.7
+    assert "Algorithm:" in _text(response)
+
+
+@pytest.mark.parametrize("name", ["model_fairness", "model_card"])
+def test_a_bad_threshold_is_refused_naming_it(client, make_user, run, name):
+    """(Every numeric query parameter: tests/safeguards/test_numeric_query_parameters.py.)"""
+    client.force_login(make_user(Role.EDUCATOR))
+    response = client.get(reverse(name, args=[run.pk, ARM]), {**QUERY, "threshold": "2"})
+    assert response.status_code == 400 and 'data-field="threshold"' in _text(response)
 
 
 def test_model_card_metrics_equal_the_stored_evaluation(client, make_user, run, stored):

@@ -113,6 +113,32 @@ def test_a_second_job_for_the_same_cohort_is_refused(educator_client, demo_cohor
     assert not AuditEntry.objects.filter(action="training.start").exists()
 
 
+@pytest.mark.parametrize("idle, minutes", [
+    (dt.timedelta(0), "10 minutes"),
+    (dt.timedelta(minutes=3), "7 minutes"),
+    (dt.timedelta(minutes=8, seconds=1), "2 minutes"),  # rounded up
+    (dt.timedelta(minutes=9, seconds=30), "1 minute"),
+])
+def test_a_refusal_says_when_training_can_be_retried(educator_client, make_user, demo_cohort,
+                                                     fake_training, monkeypatch, idle, minutes):
+    now = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    for status in TrainingJob.ACTIVE:
+        TrainingJob.objects.all().delete()
+        job = TrainingJob.objects.create(cohort=demo_cohort, status=status, started_by="someone")
+        TrainingJob.objects.filter(pk=job.pk).update(updated_at=now - idle)
+        retry_at = f"{now - idle + jobs.STALE_AFTER:%Y-%m-%d %H:%M:%S} UTC"
+        response = _train(educator_client, demo_cohort)
+        assert response.status_code == 409
+        retry = response.content.decode().split('id="training-retry"', 1)[1].split("</p>", 1)[0]
+        assert retry_at in retry and f"in {minutes}," in " ".join(retry.split())
+        assert response["Retry-After"] == str(int(minutes.split()[0]) * 60)
+        with pytest.raises(TrainingAlreadyRunning) as refused:
+            training_job_start(cohort=demo_cohort, actor=make_user(username=f"cli_{status}"),
+                               purpose=Purpose.MODEL_TRAINING)
+        assert f"interrupted at {retry_at} (in {minutes})" in str(refused.value)
+
+
 def test_the_database_refuses_two_active_jobs_for_one_cohort(demo_cohort):
     TrainingJob.objects.create(cohort=demo_cohort, status="queued", started_by="a")
     with pytest.raises(IntegrityError), transaction.atomic():

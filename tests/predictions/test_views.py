@@ -156,14 +156,14 @@ def test_confusion_matrix_follows_the_threshold(signed_in_client, run):
     assert positives[0] > positives[1] > positives[2]
 
 
-@pytest.mark.parametrize("value", ["abc", "2", "0.01", "0.33", "nan"])
-def test_a_bad_threshold_is_a_form_error_and_the_page_uses_the_default(signed_in_client, run, value):
+@pytest.mark.parametrize("value", ["abc", "2", "0.01", "0.33", "nan", "1e309"])
+def test_a_bad_threshold_is_refused_naming_it(signed_in_client, run, value):
+    """(Every numeric query parameter: tests/safeguards/test_numeric_query_parameters.py.)"""
     response = signed_in_client.get(_model_url(run, "ssri", threshold=value))
-    page = _page(response)
-    errors = page.split('id="form-errors"', 1)[1].split("</ul>", 1)[0]
-    assert "Threshold:" in errors and "Showing the default, 0.50" in errors
-    assert response.context["confusion"]["threshold"] == 0.5
-    assert 'name="threshold" value="0.50"' in page
+    assert response.status_code == 400
+    errors = response.content.decode().split('id="form-errors"', 1)[1].split("</ul>", 1)[0]
+    assert 'data-field="threshold"' in errors and "Threshold (threshold):" in errors
+    assert "confusion" not in response.context
 
 
 def test_a_bad_algorithm_keeps_the_valid_threshold(signed_in_client, run):
@@ -229,7 +229,8 @@ def test_patient_list_is_paginated(signed_in_client, run):
     last = _page(signed_in_client.get(url + "?page=30"))
     assert last.count('href="/patients/') == 50 and "Page 30 of 30" in last
     for bad in ("31", "0", "abc", "-1"):
-        assert signed_in_client.get(url + f"?page={bad}").status_code == 404
+        response = signed_in_client.get(url + f"?page={bad}")
+        assert response.status_code == 400 and 'data-field="page"' in response.content.decode()
 
 
 def test_patient_page_shows_ranking_waterfalls_pgx_and_truth(signed_in_client, run, patient):

@@ -3,8 +3,12 @@
 import html
 import io
 import socket
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.management import call_command
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -153,3 +157,48 @@ def test_rendering_a_pdf_opens_no_network_connection(monkeypatch):
     assert pdf.startswith(b"%PDF-") and attempts == []
     assert packets._static_path("http://localhost/static/seminar/packet.css").name == "packet.css"
     assert packets._static_path("http://192.0.2.7/evil.css") is None
+
+
+# --- PDFs in production: static files collected under hashed names ----------------------------
+
+
+@pytest.fixture
+def production_static(settings, tmp_path):
+    """Static files as production serves them: collected into STATIC_ROOT under hashed names
+    (a manifest storage), DEBUG off. Returns the stylesheet's URL as ``{% static %}`` writes it."""
+    settings.DEBUG = False
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}}
+    call_command("collectstatic", interactive=False, verbosity=0)
+    url = staticfiles_storage.url("seminar/packet.css")
+    assert url.startswith("/static/seminar/packet.") and url != "/static/seminar/packet.css"
+    return url
+
+
+@pytest.mark.parametrize("name", ["case_packet_pdf", "seminar_pack_pdf"])
+def test_production_pdfs_have_their_stylesheet(trained, signed_in, production_static, name):
+    client = signed_in(Role.EDUCATOR)
+    if name == "case_packet_pdf":
+        url = reverse(name, args=[trained["patient"].pseudonym])
+    else:
+        pack = seminar_pack_create(actor=client.user, purpose=Purpose.EDUCATION, name="Styled",
+                                   patients=trained["patients"][:2], questions="")
+        url = reverse(name, args=[pack.pk])
+    pages = [page.extract_text() for page in _pdf(client.get(url)).pages]
+    # Only the stylesheet prints this, in its page margin (@page @bottom-right).
+    assert all(f"Page {n} of {len(pages)}" in page for n, page in enumerate(pages, start=1))
+
+
+def test_the_pdf_fetcher_reads_static_files_hashed_or_not_and_nothing_else(production_static):
+    stylesheet = Path(finders.find("seminar/packet.css")).read_bytes()
+    for url in (production_static, "/static/seminar/packet.css"):
+        assert packets._static_path(f"http://localhost{url}").read_bytes() == stylesheet
+    for refused in ("http://192.0.2.7/static/seminar/packet.css",
+                    "https://localhost/static/seminar/packet.css",
+                    "http://localhost/seminar/packet.css",
+                    "http://localhost/static/../settings.py",
+                    "http://localhost/static/%2e%2e/%2e%2e/decision_support/settings.py",
+                    "http://localhost/static/seminar/missing.css",
+                    "file:///etc/passwd", "data:text/css,body{}"):
+        assert packets._static_path(refused) is None, refused

@@ -138,19 +138,46 @@ def test_it_rejects_a_file_over_the_size_limit_before_reading_it():
     read_patients_csv(data[:-1], max_bytes=len(data) - 1)
 
 
-def test_it_rejects_non_utf8_bytes_naming_the_row():
+def test_it_rejects_non_utf8_bytes_naming_the_row_and_column():
     data = _with_cell(5, "sex", "fem\xe4le").replace("ä".encode(), b"\xe4")  # Latin-1
     error = _rejection(data)
-    assert [(p.row, p.column) for p in error.problems] == [(5, None)]
-    assert str(error) == "row 5: byte 0xe4 is not UTF-8 text; save the file as CSV UTF-8"
+    assert [(p.row, p.column) for p in error.problems] == [(5, "sex")]
+    assert str(error) == "row 5, column sex: byte 0xe4 is not UTF-8 text; save the file as CSV UTF-8"
 
 
-def test_it_rejects_malformed_csv():
-    rows = _rows()
-    rows[3].append("surplus")
-    error = _rejection(_csv(rows))
-    assert error.problems[0].message.startswith("the file is not valid CSV: ")
-    assert "line 4" in str(error)
+def _raw_cell(row: int, column: str, raw: str, rows=None) -> bytes:
+    """A valid file with the text at spreadsheet ``row`` and ``column`` replaced by ``raw``
+    exactly as written (quotes and all)."""
+    rows = rows or _rows()
+    rows[row - 1][rows[0].index(column)] = "\x01"
+    return _csv(rows).replace(b"\x01", raw.encode())
+
+
+WIDTH = len(PATIENT_COLUMNS)
+LAST = _rows()[0][-1]
+
+
+@pytest.mark.parametrize("data, row, column, message", [
+    (_raw_cell(4, "crp_mg_l", '"12'), 4, "crp_mg_l", importer.UNCLOSED_QUOTE),
+    (_raw_cell(4, "crp_mg_l", '"1\n2'), 4, "crp_mg_l", importer.UNCLOSED_QUOTE),
+    (_raw_cell(4, "crp_mg_l", '"12"x'), 4, "crp_mg_l",
+     importer.NOT_CSV.format(error="',' expected after '\"'")),
+    (_raw_cell(6, "sex", "f\x00emale"), 6, "sex", None),
+    (_raw_cell(4, "crp_mg_l", "1,2"), 4, str(WIDTH + 1),
+     importer.EXTRA_CELLS.format(n=WIDTH + 1, width=WIDTH)),
+    (_csv([r[:-1] if i == 5 else r for i, r in enumerate(_rows())]), 6, LAST,
+     importer.MISSING_CELLS.format(n=WIDTH - 1, width=WIDTH)),
+    # A quoted line break earlier does not shift the rows: a row is a record, not a line.
+    (_raw_cell(5, "crp_mg_l", '"12', rows=[r if i != 2 else [r[0], "a\nb", *r[2:]]
+                                          for i, r in enumerate(_rows())]),
+     5, "crp_mg_l", importer.UNCLOSED_QUOTE),
+], ids=["unclosed quote", "unclosed quote over lines", "text after a closing quote", "NUL byte",
+        "a cell too many", "a cell too few", "rows after a quoted line break"])
+def test_a_file_that_is_not_csv_is_rejected_naming_row_and_column(data, row, column, message):
+    error = _rejection(data)
+    assert [(p.row, p.column) for p in error.problems][:1] == [(row, column)]
+    if message:
+        assert str(error).splitlines()[0] == f"row {row}, column {column}: {message}"
 
 
 def test_it_reports_problems_in_row_order_up_to_a_cap():
@@ -208,6 +235,28 @@ def _spliced(draw):
     start = draw(st.integers(0, len(_VALID)))
     end = draw(st.integers(start, min(len(_VALID), start + 20)))
     return _VALID[:start] + draw(st.binary(max_size=20)) + _VALID[end:]
+
+
+@st.composite
+def _corrupted(draw):
+    """A valid file with a few bytes inserted, overwritten or removed at a random place, bytes
+    that break CSV or UTF-8 likely among them."""
+    at = draw(st.integers(0, len(_VALID)))
+    removed = draw(st.integers(0, 3))
+    inserted = draw(st.lists(st.one_of(st.sampled_from([b'"', b",", b"\n", b"\r", b"\x00",
+                                                        b"\xe4", b"\xff", b"\xc3", b'""']),
+                                       st.binary(max_size=3)), max_size=4))
+    return _VALID[:at] + b"".join(inserted) + _VALID[at + removed:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(payload=_corrupted())
+def test_a_corrupted_file_is_imported_or_rejected_naming_row_and_column(payload):
+    try:
+        read_patients_csv(payload, max_bytes=LIMIT)
+    except CohortImportError as error:
+        assert error.problems
+        assert all(p.row is not None and p.column is not None for p in error.problems), str(error)
 
 
 @settings(max_examples=100, deadline=None)
