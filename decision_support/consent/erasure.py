@@ -5,7 +5,9 @@ installed app that references the patient, directly or through other deleted row
 (``NestedObjects``), so tables added later are covered without changes here. A model states
 what erasure does to its rows through ``on_delete``: ``CASCADE`` rows are erased with the
 patient; ``SET_NULL`` rows stay, unlinked; ``PROTECT`` or ``RESTRICT`` blocks the erasure
-(nothing is deleted, the page names the blocker). What stays: the tombstone and the audit log,
+(nothing is deleted, the page names the blocker). The consent decisions kept by the patient's
+place (``PlaceConsent``) go too. What stays: the tombstone, whose place key keeps the patient
+out of every later copy of the same data (``cohorts.services.cohort_store``), and the audit log,
 which refers to patients by pseudonym.
 """
 
@@ -20,7 +22,7 @@ from decision_support.predictions.models import TrainingRun
 
 from .constants import ConsentClass, Purpose
 from .gate import permitted_classes
-from .models import Tombstone
+from .models import PlaceConsent, Tombstone
 from .services import AUDIT_PURPOSE
 
 NO_ACTOR = "actor must be a signed-in user; got {value!r}"
@@ -80,9 +82,10 @@ def patient_erase(patient: Patient, *, actor) -> Tombstone:
     if plan.blocked_by:
         raise ErasureBlocked(BLOCKED.format(blockers=", ".join(plan.blocked_by)))
     tombstone = Tombstone.objects.create(
-        pseudonym=patient.pseudonym, cohort_id=patient.cohort_id, erased_by=actor.get_username(),
-        affected_run_ids=[run.pk for run in plan.affected_runs])
+        pseudonym=patient.pseudonym, place_key=patient.place_key, cohort_id=patient.cohort_id,
+        erased_by=actor.get_username(), affected_run_ids=[run.pk for run in plan.affected_runs])
     _, deleted = patient.delete()
+    PlaceConsent.objects.erase(patient.place_key)
     audit_record(actor=actor, purpose=AUDIT_PURPOSE, action="patient.erase",
                  outcome="allowed",
                  object_type="patient", object_ref=tombstone.pseudonym,
