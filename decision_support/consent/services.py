@@ -2,8 +2,9 @@
 
 Giving and withdrawing are the same steps with the opposite provision (GDPR 7(3): withdrawing as
 easy as giving): each appends one active record, starting now, carrying the current consent-text
-version, the UTC time and who recorded it, and writes one audit entry (``consent.give`` or
-``consent.withdraw``) in the same transaction. Nothing is ever overwritten. Seeding a demo cohort
+version, the UTC time and who recorded it (one in each stored copy of the same data: it is the
+person's decision), and writes one audit entry (``consent.give`` or ``consent.withdraw``) in the
+same transaction. Nothing is ever overwritten. Seeding a demo cohort
 is bulk work and is not audited row by row.
 
 Each decision a person records is also kept by the patient's place in the cohort's data
@@ -34,6 +35,7 @@ SEED_RECORDED_BY = "demo seed"
 # pages have the same purpose in accounts.access).
 AUDIT_PURPOSE = Purpose.EDUCATION
 NO_ACTOR = "actor must be a signed-in user; got {value!r}"
+PATIENT_GONE = "patient {pk} is not stored (erased?)"
 BAD_PERIOD_END = "period_end must be a timezone-aware datetime after now; got {value!r}"
 BAD_RATE = "{name} must be a number from 0 to 1; got {value!r}"
 ALREADY_SEEDED = ("cohort {cohort!r} already has consent records; seeding again would override "
@@ -80,10 +82,13 @@ def _consent_append(*, patient: Patient, data_class: str, purpose: str, actor, p
     purpose = check_purpose(purpose)
     if actor is None or not getattr(actor, "is_authenticated", False) or actor.pk is None:
         raise ValueError(NO_ACTOR.format(value=actor))
-    # Serialise decisions about one patient; also fails clearly if the patient is gone.
-    place_key = Patient.objects.select_for_update().values_list("place_key", flat=True).get(
-        pk=patient.pk)
-    now = _now_after(ConsentRecord.objects.filter(patient=patient, data_class=data_class,
+    # The person's decision holds in every stored copy of the data (patients sharing the place
+    # key). Locked in pk order: serialises decisions about one person without deadlocks.
+    copies = list(Patient.objects.select_for_update().order_by("pk").filter(
+        place_key__in=Patient.objects.filter(pk=patient.pk).values("place_key")))
+    if not any(copy.pk == patient.pk for copy in copies):
+        raise Patient.DoesNotExist(PATIENT_GONE.format(pk=patient.pk))
+    now = _now_after(ConsentRecord.objects.filter(patient__in=copies, data_class=data_class,
                                                   purpose=purpose))
     if period_end is not None and (not isinstance(period_end, dt.datetime)
                                    or period_end.tzinfo is None or period_end <= now):
@@ -92,15 +97,19 @@ def _consent_append(*, patient: Patient, data_class: str, purpose: str, actor, p
                     purpose=purpose, period_start=now, period_end=period_end,
                     consent_text_version=CONSENT_TEXT_VERSION, recorded_at=now,
                     recorded_by=actor.get_username(), actor_id=actor.pk)
-    record = ConsentRecord(patient=patient, **decision)
-    record.full_clean()
-    record.save()
-    PlaceConsent(place_key=place_key, **decision).save()
+    records = {copy.pk: ConsentRecord(patient=copy, **decision) for copy in copies}
+    for record in records.values():
+        record.full_clean()
+        record.save()
+    PlaceConsent(place_key=copies[0].place_key, **decision).save()
+    detail = {"data_class": data_class, "purpose": purpose}
+    others = [copy.pseudonym for copy in copies if copy.pk != patient.pk]
+    if others:
+        detail["other_copies"] = others
     audit_record(actor=actor, purpose=AUDIT_PURPOSE, action=action,
                  outcome="allowed",
-                 object_type="patient", object_ref=patient.pseudonym,
-                 detail={"data_class": data_class, "purpose": purpose})
-    return record
+                 object_type="patient", object_ref=patient.pseudonym, detail=detail)
+    return records[patient.pk]
 
 
 def _check_rate(name: str, value) -> float:

@@ -15,6 +15,7 @@ from decision_support.cohorts.models import ClinicalRecord, Cohort, GroundTruth,
 from decision_support.cohorts.services import cohort_create, cohort_import
 from decision_support.consent.constants import CONSENT_CLASSES, ConsentClass, Purpose
 from decision_support.consent.erasure import patient_erase
+from decision_support.consent.models import Tombstone
 from decision_support.consent.selectors import consent_permitted_classes, consented_patient
 from decision_support.consent.services import consent_give, consent_withdraw
 from decision_support.privacy.services import PrivacyBudgetExceeded, aggregate_export_create
@@ -206,3 +207,47 @@ def test_importing_the_same_file_again_keeps_erasure_withdrawal_and_budget(
 
     changed = _import(make_cohort(60, random_state=4).to_csv().encode(), educator)
     assert changed.fingerprint != first.fingerprint and changed.n_patients == 60
+
+
+@pytest.fixture
+def two_copies(educator):
+    """Two copies of the same data, stored before anything was decided or erased."""
+    return [cohort_create(actor=educator, purpose=EDU, scenario=SCENARIO, n_patients=N, seed=SEED,
+                          name=name) for name in ("first copy", "second copy")]
+
+
+@pytest.mark.parametrize("decide, data_class, purpose", [
+    (consent_withdraw, ConsentClass.GENETIC, EDU),
+    (consent_withdraw, ConsentClass.CLINICAL, ML),
+    (consent_give, ConsentClass.GENETIC, RESEARCH),
+])
+def test_a_decision_holds_at_once_in_every_stored_copy(two_copies, steward, decide, data_class,
+                                                       purpose):
+    first, second = two_copies
+    patient = next(p for p in first.patients.order_by("pk")
+                   if (data_class in consent_permitted_classes(p, purpose=purpose))
+                   == (decide is consent_withdraw))
+    decide(patient=patient, data_class=data_class, purpose=purpose, actor=steward)
+    same = _by_values(second, _truth_key)[_truth_key(patient)]
+    assert (data_class in consent_permitted_classes(same, purpose=purpose)) == (
+        decide is consent_give)
+    entry = AuditEntry.objects.filter(action__startswith="consent.").get()
+    assert (entry.object_ref, entry.detail["other_copies"]) == (patient.pseudonym,
+                                                                [same.pseudonym])
+
+
+def test_erasing_a_person_erases_them_from_every_stored_copy(two_copies, client, steward):
+    first, second = two_copies
+    patient = first.patients.order_by("pk").first()
+    truth, clinical = _truth_key(patient), _clinical_key(patient)
+    same = _by_values(second, _truth_key)[truth]
+    client.force_login(steward)
+    page = client.get(reverse("patient_erase", args=[patient.pseudonym])).content.decode()
+    assert f"<code>{same.pseudonym}</code> in second copy" in page
+    client.post(reverse("patient_erase", args=[patient.pseudonym]),
+                {"confirmation": patient.pseudonym})
+    for cohort in (first, second):
+        assert truth not in _by_values(cohort, _truth_key)
+        assert clinical not in _by_values(cohort, _clinical_key)
+    assert set(Tombstone.objects.values_list("pseudonym", "cohort")) == {
+        (patient.pseudonym, first.pk), (same.pseudonym, second.pk)}

@@ -164,7 +164,8 @@ def test_a_model_protecting_the_patient_blocks_erasure_and_nothing_is_deleted(
 
     plan = erasure.erasure_plan(patient)
     monkeypatch.setattr(erasure, "erasure_plan", lambda p: erasure.ErasurePlan(
-        deleted=plan.deleted, blocked_by=["treatment decisions"], affected_runs=[]))
+        deleted=plan.deleted, blocked_by=["treatment decisions"], affected_runs=[],
+        other_copies=[]))
     response = steward_client.post(_erase_url(patient), {"confirmation": patient.pseudonym})
     assert response.status_code == 409
     assert "rows in treatment decisions protect" in response.content.decode()
