@@ -26,7 +26,8 @@ from decision_support.predictions.models import TrainingRun
 from .constants import ConsentClass, Purpose
 from .gate import permitted_classes
 from .models import PlaceConsent, Tombstone
-from .services import AUDIT_PURPOSE
+from .selectors import patient_copies
+from .services import AUDIT_PURPOSE, lock_copies
 
 NO_ACTOR = "actor must be a signed-in user; got {value!r}"
 BLOCKED = "erasure is blocked by rows that protect the patient: {blockers}"
@@ -46,15 +47,10 @@ class ErasurePlan:
     other_copies: list[Patient]  # the same person in other copies of the data, erased too
 
 
-def copies_of(patient: Patient):
-    """``patient`` and the same person in every other stored copy of the data, in pk order."""
-    return Patient.objects.filter(place_key=patient.place_key).order_by("pk")
-
-
 def erasure_plan(patient: Patient) -> ErasurePlan:
     """The rows erasing ``patient`` deletes (in every copy of the data), found by walking every
     model's relations."""
-    copies = list(copies_of(patient).select_related("cohort"))
+    copies = list(patient_copies(patient).select_related("cohort"))
     collector = NestedObjects(using=router.db_for_write(Patient))
     collector.collect(copies)
     deleted = {str(model._meta.verbose_name_plural): len(rows)
@@ -88,9 +84,8 @@ def patient_erase(patient: Patient, *, actor) -> Tombstone:
     """
     if actor is None or not getattr(actor, "is_authenticated", False) or actor.pk is None:
         raise ValueError(NO_ACTOR.format(value=actor))
-    # Serialise with consent decisions about the same person (in every copy, in pk order).
-    patient = Patient.objects.get(pk=patient.pk)
-    copies = list(copies_of(patient).select_for_update())
+    copies = lock_copies(patient)
+    patient = next(copy for copy in copies if copy.pk == patient.pk)
     plan = erasure_plan(patient)
     if plan.blocked_by:
         raise ErasureBlocked(BLOCKED.format(blockers=", ".join(plan.blocked_by)))

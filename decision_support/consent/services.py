@@ -29,6 +29,7 @@ from decision_support.cohorts.models import Cohort, Patient
 from .constants import CONSENT_CLASSES, CONSENT_TEXT_VERSION, PURPOSES, Provision, Purpose, Status
 from .gate import check_data_class, check_purpose
 from .models import ConsentRecord, PlaceConsent
+from .selectors import patient_copies
 
 SEED_RECORDED_BY = "demo seed"
 # The purpose of use of recording consent and erasing: running the teaching tool (the steward's
@@ -68,6 +69,16 @@ def consent_withdraw(*, patient: Patient, data_class: str, purpose: str,
                            provision=Provision.DENY, period_end=None, action="consent.withdraw")
 
 
+def lock_copies(patient: Patient) -> list[Patient]:
+    """``patient`` and the same person in every other stored copy of the data, locked in pk
+    order: serialises decisions and erasure about one person, without deadlocks. Raises
+    ``Patient.DoesNotExist`` if the patient is gone."""
+    copies = list(patient_copies(patient).select_for_update())
+    if not any(copy.pk == patient.pk for copy in copies):
+        raise Patient.DoesNotExist(PATIENT_GONE.format(pk=patient.pk))
+    return copies
+
+
 def _now_after(records) -> dt.datetime:
     """Now, or just after the newest of ``records`` if its clock ran ahead: keeps each history
     strictly increasing in time, so the decision about to be recorded is the newest."""
@@ -82,12 +93,8 @@ def _consent_append(*, patient: Patient, data_class: str, purpose: str, actor, p
     purpose = check_purpose(purpose)
     if actor is None or not getattr(actor, "is_authenticated", False) or actor.pk is None:
         raise ValueError(NO_ACTOR.format(value=actor))
-    # The person's decision holds in every stored copy of the data (patients sharing the place
-    # key). Locked in pk order: serialises decisions about one person without deadlocks.
-    copies = list(Patient.objects.select_for_update().order_by("pk").filter(
-        place_key__in=Patient.objects.filter(pk=patient.pk).values("place_key")))
-    if not any(copy.pk == patient.pk for copy in copies):
-        raise Patient.DoesNotExist(PATIENT_GONE.format(pk=patient.pk))
+    # The person's decision holds in every stored copy of the data.
+    copies = lock_copies(patient)
     now = _now_after(ConsentRecord.objects.filter(patient__in=copies, data_class=data_class,
                                                   purpose=purpose))
     if period_end is not None and (not isinstance(period_end, dt.datetime)
