@@ -67,6 +67,10 @@ def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: st
                                             generator_version=generator_version)
     else:
         fingerprint = imported_fingerprint(patients)
+    # Serialised with erasure and consent decisions in earlier copies (consent.services.
+    # lock_copies): what they write is either seen here or reaches this copy.
+    list(Cohort.objects.select_for_update().order_by("pk").filter(fingerprint=fingerprint)
+         .values_list("pk", flat=True))
     place_keys = [patient_place_key(fingerprint, i) for i in patients["patient_id"]]
     erased = _erased(place_keys)
     kept = np.array([key not in erased for key in place_keys])

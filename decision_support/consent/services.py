@@ -72,7 +72,15 @@ def consent_withdraw(*, patient: Patient, data_class: str, purpose: str,
 def lock_copies(patient: Patient) -> list[Patient]:
     """``patient`` and the same person in every other stored copy of the data, locked in pk
     order: serialises decisions and erasure about one person, without deadlocks. Raises
-    ``Patient.DoesNotExist`` if the patient is gone."""
+    ``Patient.DoesNotExist`` if the patient is gone.
+
+    The copies' cohort rows are locked first, as ``cohorts.services.cohort_store`` locks them
+    before it reads tombstones and decisions: a copy stored meanwhile is either found here or
+    sees what this transaction writes.
+    """
+    list(Cohort.objects.select_for_update().order_by("pk")
+         .filter(fingerprint__in=Cohort.objects.filter(patients=patient.pk).values("fingerprint"))
+         .values_list("pk", flat=True))
     copies = list(patient_copies(patient).select_for_update())
     if not any(copy.pk == patient.pk for copy in copies):
         raise Patient.DoesNotExist(PATIENT_GONE.format(pk=patient.pk))

@@ -4,14 +4,18 @@ leaves erased patients out, keeps the withdrawals and shares the spent privacy b
 the earlier copy's row is gone. Patients are matched across copies by their values, never by
 pseudonym (each copy has its own pseudonyms)."""
 
+import threading
+import time
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.models import ClinicalRecord, Cohort, GroundTruth, Patient
+from decision_support.cohorts import services
 from decision_support.cohorts.services import cohort_create, cohort_import
 from decision_support.consent.constants import CONSENT_CLASSES, ConsentClass, Purpose
 from decision_support.consent.erasure import patient_erase
@@ -251,3 +255,76 @@ def test_erasing_a_person_erases_them_from_every_stored_copy(two_copies, client,
         assert clinical not in _by_values(cohort, _clinical_key)
     assert set(Tombstone.objects.values_list("pseudonym", "cohort")) == {
         (patient.pseudonym, first.pk), (same.pseudonym, second.pk)}
+
+
+def _blocked_on_a_lock(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+        row = cursor.fetchone()
+    return row is not None and row[0] == "Lock"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL only")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("act", ["erase", "withdraw"])
+def test_an_erasure_or_withdrawal_during_a_recreation_reaches_the_new_copy(act, monkeypatch,
+                                                                           make_user):
+    """The worst interleaving, forced: the re-creation has read the tombstones and decisions
+    when the erasure or withdrawal runs. It must either wait for the new copy and reach it, or
+    be seen by it; never miss it."""
+    educator, steward = make_user("educator"), make_user("data_steward")
+    earlier = cohort_create(actor=educator, purpose=EDU, scenario=SCENARIO, n_patients=N,
+                            seed=SEED, name="earlier")
+    patient = _permitting(earlier, EDU, ConsentClass.GENETIC)
+    truth = _truth_key(patient)
+    has_read, go_on, pid = threading.Event(), threading.Event(), []
+    errors = []
+    carry_over = services.consent_carry_over
+
+    def carry_over_then_pause(**kwargs):
+        carried = carry_over(**kwargs)  # tombstones and decisions have been read
+        has_read.set()
+        go_on.wait()
+        return carried
+
+    monkeypatch.setattr(services, "consent_carry_over", carry_over_then_pause)
+
+    def in_thread(work):
+        def run():
+            try:
+                work()
+            except Exception as error:  # reported below; a thread cannot fail the test itself
+                errors.append(error)
+            finally:
+                connection.close()
+        return threading.Thread(target=run)
+
+    def decide():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid.append(cursor.fetchone()[0])
+        if act == "erase":
+            patient_erase(patient, actor=steward)
+        else:
+            consent_withdraw(patient=patient, data_class=ConsentClass.GENETIC, purpose=EDU,
+                             actor=steward)
+
+    recreation = in_thread(lambda: cohort_create(actor=educator, purpose=EDU, scenario=SCENARIO,
+                                                 n_patients=N, seed=SEED, name="again"))
+    decision = in_thread(decide)
+    recreation.start()
+    has_read.wait()
+    decision.start()
+    # Let the re-creation go on once the decision has finished or waits for a lock.
+    while decision.is_alive() and not (pid and _blocked_on_a_lock(pid[0])):
+        time.sleep(0.01)
+    go_on.set()
+    recreation.join()
+    decision.join()
+    assert errors == []
+    again = Cohort.objects.get(name="again")
+    copy = _by_values(again, _truth_key).get(truth)
+    if act == "erase":
+        assert copy is None
+    else:
+        assert ConsentClass.GENETIC not in consent_permitted_classes(copy, purpose=EDU)
