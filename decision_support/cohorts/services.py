@@ -19,7 +19,7 @@ from decision_support.audit.services import audit_record
 from decision_support.consent.models import Tombstone
 from decision_support.consent.services import consent_carry_over, consent_seed_cohort
 
-from .fingerprints import generated_fingerprint, imported_fingerprint
+from .fingerprints import data_fingerprint
 from .models import Cohort, GroundTruth, Patient, RECORD_MODELS
 from .pseudonyms import patient_place_key, patient_pseudonym
 
@@ -52,21 +52,15 @@ def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: st
                  progress: Progress | None = None) -> Cohort:
     """Store a validated patients frame (and its ground truth, if known) as a new cohort.
 
-    The cohort's fingerprint identifies the data (``fingerprints``): the generator's scenario,
-    seed, size and version, or a digest of imported data. A patient erased from any copy of the
-    same data is left out (``erased_left_out`` counts them; ``n_patients`` counts those stored).
+    The cohort's fingerprint identifies the data (``fingerprints``: a digest of every patient's
+    data, before anyone is left out). A patient erased from any copy of the same data is left out (``erased_left_out`` counts them; ``n_patients`` counts those stored).
     Patients are stored under keyed pseudonyms; their data classes go to separate tables.
     ``consent`` (the generator's decisions, aligned with ``patients``) seeds the consent
     records; then the decisions recorded in earlier copies are carried over
     (``consent_carry_over``, audited as done by ``actor``). ``progress`` is called with the
     number of patients stored after each batch.
     """
-    if source == Cohort.Source.GENERATED:
-        fingerprint = generated_fingerprint(scenario=scenario, seed=seed,
-                                            n_patients=len(patients),
-                                            generator_version=generator_version)
-    else:
-        fingerprint = imported_fingerprint(patients)
+    fingerprint = data_fingerprint(patients)
     # Serialised with erasure and consent decisions in earlier copies (consent.services.
     # lock_copies): what they write is either seen here or reaches this copy.
     list(Cohort.objects.select_for_update().order_by("pk").filter(fingerprint=fingerprint)

@@ -8,13 +8,13 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from decision_support.cohorts.fingerprints import generated_fingerprint
+from decision_support.cohorts.fingerprints import data_fingerprint
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.pseudonyms import patient_place_key, patient_pseudonym
 from decision_support.cohorts.services import cohort_generate
 from decision_support.consent.models import Tombstone
 from decision_support.privacy.models import PrivacySpend
-from synthetic_data import GENERATOR_VERSION
+from synthetic_data import GENERATOR_VERSION, make_cohort
 
 BEFORE = [("cohorts", "0001_initial"), ("consent", "0002_tombstone"),
           ("privacy", "0001_initial")]
@@ -46,8 +46,7 @@ def test_the_upgrade_fills_fingerprints_so_a_recreated_cohort_keeps_erasure_and_
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
 
-    fingerprint = generated_fingerprint(scenario="default", seed=SEED, n_patients=N,
-                                        generator_version=GENERATOR_VERSION)
+    fingerprint = data_fingerprint(make_cohort(N, random_state=SEED).patients)
     assert Cohort.objects.get(pk=cohort.pk).fingerprint == fingerprint
     assert dict(Patient.objects.values_list("pseudonym", "place_key")) == {
         pseudonyms[i]: patient_place_key(fingerprint, i) for i in (1, 3)}

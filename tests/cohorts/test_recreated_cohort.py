@@ -145,7 +145,7 @@ def test_a_recreated_cohort_keeps_erasure_withdrawals_and_the_spent_budget(
 
 
 @pytest.mark.parametrize("fields", [{"seed": SEED + 1}, {"n_patients": N + 1},
-                                    {"scenario": "consent_selection"}],
+                                    {"scenario": "prs_portability"}],
                          ids=["other seed", "other size", "other scenario"])
 def test_other_data_is_another_cohort_with_its_own_budget(history, fields, client, educator):
     earlier, _ = history
@@ -157,6 +157,29 @@ def test_other_data_is_another_cohort_with_its_own_budget(history, fields, clien
     client.force_login(educator)
     page = client.get(reverse("cohort_overview", args=[other.pk])).content.decode()
     assert 'id="copies-note"' not in page
+
+
+@pytest.mark.parametrize("route", ["consent_selection", "csv"],
+                         ids=["a scenario drawing the same patients", "the generated CSV imported"])
+def test_the_same_patients_by_another_route_are_the_same_data(history, route, client, educator):
+    """The identity is the data, not the parameters: the consent_selection scenario draws the
+    default scenario's patients (only who declines differs), and a generated cohort's CSV holds
+    them too."""
+    earlier, keys = history
+    if route == "csv":
+        data = make_cohort(N, scenario=SCENARIO, random_state=SEED).to_csv().encode()
+        again = _import(data, educator)
+    else:
+        again = _recreate("service", client, educator, scenario=route)
+    values = _by_values(again, _clinical_key)
+    assert keys["erased"][1] not in values
+    assert (again.fingerprint, again.n_patients) == (earlier.fingerprint, N - 1)
+    no_genetic = _by_values(earlier, _truth_key)[keys["no_genetic"]]
+    assert ConsentClass.GENETIC not in consent_permitted_classes(
+        values[_clinical_key(no_genetic)], purpose=EDU)
+    with pytest.raises(PrivacyBudgetExceeded):
+        aggregate_export_create(actor=educator, cohort=again, aggregate="responders_by_arm",
+                                epsilon=Decimal("0.1"), purpose=RESEARCH)
 
 
 def test_a_decision_recorded_in_a_later_copy_carries_into_the_next(history, client, educator,

@@ -1,18 +1,20 @@
 """Cohort fingerprints and patient place keys, filled in for cohorts stored before them.
 
-A generated cohort's fingerprint is computed from its recorded scenario, seed, size and generator
-version (nothing was left out before this migration, so its size is the requested size); a
-patient's number is found again by matching its pseudonym. An imported cohort's patient numbers
-were kept only as pseudonyms, so its original file cannot be digested again: it gets a
-fingerprint of its own, and its patients' place keys use their pseudonyms.
+A generated cohort of the current generator version is drawn again from its recorded scenario,
+seed and size (nothing was left out before this migration, so its size is the requested size)
+and its data digested; a patient's number is found again by matching its pseudonym. Other
+cohorts cannot be digested again (an imported cohort's patient numbers were kept only as
+pseudonyms; an older generator may have drawn other patients): each gets a fingerprint of its
+own, and its patients' place keys use their pseudonyms.
 """
 
 import hashlib
 
 from django.db import migrations, models
 
-from decision_support.cohorts.fingerprints import generated_fingerprint
+from decision_support.cohorts.fingerprints import data_fingerprint
 from decision_support.cohorts.pseudonyms import patient_place_key, patient_pseudonym
+from synthetic_data import GENERATOR_VERSION, make_cohort
 
 
 def fill_fingerprints(apps, schema_editor):
@@ -20,15 +22,14 @@ def fill_fingerprints(apps, schema_editor):
     Patient = apps.get_model("cohorts", "Patient")
     for cohort in Cohort.objects.all():
         patient_ids = {}
-        if cohort.source == "generated":
-            cohort.fingerprint = generated_fingerprint(
-                scenario=cohort.scenario, seed=cohort.seed, n_patients=cohort.n_patients,
-                generator_version=cohort.generator_version)
+        if cohort.source == "generated" and cohort.generator_version == GENERATOR_VERSION:
+            cohort.fingerprint = data_fingerprint(make_cohort(
+                cohort.n_patients, scenario=cohort.scenario, random_state=cohort.seed).patients)
             patient_ids = {patient_pseudonym(str(cohort.uid), i): i
                            for i in range(1, cohort.n_patients + 1)}
         else:
             cohort.fingerprint = hashlib.sha256(
-                f"imported before fingerprints:{cohort.uid}".encode()).hexdigest()
+                f"stored before fingerprints:{cohort.uid}".encode()).hexdigest()
         cohort.save(update_fields=["fingerprint"])
         patients = list(Patient.objects.filter(cohort=cohort).only("pk", "pseudonym"))
         for patient in patients:
