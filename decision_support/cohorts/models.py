@@ -3,6 +3,11 @@
 A patient's demographic and clinical data, biomarkers, genetic and epigenetic data and the
 simulation's ground truth each live in their own table, so that one class of one patient's data
 can be withheld, withdrawn or erased on its own. Field names equal the data-dictionary names.
+
+A cohort's ``fingerprint`` identifies its data (``fingerprints``), and each patient's
+``place_key`` their place in that data (``pseudonyms.patient_place_key``): copies of the same
+data share both, so what attaches to them (erasure, consent decisions, the privacy budget)
+holds in every copy.
 """
 
 import uuid
@@ -44,6 +49,12 @@ class Cohort(models.Model):
     seed = models.BigIntegerField(null=True, blank=True)
     generator_version = models.CharField(max_length=20, blank=True)
     source = models.CharField(max_length=16, choices=Source.choices)
+    # Not unique: every copy of the same data (a cohort re-created from its seed) shares it.
+    fingerprint = models.CharField(max_length=64, db_index=True,
+                                   help_text="SHA-256 of the data's identity (fingerprints).")
+    erased_left_out = models.PositiveIntegerField(
+        default=0, help_text="Patients of the data left out because they were erased from an "
+                             "earlier copy.")
     is_demo = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -52,6 +63,7 @@ class Cohort(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["is_demo"], condition=Q(is_demo=True),
                                     name="one_demo_cohort"),
+            models.CheckConstraint(condition=~Q(fingerprint=""), name="cohort_has_fingerprint"),
         ]
 
     def __str__(self):
@@ -63,6 +75,8 @@ class Patient(models.Model):
 
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="patients")
     pseudonym = models.CharField(max_length=64, unique=True)
+    place_key = models.CharField(max_length=64,
+                                 help_text="Keyed place in the cohort's data, shared by copies.")
     arm = models.CharField(max_length=16, choices=[(a, a) for a in ARMS])
     response = models.BooleanField()
     remission = models.BooleanField()
@@ -72,6 +86,8 @@ class Patient(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(response=True) | Q(remission=False),
                                    name="remission_implies_response"),
+            models.CheckConstraint(condition=~Q(place_key=""), name="patient_has_place_key"),
+            models.UniqueConstraint(fields=["cohort", "place_key"], name="one_patient_per_place"),
             *dictionary_constraints("patient", ["arm"]),
         ]
 

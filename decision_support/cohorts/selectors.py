@@ -91,6 +91,12 @@ def cohort_frame(cohort: Cohort, *, purpose: str, now=None) -> ConsentedCohort:
     return ConsentedCohort(frame=frame, left_out=left_out)
 
 
+def other_copies(cohort: Cohort):
+    """The other cohorts holding the same data (same fingerprint), oldest first."""
+    return (Cohort.objects.filter(fingerprint=cohort.fingerprint).exclude(pk=cohort.pk)
+            .order_by("created_at", "pk"))
+
+
 def _populations(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """(first-line, treatment-resistant) masks; a patient without clinical data is in neither."""
     failures = frame["prior_failures"]

@@ -1,8 +1,14 @@
-"""Writes: generating, importing and storing cohorts. Each runs in one transaction."""
+"""Writes: generating, importing and storing cohorts. Each runs in one transaction.
+
+A cohort's identity is its data (``fingerprints``): storing data that was stored before (a
+cohort re-created from its seed, a file imported again) leaves out every patient erased from an
+earlier copy and carries over the consent decisions recorded in earlier copies.
+"""
 
 import secrets
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import transaction
@@ -10,12 +16,16 @@ from django.db import transaction
 from synthetic_data import ARMS, GENERATOR_VERSION, make_cohort, read_patients_csv
 
 from decision_support.audit.services import audit_record
-from decision_support.consent.services import consent_seed_cohort
+from decision_support.consent.models import Tombstone
+from decision_support.consent.services import consent_carry_over, consent_seed_cohort
 
+from .fingerprints import data_fingerprint
 from .models import Cohort, GroundTruth, Patient, RECORD_MODELS
-from .pseudonyms import patient_pseudonym
+from .pseudonyms import patient_place_key, patient_pseudonym
 
 STORE_BATCH_SIZE = 2_000
+# Place keys per tombstone query; within every database's limit on query parameters.
+ERASED_BATCH_SIZE = 20_000
 Progress = Callable[[int], None]
 
 _RECORD_TABLES = [m for m in dict.fromkeys(RECORD_MODELS.values()) if m is not Patient]
@@ -25,26 +35,54 @@ def _fields(model) -> list[str]:
     return [f.name for f in model._meta.concrete_fields if not f.is_relation and not f.primary_key]
 
 
+def _erased(place_keys: list[str]) -> set[str]:
+    """The place keys among ``place_keys`` that have a tombstone."""
+    erased = set()
+    for start in range(0, len(place_keys), ERASED_BATCH_SIZE):
+        erased.update(Tombstone.objects.filter(
+            place_key__in=place_keys[start:start + ERASED_BATCH_SIZE]
+        ).values_list("place_key", flat=True))
+    return erased
+
+
 @transaction.atomic
 def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: str, scenario: str,
                  seed: int | None, source: str, generator_version: str = "",
-                 is_demo: bool = False, progress: Progress | None = None) -> Cohort:
+                 is_demo: bool = False, consent: pd.DataFrame | None = None, actor=None,
+                 progress: Progress | None = None) -> Cohort:
     """Store a validated patients frame (and its ground truth, if known) as a new cohort.
 
+    The cohort's fingerprint identifies the data (``fingerprints``: a digest of every patient's
+    data, before anyone is left out). A patient erased from any copy of the same data is left out (``erased_left_out`` counts them; ``n_patients`` counts those stored).
     Patients are stored under keyed pseudonyms; their data classes go to separate tables.
-    ``progress`` is called with the number of patients stored after each batch.
+    ``consent`` (the generator's decisions, aligned with ``patients``) seeds the consent
+    records; then the decisions recorded in earlier copies are carried over
+    (``consent_carry_over``, audited as done by ``actor``). ``progress`` is called with the
+    number of patients stored after each batch.
     """
+    fingerprint = data_fingerprint(patients)
+    # Serialised with erasure and consent decisions in earlier copies (consent.services.
+    # lock_copies): what they write is either seen here or reaches this copy.
+    list(Cohort.objects.select_for_update().order_by("pk").filter(fingerprint=fingerprint)
+         .values_list("pk", flat=True))
+    place_keys = [patient_place_key(fingerprint, i) for i in patients["patient_id"]]
+    erased = _erased(place_keys)
+    kept = np.array([key not in erased for key in place_keys])
+    patients, place_keys = patients[kept], [k for k in place_keys if k not in erased]
     cohort = Cohort.objects.create(
         name=name, scenario=scenario, n_patients=len(patients), seed=seed, source=source,
-        generator_version=generator_version, is_demo=is_demo,
+        generator_version=generator_version, is_demo=is_demo, fingerprint=fingerprint,
+        erased_left_out=len(kept) - len(patients),
     )
+    truth = None if truth is None else truth[kept]
     patient_fields = [f for f in _fields(Patient) if f in patients.columns]
     for start in range(0, len(patients), STORE_BATCH_SIZE):
         chunk = patients.iloc[start:start + STORE_BATCH_SIZE]
         stored = Patient.objects.bulk_create([
             Patient(cohort=cohort, pseudonym=patient_pseudonym(str(cohort.uid), row["patient_id"]),
-                    **{f: row[f] for f in patient_fields})
-            for row in chunk.to_dict("records")
+                    place_key=place_key, **{f: row[f] for f in patient_fields})
+            for row, place_key in zip(chunk.to_dict("records"),
+                                      place_keys[start:start + STORE_BATCH_SIZE])
         ])
         pks = [p.pk for p in stored]
         for model in _RECORD_TABLES:
@@ -57,6 +95,9 @@ def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: st
             _store_truth(pks, truth.iloc[start:start + STORE_BATCH_SIZE])
         if progress:
             progress(len(chunk))
+    if consent is not None:
+        consent_seed_cohort(cohort=cohort, decisions=consent[kept])
+    consent_carry_over(cohort=cohort, actor=actor)
     return cohort
 
 
@@ -76,25 +117,24 @@ def _store_truth(pks: list[int], truth: pd.DataFrame) -> None:
 
 @transaction.atomic
 def cohort_generate(*, n_patients: int, scenario: str = "default", seed: int | None = None,
-                    name: str = "", is_demo: bool = False,
+                    name: str = "", is_demo: bool = False, actor=None,
                     progress: Progress | None = None) -> Cohort:
-    """Generate a cohort with ``synthetic_data`` and store it with its ground truth and the
-    consent decisions the generator drew (some patients decline genetic use or model training;
-    in the ``consent_selection`` scenario, who declines depends on the patient).
+    """Generate a cohort with ``synthetic_data`` and store it (``cohort_store``) with its ground
+    truth and the consent decisions the generator drew (some patients decline genetic use or
+    model training; in the ``consent_selection`` scenario, who declines depends on the patient).
 
-    Without a seed, a random one is drawn and recorded, so every cohort can be regenerated.
+    Without a seed, a random one is drawn and recorded, so every cohort can be regenerated; a
+    regenerated cohort is a copy of the same data (same fingerprint).
     """
     if seed is None:
         seed = secrets.randbelow(2**31)
     generated = make_cohort(n_patients, scenario=scenario, random_state=seed)
-    cohort = cohort_store(
-        patients=generated.patients, truth=generated.truth,
+    return cohort_store(
+        patients=generated.patients, truth=generated.truth, consent=generated.consent,
         name=name or f"{scenario} cohort of {n_patients:,} (seed {seed})",
         scenario=scenario, seed=seed, source=Cohort.Source.GENERATED,
-        generator_version=GENERATOR_VERSION, is_demo=is_demo, progress=progress,
+        generator_version=GENERATOR_VERSION, is_demo=is_demo, actor=actor, progress=progress,
     )
-    consent_seed_cohort(cohort=cohort, decisions=generated.consent)
-    return cohort
 
 
 @transaction.atomic
@@ -103,11 +143,13 @@ def cohort_create(*, actor, purpose: str, scenario: str, n_patients: int, seed: 
     """``cohort_generate`` for a signed-in educator or a command (``generate_cohort``), audited
     (``cohort.create``) in the same transaction."""
     cohort = cohort_generate(n_patients=n_patients, scenario=scenario, seed=seed, name=name,
-                             is_demo=is_demo, progress=progress)
+                             is_demo=is_demo, actor=actor, progress=progress)
     audit_record(actor=actor, purpose=purpose, action="cohort.create", object_type="cohort",
                  object_ref=str(cohort.uid), outcome="allowed",
                  detail={"cohort": cohort.pk, "scenario": scenario, "n_patients": n_patients,
-                         "seed": cohort.seed, "seed_drawn": seed is None})
+                         "seed": cohort.seed, "seed_drawn": seed is None,
+                         "fingerprint": cohort.fingerprint,
+                         "erased_left_out": cohort.erased_left_out})
     return cohort
 
 
@@ -122,8 +164,10 @@ def cohort_import(*, actor, purpose: str, data: bytes, name: str,
     """
     patients = read_patients_csv(data, max_bytes=settings.COHORT_IMPORT_MAX_BYTES)
     cohort = cohort_store(patients=patients, truth=None, name=name, scenario="imported", seed=None,
-                          source=Cohort.Source.IMPORTED, progress=progress)
+                          source=Cohort.Source.IMPORTED, actor=actor, progress=progress)
     audit_record(actor=actor, purpose=purpose, action="cohort.import", object_type="cohort",
                  object_ref=str(cohort.uid), outcome="allowed",
-                 detail={"cohort": cohort.pk, "n_patients": cohort.n_patients})
+                 detail={"cohort": cohort.pk, "n_patients": cohort.n_patients,
+                         "fingerprint": cohort.fingerprint,
+                         "erased_left_out": cohort.erased_left_out})
     return cohort

@@ -10,12 +10,13 @@ from synthetic_data import DATA_CLASSES, DATA_DICTIONARY, FIRST_LINE_ARMS, SCENA
 
 from decision_support.accounts.access import POLICIES, audit_context, can
 from decision_support.consent.constants import ConsentClass
+from decision_support.consent.selectors import carried_over_decisions
 from decision_support.predictions.selectors import ARM_LABELS, active_training_job, latest_run
 from decision_support.privacy.suppression import SUPPRESSED, suppress_count
 
 from .forms import CohortCompareForm, CohortCreateForm
 from .models import Cohort
-from .selectors import cohort_frame, cohort_overview_charts, cohort_summary
+from .selectors import cohort_frame, cohort_overview_charts, cohort_summary, other_copies
 from . import services
 
 
@@ -45,6 +46,8 @@ def cohort_overview(request, cohort_id: int):
         "scenario": scenario_texts(cohort.scenario),
         "summary": cohort_summary(consented.frame),
         "left_out": left_out,
+        "other_copies": other_copies(cohort),
+        "carried_over": carried_over_decisions(cohort),
         "charts": charts,
         "chart_specs": [chart.as_json() for chart in charts],
         "suppressed": SUPPRESSED,

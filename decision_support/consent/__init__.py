@@ -2,9 +2,12 @@
 
 - ``constants``: the consent classes, purposes (HL7 purpose-of-use codes), statuses, provisions
   and the current consent-text version.
-- ``models``: ``ConsentRecord``, an append-only history of consent decisions.
+- ``models``: ``ConsentRecord``, an append-only history of consent decisions; ``PlaceConsent``,
+  the decisions people recorded, kept by their place in the cohort's data for later copies;
+  ``Tombstone``.
 - ``gate``: ``permitted_classes``, the one pure rule that decides what may be used, and
   ``model_variant_for``, the model variant that uses only permitted data.
 - ``selectors``: the gate applied to stored records (one patient, or many in one query).
-- ``services``: ``consent_give``, ``consent_withdraw`` and the demo mix ``consent_seed_cohort``.
+- ``services``: ``consent_give``, ``consent_withdraw``, the demo mix ``consent_seed_cohort`` and
+  ``consent_carry_over`` (earlier copies' decisions into a new copy of the same data).
 """

@@ -5,8 +5,13 @@ installed app that references the patient, directly or through other deleted row
 (``NestedObjects``), so tables added later are covered without changes here. A model states
 what erasure does to its rows through ``on_delete``: ``CASCADE`` rows are erased with the
 patient; ``SET_NULL`` rows stay, unlinked; ``PROTECT`` or ``RESTRICT`` blocks the erasure
-(nothing is deleted, the page names the blocker). What stays: the tombstone and the audit log,
-which refers to patients by pseudonym.
+(nothing is deleted, the page names the blocker).
+
+A person is erased from every stored copy of the same data (cohorts with the same fingerprint,
+whose patients share the place key), and the consent decisions kept by their place
+(``PlaceConsent``) go too. What stays: a tombstone per copy, whose place key keeps the person out
+of every later copy (``cohorts.services.cohort_store``), and the audit log, which refers to
+patients by pseudonym.
 """
 
 from dataclasses import dataclass
@@ -20,8 +25,9 @@ from decision_support.predictions.models import TrainingRun
 
 from .constants import ConsentClass, Purpose
 from .gate import permitted_classes
-from .models import Tombstone
-from .services import AUDIT_PURPOSE
+from .models import PlaceConsent, Tombstone
+from .selectors import patient_copies
+from .services import AUDIT_PURPOSE, lock_copies
 
 NO_ACTOR = "actor must be a signed-in user; got {value!r}"
 BLOCKED = "erasure is blocked by rows that protect the patient: {blockers}"
@@ -38,18 +44,22 @@ class ErasurePlan:
     deleted: dict[str, int]  # verbose name (plural) -> rows
     blocked_by: list[str]  # models whose rows protect the patient's data
     affected_runs: list[TrainingRun]
+    other_copies: list[Patient]  # the same person in other copies of the data, erased too
 
 
 def erasure_plan(patient: Patient) -> ErasurePlan:
-    """The rows erasing ``patient`` deletes, found by walking every model's relations."""
+    """The rows erasing ``patient`` deletes (in every copy of the data), found by walking every
+    model's relations."""
+    copies = list(patient_copies(patient).select_related("cohort"))
     collector = NestedObjects(using=router.db_for_write(Patient))
-    collector.collect([patient])
+    collector.collect(copies)
     deleted = {str(model._meta.verbose_name_plural): len(rows)
                for model, rows in sorted(collector.model_objs.items(),
                                          key=lambda item: item[0]._meta.label)}
     blocked_by = sorted({str(row._meta.verbose_name_plural) for row in collector.protected})
     return ErasurePlan(deleted=deleted, blocked_by=blocked_by,
-                       affected_runs=runs_trained_on(patient))
+                       affected_runs=[run for copy in copies for run in runs_trained_on(copy)],
+                       other_copies=[copy for copy in copies if copy.pk != patient.pk])
 
 
 def runs_trained_on(patient: Patient) -> list[TrainingRun]:
@@ -74,18 +84,24 @@ def patient_erase(patient: Patient, *, actor) -> Tombstone:
     """
     if actor is None or not getattr(actor, "is_authenticated", False) or actor.pk is None:
         raise ValueError(NO_ACTOR.format(value=actor))
-    # Serialise with consent decisions about the same patient.
-    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    copies = lock_copies(patient)
+    patient = next(copy for copy in copies if copy.pk == patient.pk)
     plan = erasure_plan(patient)
     if plan.blocked_by:
         raise ErasureBlocked(BLOCKED.format(blockers=", ".join(plan.blocked_by)))
-    tombstone = Tombstone.objects.create(
-        pseudonym=patient.pseudonym, cohort_id=patient.cohort_id, erased_by=actor.get_username(),
-        affected_run_ids=[run.pk for run in plan.affected_runs])
-    _, deleted = patient.delete()
+    tombstones = {copy.pk: Tombstone.objects.create(
+        pseudonym=copy.pseudonym, place_key=copy.place_key, cohort_id=copy.cohort_id,
+        erased_by=actor.get_username(), affected_run_ids=[run.pk for run in runs_trained_on(copy)])
+        for copy in copies}
+    _, deleted = Patient.objects.filter(pk__in=list(tombstones)).delete()
+    PlaceConsent.objects.erase(patient.place_key)
+    tombstone = tombstones[patient.pk]
     audit_record(actor=actor, purpose=AUDIT_PURPOSE, action="patient.erase",
                  outcome="allowed",
                  object_type="patient", object_ref=tombstone.pseudonym,
                  detail={"cohort": tombstone.cohort_id, "deleted": deleted,
-                         "affected_run_ids": tombstone.affected_run_ids})
+                         "affected_run_ids": tombstone.affected_run_ids,
+                         "other_copies": [{"cohort": t.cohort_id, "pseudonym": t.pseudonym,
+                                           "affected_run_ids": t.affected_run_ids}
+                                          for pk, t in tombstones.items() if pk != patient.pk]})
     return tombstone

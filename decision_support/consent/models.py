@@ -9,27 +9,39 @@ Rows refuse ``save()`` once stored, ``delete()``, and queryset ``update()`` and 
 Erasure still works: deleting the Patient removes its rows through the foreign key's cascade,
 which Django runs as a delete query on the table without calling either ``delete()`` method.
 
-``Tombstone`` is what erasure (``erasure.patient_erase``) keeps of a patient.
+``PlaceConsent`` keeps each decision a person recorded (giving or withdrawing) by the patient's
+place key instead of the Patient row, so it outlives the copy of the data it was recorded in: a
+later copy of the same data starts from it (``services.consent_carry_over``).
+
+``Tombstone`` is what erasure (``erasure.patient_erase``) keeps of a patient; its place key
+keeps the patient out of every later copy of the same data.
 """
 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from decision_support.appendonly import AppendOnlyModel
+from decision_support.appendonly import AppendOnlyModel, AppendOnlyQuerySet
 from decision_support.cohorts.models import Cohort, Patient
 
 from .constants import ConsentClass, Provision, Purpose, Status
 
-def _in_choices(field: str, choices: type[models.TextChoices]) -> models.CheckConstraint:
-    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}),
-                                  name=f"consent_record_{field}_valid")
+
+def _valid(table: str) -> list[models.CheckConstraint]:
+    choices = [("status", Status), ("provision", Provision), ("data_class", ConsentClass),
+               ("purpose", Purpose)]
+    return [
+        *(models.CheckConstraint(condition=Q(**{f"{field}__in": c.values}),
+                                 name=f"{table}_{field}_valid") for field, c in choices),
+        models.CheckConstraint(condition=Q(period_end__isnull=True)
+                               | Q(period_end__gt=models.F("period_start")),
+                               name=f"{table}_period_ends_after_start"),
+    ]
 
 
-class ConsentRecord(AppendOnlyModel):
-    APPEND_ONLY = "consent records are append-only: record a new decision instead of changing one"
+class ConsentDecision(AppendOnlyModel):
+    """The fields of one consent decision (FHIR Consent reduced to one provision)."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="consent_records")
     status = models.CharField(max_length=16, choices=Status.choices)
     provision = models.CharField(max_length=8, choices=Provision.choices)
     data_class = models.CharField(max_length=16, choices=ConsentClass.choices)
@@ -45,30 +57,59 @@ class ConsentRecord(AppendOnlyModel):
                                       help_text="User id of the person who recorded it, if any.")
 
     class Meta:
+        abstract = True
+
+
+class ConsentRecord(ConsentDecision):
+    APPEND_ONLY = "consent records are append-only: record a new decision instead of changing one"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="consent_records")
+    carried_over = models.BooleanField(
+        default=False, help_text="Carried over from an earlier copy of the same data, where the "
+                                 "person recorded it.")
+
+    class Meta:
         ordering = ["recorded_at", "id"]
         indexes = [models.Index(fields=["patient", "purpose", "data_class", "recorded_at"],
                                 name="consent_patient_purpose_idx")]
-        constraints = [
-            _in_choices("status", Status),
-            _in_choices("provision", Provision),
-            _in_choices("data_class", ConsentClass),
-            _in_choices("purpose", Purpose),
-            models.CheckConstraint(condition=Q(period_end__isnull=True)
-                                   | Q(period_end__gt=models.F("period_start")),
-                                   name="consent_record_period_ends_after_start"),
-        ]
+        constraints = _valid("consent_record")
 
     def __str__(self):
         return (f"{self.status} {self.provision} {self.data_class} for {self.purpose} "
                 f"(patient {self.patient_id}, {self.recorded_at:%Y-%m-%d %H:%M} UTC)")
 
 
+class PlaceConsentQuerySet(AppendOnlyQuerySet):
+    def erase(self, place_key: str) -> None:
+        """Erasure's delete (GDPR 17 outranks the append-only rule): the one way rows go."""
+        models.QuerySet.delete(self.filter(place_key=place_key))
+
+
+class PlaceConsent(ConsentDecision):
+    """A decision a person recorded (``consent_give``, ``consent_withdraw``), kept by the
+    patient's place in the cohort's data rather than by the Patient row."""
+
+    APPEND_ONLY = "the consent decisions kept by place are append-only"
+
+    place_key = models.CharField(max_length=64, db_index=True)
+
+    objects = PlaceConsentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = _valid("place_consent")
+
+
 class Tombstone(models.Model):
-    """What remains of an erased patient (GDPR 17): the pseudonym, when and by whom, and the
-    training runs whose models learnt from the patient's data (they should be retrained)."""
+    """What remains of an erased patient (GDPR 17): the pseudonym, the place key (which keeps
+    the patient out of later copies of the same data), when and by whom, and the training runs
+    whose models learnt from the patient's data (they should be retrained)."""
 
     pseudonym = models.CharField(max_length=64, db_index=True)
-    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="tombstones")
+    place_key = models.CharField(max_length=64, db_index=True)
+    # Kept when the cohort row is deleted: the erasure must outlive every copy of the data.
+    cohort = models.ForeignKey(Cohort, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="tombstones")
     erased_at = models.DateTimeField(default=timezone.now)
     # A snapshot, not a foreign key, like ConsentRecord.recorded_by.
     erased_by = models.CharField(max_length=150)
@@ -78,6 +119,8 @@ class Tombstone(models.Model):
 
     class Meta:
         ordering = ["-erased_at", "-id"]
+        constraints = [models.CheckConstraint(condition=~Q(place_key=""),
+                                              name="tombstone_has_place_key")]
 
     def __str__(self):
         return f"{self.pseudonym} (erased {self.erased_at:%Y-%m-%d %H:%M} UTC)"

@@ -4,7 +4,9 @@ Every read of patient data for a purpose asks one of these functions which conse
 use; they only load records and leave the decision to ``gate.permitted_classes``.
 ``consented_patient`` is the one read of a patient's data for a page; the access gate
 (``accounts.access``) audits the page that calls it. ``erased_patients_in_run`` counts the
-patients erased since a training run learnt from them.
+patients erased since a training run learnt from them; ``carried_over_decisions`` the decisions
+a cohort took over from earlier copies of its data; ``patient_copies`` finds one person in every
+stored copy of the same data.
 """
 
 import datetime as dt
@@ -89,3 +91,16 @@ def erased_patients_in_run(run) -> int:
     # Counted in Python: SQLite has no JSON ``contains`` lookup; one cohort's tombstones are few.
     return sum(run.pk in ids for ids in Tombstone.objects.filter(cohort_id=run.cohort_id)
                .values_list("affected_run_ids", flat=True))
+
+
+def carried_over_decisions(cohort) -> int:
+    """How many consent decisions ``cohort`` carried over from earlier copies of its data."""
+    return ConsentRecord.objects.filter(patient__cohort=cohort, carried_over=True).count()
+
+
+def patient_copies(patient):
+    """``patient`` (a Patient or its pk) and the same person in every other stored copy of the
+    data (the patients sharing its place key), in pk order."""
+    pk = getattr(patient, "pk", patient)
+    return (Patient.objects.filter(place_key__in=Patient.objects.filter(pk=pk).values("place_key"))
+            .order_by("pk"))

@@ -2,9 +2,16 @@
 
 Giving and withdrawing are the same steps with the opposite provision (GDPR 7(3): withdrawing as
 easy as giving): each appends one active record, starting now, carrying the current consent-text
-version, the UTC time and who recorded it, and writes one audit entry (``consent.give`` or
-``consent.withdraw``) in the same transaction. Nothing is ever overwritten. Seeding a demo cohort
+version, the UTC time and who recorded it (one in each stored copy of the same data: it is the
+person's decision), and writes one audit entry (``consent.give`` or ``consent.withdraw``) in the
+same transaction. Nothing is ever overwritten. Seeding a demo cohort
 is bulk work and is not audited row by row.
+
+Each decision a person records is also kept by the patient's place in the cohort's data
+(``PlaceConsent``). A new copy of the same data (same fingerprint: a cohort re-created from its
+seed, a file imported again) starts, after seeding, from the newest such decision per place,
+data class and purpose (``consent_carry_over``): each is appended as a record of the new copy
+and audited (``consent.carry_over``), so what the gate decides is the same in every copy.
 """
 
 import datetime as dt
@@ -21,13 +28,15 @@ from decision_support.cohorts.models import Cohort, Patient
 
 from .constants import CONSENT_CLASSES, CONSENT_TEXT_VERSION, PURPOSES, Provision, Purpose, Status
 from .gate import check_data_class, check_purpose
-from .models import ConsentRecord
+from .models import ConsentRecord, PlaceConsent
+from .selectors import patient_copies
 
 SEED_RECORDED_BY = "demo seed"
 # The purpose of use of recording consent and erasing: running the teaching tool (the steward's
 # pages have the same purpose in accounts.access).
 AUDIT_PURPOSE = Purpose.EDUCATION
 NO_ACTOR = "actor must be a signed-in user; got {value!r}"
+PATIENT_GONE = "patient {pk} is not stored (erased?)"
 BAD_PERIOD_END = "period_end must be a timezone-aware datetime after now; got {value!r}"
 BAD_RATE = "{name} must be a number from 0 to 1; got {value!r}"
 ALREADY_SEEDED = ("cohort {cohort!r} already has consent records; seeding again would override "
@@ -35,6 +44,11 @@ ALREADY_SEEDED = ("cohort {cohort!r} already has consent records; seeding again 
 BAD_DECISIONS = ("decisions must have the columns declines_genetic and declines_training and one "
                  "row per patient ({expected}); got {got}")
 ONE_MICROSECOND = dt.timedelta(microseconds=1)
+CARRIED_OVER = "from an earlier copy of the same data, where the person recorded it"
+# Place keys per query; within every database's limit on query parameters.
+CARRY_BATCH_SIZE = 20_000
+_CARRIED_FIELDS = ("status", "provision", "data_class", "purpose", "period_start", "period_end",
+                   "consent_text_version", "recorded_by", "actor_id")
 
 
 @transaction.atomic
@@ -55,39 +69,62 @@ def consent_withdraw(*, patient: Patient, data_class: str, purpose: str,
                            provision=Provision.DENY, period_end=None, action="consent.withdraw")
 
 
+def lock_copies(patient: Patient) -> list[Patient]:
+    """``patient`` and the same person in every other stored copy of the data, locked in pk
+    order: serialises decisions and erasure about one person, without deadlocks. Raises
+    ``Patient.DoesNotExist`` if the patient is gone.
+
+    The copies' cohort rows are locked first, as ``cohorts.services.cohort_store`` locks them
+    before it reads tombstones and decisions: a copy stored meanwhile is either found here or
+    sees what this transaction writes.
+    """
+    list(Cohort.objects.select_for_update().order_by("pk")
+         .filter(fingerprint__in=Cohort.objects.filter(patients=patient.pk).values("fingerprint"))
+         .values_list("pk", flat=True))
+    copies = list(patient_copies(patient).select_for_update())
+    if not any(copy.pk == patient.pk for copy in copies):
+        raise Patient.DoesNotExist(PATIENT_GONE.format(pk=patient.pk))
+    return copies
+
+
+def _now_after(records) -> dt.datetime:
+    """Now, or just after the newest of ``records`` if its clock ran ahead: keeps each history
+    strictly increasing in time, so the decision about to be recorded is the newest."""
+    latest = records.aggregate(latest=Max("recorded_at"))["latest"]
+    now = timezone.now()
+    return latest + ONE_MICROSECOND if latest is not None and latest >= now else now
+
+
 def _consent_append(*, patient: Patient, data_class: str, purpose: str, actor, provision: str,
                     period_end: dt.datetime | None, action: str) -> ConsentRecord:
     data_class = check_data_class(data_class)
     purpose = check_purpose(purpose)
     if actor is None or not getattr(actor, "is_authenticated", False) or actor.pk is None:
         raise ValueError(NO_ACTOR.format(value=actor))
-    # Serialise decisions about one patient; also fails clearly if the patient is gone.
-    Patient.objects.select_for_update().get(pk=patient.pk)
-    now = timezone.now()
-    # Keep each (patient, class, purpose) history strictly increasing in time, so the decision
-    # just recorded is the newest even if an earlier one carries a clock that ran ahead.
-    latest = (ConsentRecord.objects
-              .filter(patient=patient, data_class=data_class, purpose=purpose)
-              .aggregate(latest=Max("recorded_at"))["latest"])
-    if latest is not None and latest >= now:
-        now = latest + ONE_MICROSECOND
+    # The person's decision holds in every stored copy of the data.
+    copies = lock_copies(patient)
+    now = _now_after(ConsentRecord.objects.filter(patient__in=copies, data_class=data_class,
+                                                  purpose=purpose))
     if period_end is not None and (not isinstance(period_end, dt.datetime)
                                    or period_end.tzinfo is None or period_end <= now):
         raise ValueError(BAD_PERIOD_END.format(value=period_end))
-    record = ConsentRecord(
-        patient=patient, status=Status.ACTIVE, provision=provision, data_class=data_class,
-        purpose=purpose, period_start=now, period_end=period_end,
-        consent_text_version=CONSENT_TEXT_VERSION, recorded_at=now,
-        recorded_by=actor.get_username(), actor_id=actor.pk,
-    )
-    record.full_clean()
-    record.save()
+    decision = dict(status=Status.ACTIVE, provision=provision, data_class=data_class,
+                    purpose=purpose, period_start=now, period_end=period_end,
+                    consent_text_version=CONSENT_TEXT_VERSION, recorded_at=now,
+                    recorded_by=actor.get_username(), actor_id=actor.pk)
+    records = {copy.pk: ConsentRecord(patient=copy, **decision) for copy in copies}
+    for record in records.values():
+        record.full_clean()
+        record.save()
+    PlaceConsent(place_key=copies[0].place_key, **decision).save()
+    detail = {"data_class": data_class, "purpose": purpose}
+    others = [copy.pseudonym for copy in copies if copy.pk != patient.pk]
+    if others:
+        detail["other_copies"] = others
     audit_record(actor=actor, purpose=AUDIT_PURPOSE, action=action,
                  outcome="allowed",
-                 object_type="patient", object_ref=patient.pseudonym,
-                 detail={"data_class": data_class, "purpose": purpose})
-    return record
-
+                 object_type="patient", object_ref=patient.pseudonym, detail=detail)
+    return records[patient.pk]
 
 
 def _check_rate(name: str, value) -> float:
@@ -159,3 +196,43 @@ def consent_seed_cohort(*, cohort: Cohort, genetic_decline_rate: float = 0.20,
         "declined_genetic": int(declines_genetic.sum()),
         "declined_training": int(declines_training.sum()),
     }
+
+
+@transaction.atomic
+def consent_carry_over(*, cohort: Cohort, actor) -> int:
+    """Append to ``cohort`` the newest decision recorded in any copy of the same data, per
+    patient place, data class and purpose; return how many were carried over.
+
+    Each record keeps the decision's provision, period, text version and who recorded it, is
+    marked ``carried_over`` and is recorded after every record the cohort holds (its seed), so
+    the gate reads it as the patient's current decision. One audit entry per record
+    (``consent.carry_over``), naming ``actor``, who created the copy.
+    """
+    patients = dict(cohort.patients.values_list("place_key", "pk"))
+    # The gate reads only the newest record of each class and purpose, so the newest decision
+    # (with any recorded at the same instant: a tie the gate resolves) is all a copy needs.
+    newest: dict[tuple, list[PlaceConsent]] = {}
+    keys = list(patients)
+    for start in range(0, len(keys), CARRY_BATCH_SIZE):
+        for decision in PlaceConsent.objects.filter(
+                place_key__in=keys[start:start + CARRY_BATCH_SIZE]):
+            key = decision.place_key, decision.data_class, decision.purpose
+            if key not in newest or decision.recorded_at > newest[key][0].recorded_at:
+                newest[key] = [decision]
+            elif decision.recorded_at == newest[key][0].recorded_at:
+                newest[key].append(decision)
+    now = _now_after(ConsentRecord.objects.filter(patient__cohort=cohort))
+    records = [ConsentRecord(
+        patient_id=patients[decision.place_key], carried_over=True, recorded_at=now,
+        **{f: getattr(decision, f) for f in _CARRIED_FIELDS})
+        for tied in newest.values() for decision in tied]
+    ConsentRecord.objects.bulk_create(records, batch_size=2_000)
+    pseudonyms = dict(cohort.patients.values_list("pk", "pseudonym"))
+    for record in records:
+        audit_record(actor=actor, purpose=AUDIT_PURPOSE, action="consent.carry_over",
+                     outcome="allowed", object_type="patient",
+                     object_ref=pseudonyms[record.patient_id],
+                     detail={"data_class": record.data_class, "purpose": record.purpose,
+                             "provision": record.provision, "cohort": cohort.pk,
+                             "carried_over": CARRIED_OVER})
+    return len(records)

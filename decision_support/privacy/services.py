@@ -1,7 +1,8 @@
 """Writes: a differentially private aggregate export, charged to the user's privacy budget.
 
 ``aggregate_export_create`` is the only way an export is released. In one transaction it locks
-the user's row (two requests of one user cannot both pass the budget check), checks the budget,
+the user's row (two requests of one user cannot both pass the budget check, whichever copies of
+the data they ask), checks the budget of the cohort's data (shared by every copy, see ``models``),
 computes the release, appends the spend to the ledger and writes the audit entry; if any step
 fails nothing is spent and nothing is logged as released. A refused query (budget exhausted)
 spends nothing and writes a ``denied`` audit entry, committed before the refusal is raised.
@@ -26,7 +27,8 @@ from .selectors import (BUDGET_PER_USER_PER_COHORT, EPSILON_CHOICES, budget_spen
 
 EXPORT_ACTION = "export.aggregate"
 BUDGET_EXCEEDED = ("Refused: this query needs epsilon {epsilon} but only {remaining} of your "
-                   "privacy budget of {budget} for this cohort is left. Nothing was spent.")
+                   "privacy budget of {budget} for this cohort's data (shared by every copy of "
+                   "it) is left. Nothing was spent.")
 BAD_EPSILON = "epsilon must be one of {choices}; got {value!r}"
 BAD_PURPOSE = "aggregate exports are for research export ({expected}) only; got {value!r}"
 
@@ -79,7 +81,8 @@ def aggregate_export_create(*, actor, cohort: Cohort, aggregate: str, epsilon: D
         else:
             frame = export_frame(cohort, aggregate, purpose=purpose)
             rows = compute_aggregate(frame, aggregate, epsilon=float(epsilon))
-            spend = PrivacySpend(user=actor, cohort=cohort, epsilon=epsilon, query=aggregate)
+            spend = PrivacySpend(user=actor, cohort=cohort, fingerprint=cohort.fingerprint,
+                                 epsilon=epsilon, query=aggregate)
             spend.full_clean()
             spend.save()
             audit_record(**audit, outcome="allowed", detail={

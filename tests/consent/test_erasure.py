@@ -39,9 +39,10 @@ def _erase_url(patient) -> str:
     return reverse("patient_erase", args=[patient.pseudonym])
 
 
-def _traces(pk: int, pseudonym: str) -> list[str]:
+def _traces(pk: int, *texts: str) -> list[str]:
     """Every row of every model, but tombstones and audit entries, that holds the patient's pk
-    as a foreign key to Patient or the pseudonym in any field (text, JSON, bytes)."""
+    as a foreign key to Patient or one of ``texts`` (the pseudonym, the place key) in any field
+    (text, JSON, bytes)."""
     found = []
     for model in apps.get_models(include_auto_created=True):
         if model in (Tombstone, AuditEntry) or model._meta.proxy:
@@ -52,9 +53,9 @@ def _traces(pk: int, pseudonym: str) -> list[str]:
                 if isinstance(field, models.ForeignKey) and field.related_model is Patient:
                     hit = value == pk
                 elif isinstance(value, (bytes, memoryview)):
-                    hit = pseudonym.encode() in bytes(value)
+                    hit = any(text.encode() in bytes(value) for text in texts)
                 else:
-                    hit = pseudonym in json.dumps(value, default=str)
+                    hit = any(text in json.dumps(value, default=str) for text in texts)
                 if hit:
                     found.append(f"{model._meta.label}.{field.name} (row {row.pk})")
     return found
@@ -79,6 +80,17 @@ def test_erasure_leaves_only_the_tombstone_and_the_audit_entry(steward_client, s
     assert entry.detail["affected_run_ids"] == [run.pk]
     assert verify_chain().ok
     assert cohort.patients.count() == cohort.n_patients - 1
+
+
+@pytest.mark.parametrize("decide", [consent_give, consent_withdraw])
+def test_erasure_also_removes_the_decisions_kept_for_later_copies(steward_client, steward,
+                                                                   patient, decide):
+    pk, pseudonym, place_key = patient.pk, patient.pseudonym, patient.place_key
+    decide(patient=patient, data_class="genetic", purpose=ML, actor=steward)
+    assert "consent.PlaceConsent.place_key" in " ".join(_traces(pk, place_key))
+    steward_client.post(_erase_url(patient), {"confirmation": pseudonym})
+    assert _traces(pk, pseudonym, place_key) == []
+    assert Tombstone.objects.get(pseudonym=pseudonym).place_key == place_key
 
 
 def test_the_erasure_list_shows_tombstones_newest_first_with_their_runs(steward_client, steward,
@@ -152,7 +164,8 @@ def test_a_model_protecting_the_patient_blocks_erasure_and_nothing_is_deleted(
 
     plan = erasure.erasure_plan(patient)
     monkeypatch.setattr(erasure, "erasure_plan", lambda p: erasure.ErasurePlan(
-        deleted=plan.deleted, blocked_by=["treatment decisions"], affected_runs=[]))
+        deleted=plan.deleted, blocked_by=["treatment decisions"], affected_runs=[],
+        other_copies=[]))
     response = steward_client.post(_erase_url(patient), {"confirmation": patient.pseudonym})
     assert response.status_code == 409
     assert "rows in treatment decisions protect" in response.content.decode()

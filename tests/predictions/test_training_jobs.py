@@ -231,7 +231,8 @@ def test_the_run_overview_counts_patients_erased_since_the_run(educator_client, 
     url = reverse("run_overview", args=[demo_cohort.pk])
     assert 'id="erased-since-run"' not in educator_client.get(url).content.decode()
     for pseudonym in ("gone-1", "gone-2"):
-        Tombstone.objects.create(pseudonym=pseudonym, cohort=demo_cohort, erased_by="steward",
+        Tombstone.objects.create(pseudonym=pseudonym, place_key=f"place-of-{pseudonym}",
+                                 cohort=demo_cohort, erased_by="steward",
                                  affected_run_ids=[run.pk])
     text = " ".join(educator_client.get(url).content.decode().split())
     assert "2 patients whose data trained this run have since been erased: retrain" in text

@@ -41,6 +41,7 @@ GRANTING = {"permit"}
 
 def _clone(patient: Patient, n: int) -> Patient:
     clone = Patient.objects.create(cohort=patient.cohort, pseudonym=f"clone{n:06d}{patient.pseudonym}"[:64],
+                                   place_key=f"clone{n:06d}{patient.place_key}"[:64],
                                    arm=patient.arm, response=patient.response,
                                    remission=patient.remission)
     for model in (ClinicalRecord, BiomarkerRecord, GeneticRecord):
