@@ -25,7 +25,8 @@ CHECKPOINT_FILE = "the checkpoint file"
 @dataclass(frozen=True)
 class VerifyResult:
     """``ok``; ``checked``, the number of entries found intact before the first break (all of
-    them when ``ok``; none when the checkpoint file or a rewrite with the key leaves none certain); ``broken_at``, the sequence number of the first broken entry, or
+    them when ``ok``; none when the checkpoint file or a rewrite with the key leaves none
+    certain); ``broken_at``, the sequence number of the first broken entry, or
     ``location``, where in the checkpoint file the break is; ``reason``, one of the constants
     above; ``checkpoint``, the latest validly signed checkpoint, and ``after_checkpoint``, the
     number of entries written after it."""

@@ -53,7 +53,8 @@ def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: st
     """Store a validated patients frame (and its ground truth, if known) as a new cohort.
 
     The cohort's fingerprint identifies the data (``fingerprints``: a digest of every patient's
-    data, before anyone is left out). A patient erased from any copy of the same data is left out (``erased_left_out`` counts them; ``n_patients`` counts those stored).
+    data, before anyone is left out). A patient erased from any copy of the same data is left
+    out (``erased_left_out`` counts them; ``n_patients`` counts those stored).
     Patients are stored under keyed pseudonyms; their data classes go to separate tables.
     ``consent`` (the generator's decisions, aligned with ``patients``) seeds the consent
     records; then the decisions recorded in earlier copies are carried over
