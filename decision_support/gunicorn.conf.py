@@ -3,8 +3,8 @@
 Everything comes from the environment:
 
 - ``WEB_CONCURRENCY``: worker processes (default 2). Each is one synchronous worker; a page
-  predicts for one patient on one thread (``predictions/apps.py`` caps the thread pools), so
-  concurrency comes from processes. About one per core.
+  predicts for one patient on one thread (``decision_support/__init__.py`` caps the thread
+  pools), so concurrency comes from processes. About one per core.
 - ``GUNICORN_BIND``: the address (default ``127.0.0.1:8000``; ``0.0.0.0:8000`` behind a load
   balancer). ``PORT`` alone gives ``0.0.0.0:$PORT``.
 - ``GUNICORN_TIMEOUT``: seconds before a silent worker is restarted (default 60).
