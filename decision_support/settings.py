@@ -1,8 +1,8 @@
 """Settings, all from environment variables with defaults that run out of the box on SQLite.
 
-DJANGO_DEBUG=1 turns debug on (the README's run command does). DJANGO_PRODUCTION=1 turns on
-production mode: secrets must come from the environment, cookies are secure, HSTS is on, and
-``manage.py check --deploy --fail-level WARNING`` passes.
+DJANGO_DEBUG=1 turns debug on; nothing else does (``make run`` serves with debug off).
+DJANGO_PRODUCTION=1 turns on production mode: secrets must come from the environment, cookies
+are secure, HSTS is on, and ``manage.py check --deploy --fail-level WARNING`` passes.
 """
 
 import importlib.util
