@@ -47,10 +47,13 @@ def _environment(data_dir: Path) -> dict:
 
 
 def _make_run_server_command(port: int) -> list[str]:
+    # Run as a make of its own, not a sub-make of `make test` (which would add its flags and print
+    # "Entering directory" lines).
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     printed = subprocess.run(
-        ["make", "--dry-run", "--old-file=install", "run", f"BIN={Path(sys.executable).parent}",
-         "HOST=127.0.0.1", f"PORT={port}"],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60).stdout
+        ["make", "--no-print-directory", "--dry-run", "--old-file=install", "run",
+         f"BIN={Path(sys.executable).parent}", "HOST=127.0.0.1", f"PORT={port}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=60).stdout
     server = printed.strip().splitlines()[-1]
     assert "runserver" in server, printed
     return ["sh", "-c", server]
