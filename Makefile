@@ -1,6 +1,7 @@
 # The two commands of the README: `make run` (set up and serve the app) and `make test`.
 # `make run` serves with debug off, as in production (the site's own error pages, static files
 # through WhiteNoise); a developer who wants Django's debug pages runs `DJANGO_DEBUG=1 make run`.
+# It starts the web server and a task worker (training jobs) together; Ctrl-C stops both.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -22,7 +23,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py train_models --if-missing --seed 1
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	PYTHON=$(BIN)/python scripts/run $(HOST):$(PORT)
 
 # Production mode (README "Deploying for a class"): collectstatic, migrate, gunicorn. Needs
 # DJANGO_PRODUCTION=1, DJANGO_SECRET_KEY, PSEUDONYM_KEY, AUDIT_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL.

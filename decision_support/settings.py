@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "ninja",  # the API's schema page, from its bundled static files (no CDN)
+    "django_tasks",
+    "django_tasks_db",
     "decision_support.accounts",
     "decision_support.cohorts",
     "decision_support.predictions",
@@ -174,6 +176,18 @@ def database_from_env() -> dict:
 
 
 DATABASES = {"default": database_from_env()}
+ON_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+
+# Training runs as tasks of django-tasks' database backend: the queue is a table, so any number
+# of workers (`manage.py db_worker`) on any machine sharing the database take jobs from it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# How many training jobs run at once across all workers. SQLite has one writer: one at a time.
+TRAINING_MAX_CONCURRENT = int(os.environ.get("TRAINING_MAX_CONCURRENT", 1 if ON_SQLITE else 2))
+# A running job's worker touches its row this often; a job silent for longer than the stale limit
+# lost its worker and is failed (README "Deploying for a class").
+TRAINING_HEARTBEAT_SECONDS = float(os.environ.get("TRAINING_HEARTBEAT_SECONDS", 10))
+TRAINING_STALE_AFTER_SECONDS = int(os.environ.get("TRAINING_STALE_AFTER_SECONDS", 120))
+TRAINING_SLOT_POLL_SECONDS = 2.0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # New passwords are hashed with argon2id (accounts/hashers.py); PBKDF2 hashes made before still

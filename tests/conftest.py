@@ -52,6 +52,16 @@ def _audit_outside_var(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def inline_tasks(settings):
+    """Tasks (training jobs) run inline, at enqueue, inside the transaction that queued them, so a
+    test sees a job finished when the request returns; no heartbeat thread, which could not write
+    beside that transaction. Tests of the workers themselves override ``TASKS`` back to the
+    database backend."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.TRAINING_HEARTBEAT_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def audit_checkpoint_file(settings, tmp_path_factory):
     """This test's audit checkpoint file, begun as migrating an empty log begins it: with a signed
     checkpoint of no entries (every test starts with an empty log). Not in ``tmp_path``, where a

@@ -26,14 +26,16 @@ The Django admin has its own staff check and is left to it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
+from django.views.defaults import server_error
 
 from decision_support.audit.services import audit_record
 from decision_support.consent.constants import ConsentClass, Purpose, dictionary_classes
@@ -41,6 +43,8 @@ from synthetic_data import DATA_DICTIONARY
 
 from .roles import Role, user_roles
 from .tokens import token_user
+
+logger = logging.getLogger(__name__)
 
 EVERYONE = frozenset(Role)
 EDUCATOR, STUDENT = Role.EDUCATOR, Role.STUDENT
@@ -183,6 +187,9 @@ def _is_unguarded(path: str) -> bool:
     return path.startswith(static) or path.startswith("/admin/") or path == "/favicon.ico"
 
 
+AUDIT_FAILED = "The access could not be recorded in the audit log, so nothing was shown. Try again."
+
+
 class AccessGateMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -214,23 +221,36 @@ class AccessGateMiddleware:
         request.roles = frozenset(roles)
         request.purpose = policy.purpose
         if policy.audit_read:
-            response = self._audited(request, policy)
+            response = self._audited(request, policy, api=api)
         else:
             response = self.get_response(request)
         if policy.patient_data:
             add_never_cache_headers(response)
         return response
 
-    def _audited(self, request, policy):
-        with transaction.atomic():
-            response = self.get_response(request)
-            if _carries_data(request, response):
-                read = getattr(request, "audit", {})
+    def _audited(self, request, policy, *, api: bool):
+        # The page is made outside any transaction (its writes have their own), and its entry is
+        # written in a short transaction of its own: on SQLite that is the only moment a reader
+        # needs the write lock, so a class's page views do not queue behind each other or behind
+        # a long write. The data leaves only once its entry has committed; if the entry cannot
+        # be written, the user gets the error page instead.
+        response = self.get_response(request)
+        if not _carries_data(request, response):
+            return response
+        read = getattr(request, "audit", {})
+        try:
+            with transaction.atomic():
                 audit_record(actor=request.user, purpose=policy.purpose,
                              action=policy.audit_read, outcome="allowed",
                              object_type=read.get("object_type", ""),
                              object_ref=read.get("object_ref", ""),
                              detail={"path": request.path, **read.get("detail", {})})
+        except DatabaseError:
+            logger.exception("Audit entry for %s could not be written; the page was withheld",
+                             request.path)
+            if api:
+                return JsonResponse({"detail": AUDIT_FAILED}, status=500)
+            return server_error(request)
         return response
 
     def _deny(self, request, name, policy):

@@ -1,69 +1,145 @@
-"""Training jobs: a training run carried out in a background thread of the web process, with its
-progress written to the job's row so that a page can follow it.
+"""Training jobs: a training run asked for from a page or the command line, carried out by a task
+worker (django-tasks' database backend), with its progress written to the job's row so that a
+page can follow it.
 
-A thread is enough for a teaching tool (one cohort, one run at a time, about half a minute for
-the demo cohort); a job whose thread died with its process is recognised as stale and failed, so
-it never blocks the next one. Jobs are started only by ``services.training_job_start``.
+The job row and its task row are written in one transaction, so a job never waits for a task
+that does not exist, and a queued job survives a restart of the web server: any worker sharing
+the database takes it. At most ``TRAINING_MAX_CONCURRENT`` jobs train at once, whatever the
+number of workers. A running job's worker writes a heartbeat every
+``TRAINING_HEARTBEAT_SECONDS``; a job whose heartbeat is older than
+``TRAINING_STALE_AFTER_SECONDS`` lost its worker (killed, crashed, machine gone) and is failed,
+so it never shows "running" forever. A run is stored in one transaction, so a killed worker
+never leaves a half-stored run.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
-from datetime import datetime, timedelta
+import time
+from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db import connections
+from django.conf import settings
+from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
+from django_tasks import task
+from django_tasks_db.models import DBTaskResult
+
+from decision_support.audit.services import audit_record
+from decision_support.cohorts.models import Cohort
+from models.training import Progress
 
 from .models import TrainingJob
 from .services import STORING_LABEL, training_run_create
 
 logger = logging.getLogger(__name__)
 
-# Progress is written after every fitted model (a second or less each), so a job that has not
-# moved for this long lost its thread (the server restarted or the process died).
-STALE_AFTER = timedelta(minutes=10)
-STALE_ERROR = "Interrupted: no progress for {minutes} minutes (the server was probably restarted)."
+STALE_ERROR = ("Interrupted: the worker training this job stopped (killed, crashed or its machine "
+               "went away) and sent no sign of life for {seconds} s. No run was stored; the "
+               "cohort's models are unchanged. Start training again.")
+SHUT_DOWN_ERROR = ("Stopped: the worker was shut down during training. No run was stored; the "
+                   "cohort's models are unchanged. Start training again.")
+WAITING_FOR_SLOT = "Waiting for a free training slot (at most {limit} at a time)"
 # Fractions of the bar: reading the cohort, fitting every model, storing them.
 READ_SHARE, FIT_SHARE = 0.05, 0.90
+# Any constant: the PostgreSQL advisory lock that makes counting the running jobs and claiming a
+# slot one step (SQLite's IMMEDIATE transactions serialise it already).
+SLOT_LOCK_KEY = 0x7472_6169_6E
 
 
-def stale_at(job: TrainingJob) -> datetime:
-    """When an active job that reports no more progress counts as stale: ``expire_stale_jobs``
-    then fails it, and the cohort can be trained again."""
-    return job.updated_at + STALE_AFTER
+def stale_after() -> timedelta:
+    return timedelta(seconds=settings.TRAINING_STALE_AFTER_SECONDS)
 
 
-def expire_stale_jobs(cohort) -> int:
-    """Fail the active jobs of ``cohort`` that stopped reporting progress; returns how many."""
+def expire_stale_jobs() -> int:
+    """Fail the jobs whose worker stopped sending heartbeats; returns how many.
+
+    A queued job that no worker has taken yet is not stale: it waits for a worker.
+    """
     now = timezone.now()
-    return (TrainingJob.objects
-            .filter(cohort=cohort, status__in=TrainingJob.ACTIVE, updated_at__lt=now - STALE_AFTER)
-            .update(status=TrainingJob.Status.FAILED, finished_at=now, updated_at=now,
-                    message="Interrupted",
-                    error=STALE_ERROR.format(minutes=int(STALE_AFTER.total_seconds() // 60))))
+    stale = TrainingJob.objects.filter(status__in=TrainingJob.ACTIVE).exclude(worker="").filter(
+        updated_at__lt=now - stale_after())
+    task_ids = list(stale.exclude(task_id="").values_list("task_id", flat=True))
+    count = stale.update(
+        status=TrainingJob.Status.FAILED, finished_at=now, updated_at=now, message="Interrupted",
+        error=STALE_ERROR.format(seconds=settings.TRAINING_STALE_AFTER_SECONDS))
+    # The task engine leaves a killed worker's task "running"; say what became of it.
+    DBTaskResult.objects.filter(id__in=task_ids, status="RUNNING").update(
+        status="FAILED", finished_at=now)
+    return count
 
 
-def start_in_background(job_id: int) -> threading.Thread:
-    thread = threading.Thread(target=_thread_main, args=(job_id,), name=f"training-job-{job_id}",
-                              daemon=True)
-    thread.start()
-    return thread
+@dataclass(frozen=True)
+class QueuePlace:
+    ahead: int  # queued jobs that a worker takes before this one
+    running: int  # jobs training now
+    limit: int  # TRAINING_MAX_CONCURRENT
 
 
-def _thread_main(job_id: int) -> None:
+def queue_place(job: TrainingJob) -> QueuePlace:
+    """Where a queued job stands: workers take jobs oldest first."""
+    return QueuePlace(
+        ahead=TrainingJob.objects.filter(status=TrainingJob.Status.QUEUED, pk__lt=job.pk).count(),
+        running=TrainingJob.objects.filter(status=TrainingJob.Status.RUNNING).count(),
+        limit=settings.TRAINING_MAX_CONCURRENT)
+
+
+def training_job_start(*, cohort: Cohort, actor, purpose: str, seed: int | None = None,
+                       foreground: bool = False,
+                       progress: Progress | None = None) -> tuple[TrainingJob, bool]:
+    """Ask for the model suite to be trained on ``cohort``; returns the job and whether this call
+    started it.
+
+    One queued or running job per cohort (a partial unique index enforces it against races): asking
+    while one is active joins it (``(job, False)``). Otherwise a new job is queued for a task
+    worker, or, with ``foreground`` (the command line), carried out here in this process, with
+    ``progress`` called after every fitted model. Audited here, for every caller:
+    ``training.start`` or ``training.join``.
+    """
+    with transaction.atomic():
+        expire_stale_jobs()
+        job, started = _job_for(cohort, actor, seed)
+        audit_record(actor=actor, purpose=purpose,
+                     action="training.start" if started else "training.join",
+                     object_type="cohort", object_ref=str(cohort.uid), outcome="allowed",
+                     detail={"job": job.pk, "cohort": cohort.pk,
+                             "foreground": foreground and started})
+        if started and not foreground:
+            TrainingJob.objects.filter(pk=job.pk).update(task_id=str(train_cohort.enqueue(job.pk).id))
+    if started and foreground:
+        job = run_training_job(job.pk, progress=progress)
+    job.refresh_from_db()
+    return job, started
+
+
+def _job_for(cohort: Cohort, actor, seed: int | None) -> tuple[TrainingJob, bool]:
+    active = TrainingJob.objects.filter(cohort=cohort, status__in=TrainingJob.ACTIVE).first()
+    if active is not None:
+        return active, False
     try:
-        run_training_job(job_id)
-    finally:
-        # The thread's own database connections; the request's are untouched.
-        connections.close_all()
+        with transaction.atomic():
+            return TrainingJob.objects.create(
+                cohort=cohort, seed=seed, message="Waiting for a worker to take it",
+                started_by=actor.get_username() if hasattr(actor, "get_username") else str(actor),
+                actor_id=getattr(actor, "pk", None)), True
+    except IntegrityError:  # another request created it between our read and our write
+        return TrainingJob.objects.get(cohort=cohort, status__in=TrainingJob.ACTIVE), False
+
+
+@task()
+def train_cohort(job_id: int) -> int | None:
+    """The worker's side of a training job; returns the stored run's id (None if it failed)."""
+    return run_training_job(job_id).run_id
 
 
 def _update(job: TrainingJob, **fields) -> None:
+    fields["updated_at"] = timezone.now()
     for name, value in fields.items():
         setattr(job, name, value)
-    job.updated_at = timezone.now()
-    TrainingJob.objects.filter(pk=job.pk).update(updated_at=job.updated_at, **fields)
+    TrainingJob.objects.filter(pk=job.pk).update(**fields)
 
 
 def progress_message(done: int, total: int, label: str) -> tuple[float, str]:
@@ -74,24 +150,87 @@ def progress_message(done: int, total: int, label: str) -> tuple[float, str]:
             f"Fitted {done} of {total} models (last: {label})")
 
 
-def run_training_job(job_id: int) -> TrainingJob:
-    """Carry out a queued job: train, store, and record the run or the error on the job."""
+def run_training_job(job_id: int, *, progress: Progress | None = None) -> TrainingJob:
+    """Carry out a queued job in this process: wait for a training slot, train, store, and record
+    the run or the error on the job."""
     job = TrainingJob.objects.select_related("cohort").get(pk=job_id)
-    _update(job, status=TrainingJob.Status.RUNNING, progress=0.0,
-            message="Reading the cohort's patients and their consent to model training")
+    if not job.is_active:  # failed as stale before a worker reached it
+        return job
+    _update(job, worker=f"{socket.gethostname()}:{os.getpid()}")
 
-    def progress(done: int, total: int, label: str) -> None:
+    def report(done: int, total: int, label: str) -> None:
         fraction, message = progress_message(done, total, label)
         _update(job, progress=round(min(max(fraction, 0.0), 1.0), 4), message=message[:200])
+        if progress:
+            progress(done, total, label)
 
     try:
-        run = training_run_create(cohort=job.cohort, progress=progress)
+        with _Heartbeat(job.pk):
+            _wait_for_slot(job)
+            run = training_run_create(cohort=job.cohort, seed=job.seed, progress=report)
     except Exception as exc:  # the job page shows what went wrong; the log keeps the traceback
         logger.exception("Training job %s on cohort %s failed", job.pk, job.cohort_id)
         _update(job, status=TrainingJob.Status.FAILED, finished_at=timezone.now(),
                 message="Training failed", error=f"{type(exc).__name__}: {exc}"[:2000])
         return job
+    except BaseException:  # the worker was told to stop now (Ctrl-C under make run, SIGTERM)
+        _update(job, status=TrainingJob.Status.FAILED, finished_at=timezone.now(),
+                message="Stopped", error=SHUT_DOWN_ERROR)
+        raise
     _update(job, status=TrainingJob.Status.DONE, progress=1.0, finished_at=timezone.now(), run=run,
             message=f"Done: training run {run.pk}, {run.models.count()} models, "
                     f"{run.duration_seconds:.1f} s")
     return job
+
+
+def _wait_for_slot(job: TrainingJob) -> None:
+    limit = settings.TRAINING_MAX_CONCURRENT
+    while not _claim_slot(job, limit):
+        _update(job, message=WAITING_FOR_SLOT.format(limit=limit))
+        time.sleep(settings.TRAINING_SLOT_POLL_SECONDS)
+
+
+def _claim_slot(job: TrainingJob, limit: int) -> bool:
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SLOT_LOCK_KEY])
+        expire_stale_jobs()
+        if TrainingJob.objects.filter(status=TrainingJob.Status.RUNNING).count() >= limit:
+            return False
+        _update(job, status=TrainingJob.Status.RUNNING, progress=0.0, began_at=timezone.now(),
+                message="Reading the cohort's patients and their consent to model training")
+        return True
+
+
+class _Heartbeat:
+    """Touch the job's row every ``TRAINING_HEARTBEAT_SECONDS`` from a thread of its own (one fit
+    can take longer than the stale limit on a large cohort). 0 turns it off (the tests' inline
+    backend runs a job inside the request's transaction, where no other connection may write)."""
+
+    def __init__(self, job_id: int):
+        self.job_id, self.stop = job_id, threading.Event()
+        self.every = settings.TRAINING_HEARTBEAT_SECONDS
+        self.thread = threading.Thread(target=self._beat, name=f"training-heartbeat-{job_id}",
+                                       daemon=True)
+
+    def __enter__(self):
+        if self.every:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop.set()
+        if self.every:
+            self.thread.join()
+
+    def _beat(self) -> None:
+        try:
+            while not self.stop.wait(self.every):
+                try:
+                    TrainingJob.objects.filter(pk=self.job_id, status__in=TrainingJob.ACTIVE).update(
+                        updated_at=timezone.now())
+                except Exception:  # a busy database: the next beat tries again
+                    logger.warning("Heartbeat of training job %s failed", self.job_id, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's own connections

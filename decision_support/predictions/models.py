@@ -146,7 +146,8 @@ class PredictionPause(AppendOnlyModel):
 
 
 class TrainingJob(models.Model):
-    """A training run started from a page and carried out in the background, with its progress."""
+    """A training run asked for from a page or the command line and carried out by a task worker
+    (``jobs``), with its progress. ``updated_at`` is the worker's heartbeat."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -168,6 +169,14 @@ class TrainingJob(models.Model):
     run = models.ForeignKey(TrainingRun, on_delete=models.SET_NULL, null=True, blank=True,
                             related_name="+")
     error = models.TextField(blank=True)
+    seed = models.BigIntegerField(null=True, blank=True,
+                                  help_text="Random seed asked for; drawn at random when empty.")
+    task_id = models.CharField(max_length=64, blank=True,
+                               help_text="The task engine's id of the task that carries it out.")
+    worker = models.CharField(max_length=200, blank=True,
+                              help_text="host:pid of the worker that took it; empty while queued.")
+    began_at = models.DateTimeField(null=True, blank=True,
+                                    help_text="When it got a training slot and began to train.")
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -1,18 +1,15 @@
 """Writes: training runs (train the suite on a stored cohort, keep every model in the registry),
-training jobs started from a page, recorded treatment decisions and the prediction pause."""
+recorded treatment decisions and the prediction pause. Training jobs: ``jobs``."""
 
-import math
 import platform
 import time
-from datetime import datetime
 from functools import lru_cache
 from importlib.metadata import version
 
 import numpy as np
 import pandas as pd
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -27,8 +24,7 @@ from models.persistence import model_from_bytes, model_to_bytes
 from models.ranking import RANKING_ALGORITHM
 from models.training import ModelSuite, Progress, TrainedModel as FittedModel, train_suite
 
-from .models import (ModelArtifact, PredictionPause, TrainedModel, TrainingJob, TrainingRun,
-                     TreatmentDecision)
+from .models import ModelArtifact, PredictionPause, TrainedModel, TrainingRun, TreatmentDecision
 
 _VERSIONED_LIBRARIES = ("scikit-learn", "shap", "skops", "numpy", "pandas")
 STORING_LABEL = "storing the models"
@@ -240,59 +236,3 @@ def predictions_resume(*, actor, reason: str = "", purpose: str) -> tuple[Predic
     """Resume predictions. Audited ``predictions.resume``; resuming while running records
     nothing."""
     return _pause_set(actor=actor, paused=False, reason=reason, purpose=purpose)
-
-
-TRAINING_REFUSED = ("Training job {job} is already {status} for cohort {cohort}. If it makes no "
-                    "more progress, it counts as interrupted at {retry_at:%Y-%m-%d %H:%M:%S} UTC "
-                    "(in {minutes} minute{s}), and training can be started again then.")
-
-
-class TrainingAlreadyRunning(Exception):
-    """A cohort has a queued or running training job: ``job``. Training can start again when that
-    job finishes, or at ``retry_at`` (in ``retry_minutes``, rounded up) if it makes no more
-    progress: it then counts as stale (``jobs.stale_at``)."""
-
-    def __init__(self, job: TrainingJob, *, retry_at: datetime):
-        self.job, self.retry_at = job, retry_at
-        self.retry_minutes = max(1, math.ceil((retry_at - timezone.now()).total_seconds() / 60))
-        super().__init__(TRAINING_REFUSED.format(job=job.pk, status=job.status,
-                                                 cohort=job.cohort_id, retry_at=retry_at,
-                                                 minutes=self.retry_minutes,
-                                                 s="" if self.retry_minutes == 1 else "s"))
-
-
-def training_job_start(*, cohort: Cohort, actor, purpose: str,
-                       inline: bool | None = None) -> TrainingJob:
-    """Start training the model suite on ``cohort`` as a job whose progress a page can follow.
-
-    The job runs in a background thread once this transaction commits, or right here when
-    ``inline`` (default: the ``PREDICTIONS_TRAINING_INLINE`` setting; tests set it so that a job
-    finishes deterministically). One queued or running job per cohort: a second raises
-    ``TrainingAlreadyRunning`` (a partial unique index enforces it against races too).
-    Audited ``training.start`` with the job.
-    """
-    from . import jobs
-
-    inline = getattr(settings, "PREDICTIONS_TRAINING_INLINE", False) if inline is None else inline
-    with transaction.atomic():
-        jobs.expire_stale_jobs(cohort)
-        active = TrainingJob.objects.filter(cohort=cohort, status__in=TrainingJob.ACTIVE).first()
-        if active is not None:
-            raise TrainingAlreadyRunning(active, retry_at=jobs.stale_at(active))
-        try:
-            with transaction.atomic():
-                job = TrainingJob.objects.create(
-                    cohort=cohort, started_by=actor.get_username(), actor_id=actor.pk,
-                    message="Waiting to start")
-        except IntegrityError:
-            active = TrainingJob.objects.get(cohort=cohort, status__in=TrainingJob.ACTIVE)
-            raise TrainingAlreadyRunning(active, retry_at=jobs.stale_at(active)) from None
-        audit_record(actor=actor, purpose=purpose, action="training.start",
-                     object_type="cohort", object_ref=str(cohort.uid), outcome="allowed",
-                     detail={"job": job.pk, "cohort": cohort.pk, "inline": inline})
-        if not inline:
-            transaction.on_commit(lambda: jobs.start_in_background(job.pk))
-    if inline:
-        jobs.run_training_job(job.pk)
-        job.refresh_from_db()
-    return job

@@ -4,6 +4,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,9 +26,9 @@ from synthetic_data import ARMS
 
 from . import pages
 from .forms import DecisionForm, PauseForm
+from .jobs import expire_stale_jobs, queue_place, training_job_start
 from .models import TrainingJob, TrainingRun
 from .selectors import active_training_job, decision_options, patient_decisions, prediction_pause
-from .services import TrainingAlreadyRunning, training_job_start
 from .services import decision_record as decision_record_service
 from .services import predictions_pause as pause_service
 from .services import predictions_resume as resume_service
@@ -69,9 +70,9 @@ def _settings(form_class, query, **form_kwargs):
     form = form_class(data, **form_kwargs)
     refuse_bad_numbers(form)
     chosen = {name: form.cleaned_data.get(name, default) for name, default in defaults.items()}
-    errors = [f"{form.fields[name].label}: {' '.join(messages)} Showing the default, "
+    errors = [f"{form.fields[name].label}: {' '.join(problems)} Showing the default, "
               f"{_shown(form.fields[name], defaults[name])}, instead."
-              for name, messages in form.errors.items()]
+              for name, problems in form.errors.items()]
     form.data = {**data, **{name: str(defaults[name]) for name in form.errors}}
     return form, chosen, errors
 
@@ -229,7 +230,7 @@ def decision_record(request, pseudonym: str):
 def _field_errors(form) -> list[tuple[str, str, str]]:
     """(field name, label, message) for every error, the field named in each."""
     return [(name, form.fields[name].label if name in form.fields else "Form", message)
-            for name, messages in form.errors.items() for message in messages]
+            for name, errors in form.errors.items() for message in errors]
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -262,20 +263,22 @@ def _retrain_context(request, cohort, run) -> dict:
 
 
 def cohort_train(request, cohort_id: int):
-    """Start training the model suite on a cohort; the job page follows its progress."""
+    """Ask for the model suite to be trained on a cohort: a new job, or the one already under way
+    (joined); the job page follows it."""
     cohort = get_object_or_404(Cohort, pk=cohort_id)
-    try:
-        job = training_job_start(cohort=cohort, actor=request.user, purpose=request.purpose)
-    except TrainingAlreadyRunning as refused:
-        response = render(request, "predictions/training_refused.html",
-                          {"cohort": cohort, "job": refused.job, "retry_at": refused.retry_at,
-                           "retry_minutes": refused.retry_minutes}, status=409)
-        response["Retry-After"] = str(refused.retry_minutes * 60)
-        return response
+    job, started = training_job_start(cohort=cohort, actor=request.user, purpose=request.purpose)
+    if not started:
+        messages.info(request, JOINED.format(job=job.pk, by=job.started_by))
     return redirect("training_job", job_id=job.pk)
 
 
+JOINED = ("Training on this cohort was already under way: you joined job {job}, started by {by}. "
+          "No second job was started.")
+
+
 def training_job(request, job_id: int):
+    expire_stale_jobs()
     job = get_object_or_404(TrainingJob.objects.select_related("cohort", "run"), pk=job_id)
     return render(request, "predictions/training_job.html",
-                  {"job": job, "cohort": job.cohort, "percent": round(job.progress * 100)})
+                  {"job": job, "cohort": job.cohort, "percent": round(job.progress * 100),
+                   "queue": queue_place(job) if job.status == TrainingJob.Status.QUEUED else None})

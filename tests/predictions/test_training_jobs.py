@@ -1,7 +1,7 @@
-"""Training from a page: a job per cohort with its progress, run inline in tests."""
+"""Training from a page: a job per cohort with its progress; tasks run inline in tests
+(``tests/conftest.py``), the workers themselves in ``test_training_workers.py``."""
 
 import datetime as dt
-import threading
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -9,19 +9,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from decision_support.audit.models import AuditEntry
+from decision_support.cohorts.services import cohort_generate
 from decision_support.consent.constants import Purpose
 from decision_support.consent.models import Tombstone
 from decision_support.predictions import jobs, services
+from decision_support.predictions.jobs import training_job_start
 from decision_support.predictions.models import TrainingJob, TrainingRun
-from decision_support.predictions.services import TrainingAlreadyRunning, training_job_start
 from tests.trained_runs import clear_model_caches
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def inline_jobs(settings):
-    settings.PREDICTIONS_TRAINING_INLINE = True
 
 
 @pytest.fixture
@@ -103,40 +99,21 @@ def test_a_failed_job_shows_its_error(educator_client, demo_cohort, monkeypatch)
     assert not TrainingRun.objects.filter(cohort=demo_cohort).exists()
 
 
-def test_a_second_job_for_the_same_cohort_is_refused(educator_client, demo_cohort, fake_training):
-    running = TrainingJob.objects.create(cohort=demo_cohort, status="running", started_by="someone")
+@pytest.mark.parametrize("status", ["queued", "running"])
+def test_asking_again_while_a_job_is_active_joins_it(educator_client, make_user, demo_cohort,
+                                                     fake_training, status):
+    active = TrainingJob.objects.create(cohort=demo_cohort, status=status, started_by="someone")
     response = _train(educator_client, demo_cohort)
-    assert response.status_code == 409
-    assert 'id="training-refused"' in response.content.decode()
-    assert reverse("training_job", args=[running.pk]) in response.content.decode()
+    assert response.status_code == 302 and response.url == reverse("training_job", args=[active.pk])
+    page = educator_client.get(response.url).content.decode()
+    assert f"you joined job {active.pk}, started by someone" in page
+    job, started = training_job_start(cohort=demo_cohort, actor=make_user(username="cli"),
+                                      purpose=Purpose.MODEL_TRAINING)
+    assert (job, started) == (active, False)
     assert TrainingJob.objects.count() == 1 and fake_training == []
     assert not AuditEntry.objects.filter(action="training.start").exists()
-
-
-@pytest.mark.parametrize("idle, minutes", [
-    (dt.timedelta(0), "10 minutes"),
-    (dt.timedelta(minutes=3), "7 minutes"),
-    (dt.timedelta(minutes=8, seconds=1), "2 minutes"),  # rounded up
-    (dt.timedelta(minutes=9, seconds=30), "1 minute"),
-])
-def test_a_refusal_says_when_training_can_be_retried(educator_client, make_user, demo_cohort,
-                                                     fake_training, monkeypatch, idle, minutes):
-    now = timezone.now()
-    monkeypatch.setattr(timezone, "now", lambda: now)
-    for status in TrainingJob.ACTIVE:
-        TrainingJob.objects.all().delete()
-        job = TrainingJob.objects.create(cohort=demo_cohort, status=status, started_by="someone")
-        TrainingJob.objects.filter(pk=job.pk).update(updated_at=now - idle)
-        retry_at = f"{now - idle + jobs.STALE_AFTER:%Y-%m-%d %H:%M:%S} UTC"
-        response = _train(educator_client, demo_cohort)
-        assert response.status_code == 409
-        retry = response.content.decode().split('id="training-retry"', 1)[1].split("</p>", 1)[0]
-        assert retry_at in retry and f"in {minutes}," in " ".join(retry.split())
-        assert response["Retry-After"] == str(int(minutes.split()[0]) * 60)
-        with pytest.raises(TrainingAlreadyRunning) as refused:
-            training_job_start(cohort=demo_cohort, actor=make_user(username=f"cli_{status}"),
-                               purpose=Purpose.MODEL_TRAINING)
-        assert f"interrupted at {retry_at} (in {minutes})" in str(refused.value)
+    assert [e.actor for e in AuditEntry.objects.filter(action="training.join")] == [
+        "test_educator", "cli"]
 
 
 def test_the_database_refuses_two_active_jobs_for_one_cohort(demo_cohort):
@@ -146,14 +123,44 @@ def test_the_database_refuses_two_active_jobs_for_one_cohort(demo_cohort):
     TrainingJob.objects.create(cohort=demo_cohort, status="done", started_by="c")
 
 
-def test_a_stale_job_no_longer_blocks_training(educator_client, demo_cohort, fake_training):
-    stale = TrainingJob.objects.create(cohort=demo_cohort, status="running", started_by="someone")
-    long_ago = timezone.now() - jobs.STALE_AFTER - dt.timedelta(minutes=1)
+@pytest.mark.parametrize("status", ["queued", "running"])
+def test_a_job_whose_worker_went_silent_fails_and_no_longer_blocks_training(
+        educator_client, demo_cohort, fake_training, status):
+    stale = TrainingJob.objects.create(cohort=demo_cohort, status=status, started_by="someone",
+                                       worker="elsewhere:123")
+    long_ago = timezone.now() - jobs.stale_after() - dt.timedelta(seconds=1)
     TrainingJob.objects.filter(pk=stale.pk).update(updated_at=long_ago)
     assert _train(educator_client, demo_cohort).status_code == 302
     stale.refresh_from_db()
-    assert stale.status == "failed" and "Interrupted" in stale.error
+    assert stale.status == "failed" and "the worker training this job stopped" in stale.error
     assert TrainingJob.objects.filter(status="done").count() == 1
+
+
+def test_a_queued_job_no_worker_has_taken_waits_however_long(educator_client, demo_cohort):
+    queued = TrainingJob.objects.create(cohort=demo_cohort, status="queued", started_by="someone")
+    TrainingJob.objects.filter(pk=queued.pk).update(
+        updated_at=timezone.now() - dt.timedelta(days=2))
+    page = educator_client.get(reverse("training_job", args=[queued.pk])).content.decode()
+    queued.refresh_from_db()
+    assert queued.status == "queued" and 'id="job-queue"' in page
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_the_job_page_says_where_a_queued_job_stands(educator_client, demo_cohort, settings,
+                                                     limit):
+    settings.TRAINING_MAX_CONCURRENT = limit
+    others = [cohort_generate(n_patients=20, seed=seed) for seed in (2, 3)]
+    TrainingJob.objects.create(cohort=demo_cohort, status="running", started_by="a", worker="w:1")
+    first = TrainingJob.objects.create(cohort=others[0], status="queued", started_by="b")
+    second = TrainingJob.objects.create(cohort=others[1], status="queued", started_by="c")
+
+    def place(job):
+        page = educator_client.get(reverse("training_job", args=[job.pk])).content.decode()
+        return " ".join(page.split('id="job-queue">', 1)[1].split("</p>", 1)[0].split())
+
+    assert place(first).startswith(f"Next in the queue; 1 training now, at most {limit} at a time.")
+    assert place(second).startswith(
+        f"1 job ahead of this one in the queue; 1 training now, at most {limit} at a time.")
 
 
 def test_starting_a_job_is_audited(educator_client, demo_cohort, fake_training):
@@ -195,33 +202,6 @@ def test_the_run_overview_links_the_job_in_progress(educator_client, demo_cohort
     page = educator_client.get(reverse("run_overview", args=[demo_cohort.pk])).content.decode()
     assert 'id="training-in-progress"' in page and 'id="train-form"' not in page
     assert reverse("training_job", args=[job.pk]) in page
-
-
-def test_outside_tests_a_job_starts_in_a_background_thread_after_commit(
-        demo_cohort, make_user, monkeypatch, settings, django_capture_on_commit_callbacks):
-    settings.PREDICTIONS_TRAINING_INLINE = False
-    started = []
-    monkeypatch.setattr(jobs, "start_in_background", started.append)
-    with django_capture_on_commit_callbacks(execute=True):
-        job = training_job_start(cohort=demo_cohort, actor=make_user(),
-                                 purpose=Purpose.MODEL_TRAINING)
-        assert started == []  # nothing starts before the commit
-    assert started == [job.pk]
-    assert job.status == "queued"
-    with pytest.raises(TrainingAlreadyRunning):
-        training_job_start(cohort=demo_cohort, actor=make_user(username="other"),
-                           purpose=Purpose.MODEL_TRAINING)
-
-
-def test_the_background_thread_closes_its_connections(demo_cohort, monkeypatch):
-    """The thread's entry point runs the job and then closes that thread's connections."""
-    ran, closed = [], []
-    monkeypatch.setattr(jobs, "run_training_job", ran.append)
-    monkeypatch.setattr(jobs.connections, "close_all", lambda: closed.append(True))
-    thread = jobs.start_in_background(7)
-    thread.join(timeout=10)
-    assert isinstance(thread, threading.Thread) and thread.daemon
-    assert ran == [7] and closed == [True]
 
 
 def test_the_run_overview_counts_patients_erased_since_the_run(educator_client, demo_cohort,

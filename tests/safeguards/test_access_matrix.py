@@ -7,8 +7,10 @@ requests with 401 instead of the sign-in page.
 """
 
 import pytest
+from django.db import DatabaseError
 from django.urls import reverse
 
+from decision_support.accounts import access
 from decision_support.accounts.access import API_PAGES, DENIED_ACTION, POLICIES
 from decision_support.accounts.checks import url_names
 from decision_support.accounts.roles import Role
@@ -194,6 +196,26 @@ def test_each_sensitive_read_writes_exactly_one_audit_entry(client, make_user, o
     assert (entry.actor, entry.action, entry.outcome) == (user.username, POLICIES[name].audit_read,
                                                           "allowed")
     assert entry.purpose == POLICIES[name].purpose and entry.role == role.value
+
+
+@pytest.mark.parametrize("name", sorted(n for n, p in POLICIES.items() if p and p.audit_read))
+def test_a_sensitive_page_whose_audit_entry_cannot_be_written_shows_nothing(
+        client, make_user, objects, name, monkeypatch):
+    """The page is made outside the entry's transaction (readers do not hold SQLite's write lock
+    while it renders); its data leaves only after the entry committed."""
+    build, allowed, status = MATRIX[name]
+    headers = _signed_in(client, make_user(sorted(allowed)[0]), name)
+
+    def log_unavailable(**entry):
+        raise DatabaseError("database is locked")
+
+    monkeypatch.setattr(access, "audit_record", log_unavailable)
+    before = AuditEntry.objects.count()
+    response = client.get(build(objects), **headers)
+    assert response.status_code == 500
+    assert objects["patient"].pseudonym.encode() not in response.content
+    assert b"not for clinical use" in response.content.lower() or name in API_PAGES
+    assert AuditEntry.objects.count() == before
 
 
 def test_the_purpose_comes_from_the_server_not_the_client(client, make_user, objects):

@@ -1,17 +1,17 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from tqdm import tqdm
 
-from decision_support.audit.services import audit_record, command_line_actor
+from decision_support.audit.services import command_line_actor
 from decision_support.cohorts.models import Cohort
 from decision_support.consent.constants import Purpose
 
-from ...services import training_run_create
+from ...jobs import training_job_start
 
 
 class Command(BaseCommand):
     help = ("Train the model suite (every arm, three algorithms, three feature variants) on a "
-            "cohort and store it in the model registry.")
+            "cohort and store it in the model registry: here, in the foreground, or (--enqueue) "
+            "as a job for a task worker.")
 
     def add_arguments(self, parser):
         parser.add_argument("--cohort", type=int, help="Cohort id; default: the demo cohort, "
@@ -20,26 +20,35 @@ class Command(BaseCommand):
                             help="Random seed; drawn at random and recorded when omitted.")
         parser.add_argument("--if-missing", action="store_true",
                             help="Do nothing if the cohort already has a training run.")
+        parser.add_argument("--enqueue", action="store_true",
+                            help="Queue the job for a task worker (`manage.py db_worker`, started "
+                                 "by `make run`) and return at once.")
 
-    def handle(self, *, cohort, seed, if_missing, **options):
+    def handle(self, *, cohort, seed, if_missing, enqueue, **options):
         chosen = self._cohort(cohort)
         if if_missing and chosen.training_runs.exists():
             return f"Cohort {chosen.pk} already has a training run; nothing to do."
         if seed is not None and not 0 <= seed < 2**31:
             raise CommandError(f"--seed must be between 0 and 2**31 - 1, got {seed}")
         with tqdm(total=1, desc="Training models", unit="model",
-                  disable=options["verbosity"] == 0) as bar:
+                  disable=options["verbosity"] == 0 or enqueue) as bar:
             def progress(done, total, label):
                 bar.total = total
                 bar.set_postfix_str(label)
                 bar.update(done - bar.n)
 
-            with transaction.atomic():  # as a training job started from a page is audited
-                audit_record(actor=command_line_actor(), purpose=Purpose.MODEL_TRAINING,
-                             action="training.start", object_type="cohort",
-                             object_ref=str(chosen.uid), outcome="allowed",
-                             detail={"cohort": chosen.pk, "command": "train_models"})
-            run = training_run_create(cohort=chosen, seed=seed, progress=progress)
+            job, started = training_job_start(
+                cohort=chosen, actor=command_line_actor(), purpose=Purpose.MODEL_TRAINING,
+                seed=seed, foreground=not enqueue, progress=progress)
+        if not started:
+            raise CommandError(f"Cohort {chosen.pk} is already being trained by job {job.pk} "
+                               f"({job.get_status_display().lower()}); nothing was started.")
+        if enqueue:
+            return (f"Training job {job.pk} on cohort {chosen.pk} is queued; a task worker "
+                    f"(`manage.py db_worker`) carries it out.")
+        if job.status != job.Status.DONE:
+            raise CommandError(f"Training job {job.pk} failed: {job.error}")
+        run = job.run
         skipped = "".join(f"\n  skipped {arm}: {reason}" for arm, reason in run.skipped_arms.items())
         return (f"Training run {run.pk} on cohort {chosen.pk}: {run.models.count()} models, seed "
                 f"{run.seed}, {run.duration_seconds:.1f} s.{skipped}")
