@@ -25,7 +25,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
 from decision_support.audit.services import audit_record
@@ -67,8 +67,8 @@ def expire_stale_jobs() -> int:
         status=TrainingJob.Status.FAILED, finished_at=now, updated_at=now, message="Interrupted",
         error=STALE_ERROR.format(seconds=settings.TRAINING_STALE_AFTER_SECONDS))
     # The task engine leaves a killed worker's task "running"; say what became of it.
-    DBTaskResult.objects.filter(id__in=task_ids, status="RUNNING").update(
-        status="FAILED", finished_at=now)
+    DBTaskResult.objects.filter(id__in=task_ids, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.FAILED, finished_at=now)
     return count
 
 
