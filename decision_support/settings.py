@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "ninja",  # the API's schema page, from its bundled static files (no CDN)
     "decision_support.accounts",
     "decision_support.cohorts",
+    "decision_support.registry",
     "decision_support.predictions",
     "decision_support.consent",
     "decision_support.audit",
