@@ -137,7 +137,7 @@ def run(args) -> None:
 
     from decision_support.cohorts.models import Patient
     from decision_support.cohorts.services import cohort_generate
-    from decision_support.predictions.services import training_run_create
+    from decision_support.registry.services import training_run_create
     from models.algorithms import ALGORITHMS
 
     print("# patient page: GET /patients/<pseudonym>/ through django.test.Client, warm")
@@ -326,8 +326,8 @@ def warm_every_model() -> None:
     """Load every model of the newest run, and build its explainer, as the warm-up request did
     for the variant its patient's consent selected: a later patient whose consent selects
     another variant must not pay the loading inside the timed requests."""
-    from decision_support.predictions.models import TrainedModel
-    from decision_support.predictions.services import fitted_model
+    from decision_support.registry.loading import fitted_model
+    from decision_support.registry.models import TrainedModel
 
     for row in TrainedModel.objects.all():
         fitted_model(row).explainer

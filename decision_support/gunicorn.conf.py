@@ -15,7 +15,7 @@ Everything comes from the environment:
 Django, scikit-learn, shap and pandas (about 3 s here; shap alone about 3.5 s cold), so the workers
 start ready and share those pages of memory copy-on-write, and nothing heavy is ever imported per
 request. Then ``when_ready`` loads the fitted models of every cohort's latest training run
-(``predictions.services.warm_model_cache``) in the master, closes its database connections (a forked
+(``registry.loading.warm_model_cache``) in the master, closes its database connections (a forked
 worker must not share the master's socket) and freezes the garbage collector's view of what is
 loaded, so every worker starts with those models in memory it shares copy-on-write and no page pays
 a model's first load. Models of runs trained later load on first use and stay cached per worker.
@@ -56,7 +56,7 @@ def when_ready(server):
 
     from django.db import connections
 
-    from decision_support.predictions.services import warm_model_cache
+    from decision_support.registry.loading import warm_model_cache
 
     try:
         server.log.info("model cache: %d models loaded", warm_model_cache())

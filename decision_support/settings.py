@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "decision_support.accounts",
     "decision_support.cohorts",
+    "decision_support.registry",
     "decision_support.predictions",
     "decision_support.consent",
     "decision_support.audit",

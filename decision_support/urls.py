@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("", include("decision_support.cohorts.urls")),
+    path("", include("decision_support.registry.urls")),
     path("", include("decision_support.predictions.urls")),
     path("", include("decision_support.consent.urls")),
     path("", include("decision_support.audit.urls")),

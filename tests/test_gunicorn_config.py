@@ -73,7 +73,7 @@ class FakeServer:
 
 @pytest.mark.parametrize("fails", [False, True])
 def test_the_master_warms_the_model_cache_and_closes_connections_before_forking(monkeypatch, fails):
-    from decision_support.predictions import services
+    from decision_support.registry import loading
 
     def warm():
         if fails:
@@ -81,7 +81,7 @@ def test_the_master_warms_the_model_cache_and_closes_connections_before_forking(
         return 7
 
     closed, frozen = [], []
-    monkeypatch.setattr(services, "warm_model_cache", warm)
+    monkeypatch.setattr(loading, "warm_model_cache", warm)
     monkeypatch.setattr("django.db.connections.close_all", lambda: closed.append(True))
     monkeypatch.setattr("gc.freeze", lambda: frozen.append(True))
     server = FakeServer()

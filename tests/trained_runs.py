@@ -17,15 +17,15 @@ import pytest
 
 from decision_support.cohorts.models import Cohort
 from decision_support.cohorts.services import cohort_generate
-from decision_support.predictions import fairness_views, services
-from decision_support.predictions.models import ModelArtifact, TrainedModel
+from decision_support.registry import fairness_views, loading, services
+from decision_support.registry.models import ModelArtifact, TrainedModel
 from models.training import train_suite
 
 
 def clear_model_caches():
-    services.load_artifact.cache_clear()
-    services._fitted_model.cache_clear()
-    services._refit_coefficients.cache_clear()
+    loading.load_artifact.cache_clear()
+    loading._fitted_model.cache_clear()
+    loading._refit_coefficients.cache_clear()
     fairness_views._audit.cache_clear()
 
 

@@ -21,7 +21,7 @@ from django.db import router, transaction
 
 from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Patient
-from decision_support.predictions.models import TrainingRun
+from decision_support.registry.models import TrainingRun
 
 from .constants import ConsentClass, Purpose
 from .gate import permitted_classes

@@ -18,6 +18,10 @@ from decision_support.cohorts.selectors import patients_frame
 from decision_support.consent.constants import ConsentClass, Purpose
 from decision_support.consent.gate import variant_permitted
 from decision_support.consent.selectors import consented_patient, permitted_classes_by_patient
+from decision_support.query_parameters import query_settings
+from decision_support.registry.loading import fitted_model
+from decision_support.registry.pages import VARIANT_LABELS
+from decision_support.registry.selectors import ARM_LABELS, latest_run
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.explain import Explanation
 from models.explain_compare import (DEFAULT_SEEDS, NEGLIGIBLE_SHARE, STABLE_SIGN_AGREEMENT,
@@ -26,10 +30,9 @@ from models.explain_compare import (DEFAULT_SEEDS, NEGLIGIBLE_SHARE, STABLE_SIGN
 from models.training import TEST_SIZE
 from synthetic_data import DATA_DICTIONARY
 
-from .pages import VARIANT_LABELS, format_value
-from .selectors import ARM_LABELS, latest_run, patient_ranking, true_response_probabilities
-from .services import fitted_model
-from .views import _settings, arm_field
+from .forms import arm_field
+from .pages import format_value
+from .selectors import patient_ranking, true_response_probabilities
 
 # Features in the chart of shares (the table below it lists every feature).
 CHART_FEATURES = 12
@@ -63,7 +66,7 @@ def patient_explanations(request, pseudonym: str):
     arms = list(ranking["arm"]) if ranking is not None else []
     detail = {"withheld": sorted(consented.withheld)}
     if arms:
-        form, chosen, errors = _settings(ExplanationComparisonForm, request.GET, arms=arms)
+        form, chosen, errors = query_settings(ExplanationComparisonForm, request.GET, arms=arms)
         arm, variant = chosen["arm"], consented.variant
         explanations = _explanations(consented, run, arm)
         comparison = compare_explanations(explanations)

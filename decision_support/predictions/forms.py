@@ -1,11 +1,19 @@
-"""Forms of the oversight pages: a recorded treatment decision and the prediction pause."""
+"""Forms of the patient pages: a choice among a patient's ranked arms, a recorded treatment
+decision and the prediction pause."""
 
 from django import forms
 
+from decision_support.registry.selectors import ARM_LABELS
 from models.ranking import ACTIVE_ARMS
 
 from .models import PredictionPause, TreatmentDecision
-from .selectors import ARM_LABELS
+
+
+def arm_field(arms: list[str], *, label: str) -> forms.ChoiceField:
+    """A choice among a patient's ranked arms (best first), the best by default; not required
+    when no arm is ranked."""
+    return forms.ChoiceField(label=label, choices=[(arm, ARM_LABELS[arm]) for arm in arms],
+                             initial=arms[0] if arms else None, required=bool(arms))
 
 
 class DecisionForm(forms.Form):

@@ -1,9 +1,10 @@
-"""Reads: the newest training run of a cohort, and one patient's predictions and explanations.
+"""Reads: one patient's predictions and explanations, the pause in force, and the decisions
+recorded for a patient.
 
-The simulation's truth reaches pages only through the readers below that take the reader's
-roles (``patient_truth``, ``true_response_probabilities``, ``model_truth_check``,
-``run_policy``): they apply the field rules of ``accounts.access`` (``PATIENT_TRUTH_ROLES``,
-``MODEL_TRUTH_ROLES``), so a page, export or API answer for another role never receives it.
+A patient's truth reaches pages only through the readers below that take the reader's roles
+(``patient_truth``, ``true_response_probabilities``): they apply the field rules of
+``accounts.access`` (``PATIENT_TRUTH_ROLES``), so a page, export or API answer for another role
+never receives it; the model-level truth has its readers in ``registry.selectors``.
 """
 
 from dataclasses import dataclass
@@ -11,24 +12,23 @@ from dataclasses import dataclass
 import pandas as pd
 from django.core.paginator import Page, Paginator
 
-from decision_support.accounts.access import (MODEL_TRUTH_ROLES, PATIENT_TRUTH_ROLES, POLICIES,
-                                               can)
+from decision_support.accounts.access import PATIENT_TRUTH_ROLES, POLICIES, can
 from decision_support.cohorts.models import Patient
 from decision_support.cohorts.selectors import truth_frame
 from decision_support.consent.constants import ConsentClass
 from decision_support.consent.selectors import ConsentedPatient, permitted_classes_by_patient
+from decision_support.registry.loading import fitted_model, refit_coefficients
+from decision_support.registry.models import TrainedModel, TrainingRun
+from decision_support.registry.selectors import ARM_LABELS
 from models.explain import Explanation, narrative
 from models.pgx import Guidance, pgx_guidance
 from models.ranking import RANKING_ALGORITHM, eligible_arms, rank_treatments
 from synthetic_data import ARMS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
-from .models import PredictionPause, TrainedModel, TrainingJob, TrainingRun, TreatmentDecision
-from .services import fitted_model, refit_coefficients
+from .models import PredictionPause, TreatmentDecision
 
 PATIENTS_PER_PAGE = 50
-ARM_LABELS = {"placebo": "placebo", "ssri": "SSRI", "snri": "SNRI", "bupropion": "bupropion",
-              "cbt": "CBT", "rtms": "rTMS", "esketamine": "esketamine"}
 
 
 # Predicting for one patient reads a registry row's names, metrics and artifact, never the
@@ -36,10 +36,6 @@ ARM_LABELS = {"placebo": "placebo", "ssri": "SSRI", "snri": "SNRI", "bupropion":
 # is tens of kB of JSON a row) and the truth check. Decoding them was about a third of a
 # patient page. The ranking's bootstrap refits come from a per-process cache instead.
 PREDICTION_DEFERRED = ("evaluation", "explanation", "truth_check", "refit_coefficients")
-
-
-def latest_run(cohort) -> TrainingRun | None:
-    return TrainingRun.objects.filter(cohort=cohort).first()
 
 
 @dataclass
@@ -138,35 +134,6 @@ def true_response_probabilities(patient_id: int, *, roles) -> dict[str, float] |
     return {arm: float(truth.iloc[0][f"p_response_{arm}"]) for arm in ARMS} if len(truth) else {}
 
 
-def model_truth_check(model: TrainedModel, *, roles) -> dict | None:
-    """The model's truth check (what it credits beside what truly drives response, its
-    calibration against the true probabilities, the oracle's AUC; {} for an imported cohort),
-    or None for roles that may not see the model-level truth."""
-    return (model.truth_check or {}) if can(roles, MODEL_TRUTH_ROLES) else None
-
-
-# The policy value scores choices with the true response probabilities (shown with the patients
-# it was scored over and those consent left out); the top-choice shares come from the predictions.
-POLICY_FROM_TRUTH = ("model", "random", "oracle", "n_patients", "n_excluded")
-
-
-@dataclass(frozen=True)
-class RunPolicy:
-    value: dict | None  # expected response rates (POLICY_FROM_TRUTH), for MODEL_TRUTH_ROLES only
-    choice_shares: dict[str, float]  # how often the model ranks each arm first
-    withheld: bool  # the run has a policy value that these roles may not see
-
-
-def run_policy(run: TrainingRun, *, roles) -> RunPolicy:
-    """What a run's policy value may show to ``roles``."""
-    stored = run.policy_value or {}
-    shown = bool(stored) and can(roles, MODEL_TRUTH_ROLES)
-    value = {k: stored[k] for k in POLICY_FROM_TRUTH if k in stored} if shown else None
-    return RunPolicy(value=value,
-                     choice_shares=stored.get("top_choice_shares", {}),
-                     withheld=bool(stored) and not shown)
-
-
 def patient_guidance(patient: ConsentedPatient) -> list[Guidance]:
     """PGx rules from the genotypes the consent gate released (none if genetic use is withheld)."""
     values = patient.values
@@ -174,7 +141,7 @@ def patient_guidance(patient: ConsentedPatient) -> list[Guidance]:
                           for gene in ("cyp2c19_phenotype", "cyp2d6_phenotype")))
 
 
-# --- Human oversight: the pause switch, recorded decisions, training jobs ----------------------
+# --- Human oversight: the pause switch, recorded decisions ----------------------------------------
 
 
 def prediction_pause() -> PredictionPause | None:
@@ -227,8 +194,3 @@ def patient_decisions(patient) -> list[TreatmentDecision]:
     """The treatment decisions recorded for a patient, newest first."""
     return list(TreatmentDecision.objects.filter(patient=patient).order_by("-decided_at", "-id"))
 
-
-def active_training_job(cohort) -> TrainingJob | None:
-    """The queued or running training job of a cohort, if any."""
-    return (TrainingJob.objects.filter(cohort=cohort, status__in=TrainingJob.ACTIVE)
-            .order_by("-started_at").first())

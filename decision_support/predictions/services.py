@@ -1,170 +1,22 @@
-"""Writes: training runs (train the suite on a stored cohort, keep every model in the registry),
-recorded treatment decisions and the prediction pause. Training jobs: ``jobs``."""
+"""Writes of human oversight: recorded treatment decisions and the prediction pause."""
 
-import platform
-import time
-from functools import lru_cache
-from importlib.metadata import version
-
-import numpy as np
-import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from decision_support.audit.services import audit_record
-from decision_support.cohorts.models import Cohort, Patient
-from decision_support.cohorts.selectors import patients_frame, truth_frame
-from decision_support.consent.constants import Purpose
-from decision_support.consent.gate import variant_permitted as model_variant_allows
-from decision_support.consent.selectors import consented_patient, permitted_classes_by_patient
-from models.features import VARIANTS
-from models.persistence import model_from_bytes, model_to_bytes
-from models.ranking import RANKING_ALGORITHM
-from models.training import ModelSuite, Progress, TrainedModel as FittedModel, train_suite
+from decision_support.cohorts.models import Patient
+from decision_support.consent.selectors import consented_patient
+from decision_support.registry.selectors import latest_run
 
-from .models import ModelArtifact, PredictionPause, TrainedModel, TrainingRun, TreatmentDecision
+from .models import PredictionPause, TreatmentDecision
+from .selectors import ARM_LABELS, decision_options, patient_ranking
 
-_VERSIONED_LIBRARIES = ("scikit-learn", "shap", "skops", "numpy", "pandas")
-STORING_LABEL = "storing the models"
-
-
-def library_versions() -> dict:
-    return {"python": platform.python_version(),
-            **{name: version(name) for name in _VERSIONED_LIBRARIES}}
-
-
-def training_run_create(*, cohort: Cohort, seed: int | None = None,
-                        progress: Progress | None = None) -> TrainingRun:
-    """Train the default suite on a cohort and store it (the store is one transaction)."""
-    patients = Patient.objects.filter(cohort=cohort)
-    frame = patients_frame(patients)
-    truth = truth_frame(patients) if cohort.source == Cohort.Source.GENERATED else None
-    consent = permitted_classes_by_patient(frame.index, purpose=Purpose.MODEL_TRAINING)
-    permitted = {variant: pd.Series([model_variant_allows(consent[pk], variant) for pk in frame.index],
-                                    index=frame.index)
-                 for variant in VARIANTS}
-    started = time.perf_counter()
-    seen = {"total": 0}
-
-    def tracked(done: int, total: int, label: str) -> None:
-        seen["total"] = total
-        progress(done, total, label)
-
-    suite = train_suite(frame, truth=truth, scenario=cohort.scenario, random_state=seed,
-                        permitted=permitted, progress=tracked if progress else None)
-    if progress:
-        # Skipped arms are never reported, so say here that fitting is over and storing begins.
-        progress(seen["total"], seen["total"], STORING_LABEL)
-    return _store_suite(cohort, suite, duration=time.perf_counter() - started)
-
-
-@transaction.atomic
-def _store_suite(cohort: Cohort, suite: ModelSuite, *, duration: float) -> TrainingRun:
-    run = TrainingRun.objects.create(
-        cohort=cohort, scenario=cohort.scenario, seed=suite.random_state,
-        n_patients=suite.n_patients, library_versions=library_versions(),
-        policy_value=suite.policy, skipped_arms=suite.skipped, duration_seconds=duration,
-        excluded_by_consent=suite.excluded, excluded_by_split=suite.excluded_by_split)
-    TrainedModel.objects.bulk_create([
-        TrainedModel(
-            run=run, arm=m.arm, algorithm=m.algorithm, variant=m.variant,
-            artifact=_artifact(m.pipeline), features=m.features, metrics=m.metrics,
-            evaluation={"roc": m.roc, "calibration": m.calibration,
-                        "test_outcomes": m.test_outcomes,
-                        "test_probabilities": m.test_probabilities,
-                        "test_groups": m.test_groups},
-            explanation={"background_mean": m.background_mean.round(10).tolist(),
-                         "medians": m.medians, "global_importance": m.global_importance,
-                         "beeswarm": m.beeswarm},
-            truth_check=m.truth_check,
-            refit_coefficients=_refits(suite, m))
-        for m in suite.models.values()
-    ])
-    return run
-
-
-def _refits(suite: ModelSuite, model: FittedModel) -> list | None:
-    if model.algorithm != RANKING_ALGORITHM:
-        return None
-    return suite.refits[(model.arm, model.variant)].round(10).tolist()
-
-
-def _artifact(obj) -> ModelArtifact:
-    data, sha256 = model_to_bytes(obj)
-    artifact, _ = ModelArtifact.objects.get_or_create(
-        sha256=sha256, defaults={"data": data, "size_bytes": len(data)})
-    return artifact
-
-
-@lru_cache(maxsize=512)
-def load_artifact(sha256: str):
-    """The fitted object behind a digest, verified and loaded once per process."""
-    data = bytes(ModelArtifact.objects.values_list("data", flat=True).get(sha256=sha256))
-    return model_from_bytes(data, sha256=sha256)
-
-
-@lru_cache(maxsize=512)
-def _fitted_model(row_pk: int, sha256: str) -> FittedModel:
-    row = TrainedModel.objects.get(pk=row_pk)
-    return FittedModel(
-        arm=row.arm, algorithm=row.algorithm, variant=row.variant, features=row.features,
-        pipeline=load_artifact(sha256),
-        background_mean=np.asarray(row.explanation["background_mean"]),
-        medians=row.explanation["medians"], metrics=row.metrics,
-        roc=row.evaluation["roc"], calibration=row.evaluation["calibration"],
-        test_outcomes=row.evaluation["test_outcomes"],
-        test_probabilities=row.evaluation["test_probabilities"],
-        global_importance=row.explanation["global_importance"],
-        beeswarm=row.explanation["beeswarm"], truth_check=row.truth_check)
-
-
-def fitted_model(row: TrainedModel) -> FittedModel:
-    """A registry row as a fitted model that predicts and explains (cached per process)."""
-    return _fitted_model(row.pk, row.artifact_id)
-
-
-@lru_cache(maxsize=512)
-def _refit_coefficients(row_pk: int, sha256: str) -> np.ndarray:
-    return np.asarray(TrainedModel.objects.values_list("refit_coefficients", flat=True)
-                      .get(pk=row_pk), dtype=float)
-
-
-def refit_coefficients(row: TrainedModel) -> np.ndarray:
-    """A ranking model's bootstrap refits (intercept first) as an array, cached per process
-    like ``fitted_model``: a stored run never changes."""
-    return _refit_coefficients(row.pk, row.artifact_id)
-
-
-def warm_model_cache() -> int:
-    """Load every model of each cohort's latest training run into this process's cache, with
-    its explainer, and return how many models that is.
-
-    Pages then never pay a model's first load (reading and verifying the skops bytes, building
-    the SHAP explainer). gunicorn's master calls it once before forking its workers
-    (``decision_support/gunicorn.conf.py``), so the workers share the loaded models
-    copy-on-write. Runs trained later, and older runs, still load on first use.
-    """
-    latest = TrainingRun.objects.filter(cohort=OuterRef("run__cohort")).values("pk")[:1]
-    rows = TrainedModel.objects.filter(run=Subquery(latest))
-    count = 0
-    for row in rows.only("pk", "algorithm", "artifact"):
-        fitted_model(row).explainer  # noqa: B018 (a cached property: built once, here)
-        if row.algorithm == RANKING_ALGORITHM:
-            refit_coefficients(row)
-        count += 1
-    return count
-
-
-# --- Human oversight ----------------------------------------------------------------------------
-# The selectors import this module (``fitted_model``), so the functions below import them inside.
 
 DECISION_ARM_NOT_ELIGIBLE = ("{arm} is not an arm this patient is eligible for; "
                              "choose one of: {arms}.")
 DECISION_REASON_REQUIRED = ("A reason is required: you chose {chosen}, not the top recommendation "
                             "({recommended}). Say why.")
-
 
 
 def decision_record(*, patient: Patient, actor, arm: str, reason: str,
@@ -178,8 +30,6 @@ def decision_record(*, patient: Patient, actor, arm: str, reason: str,
     audit entry (``decision.record``) commit together. The reason text stays out of the audit
     log, which outlives erasure.
     """
-    from .selectors import ARM_LABELS, decision_options, latest_run, patient_ranking
-
     consented = consented_patient(patient, purpose=purpose)
     run = latest_run(patient.cohort)
     options = decision_options(consented, patient_ranking(consented, run))

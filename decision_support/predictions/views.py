@@ -1,146 +1,35 @@
-"""Model pages (a training run, one arm's models) and patient pages (ranking, explanations)."""
-
-from decimal import Decimal
-from urllib.parse import urlencode
+"""Patient pages (the cohort's patients; one patient's ranking and explanations) and human
+oversight (recorded decisions, the prediction pause)."""
 
 from django import forms
-from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from decision_support.accounts import access
+from decision_support.accounts.access import audit_context, hidden_values
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.consent.constants import ConsentClass
-from decision_support.accounts.access import audit_context, hidden_values
-from decision_support.consent.selectors import consented_patient, erased_patients_in_run
-from decision_support.query_parameters import (BoundedDecimalField, page_parameter,
-                                               refuse_bad_numbers)
+from decision_support.consent.selectors import consented_patient
+from decision_support.query_parameters import page_parameter, query_settings
+from decision_support.registry.selectors import ARM_LABELS, latest_run
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
-from models.features import VARIANTS
 from models.pgx import GUIDANCE_DISCLAIMER
 from models.ranking import RANKING_ALGORITHM
-from synthetic_data import ARMS
 
 from . import pages
 from .forms import DecisionForm, PauseForm
-from .jobs import expire_stale_jobs, queue_place, training_job_start
-from .models import TrainingJob, TrainingRun
-from .selectors import active_training_job, decision_options, patient_decisions, prediction_pause
+from .selectors import (decision_options, patient_decisions, patient_guidance, patient_list_page,
+                        patient_predictions, prediction_pause)
 from .services import decision_record as decision_record_service
 from .services import predictions_pause as pause_service
 from .services import predictions_resume as resume_service
-from .selectors import (ARM_LABELS, latest_run, model_truth_check, patient_guidance,
-                        patient_list_page, patient_predictions, run_policy)
-
-
-class ModelPageForm(forms.Form):
-    algorithm = forms.ChoiceField(label="Algorithm", initial=RANKING_ALGORITHM,
-                                  choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS])
-    variant = forms.ChoiceField(label="Feature variant", initial="full",
-                                choices=[(v, pages.VARIANT_LABELS[v]) for v in VARIANTS])
-    threshold = BoundedDecimalField(label="Threshold", initial=Decimal("0.50"),
-                                    min_value=Decimal("0.05"), max_value=Decimal("0.95"),
-                                    step_size=Decimal("0.05"), decimal_places=2)
 
 
 class PatientPageForm(forms.Form):
     algorithm = forms.ChoiceField(label="Explain with", initial=RANKING_ALGORITHM,
                                   choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS])
-
-
-def arm_field(arms: list[str], *, label: str) -> forms.ChoiceField:
-    """A choice among a patient's ranked arms (best first), the best by default; not required
-    when no arm is ranked."""
-    return forms.ChoiceField(label=label, choices=[(arm, ARM_LABELS[arm]) for arm in arms],
-                             initial=arms[0] if arms else None, required=bool(arms))
-
-
-def _settings(form_class, query, **form_kwargs):
-    """Validate the GET query: a bad number is refused (400, ``refuse_bad_numbers``); every other
-    valid field is used, every invalid one falls back to its default with an error naming the
-    field. ``form_kwargs`` go to the form (an arm form's ``arms``). Returns the form (showing what
-    is in use), the settings and the error messages."""
-    defaults = {name: field.initial for name, field in form_class(**form_kwargs).fields.items()}
-    if not any(name in query for name in defaults):
-        return form_class(initial=defaults, **form_kwargs), defaults, []
-    data = {name: query.get(name, str(default)) for name, default in defaults.items()}
-    form = form_class(data, **form_kwargs)
-    refuse_bad_numbers(form)
-    chosen = {name: form.cleaned_data.get(name, default) for name, default in defaults.items()}
-    errors = [f"{form.fields[name].label}: {' '.join(problems)} Showing the default, "
-              f"{_shown(form.fields[name], defaults[name])}, instead."
-              for name, problems in form.errors.items()]
-    form.data = {**data, **{name: str(defaults[name]) for name in form.errors}}
-    return form, chosen, errors
-
-
-def _shown(field, value) -> str:
-    return (dict(field.choices).get(value, value) if isinstance(field, forms.ChoiceField)
-            else str(value))
-
-
-def models_home(request):
-    cohort = Cohort.objects.first()
-    if cohort is None:
-        return render(request, "cohorts/empty.html")
-    return redirect("run_overview", cohort_id=cohort.pk)
-
-
-def run_overview(request, cohort_id: int):
-    cohort = get_object_or_404(Cohort, pk=cohort_id)
-    run = latest_run(cohort)
-    context = {"cohort": cohort, "run": run}
-    # --- Human oversight: retrain (educators) ---
-    context.update(_retrain_context(request, cohort, run))
-    # --- end of human oversight ---
-    if run is not None:
-        rows = pages.run_models(run)
-        policy = run_policy(run, roles=request.roles)
-        chart = pages.policy_chart(policy.value) if policy.value else None
-        context.update({
-            "rows": rows,
-            "arms": pages.run_arms(rows),
-            "n_small": sum(r["small_sample"] for r in rows),
-            "skipped": [(ARM_LABELS.get(arm, arm), reason) for arm, reason in run.skipped_arms.items()],
-            "policy": policy,
-            "policy_chart": chart,
-            "choice_shares": pages.policy_choice_shares(policy.choice_shares),
-            "policy_excluded": pages.policy_exclusions(policy.value or {}),
-            "split_exclusions": pages.split_exclusions(run),
-            "chart_specs": [chart.as_json()] if chart else [],
-        })
-    return render(request, "predictions/run_overview.html", context)
-
-
-def model_detail(request, run_id: int, arm: str):
-    run = get_object_or_404(TrainingRun.objects.select_related("cohort"), pk=run_id)
-    if arm not in ARMS:
-        raise Http404("unknown arm")
-    siblings = list(run.models.filter(arm=arm))
-    if not siblings:
-        raise Http404("no models for this arm in this run")
-    form, chosen, errors = _settings(ModelPageForm, request.GET)
-    model = next((m for m in siblings
-                  if m.algorithm == chosen["algorithm"] and m.variant == chosen["variant"]), None)
-    if model is None:
-        raise Http404("no such model")
-    threshold = chosen["threshold"]
-    context = pages.model_page(model, siblings, threshold,
-                               truth_check_shown=model_truth_check(model, roles=request.roles))
-    base = reverse("model_detail", args=[run.pk, arm])
-    for row in context["comparison"]:
-        row["url"] = f"{base}?" + urlencode({"algorithm": row["algorithm"], "variant": row["variant"],
-                                             "threshold": f"{threshold:.2f}"})
-        row["selected"] = row["model"].pk == model.pk
-    context.update({
-        "run": run, "cohort": run.cohort, "arm": arm, "arm_label": ARM_LABELS[arm],
-        "form": form, "form_errors": errors, "threshold": threshold,
-        "is_latest": latest_run(run.cohort) == run,
-    })
-    return render(request, "predictions/model_detail.html", context)
 
 
 def patient_list(request, cohort_id: int):
@@ -161,7 +50,7 @@ def patient_detail(request, pseudonym: str):
     patient = get_object_or_404(Patient.objects.select_related("cohort"), pseudonym=pseudonym)
     cohort = patient.cohort
     run = latest_run(cohort)
-    form, chosen, errors = _settings(PatientPageForm, request.GET)
+    form, chosen, errors = query_settings(PatientPageForm, request.GET)
     consented = consented_patient(patient, purpose=request.purpose)
     audit_context(request, object_type="patient", object_ref=patient.pseudonym,
                   withheld=sorted(consented.withheld))
@@ -187,7 +76,7 @@ def patient_detail(request, pseudonym: str):
     return render(request, "predictions/patient_detail.html", context)
 
 
-# --- Human oversight: recorded decisions, the prediction pause, training jobs --------------------
+# --- Human oversight: recorded decisions, the prediction pause ----------------------------------
 # The access gate (accounts.access.POLICIES) admits the roles; the checks below only decide
 # which forms a page shows.
 
@@ -230,7 +119,7 @@ def decision_record(request, pseudonym: str):
 def _field_errors(form) -> list[tuple[str, str, str]]:
     """(field name, label, message) for every error, the field named in each."""
     return [(name, form.fields[name].label if name in form.fields else "Form", message)
-            for name, errors in form.errors.items() for message in errors]
+            for name, messages in form.errors.items() for message in messages]
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -252,33 +141,3 @@ def predictions_pause(request):
     change = pause_service if action == "pause" else resume_service
     change(actor=request.user, reason=form.cleaned_data["reason"], purpose=request.purpose)
     return redirect(_safe_next(request, reverse("models_home")))
-
-
-def _retrain_context(request, cohort, run) -> dict:
-    """The run overview's retrain part: the button for educators, the job in progress, and how
-    many patients whose data trained the run have been erased since."""
-    can_train = access.can(request.roles, access.POLICIES["cohort_train"].roles)
-    return {"can_train": can_train, "active_job": active_training_job(cohort),
-            "erased_since_run": erased_patients_in_run(run) if can_train and run else 0}
-
-
-def cohort_train(request, cohort_id: int):
-    """Ask for the model suite to be trained on a cohort: a new job, or the one already under way
-    (joined); the job page follows it."""
-    cohort = get_object_or_404(Cohort, pk=cohort_id)
-    job, started = training_job_start(cohort=cohort, actor=request.user, purpose=request.purpose)
-    if not started:
-        messages.info(request, JOINED.format(job=job.pk, by=job.started_by))
-    return redirect("training_job", job_id=job.pk)
-
-
-JOINED = ("Training on this cohort was already under way: you joined job {job}, started by {by}. "
-          "No second job was started.")
-
-
-def training_job(request, job_id: int):
-    expire_stale_jobs()
-    job = get_object_or_404(TrainingJob.objects.select_related("cohort", "run"), pk=job_id)
-    return render(request, "predictions/training_job.html",
-                  {"job": job, "cohort": job.cohort, "percent": round(job.progress * 100),
-                   "queue": queue_place(job) if job.status == TrainingJob.Status.QUEUED else None})

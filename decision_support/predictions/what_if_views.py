@@ -27,13 +27,14 @@ from decision_support.accounts.access import audit_context, hidden_values
 from decision_support.cohorts.models import Patient
 from decision_support.consent.constants import ConsentClass
 from decision_support.consent.selectors import consented_patient
+from decision_support.registry.selectors import ARM_LABELS, latest_run
 from models.features import NOT_MODEL_INPUTS, variant_features
 from models.ranking import RANKING_ALGORITHM
 from synthetic_data import DATA_DICTIONARY, true_response_probabilities
 
 from . import pages
-from .selectors import ARM_LABELS, latest_run, patient_predictions, patient_truth
-from .views import arm_field
+from .forms import arm_field
+from .selectors import patient_predictions, patient_truth
 
 IMMUTABLE_CLASSES = frozenset({"genetic", "epigenetic"})
 IMMUTABLE_VARIABLES = frozenset(NOT_MODEL_INPUTS)  # sex and ancestry

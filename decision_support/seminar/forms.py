@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from decision_support.cohorts.models import Patient
-from decision_support.predictions.pages import VARIANT_LABELS
+from decision_support.registry.pages import VARIANT_LABELS
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.features import VARIANTS
 

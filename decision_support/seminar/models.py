@@ -24,7 +24,7 @@ class Annotation(models.Model):
 
     reviewer = models.CharField(max_length=150, help_text="Username at the time (a snapshot).")
     actor_id = models.BigIntegerField(null=True, blank=True)
-    model = models.ForeignKey("predictions.TrainedModel", on_delete=models.CASCADE, null=True,
+    model = models.ForeignKey("registry.TrainedModel", on_delete=models.CASCADE, null=True,
                               blank=True, related_name="annotations")
     patient = models.ForeignKey("cohorts.Patient", on_delete=models.CASCADE, null=True,
                                 blank=True, related_name="annotations")

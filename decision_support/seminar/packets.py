@@ -25,10 +25,11 @@ from decision_support.accounts.access import hidden_values
 from decision_support.consent.constants import ConsentClass
 from decision_support.consent.selectors import consented_patient
 from decision_support.predictions import pages
-from decision_support.predictions.fairness_views import model_facts, run_facts
-from decision_support.predictions.models import TrainedModel
-from decision_support.predictions.selectors import (ARM_LABELS, latest_run, patient_guidance,
-                                                    patient_predictions, prediction_pause)
+from decision_support.predictions.selectors import (patient_guidance, patient_predictions,
+                                                    prediction_pause)
+from decision_support.registry.models import TrainedModel
+from decision_support.registry.pages import VARIANT_LABELS, model_facts, run_facts
+from decision_support.registry.selectors import ARM_LABELS, latest_run
 from models.algorithms import ALGORITHM_LABELS
 from models.model_card import model_card
 from models.pgx import GUIDANCE_DISCLAIMER
@@ -54,7 +55,7 @@ def model_card_excerpt(model: TrainedModel) -> dict:
     auc = next(row for row in card["metrics"]["overall"] if row["key"] == "roc_auc")
     return {
         "title": (f"{ARM_LABELS[model.arm]}: {ALGORITHM_LABELS[model.algorithm]}, "
-                  f"{pages.VARIANT_LABELS[model.variant].lower()}"),
+                  f"{VARIANT_LABELS[model.variant].lower()}"),
         "version": card["details"]["version"],
         "roc_auc": auc["value"], "roc_auc_low": auc["low"], "roc_auc_high": auc["high"],
         "n_train": card["training_data"]["n_train"], "n_test": card["training_data"]["n_test"],

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Patient
-from decision_support.predictions.models import TrainedModel
+from decision_support.registry.models import TrainedModel
 
 from .models import RUBRIC, Annotation, SeminarPack, SeminarPackCase
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from decision_support.accounts.access import PATIENT_TRUTH_ROLES, POLICIES, audit_context, can
 from decision_support.cohorts.models import Patient
-from decision_support.predictions.models import TrainedModel, TrainingRun
+from decision_support.registry.models import TrainedModel, TrainingRun
 from synthetic_data import ARMS
 
 from . import packets

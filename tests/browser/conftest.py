@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import Page
 
 from decision_support.cohorts.services import cohort_generate
-from decision_support.predictions.services import training_run_create
+from decision_support.registry.services import training_run_create
 from tests.trained_runs import clear_model_caches
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from decision_support.predictions.models import TrainingJob
+from decision_support.registry.models import TrainingJob
 from decision_support.seminar.models import Annotation
 from tests.browser.conftest import sign_in
 

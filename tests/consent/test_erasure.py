@@ -15,7 +15,7 @@ from decision_support.consent.erasure import patient_erase, runs_trained_on
 from decision_support.consent.models import ConsentRecord, Tombstone
 from decision_support.consent.selectors import consent_permitted_classes, erased_patients_in_run
 from decision_support.consent.services import consent_give, consent_withdraw
-from decision_support.predictions.models import TrainingRun
+from decision_support.registry.models import TrainingRun
 
 pytestmark = pytest.mark.django_db
 ML = Purpose.MODEL_TRAINING

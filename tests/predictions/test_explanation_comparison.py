@@ -14,9 +14,10 @@ from decision_support.cohorts.models import Patient
 from decision_support.consent.constants import Purpose
 from decision_support.consent.selectors import consented_patient
 from decision_support.consent.services import consent_withdraw
-from decision_support.predictions import comparison_views, services
+from decision_support.predictions import comparison_views
 from decision_support.predictions.selectors import patient_ranking
 from decision_support.predictions.services import predictions_pause
+from decision_support.registry import loading
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.explain_compare import compare_explanations
 from synthetic_data import DATA_DICTIONARY
@@ -60,7 +61,7 @@ def _table(page: str, table_id: str) -> str:
 
 def _direct_comparison(patient, run, arm, variant):
     consented = consented_patient(patient, purpose=Purpose.EDUCATION)
-    explanations = {m.algorithm: services.fitted_model(m).explain(consented.frame)[0]
+    explanations = {m.algorithm: loading.fitted_model(m).explain(consented.frame)[0]
                     for m in run.models.filter(arm=arm, variant=variant)}
     return compare_explanations(explanations)
 

@@ -11,7 +11,7 @@ from decision_support.cohorts.services import cohort_store
 from decision_support.consent.constants import CONSENT_CLASSES, Purpose
 from decision_support.consent.services import consent_give
 from decision_support.predictions import pages
-from decision_support.predictions.models import TrainedModel, TrainingRun
+from decision_support.registry.models import TrainedModel, TrainingRun
 from models.pgx import GUIDANCE_DISCLAIMER
 from synthetic_data import ARMS, DATA_DICTIONARY, make_cohort
 from tests.trained_runs import committed_run

@@ -28,7 +28,7 @@ from decision_support.cohorts.selectors import patients_frame, truth_frame
 from decision_support.consent.constants import CONSENT_TEXT_VERSION, Provision, Purpose, Status
 from decision_support.consent.models import ConsentRecord
 from decision_support.consent.selectors import permitted_classes_by_patient
-from decision_support.predictions.services import fitted_model
+from decision_support.registry.loading import fitted_model
 from decision_support.privacy.suppression import suppress_count
 from models import evaluation
 from models.algorithms import make_pipeline

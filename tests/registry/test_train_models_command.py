@@ -3,7 +3,7 @@ from django.core.management import CommandError, call_command
 
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.services import cohort_generate
-from decision_support.predictions.models import TrainedModel, TrainingRun
+from decision_support.registry.models import TrainedModel, TrainingRun
 
 pytestmark = pytest.mark.django_db
 

@@ -1,12 +1,12 @@
-"""Warming the per-process model cache (services.warm_model_cache), as gunicorn's master does
+"""Warming the per-process model cache (registry.loading.warm_model_cache), as gunicorn's master does
 before forking its workers (decision_support/gunicorn.conf.py)."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from decision_support.predictions import services
-from decision_support.predictions.models import TrainingRun
+from decision_support.registry import loading
+from decision_support.registry.models import TrainingRun
 from models.ranking import RANKING_ALGORITHM
 from tests.trained_runs import clear_model_caches, committed_run
 
@@ -30,10 +30,10 @@ def cold_cache():
 def test_after_warming_no_model_of_the_latest_run_queries_the_database(run,
                                                                        django_assert_num_queries):
     rows = list(run.models.all())
-    assert services.warm_model_cache() == len(rows) > 0
+    assert loading.warm_model_cache() == len(rows) > 0
     with django_assert_num_queries(0):
         for row in rows:
-            model = services.fitted_model(row)
+            model = loading.fitted_model(row)
             assert "explainer" in vars(model)  # built while warming, not by the first page
 
 
@@ -46,11 +46,11 @@ def test_only_the_latest_run_of_a_cohort_is_warmed(run):
     copy.pk, copy.run = None, newer
     copy.save()
 
-    assert services.warm_model_cache() == 1
+    assert loading.warm_model_cache() == 1
     with CaptureQueriesContext(connection) as newest:
-        services.fitted_model(copy)
+        loading.fitted_model(copy)
     with CaptureQueriesContext(connection) as older:
-        services.fitted_model(old)
+        loading.fitted_model(old)
     assert len(newest) == 0
     assert len(older) > 0  # loaded on first use, as before
 

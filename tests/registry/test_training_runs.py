@@ -2,8 +2,8 @@
 
 import pytest
 
-from decision_support.predictions.models import ModelArtifact
-from decision_support.predictions.services import fitted_model
+from decision_support.registry.loading import fitted_model
+from decision_support.registry.models import ModelArtifact
 from models.persistence import TamperedModelError
 from tests.trained_runs import clear_model_caches, committed_run
 

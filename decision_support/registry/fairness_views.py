@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from decision_support.charts import Chart, bar_chart, interval_chart
 from decision_support.privacy.suppression import SUPPRESSED, suppress_count, suppress_counts
+from decision_support.query_parameters import query_settings
 from models.algorithms import ALGORITHM_LABELS
 from models.evaluation import AGE_BANDS
 from models.fairness import METRIC_LABELS, METRICS, MIN_GROUP, fairness_audit
@@ -25,9 +26,9 @@ from models.model_card import model_card as build_model_card
 from synthetic_data import ARMS
 
 from . import pages
+from .forms import ModelPageForm
 from .models import TrainedModel, TrainingRun
 from .selectors import ARM_LABELS, latest_run, model_truth_check
-from .views import ModelPageForm, _settings
 
 RETRAIN_MESSAGE = ("This run was trained before held-out patients' sex, ancestry and age band were "
                    "stored, so its fairness cannot be audited. Train the cohort again to see it.")
@@ -44,7 +45,7 @@ def _chosen_model(request, run_id: int, arm: str):
     run = get_object_or_404(TrainingRun.objects.select_related("cohort"), pk=run_id)
     if arm not in ARMS:
         raise Http404("unknown arm")
-    form, chosen, errors = _settings(ModelPageForm, request.GET)
+    form, chosen, errors = query_settings(ModelPageForm, request.GET)
     model = TrainedModel.objects.filter(run=run, arm=arm, algorithm=chosen["algorithm"],
                                         variant=chosen["variant"]).first()
     if model is None:
@@ -203,34 +204,18 @@ def model_fairness(request, run_id: int, arm: str):
         "charts": charts,
         "chart_specs": [c.as_json() for c in charts],
     })
-    return render(request, "predictions/fairness.html", context)
+    return render(request, "registry/fairness.html", context)
 
 
 # --- the model card ----------------------------------------------------------------------------
-
-
-def run_facts(run: TrainingRun) -> dict:
-    """A training run as the plain dict ``models.model_card.model_card`` takes."""
-    return {"id": run.pk, "created": f"{run.created_at:%Y-%m-%d %H:%M} UTC", "cohort": run.cohort.name,
-            "scenario": run.scenario, "seed": run.seed, "n_patients": run.n_patients,
-            "library_versions": run.library_versions, "excluded_by_consent": run.excluded_by_consent,
-            "skipped_arms": run.skipped_arms}
-
-
-def model_facts(model: TrainedModel, *, truth_check: dict | None) -> dict:
-    """A registry row as the plain dict ``models.model_card.model_card`` takes, with the truth
-    check ``selectors.model_truth_check`` gave the reader (None: not shown)."""
-    return {"arm": model.arm, "algorithm": model.algorithm, "variant": model.variant,
-            "features": model.features, "metrics": model.metrics, "evaluation": model.evaluation,
-            "truth_check": truth_check}
 
 
 def model_card(request, run_id: int, arm: str):
     run, model, form, chosen, errors = _chosen_model(request, run_id, arm)
     context = _page_context(run, model, form, chosen, errors)
     audit = stored_audit(model, chosen["threshold"], seed=run.seed)
-    facts = model_facts(model, truth_check=model_truth_check(model, roles=request.roles))
-    card = build_model_card(run=run_facts(run), model=facts, fairness=audit)
+    facts = pages.model_facts(model, truth_check=model_truth_check(model, roles=request.roles))
+    card = build_model_card(run=pages.run_facts(run), model=facts, fairness=audit)
     overall = [{**row,
                 "shown": f"{row['value']:.3f}",
                 "ci": (f"{row['low']:.3f}\u2060\u2013\u2060{row['high']:.3f}"
@@ -249,4 +234,4 @@ def model_card(request, run_id: int, arm: str):
         "excluded_by_variant": [(v, suppress_count(n)) for v, n in
                                 card["consent"]["by_variant"].items()],
     })
-    return render(request, "predictions/model_card.html", context)
+    return render(request, "registry/model_card.html", context)

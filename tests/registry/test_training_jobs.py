@@ -12,9 +12,9 @@ from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.services import cohort_generate
 from decision_support.consent.constants import Purpose
 from decision_support.consent.models import Tombstone
-from decision_support.predictions import jobs, services
-from decision_support.predictions.jobs import training_job_start
-from decision_support.predictions.models import TrainingJob, TrainingRun
+from decision_support.registry import jobs, services
+from decision_support.registry.jobs import training_job_start
+from decision_support.registry.models import TrainingJob, TrainingRun
 from tests.trained_runs import clear_model_caches
 
 pytestmark = pytest.mark.django_db

@@ -62,7 +62,7 @@ def _rows(database: Path, query: str, *parameters) -> list[tuple]:
 def _jobs(database: Path) -> dict[int, dict]:
     columns = ("status", "progress", "error", "run_id", "worker", "began_at", "finished_at",
                "task_id")
-    rows = _rows(database, f"SELECT id, {', '.join(columns)} FROM predictions_trainingjob")
+    rows = _rows(database, f"SELECT id, {', '.join(columns)} FROM registry_trainingjob")
     return {row[0]: dict(zip(columns, row[1:], strict=True)) for row in rows}
 
 
@@ -90,8 +90,8 @@ def test_a_killed_worker_leaves_its_job_failed_and_no_run_then_a_new_worker_trai
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=60)
     killed_at = time.monotonic()
-    assert _rows(database, "SELECT count(*) FROM predictions_trainingrun") == [(0,)]
-    assert _rows(database, "SELECT count(*) FROM predictions_trainedmodel") == [(0,)]
+    assert _rows(database, "SELECT count(*) FROM registry_trainingrun") == [(0,)]
+    assert _rows(database, "SELECT count(*) FROM registry_trainedmodel") == [(0,)]
     time.sleep(max(0.0, killed_at + STALE_AFTER + 1 - time.monotonic()))
     assert _enqueue(env, 1).returncode == 0  # the silent job was failed: a new one is queued
     failed = _jobs(database)[1]
@@ -105,8 +105,8 @@ def test_a_killed_worker_leaves_its_job_failed_and_no_run_then_a_new_worker_trai
                            and job["status"] in ("done", "failed") and job, "the second job", log)
     assert done["error"] == ""
     assert _jobs(database)[1]["status"] == "failed"
-    assert _rows(database, "SELECT id FROM predictions_trainingrun") == [(done["run_id"],)]
-    assert _rows(database, "SELECT count(*) FROM predictions_trainedmodel")[0][0] > 0
+    assert _rows(database, "SELECT id FROM registry_trainingrun") == [(done["run_id"],)]
+    assert _rows(database, "SELECT count(*) FROM registry_trainedmodel")[0][0] > 0
 
 
 @pytest.mark.parametrize("limit", [1])

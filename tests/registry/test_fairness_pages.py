@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 
 from decision_support.accounts.roles import Role
-from decision_support.predictions import fairness_views
-from decision_support.predictions.fairness_views import RETRAIN_MESSAGE
-from decision_support.predictions.models import TrainedModel
+from decision_support.registry import fairness_views
+from decision_support.registry.fairness_views import RETRAIN_MESSAGE
+from decision_support.registry.models import TrainedModel
 from models.fairness import METRICS, fairness_audit
 from models.model_card import NO_GROUPS
 from tests.trained_runs import committed_run

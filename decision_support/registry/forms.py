@@ -1,0 +1,22 @@
+"""The model pages' query: which of an arm's models to show, and at which threshold."""
+
+from decimal import Decimal
+
+from django import forms
+
+from decision_support.query_parameters import BoundedDecimalField
+from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
+from models.features import VARIANTS
+from models.ranking import RANKING_ALGORITHM
+
+from .pages import VARIANT_LABELS
+
+
+class ModelPageForm(forms.Form):
+    algorithm = forms.ChoiceField(label="Algorithm", initial=RANKING_ALGORITHM,
+                                  choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS])
+    variant = forms.ChoiceField(label="Feature variant", initial="full",
+                                choices=[(v, VARIANT_LABELS[v]) for v in VARIANTS])
+    threshold = BoundedDecimalField(label="Threshold", initial=Decimal("0.50"),
+                                    min_value=Decimal("0.05"), max_value=Decimal("0.95"),
+                                    step_size=Decimal("0.05"), decimal_places=2)

@@ -1,0 +1,131 @@
+"""The model registry: training runs, one row per trained model, the fitted models' bytes, and the
+training jobs that fill it.
+
+Fitted models are stored in the database, content-addressed by SHA-256, so every app server
+sees the same models; the digest is checked on every load.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from decision_support.cohorts.models import Cohort
+from models.algorithms import ALGORITHMS
+from models.features import VARIANTS
+from synthetic_data import ARMS
+
+
+class ModelArtifact(models.Model):
+    """A fitted model (or a list of bootstrap refits) in the skops format."""
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    data = models.BinaryField()
+    size_bytes = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.sha256[:12]
+
+
+class TrainingRun(models.Model):
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="training_runs")
+    scenario = models.CharField(max_length=64)
+    seed = models.BigIntegerField()
+    n_patients = models.PositiveIntegerField()
+    library_versions = models.JSONField()
+    policy_value = models.JSONField(null=True, blank=True)
+    skipped_arms = models.JSONField(default=dict, blank=True)
+    excluded_by_consent = models.JSONField(
+        default=dict, blank=True,
+        help_text="Per variant: patients left out because they did not consent to model training.")
+    excluded_by_split = models.JSONField(
+        default=dict, blank=True,
+        help_text="Per variant, of the modelled arms' training splits ('training': fitting, "
+                  "cross-validation) and held-out splits ('held_out': metrics, intervals, "
+                  "calibration, fairness audit, truth check): patients left out because they did "
+                  "not consent to model training. The policy value keeps its own count.")
+    duration_seconds = models.FloatField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Training run {self.pk} on {self.cohort}"
+
+
+class TrainedModel(models.Model):
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="models")
+    arm = models.CharField(max_length=16, choices=[(a, a) for a in ARMS])
+    algorithm = models.CharField(max_length=32, choices=[(a, a) for a in ALGORITHMS])
+    variant = models.CharField(max_length=16, choices=[(v, v) for v in VARIANTS])
+    artifact = models.ForeignKey(ModelArtifact, on_delete=models.PROTECT, related_name="+")
+    features = models.JSONField()
+    metrics = models.JSONField()
+    evaluation = models.JSONField(help_text="ROC points, calibration, held-out outcomes and predictions.")
+    explanation = models.JSONField(help_text="Background mean, medians, global SHAP importance, beeswarm.")
+    truth_check = models.JSONField(null=True, blank=True)
+    refit_coefficients = models.JSONField(
+        null=True, blank=True,
+        help_text="Ranking model only: intercept and coefficients of each bootstrap refit.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["arm", "algorithm", "variant"]
+        constraints = [models.UniqueConstraint(fields=["run", "arm", "algorithm", "variant"],
+                                               name="one_model_per_run_arm_algorithm_variant")]
+
+    def __str__(self):
+        return f"{self.arm} {self.algorithm} {self.variant} (run {self.run_id})"
+
+
+class TrainingJob(models.Model):
+    """A training run asked for from a page or the command line and carried out by a task worker
+    (``jobs``), with its progress. ``updated_at`` is the worker's heartbeat."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="training_jobs")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0, help_text="Fraction done, 0 to 1.")
+    message = models.CharField(max_length=200, blank=True)
+    started_by = models.CharField(max_length=150, help_text="Username at the time (a snapshot).")
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    run = models.ForeignKey(TrainingRun, on_delete=models.SET_NULL, null=True, blank=True,
+                            related_name="+")
+    error = models.TextField(blank=True)
+    seed = models.BigIntegerField(null=True, blank=True,
+                                  help_text="Random seed asked for; drawn at random when empty.")
+    task_id = models.CharField(max_length=64, blank=True,
+                               help_text="The task engine's id of the task that carries it out.")
+    worker = models.CharField(max_length=200, blank=True,
+                              help_text="host:pid of the worker that took it; empty while queued.")
+    began_at = models.DateTimeField(null=True, blank=True,
+                                    help_text="When it got a training slot and began to train.")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__gte=0) & Q(progress__lte=1),
+                                   name="training_job_progress_fraction"),
+            # One queued or running job per cohort, whatever races the pages.
+            models.UniqueConstraint(fields=["cohort"],
+                                    condition=Q(status__in=["queued", "running"]),
+                                    name="one_active_training_job_per_cohort"),
+        ]
+
+    def __str__(self):
+        return f"Training job {self.pk} on cohort {self.cohort_id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE

@@ -1,0 +1,278 @@
+"""What the model pages show: tables and chart specs built from the registry.
+
+The views stay thin: they validate the query, fetch rows and hand them here. Every chart is a
+``decision_support.charts.Chart`` and so carries the table the page shows beside it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from decision_support.charts import Chart, bar_chart, beeswarm_chart, line_chart
+from decision_support.privacy.suppression import suppress_count
+from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
+from models.evaluation import confusion_at
+from models.features import VARIANTS
+from models.ranking import ACTIVE_ARMS
+from models.truth import MEASURES
+from synthetic_data import ARMS, DATA_DICTIONARY
+
+from .models import TrainedModel, TrainingRun
+from .selectors import ARM_LABELS
+
+VARIANT_LABELS = {
+    "full": "All data",
+    "no_genetic": "No genetic data",
+    "clinical_only": "Clinical only",
+}
+# A random forest averages probabilities, so its exact SHAP values are in probability units;
+# the other algorithms are explained on the log-odds scale (see models.explain.Explanation).
+SHAP_UNITS = {"random_forest": "probability"}
+
+
+def shap_units(algorithm: str) -> str:
+    return SHAP_UNITS.get(algorithm, "log-odds")
+
+
+def units_note(algorithm: str) -> str:
+    if shap_units(algorithm) == "probability":
+        return ("SHAP values of a random forest are in probability units: the base value and the "
+                "contributions add up to the predicted probability of response.")
+    return (f"SHAP values of {ALGORITHM_LABELS[algorithm].lower()} are in log-odds: the base value "
+            "and the contributions add up to the model's log-odds of response, which the logistic "
+            "function turns into a probability. (Random forest explanations are in probability "
+            "units instead, so the scales differ between algorithms.)")
+
+
+def _label(feature: str) -> str:
+    variable = DATA_DICTIONARY.get(feature)
+    return variable.label if variable else feature
+
+
+def _order(model: TrainedModel) -> tuple[int, int, int]:
+    return ARMS.index(model.arm), ALGORITHMS.index(model.algorithm), VARIANTS.index(model.variant)
+
+
+def model_summary(model: TrainedModel) -> dict:
+    """A model's held-out metrics as one table row."""
+    m = model.metrics
+    return {
+        "model": model,
+        "arm": model.arm,
+        "arm_label": ARM_LABELS[model.arm],
+        "algorithm": model.algorithm,
+        "algorithm_label": ALGORITHM_LABELS[model.algorithm],
+        "variant": model.variant,
+        "variant_label": VARIANT_LABELS[model.variant],
+        "roc_auc": m["roc_auc"], "roc_auc_low": m["roc_auc_low"], "roc_auc_high": m["roc_auc_high"],
+        "balanced_accuracy": m["balanced_accuracy"],
+        "brier": m["brier"],
+        "cv_roc_auc_mean": m.get("cv_roc_auc_mean"), "cv_roc_auc_sd": m.get("cv_roc_auc_sd"),
+        "n_train": m.get("n_train"), "n_test": m["n_test"],
+        "small_sample": bool(m.get("small_sample")),
+        # Preformatted so that a narrow table cell does not break them.
+        "auc_ci": f"{m['roc_auc_low']:.3f}\u2060\u2013\u2060{m['roc_auc_high']:.3f}",
+        "cv_auc": (f"{m['cv_roc_auc_mean']:.3f}\u00a0±\u00a0{m['cv_roc_auc_sd']:.3f}"
+                   if m.get("cv_roc_auc_mean") is not None else "–"),
+    }
+
+
+def run_models(run: TrainingRun) -> list[dict]:
+    """Every model of a run in arm, algorithm, variant order."""
+    return [model_summary(m) for m in sorted(run.models.all(), key=_order)]
+
+
+def run_arms(rows: list[dict]) -> list[dict]:
+    """The arms that have models, in ARMS order, each with its models' best held-out AUC."""
+    arms = []
+    for arm in ARMS:
+        mine = [r for r in rows if r["arm"] == arm]
+        if mine:
+            arms.append({"arm": arm, "label": ARM_LABELS[arm], "n_models": len(mine),
+                         "best_auc": max(r["roc_auc"] for r in mine),
+                         "small_sample": any(r["small_sample"] for r in mine)})
+    return arms
+
+
+def split_exclusions(run: TrainingRun) -> list[dict]:
+    """Per variant, the training and held-out patients left out for lack of consent (small
+    counts hidden); empty for a run trained before they were recorded."""
+    return [{"variant": v, "variant_label": VARIANT_LABELS[v],
+             "training": suppress_count(run.excluded_by_split[v]["training"]),
+             "held_out": suppress_count(run.excluded_by_split[v]["held_out"])}
+            for v in VARIANTS if v in run.excluded_by_split]
+
+
+def policy_exclusions(policy: dict) -> int | str | None:
+    """The held-out patients the policy value left out for lack of consent (a small count
+    hidden); ``None`` for a run trained before they were recorded."""
+    return suppress_count(policy["n_excluded"]) if "n_excluded" in policy else None
+
+
+def policy_chart(policy: dict) -> Chart:
+    return bar_chart(
+        "policy-value", "Expected response rate under three ways of choosing a treatment",
+        "Policy", "Expected response rate",
+        ["Model's top-ranked arm", "Random eligible arm", "Oracle (truly best arm)"],
+        {"Expected response rate": [policy["model"], policy["random"], policy["oracle"]]},
+        percent=True,
+        caption=(f"{policy['n_patients']:,} held-out patients, scored with their true response "
+                 "probabilities: the model's choice, a random eligible arm, and the arm that is "
+                 "truly best for each patient (known only to the simulation)."))
+
+
+def policy_choice_shares(shares: dict[str, float]) -> list[tuple[str, float]]:
+    return [(ARM_LABELS[arm], shares[arm]) for arm in ACTIVE_ARMS if arm in shares]
+
+
+# --- model page ---------------------------------------------------------------------------
+
+
+def confusion(model: TrainedModel, threshold: float) -> dict:
+    """The held-out confusion matrix at a threshold, with sensitivity and specificity."""
+    y = np.asarray(model.evaluation["test_outcomes"])
+    p = np.asarray(model.evaluation["test_probabilities"])
+    cells = confusion_at(y, p, float(threshold))
+    tp, fp = cells["true_positive"], cells["false_positive"]
+    fn, tn = cells["false_negative"], cells["true_negative"]
+    return {
+        **cells,
+        "threshold": float(threshold),
+        "n": tp + fp + fn + tn,
+        "actual_positive": tp + fn, "actual_negative": fp + tn,
+        "predicted_positive": tp + fp, "predicted_negative": fn + tn,
+        "sensitivity": tp / (tp + fn) if tp + fn else None,
+        "specificity": tn / (tn + fp) if tn + fp else None,
+        "ppv": tp / (tp + fp) if tp + fp else None,
+        "npv": tn / (tn + fn) if tn + fn else None,
+    }
+
+
+def roc_chart(model: TrainedModel) -> Chart:
+    roc = model.evaluation["roc"]
+    return line_chart(
+        "roc", "ROC curve on held-out patients", "False positive rate (1 - specificity)",
+        "True positive rate (sensitivity)", {"Model": (roc["fpr"], roc["tpr"])}, diagonal=True,
+        caption=(f"ROC AUC {model.metrics['roc_auc']:.3f}; the dotted diagonal is a model that "
+                 "guesses."))
+
+
+def calibration_chart(model: TrainedModel, truth_check: dict | None) -> Chart:
+    """Predicted against observed; beside it, against the true probabilities when the reader may
+    see ``truth_check`` (``selectors.model_truth_check``)."""
+    calibration = model.evaluation["calibration"]
+    series = {"Observed response rate": (calibration["predicted"], calibration["observed"])}
+    against_truth = (truth_check or {}).get("calibration_against_truth")
+    if against_truth:
+        series["True response probability"] = (against_truth["predicted"], against_truth["true"])
+    return line_chart(
+        "calibration", "Calibration: predicted against observed", "Mean predicted probability",
+        "Response rate", series, diagonal=True,
+        caption=("Held-out patients in five equal-sized groups by predicted probability. On the "
+                 "dotted diagonal the predictions would be exactly right"
+                 + ("; the true series uses each patient's true response probability from the "
+                    "simulation." if against_truth else ".")))
+
+
+def importance_chart(model: TrainedModel, *, with_truth: bool) -> Chart:
+    importance = sorted(model.explanation["global_importance"].items(), key=lambda kv: -kv[1])
+    units = shap_units(model.algorithm)
+    return bar_chart(
+        "global-shap", "Global importance: mean absolute SHAP value", "Feature",
+        f"Mean |SHAP| ({units})", [_label(f) for f, _ in importance],
+        {"Mean |SHAP|": [v for _, v in importance]},
+        caption="How much each feature moves this model's output on average, over held-out "
+                "patients. Importance is not effect"
+                + (": see the truth check below." if with_truth else "."))
+
+
+def model_beeswarm(model: TrainedModel) -> Chart | None:
+    data = model.explanation.get("beeswarm") or {}
+    if not data.get("features"):
+        return None
+    return beeswarm_chart(
+        "beeswarm", "SHAP values per held-out patient (beeswarm)", features=data["features"],
+        labels={f: _label(f) for f in data["features"]}, shap=data["shap"], colour=data["colour"],
+        units=shap_units(model.algorithm),
+        caption=("One dot per held-out patient for the ten most important features; colour is "
+                 "the feature's value within the sample (blue low, red high). Dots right of zero "
+                 "raised the predicted response."))
+
+
+def truth_check(check: dict | None) -> dict | None:
+    """The truth check (``selectors.model_truth_check``) as table rows, a chart of model vs true
+    shares, and the latent notes."""
+    if not check:
+        return None
+    features = [{**row, "flagged": bool(row["flag"])} for row in check["features"]]
+    unobserved = []
+    for item in check.get("unobserved", []):
+        proxies = [_label(observed) for observed, latent in MEASURES.items()
+                   if latent == item["feature"]]
+        unobserved.append({**item, "proxies": proxies})
+    chart = bar_chart(
+        "truth-shares", "Share of importance: the model against the truth", "Feature",
+        "Share of total importance",
+        [row["label"] for row in features] + [f"{u['label']} (not observed)" for u in unobserved],
+        {"Model's share": [row["model_share"] for row in features] + [None] * len(unobserved),
+         "True share": [row["true_share"] for row in features] + [u["true_share"] for u in unobserved]},
+        percent=True,
+        caption=("Each feature's share of the model's total mean |SHAP| beside its share of the "
+                 "true effects in the simulation (exact true SHAP values). Unobserved drivers have "
+                 "no model share: the model cannot see them."))
+    return {
+        "features": features,
+        "n_flagged": sum(row["flagged"] for row in features),
+        "unobserved": unobserved,
+        "chart": chart,
+        "oracle_roc_auc": check.get("oracle_roc_auc"),
+        "mae_pp": _points(check.get("mean_absolute_error_vs_true_probability")),
+    }
+
+
+def _points(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f} pp"
+
+
+def model_page(model: TrainedModel, siblings: list[TrainedModel], threshold: float, *,
+               truth_check_shown: dict | None) -> dict:
+    """The model page; ``truth_check_shown`` is what ``selectors.model_truth_check`` gave the
+    reader (None: nothing computed from the truth is shown; {}: there is no truth)."""
+    truth = truth_check(truth_check_shown)
+    charts = [roc_chart(model), calibration_chart(model, truth_check_shown)]
+    explanation_charts = [importance_chart(model, with_truth=truth is not None)]
+    beeswarm = model_beeswarm(model)
+    if beeswarm:
+        explanation_charts.append(beeswarm)
+    all_charts = charts + explanation_charts + ([truth["chart"]] if truth else [])
+    return {
+        "summary": model_summary(model),
+        "comparison": [model_summary(m) for m in sorted(siblings, key=_order)],
+        "evaluation_charts": charts,
+        "explanation_charts": explanation_charts,
+        "confusion": confusion(model, threshold),
+        "truth": truth,
+        "truth_visible": truth_check_shown is not None,
+        "units": shap_units(model.algorithm),
+        "units_note": units_note(model.algorithm),
+        "chart_specs": [chart.as_json() for chart in all_charts],
+    }
+
+
+# --- the model card ------------------------------------------------------------------------------
+
+
+def run_facts(run: TrainingRun) -> dict:
+    """A training run as the plain dict ``models.model_card.model_card`` takes."""
+    return {"id": run.pk, "created": f"{run.created_at:%Y-%m-%d %H:%M} UTC", "cohort": run.cohort.name,
+            "scenario": run.scenario, "seed": run.seed, "n_patients": run.n_patients,
+            "library_versions": run.library_versions, "excluded_by_consent": run.excluded_by_consent,
+            "skipped_arms": run.skipped_arms}
+
+
+def model_facts(model: TrainedModel, *, truth_check: dict | None) -> dict:
+    """A registry row as the plain dict ``models.model_card.model_card`` takes, with the truth
+    check ``selectors.model_truth_check`` gave the reader (None: not shown)."""
+    return {"arm": model.arm, "algorithm": model.algorithm, "variant": model.variant,
+            "features": model.features, "metrics": model.metrics, "evaluation": model.evaluation,
+            "truth_check": truth_check}

@@ -1,0 +1,55 @@
+"""Reads of the registry: a cohort's newest training run, its training job in progress, and what
+of a run's or a model's truth a reader's roles may see.
+
+The simulation's truth reaches model pages only through the readers below that take the reader's
+roles (``model_truth_check``, ``run_policy``): they apply the field rules of ``accounts.access``
+(``MODEL_TRUTH_ROLES``), so a page, export or API answer for another role never receives it.
+"""
+
+from dataclasses import dataclass
+
+from decision_support.accounts.access import MODEL_TRUTH_ROLES, can
+
+from .models import TrainedModel, TrainingJob, TrainingRun
+
+ARM_LABELS = {"placebo": "placebo", "ssri": "SSRI", "snri": "SNRI", "bupropion": "bupropion",
+              "cbt": "CBT", "rtms": "rTMS", "esketamine": "esketamine"}
+
+
+def latest_run(cohort) -> TrainingRun | None:
+    return TrainingRun.objects.filter(cohort=cohort).first()
+
+
+def model_truth_check(model: TrainedModel, *, roles) -> dict | None:
+    """The model's truth check (what it credits beside what truly drives response, its
+    calibration against the true probabilities, the oracle's AUC; {} for an imported cohort),
+    or None for roles that may not see the model-level truth."""
+    return (model.truth_check or {}) if can(roles, MODEL_TRUTH_ROLES) else None
+
+
+# The policy value scores choices with the true response probabilities (shown with the patients
+# it was scored over and those consent left out); the top-choice shares come from the predictions.
+POLICY_FROM_TRUTH = ("model", "random", "oracle", "n_patients", "n_excluded")
+
+
+@dataclass(frozen=True)
+class RunPolicy:
+    value: dict | None  # expected response rates (POLICY_FROM_TRUTH), for MODEL_TRUTH_ROLES only
+    choice_shares: dict[str, float]  # how often the model ranks each arm first
+    withheld: bool  # the run has a policy value that these roles may not see
+
+
+def run_policy(run: TrainingRun, *, roles) -> RunPolicy:
+    """What a run's policy value may show to ``roles``."""
+    stored = run.policy_value or {}
+    shown = bool(stored) and can(roles, MODEL_TRUTH_ROLES)
+    value = {k: stored[k] for k in POLICY_FROM_TRUTH if k in stored} if shown else None
+    return RunPolicy(value=value,
+                     choice_shares=stored.get("top_choice_shares", {}),
+                     withheld=bool(stored) and not shown)
+
+
+def active_training_job(cohort) -> TrainingJob | None:
+    """The queued or running training job of a cohort, if any."""
+    return (TrainingJob.objects.filter(cohort=cohort, status__in=TrainingJob.ACTIVE)
+            .order_by("-started_at").first())

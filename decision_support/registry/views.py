@@ -1,0 +1,117 @@
+"""Model pages (a training run, one arm's models), and training a cohort from a page with the job
+page that follows it."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from decision_support.accounts import access
+from decision_support.cohorts.models import Cohort
+from decision_support.consent.selectors import erased_patients_in_run
+from decision_support.query_parameters import query_settings
+from synthetic_data import ARMS
+
+from . import pages
+from .forms import ModelPageForm
+from .jobs import expire_stale_jobs, queue_place, training_job_start
+from .models import TrainingJob, TrainingRun
+from .selectors import ARM_LABELS, active_training_job, latest_run, model_truth_check, run_policy
+
+
+def models_home(request):
+    cohort = Cohort.objects.first()
+    if cohort is None:
+        return render(request, "cohorts/empty.html")
+    return redirect("run_overview", cohort_id=cohort.pk)
+
+
+def run_overview(request, cohort_id: int):
+    cohort = get_object_or_404(Cohort, pk=cohort_id)
+    run = latest_run(cohort)
+    context = {"cohort": cohort, "run": run}
+    # --- Human oversight: retrain (educators) ---
+    context.update(_retrain_context(request, cohort, run))
+    # --- end of human oversight ---
+    if run is not None:
+        rows = pages.run_models(run)
+        policy = run_policy(run, roles=request.roles)
+        chart = pages.policy_chart(policy.value) if policy.value else None
+        context.update({
+            "rows": rows,
+            "arms": pages.run_arms(rows),
+            "n_small": sum(r["small_sample"] for r in rows),
+            "skipped": [(ARM_LABELS.get(arm, arm), reason) for arm, reason in run.skipped_arms.items()],
+            "policy": policy,
+            "policy_chart": chart,
+            "choice_shares": pages.policy_choice_shares(policy.choice_shares),
+            "policy_excluded": pages.policy_exclusions(policy.value or {}),
+            "split_exclusions": pages.split_exclusions(run),
+            "chart_specs": [chart.as_json()] if chart else [],
+        })
+    return render(request, "registry/run_overview.html", context)
+
+
+def model_detail(request, run_id: int, arm: str):
+    run = get_object_or_404(TrainingRun.objects.select_related("cohort"), pk=run_id)
+    if arm not in ARMS:
+        raise Http404("unknown arm")
+    siblings = list(run.models.filter(arm=arm))
+    if not siblings:
+        raise Http404("no models for this arm in this run")
+    form, chosen, errors = query_settings(ModelPageForm, request.GET)
+    model = next((m for m in siblings
+                  if m.algorithm == chosen["algorithm"] and m.variant == chosen["variant"]), None)
+    if model is None:
+        raise Http404("no such model")
+    threshold = chosen["threshold"]
+    context = pages.model_page(model, siblings, threshold,
+                               truth_check_shown=model_truth_check(model, roles=request.roles))
+    base = reverse("model_detail", args=[run.pk, arm])
+    for row in context["comparison"]:
+        row["url"] = f"{base}?" + urlencode({"algorithm": row["algorithm"], "variant": row["variant"],
+                                             "threshold": f"{threshold:.2f}"})
+        row["selected"] = row["model"].pk == model.pk
+    context.update({
+        "run": run, "cohort": run.cohort, "arm": arm, "arm_label": ARM_LABELS[arm],
+        "form": form, "form_errors": errors, "threshold": threshold,
+        "is_latest": latest_run(run.cohort) == run,
+    })
+    return render(request, "registry/model_detail.html", context)
+
+
+# --- Human oversight: retraining ---------------------------------------------------------------
+# The access gate (accounts.access.POLICIES) admits the roles; the check below only decides
+# whether the run overview shows the button.
+
+
+def _retrain_context(request, cohort, run) -> dict:
+    """The run overview's retrain part: the button for educators, the job in progress, and how
+    many patients whose data trained the run have been erased since."""
+    can_train = access.can(request.roles, access.POLICIES["cohort_train"].roles)
+    return {"can_train": can_train, "active_job": active_training_job(cohort),
+            "erased_since_run": erased_patients_in_run(run) if can_train and run else 0}
+
+
+def cohort_train(request, cohort_id: int):
+    """Ask for the model suite to be trained on a cohort: a new job, or the one already under way
+    (joined); the job page follows it."""
+    cohort = get_object_or_404(Cohort, pk=cohort_id)
+    job, started = training_job_start(cohort=cohort, actor=request.user, purpose=request.purpose)
+    if not started:
+        messages.info(request, JOINED.format(job=job.pk, by=job.started_by))
+    return redirect("training_job", job_id=job.pk)
+
+
+JOINED = ("Training on this cohort was already under way: you joined job {job}, started by {by}. "
+          "No second job was started.")
+
+
+def training_job(request, job_id: int):
+    expire_stale_jobs()
+    job = get_object_or_404(TrainingJob.objects.select_related("cohort", "run"), pk=job_id)
+    return render(request, "registry/training_job.html",
+                  {"job": job, "cohort": job.cohort, "percent": round(job.progress * 100),
+                   "queue": queue_place(job) if job.status == TrainingJob.Status.QUEUED else None})
