@@ -36,7 +36,7 @@ from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
 
 from decision_support.audit.services import audit_record
-from decision_support.consent.constants import ConsentClass, Purpose, dictionary_classes
+from decision_support.lib.vocabulary import ConsentClass, Purpose, dictionary_classes
 from synthetic_data import DATA_DICTIONARY
 
 from .roles import Role, user_roles

@@ -24,13 +24,13 @@ from decision_support.accounts.access import API_NAMESPACE, audit_context, hidde
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.selectors import cohort_frame, cohort_summary
 from decision_support.consent.selectors import consented_patient
+from decision_support.lib.suppression import suppress_count
 from decision_support.predictions import pages
 from decision_support.predictions.models import TrainingRun
 from decision_support.predictions.selectors import (latest_run, patient_guidance,
                                                     patient_list_page, patient_predictions,
                                                     patient_ranking, prediction_pause,
                                                     true_response_probabilities)
-from decision_support.privacy.suppression import suppress_count
 from models.algorithms import ALGORITHMS
 from models.ranking import RANKING_ALGORITHM
 

@@ -8,8 +8,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from decision_support.appendonly import AppendOnlyModel
 from decision_support.cohorts.models import Cohort
+from decision_support.lib.appendonly import AppendOnlyModel
 from models.algorithms import ALGORITHMS
 from models.features import VARIANTS
 from synthetic_data import ARMS

@@ -1,7 +1,7 @@
 """What the model and patient pages show: tables and chart specs built from the registry.
 
 The views stay thin: they validate the query, fetch rows and hand them here. Every chart is a
-``decision_support.charts.Chart`` and so carries the table the page shows beside it.
+``decision_support.lib.charts.Chart`` and so carries the table the page shows beside it.
 """
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from decision_support.privacy.suppression import suppress_count
+from decision_support.lib.charts import (Chart, bar_chart, beeswarm_chart, interval_chart,
+                                         line_chart, waterfall_chart)
+from decision_support.lib.suppression import suppress_count
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.evaluation import confusion_at
 from models.features import VARIANTS
@@ -18,7 +20,6 @@ from models.truth import MEASURES
 from synthetic_data import ARMS, DATA_DICTIONARY
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
-from ..charts import Chart, bar_chart, beeswarm_chart, interval_chart, line_chart, waterfall_chart
 from .models import TrainedModel, TrainingRun
 from .selectors import ARM_LABELS, PatientPredictions
 

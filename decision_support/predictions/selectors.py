@@ -15,8 +15,8 @@ from decision_support.accounts.access import (MODEL_TRUTH_ROLES, PATIENT_TRUTH_R
                                                can)
 from decision_support.cohorts.models import Patient
 from decision_support.cohorts.selectors import truth_frame
-from decision_support.consent.constants import ConsentClass
 from decision_support.consent.selectors import ConsentedPatient, permitted_classes_by_patient
+from decision_support.lib.vocabulary import ConsentClass
 from models.explain import Explanation, narrative
 from models.pgx import Guidance, pgx_guidance
 from models.ranking import RANKING_ALGORITHM, eligible_arms, rank_treatments

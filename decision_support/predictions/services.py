@@ -19,9 +19,9 @@ from django.utils import timezone
 from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.selectors import patients_frame, truth_frame
-from decision_support.consent.constants import Purpose
 from decision_support.consent.gate import variant_permitted as model_variant_allows
 from decision_support.consent.selectors import consented_patient, permitted_classes_by_patient
+from decision_support.lib.vocabulary import Purpose
 from models.features import VARIANTS
 from models.persistence import model_from_bytes, model_to_bytes
 from models.ranking import RANKING_ALGORITHM

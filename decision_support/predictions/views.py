@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from decision_support.accounts import access
-from decision_support.cohorts.models import Cohort, Patient
-from decision_support.consent.constants import ConsentClass
 from decision_support.accounts.access import audit_context, hidden_values
+from decision_support.cohorts.models import Cohort, Patient
 from decision_support.consent.selectors import consented_patient, erased_patients_in_run
+from decision_support.lib.vocabulary import ConsentClass
 from decision_support.query_parameters import (BoundedDecimalField, page_parameter,
                                                refuse_bad_numbers)
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS

@@ -22,8 +22,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from decision_support.accounts.access import hidden_values
-from decision_support.consent.constants import ConsentClass
 from decision_support.consent.selectors import consented_patient
+from decision_support.lib.vocabulary import ConsentClass
 from decision_support.predictions import pages
 from decision_support.predictions.fairness_views import model_facts, run_facts
 from decision_support.predictions.models import TrainedModel
@@ -73,7 +73,7 @@ RAISE, LOWER, ENDPOINT = "#c0392b", "#2c6fbb", "#6b6b6b"
 
 
 def waterfall_svg(chart) -> str:
-    """An inline SVG of a waterfall ``charts.Chart``: the base value, each feature's push, the
+    """An inline SVG of a waterfall ``lib.charts.Chart``: the base value, each feature's push, the
     output, as horizontal bars (red raises, blue lowers). Labels are escaped by the template."""
     trace = chart.traces[0]
     running, bars = 0.0, []

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from decision_support.audit.models import AuditEntry
-from decision_support.consent.constants import Purpose
 from decision_support.consent.models import Tombstone
+from decision_support.lib.vocabulary import Purpose
 from decision_support.predictions import jobs, services
 from decision_support.predictions.models import TrainingJob, TrainingRun
 from decision_support.predictions.services import TrainingAlreadyRunning, training_job_start

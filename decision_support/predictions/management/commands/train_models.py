@@ -4,7 +4,7 @@ from tqdm import tqdm
 
 from decision_support.audit.services import audit_record, command_line_actor
 from decision_support.cohorts.models import Cohort
-from decision_support.consent.constants import Purpose
+from decision_support.lib.vocabulary import Purpose
 
 from ...services import training_run_create
 
