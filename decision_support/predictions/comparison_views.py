@@ -23,11 +23,12 @@ from models.explain import Explanation
 from models.explain_compare import (DEFAULT_SEEDS, NEGLIGIBLE_SHARE, STABLE_SIGN_AGREEMENT,
                                     TOP_STRONG, TOP_WEAK, ExplanationComparison,
                                     compare_explanations, shap_stability)
+from models.features import VARIANT_LABELS
 from models.training import TEST_SIZE
-from synthetic_data import DATA_DICTIONARY
+from synthetic_data import ARM_LABELS, DATA_DICTIONARY
 
-from .pages import VARIANT_LABELS, format_value
-from .selectors import ARM_LABELS, latest_run, patient_ranking, true_response_probabilities
+from .pages import format_value
+from .selectors import latest_run, patient_ranking, true_response_probabilities
 from .services import fitted_model
 from .views import _settings, arm_field
 

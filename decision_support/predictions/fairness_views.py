@@ -21,12 +21,12 @@ from decision_support.lib.suppression import SUPPRESSED, suppress_count, suppres
 from models.algorithms import ALGORITHM_LABELS
 from models.evaluation import AGE_BANDS
 from models.fairness import METRIC_LABELS, METRICS, MIN_GROUP, fairness_audit
+from models.features import VARIANT_LABELS
 from models.model_card import model_card as build_model_card
-from synthetic_data import ARMS
+from synthetic_data import ARM_LABELS, ARMS
 
-from . import pages
 from .models import TrainedModel, TrainingRun
-from .selectors import ARM_LABELS, latest_run, model_truth_check
+from .selectors import latest_run, model_truth_check
 from .views import ModelPageForm, _settings
 
 RETRAIN_MESSAGE = ("This run was trained before held-out patients' sex, ancestry and age band were "
@@ -78,7 +78,7 @@ def _page_context(run, model, form, chosen, errors) -> dict:
         "run": run, "cohort": run.cohort, "model": model, "arm": model.arm,
         "arm_label": ARM_LABELS[model.arm],
         "algorithm_label": ALGORITHM_LABELS[model.algorithm],
-        "variant_label": pages.VARIANT_LABELS[model.variant],
+        "variant_label": VARIANT_LABELS[model.variant],
         "form": form, "form_errors": errors, "threshold": chosen["threshold"],
         "is_latest": latest_run(run.cohort) == run,
         "model_url": f"{reverse('model_detail', args=[run.pk, model.arm])}?{query}",

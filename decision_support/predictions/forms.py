@@ -3,9 +3,9 @@
 from django import forms
 
 from models.ranking import ACTIVE_ARMS
+from synthetic_data import ARM_LABELS
 
 from .models import PredictionPause, TreatmentDecision
-from .selectors import ARM_LABELS
 
 
 class DecisionForm(forms.Form):

@@ -14,20 +14,15 @@ from decision_support.lib.charts import (Chart, bar_chart, beeswarm_chart, inter
 from decision_support.lib.suppression import suppress_count
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.evaluation import confusion_at
-from models.features import VARIANTS
+from models.features import VARIANT_LABELS, VARIANTS
 from models.ranking import ACTIVE_ARMS, RANKING_ALGORITHM, eligible_arms
 from models.truth import MEASURES
-from synthetic_data import ARMS, DATA_DICTIONARY
+from synthetic_data import ARM_LABELS, ARMS, DATA_DICTIONARY
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
 from .models import TrainedModel, TrainingRun
-from .selectors import ARM_LABELS, PatientPredictions
+from .selectors import PatientPredictions
 
-VARIANT_LABELS = {
-    "full": "All data",
-    "no_genetic": "No genetic data",
-    "clinical_only": "Clinical only",
-}
 # A random forest averages probabilities, so its exact SHAP values are in probability units;
 # the other algorithms are explained on the log-odds scale (see models.explain.Explanation).
 SHAP_UNITS = {"random_forest": "probability"}

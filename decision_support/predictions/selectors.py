@@ -20,15 +20,13 @@ from decision_support.lib.vocabulary import ConsentClass
 from models.explain import Explanation, narrative
 from models.pgx import Guidance, pgx_guidance
 from models.ranking import RANKING_ALGORITHM, eligible_arms, rank_treatments
-from synthetic_data import ARMS
+from synthetic_data import ARM_LABELS, ARMS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
 from .models import PredictionPause, TrainedModel, TrainingJob, TrainingRun, TreatmentDecision
 from .services import fitted_model, refit_coefficients
 
 PATIENTS_PER_PAGE = 50
-ARM_LABELS = {"placebo": "placebo", "ssri": "SSRI", "snri": "SNRI", "bupropion": "bupropion",
-              "cbt": "CBT", "rtms": "rTMS", "esketamine": "esketamine"}
 
 
 # Predicting for one patient reads a registry row's names, metrics and artifact, never the

@@ -26,6 +26,7 @@ from models.features import VARIANTS
 from models.persistence import model_from_bytes, model_to_bytes
 from models.ranking import RANKING_ALGORITHM
 from models.training import ModelSuite, Progress, TrainedModel as FittedModel, train_suite
+from synthetic_data import ARM_LABELS
 
 from .models import (ModelArtifact, PredictionPause, TrainedModel, TrainingJob, TrainingRun,
                      TreatmentDecision)
@@ -182,7 +183,7 @@ def decision_record(*, patient: Patient, actor, arm: str, reason: str,
     audit entry (``decision.record``) commit together. The reason text stays out of the audit
     log, which outlives erasure.
     """
-    from .selectors import ARM_LABELS, decision_options, latest_run, patient_ranking
+    from .selectors import decision_options, latest_run, patient_ranking
 
     consented = consented_patient(patient, purpose=purpose)
     run = latest_run(patient.cohort)

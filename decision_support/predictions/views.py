@@ -18,10 +18,10 @@ from decision_support.lib.vocabulary import ConsentClass
 from decision_support.query_parameters import (BoundedDecimalField, page_parameter,
                                                refuse_bad_numbers)
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
-from models.features import VARIANTS
+from models.features import VARIANT_LABELS, VARIANTS
 from models.pgx import GUIDANCE_DISCLAIMER
 from models.ranking import RANKING_ALGORITHM
-from synthetic_data import ARMS
+from synthetic_data import ARM_LABELS, ARMS
 
 from . import pages
 from .forms import DecisionForm, PauseForm
@@ -31,7 +31,7 @@ from .services import TrainingAlreadyRunning, training_job_start
 from .services import decision_record as decision_record_service
 from .services import predictions_pause as pause_service
 from .services import predictions_resume as resume_service
-from .selectors import (ARM_LABELS, latest_run, model_truth_check, patient_guidance,
+from .selectors import (latest_run, model_truth_check, patient_guidance,
                         patient_list_page, patient_predictions, run_policy)
 
 
@@ -39,7 +39,7 @@ class ModelPageForm(forms.Form):
     algorithm = forms.ChoiceField(label="Algorithm", initial=RANKING_ALGORITHM,
                                   choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS])
     variant = forms.ChoiceField(label="Feature variant", initial="full",
-                                choices=[(v, pages.VARIANT_LABELS[v]) for v in VARIANTS])
+                                choices=[(v, VARIANT_LABELS[v]) for v in VARIANTS])
     threshold = BoundedDecimalField(label="Threshold", initial=Decimal("0.50"),
                                     min_value=Decimal("0.05"), max_value=Decimal("0.95"),
                                     step_size=Decimal("0.05"), decimal_places=2)

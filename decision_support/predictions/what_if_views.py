@@ -29,10 +29,10 @@ from decision_support.consent.selectors import consented_patient
 from decision_support.lib.vocabulary import ConsentClass
 from models.features import NOT_MODEL_INPUTS, variant_features
 from models.ranking import RANKING_ALGORITHM
-from synthetic_data import DATA_DICTIONARY, true_response_probabilities
+from synthetic_data import ARM_LABELS, DATA_DICTIONARY, true_response_probabilities
 
 from . import pages
-from .selectors import ARM_LABELS, latest_run, patient_predictions, patient_truth
+from .selectors import latest_run, patient_predictions, patient_truth
 from .views import arm_field
 
 IMMUTABLE_CLASSES = frozenset({"genetic", "epigenetic"})

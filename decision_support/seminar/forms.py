@@ -6,9 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from decision_support.cohorts.models import Patient
-from decision_support.predictions.pages import VARIANT_LABELS
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
-from models.features import VARIANTS
+from models.features import VARIANT_LABELS, VARIANTS
 
 from .models import RATING_CHOICES, RUBRIC, Annotation, SeminarPack
 

@@ -27,13 +27,14 @@ from decision_support.lib.vocabulary import ConsentClass
 from decision_support.predictions import pages
 from decision_support.predictions.fairness_views import model_facts, run_facts
 from decision_support.predictions.models import TrainedModel
-from decision_support.predictions.selectors import (ARM_LABELS, latest_run, patient_guidance,
-                                                    patient_predictions, prediction_pause)
+from decision_support.predictions.selectors import (latest_run, patient_guidance, patient_predictions,
+                                                    prediction_pause)
 from models.algorithms import ALGORITHM_LABELS
+from models.features import VARIANT_LABELS
 from models.model_card import model_card
 from models.pgx import GUIDANCE_DISCLAIMER
 from models.ranking import RANKING_ALGORITHM
-from synthetic_data import DATA_DICTIONARY, SCENARIOS
+from synthetic_data import ARM_LABELS, DATA_DICTIONARY, SCENARIOS
 
 WITHHELD_BY_CONSENT = "not permitted by the patient's consent for education and demonstration"
 HIDDEN_FROM_ROLE = "values not shown to your role (the models still use them where consent allows)"
@@ -54,7 +55,7 @@ def model_card_excerpt(model: TrainedModel) -> dict:
     auc = next(row for row in card["metrics"]["overall"] if row["key"] == "roc_auc")
     return {
         "title": (f"{ARM_LABELS[model.arm]}: {ALGORITHM_LABELS[model.algorithm]}, "
-                  f"{pages.VARIANT_LABELS[model.variant].lower()}"),
+                  f"{VARIANT_LABELS[model.variant].lower()}"),
         "version": card["details"]["version"],
         "roc_auc": auc["value"], "roc_auc_low": auc["low"], "roc_auc_high": auc["high"],
         "n_train": card["training_data"]["n_train"], "n_test": card["training_data"]["n_test"],
