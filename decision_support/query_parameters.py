@@ -5,6 +5,9 @@ through a form field, never parsed by hand. A bad one (not a number, NaN, an inf
 out of range, empty where required) raises ``BadQueryParameter``, which Django turns into the 400
 page (``decision_support.views.bad_request``): the parameter named, the value never echoed, and
 none of the page's data shown (the access gate audits only successful reads).
+
+``query_settings`` reads a page's settings (a form's fields) from the query that way: a bad number
+is refused, any other invalid field falls back to its default with a message naming it.
 """
 
 from contextlib import contextmanager
@@ -59,3 +62,27 @@ def page_parameter(name: str = "page"):
     except InvalidPage as error:
         raise BadQueryParameter(
             [(name, NAMED.format(label=PAGE_LABEL, name=name, message=error))]) from None
+
+
+def query_settings(form_class, query, **form_kwargs):
+    """Validate the GET query: a bad number is refused (400, ``refuse_bad_numbers``); every other
+    valid field is used, every invalid one falls back to its default with an error naming the
+    field. ``form_kwargs`` go to the form (an arm form's ``arms``). Returns the form (showing what
+    is in use), the settings and the error messages."""
+    defaults = {name: field.initial for name, field in form_class(**form_kwargs).fields.items()}
+    if not any(name in query for name in defaults):
+        return form_class(initial=defaults, **form_kwargs), defaults, []
+    data = {name: query.get(name, str(default)) for name, default in defaults.items()}
+    form = form_class(data, **form_kwargs)
+    refuse_bad_numbers(form)
+    chosen = {name: form.cleaned_data.get(name, default) for name, default in defaults.items()}
+    errors = [f"{form.fields[name].label}: {' '.join(messages)} Showing the default, "
+              f"{_shown(form.fields[name], defaults[name])}, instead."
+              for name, messages in form.errors.items()]
+    form.data = {**data, **{name: str(defaults[name]) for name in form.errors}}
+    return form, chosen, errors
+
+
+def _shown(field, value) -> str:
+    return (dict(field.choices).get(value, value) if isinstance(field, forms.ChoiceField)
+            else str(value))

@@ -18,6 +18,7 @@ from decision_support.consent.gate import variant_permitted
 from decision_support.consent.selectors import consented_patient, permitted_classes_by_patient
 from decision_support.lib.charts import Chart, bar_chart
 from decision_support.lib.vocabulary import ConsentClass, Purpose
+from decision_support.query_parameters import query_settings
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.explain import Explanation
 from models.explain_compare import (DEFAULT_SEEDS, NEGLIGIBLE_SHARE, STABLE_SIGN_AGREEMENT,
@@ -27,10 +28,10 @@ from models.features import VARIANT_LABELS
 from models.training import TEST_SIZE
 from synthetic_data import ARM_LABELS, DATA_DICTIONARY
 
+from .forms import arm_field
 from .pages import format_value
 from .selectors import latest_run, patient_ranking, true_response_probabilities
 from .services import fitted_model
-from .views import _settings, arm_field
 
 # Features in the chart of shares (the table below it lists every feature).
 CHART_FEATURES = 12
@@ -64,7 +65,7 @@ def patient_explanations(request, pseudonym: str):
     arms = list(ranking["arm"]) if ranking is not None else []
     detail = {"withheld": sorted(consented.withheld)}
     if arms:
-        form, chosen, errors = _settings(ExplanationComparisonForm, request.GET, arms=arms)
+        form, chosen, errors = query_settings(ExplanationComparisonForm, request.GET, arms=arms)
         arm, variant = chosen["arm"], consented.variant
         explanations = _explanations(consented, run, arm)
         comparison = compare_explanations(explanations)

@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from decision_support.lib.charts import Chart, bar_chart, interval_chart
 from decision_support.lib.suppression import SUPPRESSED, suppress_count, suppress_counts
+from decision_support.query_parameters import query_settings
 from models.algorithms import ALGORITHM_LABELS
 from models.evaluation import AGE_BANDS
 from models.fairness import METRIC_LABELS, METRICS, MIN_GROUP, fairness_audit
@@ -25,9 +26,10 @@ from models.features import VARIANT_LABELS
 from models.model_card import model_card as build_model_card
 from synthetic_data import ARM_LABELS, ARMS
 
+from .forms import ModelPageForm
 from .models import TrainedModel, TrainingRun
+from .pages import model_facts, run_facts
 from .selectors import latest_run, model_truth_check
-from .views import ModelPageForm, _settings
 
 RETRAIN_MESSAGE = ("This run was trained before held-out patients' sex, ancestry and age band were "
                    "stored, so its fairness cannot be audited. Train the cohort again to see it.")
@@ -44,7 +46,7 @@ def _chosen_model(request, run_id: int, arm: str):
     run = get_object_or_404(TrainingRun.objects.select_related("cohort"), pk=run_id)
     if arm not in ARMS:
         raise Http404("unknown arm")
-    form, chosen, errors = _settings(ModelPageForm, request.GET)
+    form, chosen, errors = query_settings(ModelPageForm, request.GET)
     model = TrainedModel.objects.filter(run=run, arm=arm, algorithm=chosen["algorithm"],
                                         variant=chosen["variant"]).first()
     if model is None:
@@ -207,22 +209,6 @@ def model_fairness(request, run_id: int, arm: str):
 
 
 # --- the model card ----------------------------------------------------------------------------
-
-
-def run_facts(run: TrainingRun) -> dict:
-    """A training run as the plain dict ``models.model_card.model_card`` takes."""
-    return {"id": run.pk, "created": f"{run.created_at:%Y-%m-%d %H:%M} UTC", "cohort": run.cohort.name,
-            "scenario": run.scenario, "seed": run.seed, "n_patients": run.n_patients,
-            "library_versions": run.library_versions, "excluded_by_consent": run.excluded_by_consent,
-            "skipped_arms": run.skipped_arms}
-
-
-def model_facts(model: TrainedModel, *, truth_check: dict | None) -> dict:
-    """A registry row as the plain dict ``models.model_card.model_card`` takes, with the truth
-    check ``selectors.model_truth_check`` gave the reader (None: not shown)."""
-    return {"arm": model.arm, "algorithm": model.algorithm, "variant": model.variant,
-            "features": model.features, "metrics": model.metrics, "evaluation": model.evaluation,
-            "truth_check": truth_check}
 
 
 def model_card(request, run_id: int, arm: str):

@@ -1,11 +1,39 @@
-"""Forms of the oversight pages: a recorded treatment decision and the prediction pause."""
+"""Forms of the model and patient pages (their query settings), of a recorded treatment decision
+and of the prediction pause."""
+
+from decimal import Decimal
 
 from django import forms
 
-from models.ranking import ACTIVE_ARMS
+from decision_support.query_parameters import BoundedDecimalField
+from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
+from models.features import VARIANT_LABELS, VARIANTS
+from models.ranking import ACTIVE_ARMS, RANKING_ALGORITHM
 from synthetic_data import ARM_LABELS
 
 from .models import PredictionPause, TreatmentDecision
+
+
+class ModelPageForm(forms.Form):
+    algorithm = forms.ChoiceField(label="Algorithm", initial=RANKING_ALGORITHM,
+                                  choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS])
+    variant = forms.ChoiceField(label="Feature variant", initial="full",
+                                choices=[(v, VARIANT_LABELS[v]) for v in VARIANTS])
+    threshold = BoundedDecimalField(label="Threshold", initial=Decimal("0.50"),
+                                    min_value=Decimal("0.05"), max_value=Decimal("0.95"),
+                                    step_size=Decimal("0.05"), decimal_places=2)
+
+
+class PatientPageForm(forms.Form):
+    algorithm = forms.ChoiceField(label="Explain with", initial=RANKING_ALGORITHM,
+                                  choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS])
+
+
+def arm_field(arms: list[str], *, label: str) -> forms.ChoiceField:
+    """A choice among a patient's ranked arms (best first), the best by default; not required
+    when no arm is ranked."""
+    return forms.ChoiceField(label=label, choices=[(arm, ARM_LABELS[arm]) for arm in arms],
+                             initial=arms[0] if arms else None, required=bool(arms))
 
 
 class DecisionForm(forms.Form):

@@ -390,3 +390,19 @@ def patient_page(values: pd.Series, predictions: PatientPredictions | None,
         "chart_specs": [chart.as_json(), *(a["chart"].as_json() for a in arms)],
     })
     return context
+
+
+def run_facts(run: TrainingRun) -> dict:
+    """A training run as the plain dict ``models.model_card.model_card`` takes."""
+    return {"id": run.pk, "created": f"{run.created_at:%Y-%m-%d %H:%M} UTC", "cohort": run.cohort.name,
+            "scenario": run.scenario, "seed": run.seed, "n_patients": run.n_patients,
+            "library_versions": run.library_versions, "excluded_by_consent": run.excluded_by_consent,
+            "skipped_arms": run.skipped_arms}
+
+
+def model_facts(model: TrainedModel, *, truth_check: dict | None) -> dict:
+    """A registry row as the plain dict ``models.model_card.model_card`` takes, with the truth
+    check ``selectors.model_truth_check`` gave the reader (None: not shown)."""
+    return {"arm": model.arm, "algorithm": model.algorithm, "variant": model.variant,
+            "features": model.features, "metrics": model.metrics, "evaluation": model.evaluation,
+            "truth_check": truth_check}

@@ -1,9 +1,7 @@
 """Model pages (a training run, one arm's models) and patient pages (ranking, explanations)."""
 
-from decimal import Decimal
 from urllib.parse import urlencode
 
-from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,16 +13,13 @@ from decision_support.accounts.access import audit_context, hidden_values
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.consent.selectors import consented_patient, erased_patients_in_run
 from decision_support.lib.vocabulary import ConsentClass
-from decision_support.query_parameters import (BoundedDecimalField, page_parameter,
-                                               refuse_bad_numbers)
-from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
-from models.features import VARIANT_LABELS, VARIANTS
+from decision_support.query_parameters import page_parameter, query_settings
+from models.algorithms import ALGORITHM_LABELS
 from models.pgx import GUIDANCE_DISCLAIMER
-from models.ranking import RANKING_ALGORITHM
 from synthetic_data import ARM_LABELS, ARMS
 
 from . import pages
-from .forms import DecisionForm, PauseForm
+from .forms import DecisionForm, ModelPageForm, PatientPageForm, PauseForm
 from .models import TrainingJob, TrainingRun
 from .selectors import active_training_job, decision_options, patient_decisions, prediction_pause
 from .services import TrainingAlreadyRunning, training_job_start
@@ -33,52 +28,6 @@ from .services import predictions_pause as pause_service
 from .services import predictions_resume as resume_service
 from .selectors import (latest_run, model_truth_check, patient_guidance,
                         patient_list_page, patient_predictions, run_policy)
-
-
-class ModelPageForm(forms.Form):
-    algorithm = forms.ChoiceField(label="Algorithm", initial=RANKING_ALGORITHM,
-                                  choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS])
-    variant = forms.ChoiceField(label="Feature variant", initial="full",
-                                choices=[(v, VARIANT_LABELS[v]) for v in VARIANTS])
-    threshold = BoundedDecimalField(label="Threshold", initial=Decimal("0.50"),
-                                    min_value=Decimal("0.05"), max_value=Decimal("0.95"),
-                                    step_size=Decimal("0.05"), decimal_places=2)
-
-
-class PatientPageForm(forms.Form):
-    algorithm = forms.ChoiceField(label="Explain with", initial=RANKING_ALGORITHM,
-                                  choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS])
-
-
-def arm_field(arms: list[str], *, label: str) -> forms.ChoiceField:
-    """A choice among a patient's ranked arms (best first), the best by default; not required
-    when no arm is ranked."""
-    return forms.ChoiceField(label=label, choices=[(arm, ARM_LABELS[arm]) for arm in arms],
-                             initial=arms[0] if arms else None, required=bool(arms))
-
-
-def _settings(form_class, query, **form_kwargs):
-    """Validate the GET query: a bad number is refused (400, ``refuse_bad_numbers``); every other
-    valid field is used, every invalid one falls back to its default with an error naming the
-    field. ``form_kwargs`` go to the form (an arm form's ``arms``). Returns the form (showing what
-    is in use), the settings and the error messages."""
-    defaults = {name: field.initial for name, field in form_class(**form_kwargs).fields.items()}
-    if not any(name in query for name in defaults):
-        return form_class(initial=defaults, **form_kwargs), defaults, []
-    data = {name: query.get(name, str(default)) for name, default in defaults.items()}
-    form = form_class(data, **form_kwargs)
-    refuse_bad_numbers(form)
-    chosen = {name: form.cleaned_data.get(name, default) for name, default in defaults.items()}
-    errors = [f"{form.fields[name].label}: {' '.join(messages)} Showing the default, "
-              f"{_shown(form.fields[name], defaults[name])}, instead."
-              for name, messages in form.errors.items()]
-    form.data = {**data, **{name: str(defaults[name]) for name in form.errors}}
-    return form, chosen, errors
-
-
-def _shown(field, value) -> str:
-    return (dict(field.choices).get(value, value) if isinstance(field, forms.ChoiceField)
-            else str(value))
 
 
 def models_home(request):
@@ -121,7 +70,7 @@ def model_detail(request, run_id: int, arm: str):
     siblings = list(run.models.filter(arm=arm))
     if not siblings:
         raise Http404("no models for this arm in this run")
-    form, chosen, errors = _settings(ModelPageForm, request.GET)
+    form, chosen, errors = query_settings(ModelPageForm, request.GET)
     model = next((m for m in siblings
                   if m.algorithm == chosen["algorithm"] and m.variant == chosen["variant"]), None)
     if model is None:
@@ -160,7 +109,7 @@ def patient_detail(request, pseudonym: str):
     patient = get_object_or_404(Patient.objects.select_related("cohort"), pseudonym=pseudonym)
     cohort = patient.cohort
     run = latest_run(cohort)
-    form, chosen, errors = _settings(PatientPageForm, request.GET)
+    form, chosen, errors = query_settings(PatientPageForm, request.GET)
     consented = consented_patient(patient, purpose=request.purpose)
     audit_context(request, object_type="patient", object_ref=patient.pseudonym,
                   withheld=sorted(consented.withheld))

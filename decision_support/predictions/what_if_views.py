@@ -32,8 +32,8 @@ from models.ranking import RANKING_ALGORITHM
 from synthetic_data import ARM_LABELS, DATA_DICTIONARY, true_response_probabilities
 
 from . import pages
+from .forms import arm_field
 from .selectors import latest_run, patient_predictions, patient_truth
-from .views import arm_field
 
 IMMUTABLE_CLASSES = frozenset({"genetic", "epigenetic"})
 IMMUTABLE_VARIABLES = frozenset(NOT_MODEL_INPUTS)  # sex and ancestry

@@ -25,7 +25,6 @@ from decision_support.accounts.access import hidden_values
 from decision_support.consent.selectors import consented_patient
 from decision_support.lib.vocabulary import ConsentClass
 from decision_support.predictions import pages
-from decision_support.predictions.fairness_views import model_facts, run_facts
 from decision_support.predictions.models import TrainedModel
 from decision_support.predictions.selectors import (latest_run, patient_guidance, patient_predictions,
                                                     prediction_pause)
@@ -50,7 +49,7 @@ def model_card_excerpt(model: TrainedModel) -> dict:
     never typed by hand) that a packet prints: name and version, held-out ROC AUC with its CI,
     patients, the small-sample flag, intended and out-of-scope use."""
     # A packet prints no truth check: the educator's key is a patient's true probabilities.
-    card = model_card(run=run_facts(model.run), model=model_facts(model, truth_check=None),
+    card = model_card(run=pages.run_facts(model.run), model=pages.model_facts(model, truth_check=None),
                       fairness=None)
     auc = next(row for row in card["metrics"]["overall"] if row["key"] == "roc_auc")
     return {
