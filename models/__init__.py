@@ -6,7 +6,7 @@ Plain Python, no Django import, usable from a notebook. Import it absolutely
 
 from .algorithms import ALGORITHMS
 from .explain import Explanation
-from .features import VARIANTS, variant_features
+from .features import VARIANT_LABELS, VARIANTS, variant_features
 from .persistence import TamperedModelError, model_from_bytes, model_to_bytes
 from .pgx import pgx_guidance
 from .training import ModelSuite, TrainedModel, train_suite
@@ -17,6 +17,7 @@ __all__ = [
     "ModelSuite",
     "TamperedModelError",
     "TrainedModel",
+    "VARIANT_LABELS",
     "VARIANTS",
     "model_from_bytes",
     "model_to_bytes",

@@ -20,6 +20,11 @@ VARIANT_DATA_CLASSES = {
     "clinical_only": ("demographic", "clinical"),
 }
 VARIANTS = tuple(VARIANT_DATA_CLASSES)
+VARIANT_LABELS = {
+    "full": "All data",
+    "no_genetic": "No genetic data",
+    "clinical_only": "Clinical only",
+}
 
 
 def variant_features(variant: str) -> list[str]:

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from synthetic_data import ARMS
+
 __all__ = [
     "CITATIONS",
     "CYP2C19_PHENOTYPES",
@@ -68,8 +70,7 @@ DRUG_ARMS = {
     "paroxetine": "ssri",
     "venlafaxine": "snri",
 }
-# Result order: arms as in synthetic_data.parameters.ARMS, then drug name, then source.
-_ARM_ORDER = ("placebo", "ssri", "snri", "bupropion", "cbt", "rtms", "esketamine")
+# Result order: arms as in synthetic_data.ARMS, then drug name, then source.
 
 STRENGTHS = ("strong", "moderate", "optional", "no recommendation")
 SOURCES = ("CPIC 2023", "DPWG")
@@ -363,7 +364,7 @@ def _check(gene: str, phenotype: object) -> str | None:
 
 
 def _sort_key(rule: Guidance) -> tuple[int, str, int]:
-    return _ARM_ORDER.index(rule.arm), rule.drug, SOURCES.index(rule.source)
+    return ARMS.index(rule.arm), rule.drug, SOURCES.index(rule.source)
 
 
 def pgx_guidance(cyp2c19_phenotype: str | None, cyp2d6_phenotype: str | None) -> list[Guidance]:

@@ -22,8 +22,9 @@ from threadpoolctl import threadpool_limits
 from synthetic_data import ARMS, TREATMENT_RESISTANT_ARMS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
-from . import evaluation
 from .algorithms import ALGORITHMS, make_pipeline
+from .evaluation import (SMALL_TEST_SET, calibration_points, group_labels, held_out_metrics,
+                         policy_value, roc_points)
 from .explain import ModelExplainer, beeswarm_data, global_importance
 from .features import VARIANTS, variant_features
 from .ranking import (ACTIVE_ARMS, RANKING_ALGORITHM, bootstrap_coefficients, eligible_arms,
@@ -212,11 +213,11 @@ def _fit(arm, algorithm, variant, train, test, *, truth, scenario, seed, rng, n_
     y_test = test["response"].to_numpy()
     p_test = pipeline.predict_proba(test[features])[:, 1]
     metrics = {
-        **evaluation.held_out_metrics(y_test, p_test, n_resamples=n_resamples, rng=rng),
+        **held_out_metrics(y_test, p_test, n_resamples=n_resamples, rng=rng),
         "cv_roc_auc_mean": float(cv_auc.mean()),
         "cv_roc_auc_sd": float(cv_auc.std()),
         "n_train": int(len(train)),
-        "small_sample": bool(len(y_test) < evaluation.SMALL_TEST_SET
+        "small_sample": bool(len(y_test) < SMALL_TEST_SET
                              or arm in TREATMENT_RESISTANT_ARMS),
     }
     background_mean = np.asarray(pipeline[:-1].transform(train[features])).mean(axis=0)
@@ -225,11 +226,11 @@ def _fit(arm, algorithm, variant, train, test, *, truth, scenario, seed, rng, n_
     model = TrainedModel(
         arm=arm, algorithm=algorithm, variant=variant, features=features, pipeline=pipeline,
         background_mean=background_mean, medians=medians, metrics=metrics,
-        roc=evaluation.roc_points(y_test, p_test),
-        calibration=evaluation.calibration_points(y_test, p_test),
+        roc=roc_points(y_test, p_test),
+        calibration=calibration_points(y_test, p_test),
         test_outcomes=y_test.astype(int).tolist(),
         test_probabilities=p_test.round(6).tolist(),
-        test_groups=evaluation.group_labels(test),
+        test_groups=group_labels(test),
         global_importance={}, beeswarm={},
     )
     sample = test.iloc[:GLOBAL_SHAP_ROWS]
@@ -257,5 +258,5 @@ def _policy(suite: ModelSuite, patients, truth, held_out_index, usable) -> dict 
     resistant = rows["prior_failures"].to_numpy() >= TREATMENT_RESISTANT_MIN_FAILURES
     eligible = pd.DataFrame({a: [a in eligible_arms(r) for r in resistant] for a in arms},
                             index=index)
-    return {**evaluation.policy_value(predicted, true_p, eligible),
+    return {**policy_value(predicted, true_p, eligible),
             "n_excluded": len(held_out_index) - len(index)}

@@ -11,7 +11,7 @@ import pandas as pd
 
 from synthetic_data import DATA_DICTIONARY, true_logit_terms
 
-from . import evaluation
+from .evaluation import CALIBRATION_BINS, auc_or_none
 
 # A feature with no true effect is flagged when it is among the model's top features.
 CREDITED_TOP = 5
@@ -65,11 +65,11 @@ def truth_check(model, test_rows: pd.DataFrame, test_truth: pd.DataFrame,
         "flagged": [r["feature"] for r in rows if r["flag"] == ZERO_EFFECT_FLAG],
         "calibration_against_truth": _binned(predicted, true_p),
         "mean_absolute_error_vs_true_probability": float(np.abs(predicted - true_p).mean()),
-        "oracle_roc_auc": evaluation.auc_or_none(y, true_p),
+        "oracle_roc_auc": auc_or_none(y, true_p),
     }
 
 
-def _binned(predicted: np.ndarray, true_p: np.ndarray, bins: int = evaluation.CALIBRATION_BINS):
+def _binned(predicted: np.ndarray, true_p: np.ndarray, bins: int = CALIBRATION_BINS):
     """Mean true response probability in quantile bins of the predicted probability."""
     order = np.array_split(np.argsort(predicted), bins)
     return {"predicted": [round(float(predicted[i].mean()), 4) for i in order if len(i)],

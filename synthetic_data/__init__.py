@@ -3,10 +3,11 @@
 from .dictionary import DATA_CLASSES, DATA_DICTIONARY, PATIENT_COLUMNS, TRUTH_COLUMNS, Variable
 from .generator import GENERATOR_VERSION, Cohort, make_cohort, true_logit_terms, true_response_probabilities
 from .importer import CohortImportError, read_patients_csv
-from .parameters import ARMS, FIRST_LINE_ARMS, TREATMENT_RESISTANT_ARMS, CohortParameters
+from .parameters import ARM_LABELS, ARMS, FIRST_LINE_ARMS, TREATMENT_RESISTANT_ARMS, CohortParameters
 from .scenarios import SCENARIOS, Scenario, get_scenario
 
 __all__ = [
+    "ARM_LABELS",
     "ARMS",
     "Cohort",
     "CohortImportError",

@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 
 ARMS = ("placebo", "ssri", "snri", "bupropion", "cbt", "rtms", "esketamine")
+ARM_LABELS = {"placebo": "placebo", "ssri": "SSRI", "snri": "SNRI", "bupropion": "bupropion",
+              "cbt": "CBT", "rtms": "rTMS", "esketamine": "esketamine"}
 FIRST_LINE_ARMS = ("placebo", "ssri", "snri", "bupropion", "cbt")
 TREATMENT_RESISTANT_ARMS = ("rtms", "esketamine")
 DRUG_ARMS = ("ssri", "snri", "bupropion", "esketamine")

@@ -38,7 +38,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.defaults import server_error
 
 from decision_support.audit.services import audit_record
-from decision_support.consent.constants import ConsentClass, Purpose, dictionary_classes
+from decision_support.lib.vocabulary import ConsentClass, Purpose, dictionary_classes
 from synthetic_data import DATA_DICTIONARY
 
 from .roles import Role, user_roles

@@ -3,6 +3,8 @@
 from django.core.checks import Error, register
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from .access import POLICIES
+
 
 def url_names(patterns=None) -> list[str]:
     """Every named URL of the project outside the admin, as the gate sees it (``url_name``)."""
@@ -19,8 +21,6 @@ def url_names(patterns=None) -> list[str]:
 
 @register()
 def every_url_has_a_policy(app_configs, **kwargs):
-    from .access import POLICIES
-
     return [Error(f"URL {name!r} has no access policy", hint="Add it to accounts.access.POLICIES.",
                   id="accounts.E001")
             for name in url_names() if name not in POLICIES]

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from decision_support.audit.services import audit_record
-from decision_support.consent.constants import Purpose
+from decision_support.lib.vocabulary import Purpose
 
 from .models import ApiToken
 

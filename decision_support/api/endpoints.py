@@ -28,7 +28,7 @@ from decision_support.predictions import pages
 from decision_support.predictions.selectors import (patient_guidance, patient_list_page,
                                                     patient_predictions, patient_ranking,
                                                     prediction_pause, true_response_probabilities)
-from decision_support.privacy.suppression import suppress_count
+from decision_support.lib.suppression import suppress_count
 from decision_support.registry.models import TrainingRun
 from decision_support.registry.selectors import latest_run
 from models.algorithms import ALGORITHMS

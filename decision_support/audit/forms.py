@@ -13,7 +13,7 @@ from django.core.validators import RegexValidator
 from django.db.models import Q
 
 from decision_support.accounts.roles import Role
-from decision_support.consent.constants import Purpose
+from decision_support.lib.vocabulary import Purpose
 
 from .models import AuditEntry, Outcome
 

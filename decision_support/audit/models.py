@@ -20,7 +20,8 @@ from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 
-from decision_support.appendonly import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet, refuse
+from decision_support.lib.appendonly import (AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet,
+                                             refuse)
 
 GENESIS_HASH = "0" * 64
 # The PostgreSQL session setting that lets TRUNCATE through the trigger: test databases are flushed

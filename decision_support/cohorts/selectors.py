@@ -1,7 +1,7 @@
 """Reads: cohort summaries and chart data for the overview page.
 
 The overview reads patients through the consent gate (``cohort_frame``) and shows every
-aggregate through small-cell suppression (``decision_support.privacy.suppression``).
+aggregate through small-cell suppression (``decision_support.lib.suppression``).
 """
 
 from dataclasses import dataclass
@@ -9,12 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from decision_support.lib.charts import Chart, bar_chart
+from decision_support.lib.suppression import (SUPPRESSED, suppress_count, suppress_counts,
+                                              suppress_table)
+from decision_support.lib.vocabulary import CONSENT_CLASSES, dictionary_classes
 from synthetic_data import ARMS, DATA_DICTIONARY, TREATMENT_RESISTANT_ARMS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
-from ..charts import Chart, bar_chart
-from ..privacy.suppression import (SUPPRESSED, suppress_count, suppress_counts,
-                                   suppress_table)
 from .models import RECORD_MODELS, Cohort, GroundTruth, Patient
 
 def _observed_lookups() -> dict[str, str]:
@@ -74,7 +75,6 @@ def cohort_frame(cohort: Cohort, *, purpose: str, now=None) -> ConsentedCohort:
     """The observed data of every patient of ``cohort``, through the consent gate for
     ``purpose`` (one consent query for the whole cohort)."""
     # Imported here: consent.selectors itself reads patients through patients_frame above.
-    from decision_support.consent.constants import CONSENT_CLASSES, dictionary_classes
     from decision_support.consent.selectors import permitted_classes_by_patient
 
     frame = patients_frame(Patient.objects.filter(cohort=cohort))
@@ -114,7 +114,7 @@ def _two_way(frame: pd.DataFrame, flag: str, groups: list[str]) -> list[list[int
 
 
 def cohort_summary(frame: pd.DataFrame) -> dict:
-    """The overview's counts and rates, every count 1-10 suppressed (``privacy.suppression``)."""
+    """The overview's counts and rates, every count 1-10 suppressed (``lib.suppression``)."""
     first_line, resistant = _populations(frame)
     populations = suppress_counts([int(first_line.sum()), int(resistant.sum())])
     sexes = suppress_counts([int((frame["sex"] == "female").sum()),

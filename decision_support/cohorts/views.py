@@ -6,13 +6,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
-from synthetic_data import DATA_CLASSES, DATA_DICTIONARY, FIRST_LINE_ARMS, SCENARIOS
+from synthetic_data import ARM_LABELS, DATA_CLASSES, DATA_DICTIONARY, FIRST_LINE_ARMS, SCENARIOS
 
 from decision_support.accounts.access import POLICIES, audit_context, can
-from decision_support.consent.constants import ConsentClass
+from decision_support.lib.vocabulary import ConsentClass
 from decision_support.consent.selectors import carried_over_decisions
-from decision_support.privacy.suppression import SUPPRESSED, suppress_count
-from decision_support.registry.selectors import ARM_LABELS, active_training_job, latest_run
+from decision_support.lib.suppression import SUPPRESSED, suppress_count
+from decision_support.registry.selectors import active_training_job, latest_run
 
 from .forms import CohortCompareForm, CohortCreateForm
 from .models import Cohort

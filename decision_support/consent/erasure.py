@@ -23,7 +23,7 @@ from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Patient
 from decision_support.registry.models import TrainingRun
 
-from .constants import ConsentClass, Purpose
+from decision_support.lib.vocabulary import ConsentClass, Purpose
 from .gate import permitted_classes
 from .models import PlaceConsent, Tombstone
 from .selectors import patient_copies

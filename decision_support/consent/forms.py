@@ -5,7 +5,7 @@ Error messages name the field and never echo what was sent.
 
 from django import forms
 
-from .constants import ConsentClass, Purpose
+from decision_support.lib.vocabulary import ConsentClass, Purpose
 
 NOT_ONE_OF = "{name} must be one of {known}"
 REQUIRED = "{name} is required"

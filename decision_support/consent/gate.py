@@ -26,9 +26,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from decision_support.lib.vocabulary import CONSENT_CLASS_OF, CONSENT_CLASSES, PURPOSES
 from models.features import VARIANT_DATA_CLASSES
 
-from .constants import CONSENT_CLASS_OF, CONSENT_CLASSES, PURPOSES, Provision, Status
+from .constants import Provision, Status
 
 UNKNOWN_PURPOSE = "purpose must be one of {known}; got {value!r}"
 UNKNOWN_DATA_CLASS = "data_class must be one of {known}; got {value!r}"

@@ -21,10 +21,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from decision_support.appendonly import AppendOnlyModel, AppendOnlyQuerySet
 from decision_support.cohorts.models import Cohort, Patient
+from decision_support.lib.appendonly import AppendOnlyModel, AppendOnlyQuerySet
+from decision_support.lib.vocabulary import ConsentClass, Purpose
 
-from .constants import ConsentClass, Provision, Purpose, Status
+from .constants import Provision, Status
 
 
 def _valid(table: str) -> list[models.CheckConstraint]:

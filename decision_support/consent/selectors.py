@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from decision_support.cohorts.models import Patient
 from decision_support.cohorts.selectors import patients_frame
+from decision_support.lib.vocabulary import CONSENT_CLASSES, dictionary_classes
 from synthetic_data import DATA_DICTIONARY
 
-from .constants import CONSENT_CLASSES, dictionary_classes
 from .gate import ConsentEntry, check_purpose, model_variant_for, permitted_classes
 from .models import ConsentRecord, Tombstone
 

@@ -25,8 +25,9 @@ from sklearn.utils import check_random_state
 
 from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Cohort, Patient
+from decision_support.lib.vocabulary import CONSENT_CLASSES, PURPOSES, Purpose
 
-from .constants import CONSENT_CLASSES, CONSENT_TEXT_VERSION, PURPOSES, Provision, Purpose, Status
+from .constants import CONSENT_TEXT_VERSION, Provision, Status
 from .gate import check_data_class, check_purpose
 from .models import ConsentRecord, PlaceConsent
 from .selectors import patient_copies

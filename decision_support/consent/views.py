@@ -11,7 +11,7 @@ from django.utils import timezone
 from decision_support.accounts.access import audit_context
 from decision_support.cohorts.models import Patient
 
-from .constants import ConsentClass, Purpose
+from decision_support.lib.vocabulary import ConsentClass, Purpose
 from . import erasure
 from .forms import ConsentDecisionForm, ErasureConfirmForm
 from .gate import permitted_classes

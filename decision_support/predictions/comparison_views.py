@@ -12,23 +12,24 @@ from django.shortcuts import get_object_or_404, render
 from sklearn.model_selection import train_test_split
 
 from decision_support.accounts.access import audit_context, hidden_values
-from decision_support.charts import Chart, bar_chart
+from decision_support.lib.charts import Chart, bar_chart
 from decision_support.cohorts.models import Patient
 from decision_support.cohorts.selectors import patients_frame
-from decision_support.consent.constants import ConsentClass, Purpose
+from decision_support.lib.vocabulary import ConsentClass, Purpose
 from decision_support.consent.gate import variant_permitted
 from decision_support.consent.selectors import consented_patient, permitted_classes_by_patient
 from decision_support.query_parameters import query_settings
 from decision_support.registry.loading import fitted_model
-from decision_support.registry.pages import VARIANT_LABELS
-from decision_support.registry.selectors import ARM_LABELS, latest_run
+
+from decision_support.registry.selectors import latest_run
+from models.features import VARIANT_LABELS
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.explain import Explanation
 from models.explain_compare import (DEFAULT_SEEDS, NEGLIGIBLE_SHARE, STABLE_SIGN_AGREEMENT,
                                     TOP_STRONG, TOP_WEAK, ExplanationComparison,
                                     compare_explanations, shap_stability)
 from models.training import TEST_SIZE
-from synthetic_data import DATA_DICTIONARY
+from synthetic_data import ARM_LABELS, DATA_DICTIONARY
 
 from .forms import arm_field
 from .pages import format_value

@@ -3,7 +3,7 @@ decision and the prediction pause."""
 
 from django import forms
 
-from decision_support.registry.selectors import ARM_LABELS
+from synthetic_data import ARM_LABELS
 from models.ranking import ACTIVE_ARMS
 
 from .models import PredictionPause, TreatmentDecision

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from decision_support.appendonly import AppendOnlyModel
+from decision_support.lib.appendonly import AppendOnlyModel
 from decision_support.registry.models import TrainingRun
 from synthetic_data import ARMS
 

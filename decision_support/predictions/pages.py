@@ -2,7 +2,7 @@
 per ranked arm, and the truth beside the predictions for the roles that may see it.
 
 The views stay thin: they validate the query, fetch rows and hand them here. Every chart is a
-``decision_support.charts.Chart`` and so carries the table the page shows beside it.
+``decision_support.lib.charts.Chart`` and so carries the table the page shows beside it.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from decision_support.charts import Chart, interval_chart, waterfall_chart
+from decision_support.lib.charts import Chart, interval_chart, waterfall_chart
 from decision_support.registry.models import TrainingRun
-from decision_support.registry.pages import VARIANT_LABELS
-from decision_support.registry.selectors import ARM_LABELS
+
+from models.features import VARIANT_LABELS
 from models.algorithms import ALGORITHM_LABELS
 from models.ranking import RANKING_ALGORITHM, eligible_arms
-from synthetic_data import ARMS, DATA_DICTIONARY
+from synthetic_data import ARMS, ARM_LABELS, DATA_DICTIONARY
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
 from .selectors import PatientPredictions

@@ -15,15 +15,15 @@ from django.core.paginator import Page, Paginator
 from decision_support.accounts.access import PATIENT_TRUTH_ROLES, POLICIES, can
 from decision_support.cohorts.models import Patient
 from decision_support.cohorts.selectors import truth_frame
-from decision_support.consent.constants import ConsentClass
+from decision_support.lib.vocabulary import ConsentClass
 from decision_support.consent.selectors import ConsentedPatient, permitted_classes_by_patient
 from decision_support.registry.loading import fitted_model, refit_coefficients
 from decision_support.registry.models import TrainedModel, TrainingRun
-from decision_support.registry.selectors import ARM_LABELS
+
 from models.explain import Explanation, narrative
 from models.pgx import Guidance, pgx_guidance
 from models.ranking import RANKING_ALGORITHM, eligible_arms, rank_treatments
-from synthetic_data import ARMS
+from synthetic_data import ARMS, ARM_LABELS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
 from .models import PredictionPause, TreatmentDecision

@@ -9,8 +9,9 @@ from decision_support.cohorts.models import Patient
 from decision_support.consent.selectors import consented_patient
 from decision_support.registry.selectors import latest_run
 
+from synthetic_data import ARM_LABELS
 from .models import PredictionPause, TreatmentDecision
-from .selectors import ARM_LABELS, decision_options, patient_ranking
+from .selectors import decision_options, patient_ranking
 
 
 DECISION_ARM_NOT_ELIGIBLE = ("{arm} is not an arm this patient is eligible for; "

@@ -10,10 +10,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from decision_support.accounts import access
 from decision_support.accounts.access import audit_context, hidden_values
 from decision_support.cohorts.models import Cohort, Patient
-from decision_support.consent.constants import ConsentClass
+from decision_support.lib.vocabulary import ConsentClass
 from decision_support.consent.selectors import consented_patient
 from decision_support.query_parameters import page_parameter, query_settings
-from decision_support.registry.selectors import ARM_LABELS, latest_run
+from decision_support.registry.selectors import latest_run
+from synthetic_data import ARM_LABELS
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.pgx import GUIDANCE_DISCLAIMER
 from models.ranking import RANKING_ALGORITHM

@@ -25,12 +25,12 @@ from django.shortcuts import get_object_or_404, render
 
 from decision_support.accounts.access import audit_context, hidden_values
 from decision_support.cohorts.models import Patient
-from decision_support.consent.constants import ConsentClass
+from decision_support.lib.vocabulary import ConsentClass
 from decision_support.consent.selectors import consented_patient
-from decision_support.registry.selectors import ARM_LABELS, latest_run
+from decision_support.registry.selectors import latest_run
 from models.features import NOT_MODEL_INPUTS, variant_features
 from models.ranking import RANKING_ALGORITHM
-from synthetic_data import DATA_DICTIONARY, true_response_probabilities
+from synthetic_data import ARM_LABELS, DATA_DICTIONARY, true_response_probabilities
 
 from . import pages
 from .forms import arm_field

@@ -30,9 +30,8 @@ from dataclasses import dataclass
 import opendp.prelude as dp
 import pandas as pd
 
+from decision_support.lib.suppression import MIN_CELL, SUPPRESSED
 from synthetic_data import ARMS, DATA_DICTIONARY
-
-from .suppression import MIN_CELL, SUPPRESSED
 
 dp.enable_features("contrib")
 

@@ -14,8 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from decision_support.appendonly import AppendOnlyModel, AppendOnlyQuerySet
 from decision_support.cohorts.models import Cohort
+from decision_support.lib.appendonly import AppendOnlyModel, AppendOnlyQuerySet
 
 class PrivacySpendQuerySet(AppendOnlyQuerySet):
     def spent(self, *, user, cohort) -> Decimal:

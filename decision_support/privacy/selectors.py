@@ -9,8 +9,8 @@ import pandas as pd
 
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.selectors import patients_frame
-from decision_support.consent.constants import CONSENT_CLASS_OF
 from decision_support.consent.selectors import permitted_classes_by_patient
+from decision_support.lib.vocabulary import CONSENT_CLASS_OF
 from synthetic_data import DATA_DICTIONARY
 
 from .aggregates import AGGREGATES

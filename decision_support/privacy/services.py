@@ -18,7 +18,7 @@ from django.db import transaction
 
 from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Cohort
-from decision_support.consent.constants import Purpose
+from decision_support.lib.vocabulary import Purpose
 
 from .aggregates import AGGREGATES, compute_aggregate
 from .models import PrivacySpend

@@ -5,13 +5,13 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 
 from decision_support.cohorts.models import Cohort
+from decision_support.lib.csv_safety import csv_download
+from decision_support.lib.suppression import SUPPRESSED
 
 from .aggregates import HAMD_BOUNDS
-from .csv_safety import csv_download
 from .forms import AggregateExportForm
 from .selectors import BUDGET_PER_USER_PER_COHORT, EPSILON_CHOICES, budget_remaining
 from .services import PrivacyBudgetExceeded, aggregate_export_create
-from .suppression import SUPPRESSED
 
 
 @never_cache

@@ -3,7 +3,7 @@
 Both read only what the registry stored at training time (held-out outcomes, predicted
 probabilities and group labels; metrics; the run's details) and take the model page's query
 (algorithm, variant, threshold). The numbers come from ``models.fairness`` and
-``models.model_card``; small cells are shown as ``decision_support.privacy.suppression`` says.
+``models.model_card``; small cells are shown as ``decision_support.lib.suppression`` says.
 The access gate (``accounts.access.POLICIES``) admits the roles.
 """
 
@@ -16,19 +16,19 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from decision_support.charts import Chart, bar_chart, interval_chart
-from decision_support.privacy.suppression import SUPPRESSED, suppress_count, suppress_counts
+from decision_support.lib.charts import Chart, bar_chart, interval_chart
+from decision_support.lib.suppression import SUPPRESSED, suppress_count, suppress_counts
 from decision_support.query_parameters import query_settings
 from models.algorithms import ALGORITHM_LABELS
 from models.evaluation import AGE_BANDS
 from models.fairness import METRIC_LABELS, METRICS, MIN_GROUP, fairness_audit
 from models.model_card import model_card as build_model_card
-from synthetic_data import ARMS
+from synthetic_data import ARMS, ARM_LABELS
 
 from . import pages
 from .forms import ModelPageForm
 from .models import TrainedModel, TrainingRun
-from .selectors import ARM_LABELS, latest_run, model_truth_check
+from .selectors import latest_run, model_truth_check
 
 RETRAIN_MESSAGE = ("This run was trained before held-out patients' sex, ancestry and age band were "
                    "stored, so its fairness cannot be audited. Train the cohort again to see it.")

@@ -6,10 +6,10 @@ from django import forms
 
 from decision_support.query_parameters import BoundedDecimalField
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
-from models.features import VARIANTS
+from models.features import VARIANTS, VARIANT_LABELS
 from models.ranking import RANKING_ALGORITHM
 
-from .pages import VARIANT_LABELS
+
 
 
 class ModelPageForm(forms.Form):

@@ -1,30 +1,25 @@
 """What the model pages show: tables and chart specs built from the registry.
 
 The views stay thin: they validate the query, fetch rows and hand them here. Every chart is a
-``decision_support.charts.Chart`` and so carries the table the page shows beside it.
+``decision_support.lib.charts.Chart`` and so carries the table the page shows beside it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from decision_support.charts import Chart, bar_chart, beeswarm_chart, line_chart
-from decision_support.privacy.suppression import suppress_count
+from decision_support.lib.charts import Chart, bar_chart, beeswarm_chart, line_chart
+from decision_support.lib.suppression import suppress_count
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.evaluation import confusion_at
-from models.features import VARIANTS
+from models.features import VARIANT_LABELS, VARIANTS
 from models.ranking import ACTIVE_ARMS
 from models.truth import MEASURES
-from synthetic_data import ARMS, DATA_DICTIONARY
+from synthetic_data import ARMS, ARM_LABELS, DATA_DICTIONARY
 
 from .models import TrainedModel, TrainingRun
-from .selectors import ARM_LABELS
 
-VARIANT_LABELS = {
-    "full": "All data",
-    "no_genetic": "No genetic data",
-    "clinical_only": "Clinical only",
-}
+
 # A random forest averages probabilities, so its exact SHAP values are in probability units;
 # the other algorithms are explained on the log-odds scale (see models.explain.Explanation).
 SHAP_UNITS = {"random_forest": "probability"}

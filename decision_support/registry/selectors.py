@@ -12,9 +12,6 @@ from decision_support.accounts.access import MODEL_TRUTH_ROLES, can
 
 from .models import TrainedModel, TrainingJob, TrainingRun
 
-ARM_LABELS = {"placebo": "placebo", "ssri": "SSRI", "snri": "SNRI", "bupropion": "bupropion",
-              "cbt": "CBT", "rtms": "rTMS", "esketamine": "esketamine"}
-
 
 def latest_run(cohort) -> TrainingRun | None:
     return TrainingRun.objects.filter(cohort=cohort).first()

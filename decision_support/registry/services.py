@@ -10,7 +10,7 @@ from django.db import transaction
 
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.selectors import patients_frame, truth_frame
-from decision_support.consent.constants import Purpose
+from decision_support.lib.vocabulary import Purpose
 from decision_support.consent.gate import variant_permitted as model_variant_allows
 from decision_support.consent.selectors import permitted_classes_by_patient
 from models.features import VARIANTS

@@ -12,13 +12,13 @@ from decision_support.accounts import access
 from decision_support.cohorts.models import Cohort
 from decision_support.consent.selectors import erased_patients_in_run
 from decision_support.query_parameters import query_settings
-from synthetic_data import ARMS
+from synthetic_data import ARMS, ARM_LABELS
 
 from . import pages
 from .forms import ModelPageForm
 from .jobs import expire_stale_jobs, queue_place, training_job_start
 from .models import TrainingJob, TrainingRun
-from .selectors import ARM_LABELS, active_training_job, latest_run, model_truth_check, run_policy
+from .selectors import active_training_job, latest_run, model_truth_check, run_policy
 
 
 def models_home(request):

@@ -6,9 +6,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from decision_support.cohorts.models import Patient
-from decision_support.registry.pages import VARIANT_LABELS
+
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
-from models.features import VARIANTS
+from models.features import VARIANTS, VARIANT_LABELS
 
 from .models import RATING_CHOICES, RUBRIC, Annotation, SeminarPack
 

@@ -22,19 +22,20 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from decision_support.accounts.access import hidden_values
-from decision_support.consent.constants import ConsentClass
+from decision_support.lib.vocabulary import ConsentClass
 from decision_support.consent.selectors import consented_patient
 from decision_support.predictions import pages
 from decision_support.predictions.selectors import (patient_guidance, patient_predictions,
                                                     prediction_pause)
 from decision_support.registry.models import TrainedModel
-from decision_support.registry.pages import VARIANT_LABELS, model_facts, run_facts
-from decision_support.registry.selectors import ARM_LABELS, latest_run
+from decision_support.registry.pages import model_facts, run_facts
+from decision_support.registry.selectors import latest_run
+from models.features import VARIANT_LABELS
 from models.algorithms import ALGORITHM_LABELS
 from models.model_card import model_card
 from models.pgx import GUIDANCE_DISCLAIMER
 from models.ranking import RANKING_ALGORITHM
-from synthetic_data import DATA_DICTIONARY, SCENARIOS
+from synthetic_data import ARM_LABELS, DATA_DICTIONARY, SCENARIOS
 
 WITHHELD_BY_CONSENT = "not permitted by the patient's consent for education and demonstration"
 HIDDEN_FROM_ROLE = "values not shown to your role (the models still use them where consent allows)"

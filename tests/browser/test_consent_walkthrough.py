@@ -9,8 +9,8 @@ from playwright.sync_api import Page, expect
 
 from decision_support.audit.verify import verify_chain
 from decision_support.cohorts.models import Patient
-from decision_support.consent.constants import CONSENT_CLASSES, Purpose
 from decision_support.consent.selectors import consent_permitted_classes
+from decision_support.lib.vocabulary import CONSENT_CLASSES, Purpose
 from tests.browser.conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -11,7 +11,7 @@ from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.forms import MAX_PATIENTS, MAX_SEED, MIN_PATIENTS
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.services import cohort_generate
-from decision_support.privacy.suppression import SUPPRESSED
+from decision_support.lib.suppression import SUPPRESSED
 from decision_support.registry.models import TrainedModel
 from synthetic_data import FIRST_LINE_ARMS, SCENARIOS
 from tests.trained_runs import committed_run

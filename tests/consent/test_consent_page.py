@@ -6,9 +6,9 @@ from django.urls import reverse
 from decision_support.audit.models import AuditEntry
 from decision_support.audit.verify import verify_chain
 from decision_support.cohorts.models import Patient
-from decision_support.consent.constants import CONSENT_CLASSES, PURPOSES, Purpose
 from decision_support.consent.models import ConsentRecord
 from decision_support.consent.selectors import consent_permitted_classes
+from decision_support.lib.vocabulary import CONSENT_CLASSES, PURPOSES, Purpose
 from tests.trained_runs import committed_run
 
 pytestmark = pytest.mark.django_db

@@ -6,16 +6,10 @@ import itertools
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from decision_support.consent.constants import (
-    CONSENT_CLASS_OF,
-    CONSENT_CLASSES,
-    PURPOSES,
-    Provision,
-    Purpose,
-    Status,
-)
+from decision_support.consent.constants import Provision, Status
 from decision_support.consent.gate import ConsentEntry, model_variant_for, permitted_classes
 from decision_support.consent.models import ConsentRecord
+from decision_support.lib.vocabulary import CONSENT_CLASS_OF, CONSENT_CLASSES, PURPOSES, Purpose
 from models.features import VARIANT_DATA_CLASSES
 
 T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)

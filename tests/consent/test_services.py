@@ -10,13 +10,7 @@ from decision_support.cohorts.models import Patient
 from decision_support.cohorts.models import Cohort
 from decision_support.cohorts.services import cohort_store
 from synthetic_data import make_cohort
-from decision_support.consent.constants import (
-    CONSENT_CLASSES,
-    CONSENT_TEXT_VERSION,
-    PURPOSES,
-    Purpose,
-)
-from decision_support.appendonly import AppendOnlyError
+from decision_support.consent.constants import CONSENT_TEXT_VERSION
 from decision_support.consent.models import ConsentRecord
 from decision_support.consent.selectors import (
     consent_permitted_classes,
@@ -27,6 +21,8 @@ from decision_support.consent.services import (
     consent_seed_cohort,
     consent_withdraw,
 )
+from decision_support.lib.appendonly import AppendOnlyError
+from decision_support.lib.vocabulary import CONSENT_CLASSES, PURPOSES, Purpose
 
 pytestmark = pytest.mark.django_db
 EDU, ML, RES = Purpose.EDUCATION, Purpose.MODEL_TRAINING, Purpose.RESEARCH_EXPORT

@@ -11,7 +11,7 @@ from django.urls import reverse
 from decision_support.accounts.access import GENOTYPE_FEATURES
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.models import Patient
-from decision_support.consent.constants import Purpose
+from decision_support.lib.vocabulary import Purpose
 from decision_support.consent.selectors import consented_patient
 from decision_support.consent.services import consent_withdraw
 from decision_support.predictions import comparison_views

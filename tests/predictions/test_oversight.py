@@ -4,11 +4,11 @@ departs from the recommendation; no bulk accept; an educator can pause every pre
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from decision_support.appendonly import AppendOnlyError
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.models import Patient
-from decision_support.consent.constants import Purpose
 from decision_support.consent.selectors import consented_patient
+from decision_support.lib.appendonly import AppendOnlyError
+from decision_support.lib.vocabulary import Purpose
 from decision_support.predictions.models import PredictionPause, TreatmentDecision
 from decision_support.predictions.selectors import (patient_predictions, patient_ranking,
                                                     prediction_pause)

@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.services import cohort_store
-from decision_support.consent.constants import CONSENT_CLASSES, Purpose
 from decision_support.consent.services import consent_give
+from decision_support.lib.vocabulary import CONSENT_CLASSES, Purpose
 from decision_support.predictions import pages
 from decision_support.registry.models import TrainedModel, TrainingRun
 from models.pgx import GUIDANCE_DISCLAIMER

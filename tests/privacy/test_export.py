@@ -7,13 +7,13 @@ from django.urls import reverse
 
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.models import Patient
-from decision_support.consent.constants import Purpose
 from decision_support.consent.services import consent_withdraw
+from decision_support.lib.appendonly import AppendOnlyError
+from decision_support.lib.suppression import SUPPRESSED
+from decision_support.lib.vocabulary import Purpose
 from decision_support.privacy.aggregates import compute_aggregate, released_count
-from decision_support.appendonly import AppendOnlyError
 from decision_support.privacy.models import PrivacySpend
 from decision_support.privacy.selectors import export_frame
-from decision_support.privacy.suppression import SUPPRESSED
 
 pytestmark = pytest.mark.django_db
 

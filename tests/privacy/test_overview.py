@@ -7,10 +7,10 @@ from django.urls import reverse
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.models import Patient
 from decision_support.cohorts.selectors import cohort_frame
-from decision_support.consent.constants import Purpose
 from decision_support.consent.selectors import permitted_classes_by_patient
 from decision_support.consent.services import consent_withdraw
-from decision_support.privacy.suppression import SUPPRESSED
+from decision_support.lib.suppression import SUPPRESSED
+from decision_support.lib.vocabulary import Purpose
 
 pytestmark = pytest.mark.django_db
 

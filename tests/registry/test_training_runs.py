@@ -69,7 +69,7 @@ def test_ranking_models_carry_their_bootstrap_refits(run):
 
 
 def test_training_leaves_out_patients_without_training_consent_and_records_how_many(run):
-    from decision_support.consent.constants import Purpose
+    from decision_support.lib.vocabulary import Purpose
     from decision_support.consent.selectors import permitted_classes_by_patient
 
     ids = list(run.cohort.patients.values_list("pk", flat=True))

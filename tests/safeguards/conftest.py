@@ -3,7 +3,7 @@
 import pytest
 
 from decision_support.cohorts.models import Patient
-from decision_support.consent.constants import CONSENT_CLASSES, Purpose
+from decision_support.lib.vocabulary import CONSENT_CLASSES, Purpose
 from decision_support.consent.selectors import consent_permitted_classes
 from decision_support.registry.models import TrainedModel, TrainingJob
 from decision_support.seminar.models import SeminarPack, SeminarPackCase

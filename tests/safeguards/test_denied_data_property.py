@@ -22,11 +22,12 @@ from hypothesis import strategies as st
 from decision_support.accounts.roles import Role
 from decision_support.accounts.tokens import api_token_create
 from decision_support.cohorts.models import BiomarkerRecord, ClinicalRecord, GeneticRecord, Patient
-from decision_support.consent.constants import (CONSENT_CLASS_OF, CONSENT_CLASSES,
-                                                CONSENT_TEXT_VERSION, Purpose, dictionary_classes)
+from decision_support.consent.constants import CONSENT_TEXT_VERSION
 from decision_support.consent.gate import model_variant_for
 from decision_support.consent.models import ConsentRecord
 from decision_support.consent.selectors import consented_patient
+from decision_support.lib.vocabulary import (CONSENT_CLASS_OF, CONSENT_CLASSES, Purpose,
+                                             dictionary_classes)
 from decision_support.predictions.selectors import patient_predictions
 from decision_support.privacy.aggregates import AGGREGATES
 from decision_support.privacy.selectors import export_frame, needed_classes

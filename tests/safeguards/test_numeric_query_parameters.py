@@ -12,8 +12,8 @@ from django.urls import reverse
 from decision_support.accounts.roles import Role
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.models import Patient
-from decision_support.consent.constants import CONSENT_CLASSES, Purpose
 from decision_support.consent.selectors import consent_permitted_classes
+from decision_support.lib.vocabulary import CONSENT_CLASSES, Purpose
 from models.ranking import RANKING_ALGORITHM
 from synthetic_data import DATA_DICTIONARY
 from tests.trained_runs import committed_run

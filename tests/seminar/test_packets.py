@@ -15,8 +15,8 @@ from pypdf import PdfReader
 from decision_support.accounts.access import GENOTYPE_FEATURES
 from decision_support.accounts.roles import Role
 from decision_support.audit.models import AuditEntry
-from decision_support.consent.constants import ConsentClass, Purpose
 from decision_support.consent.services import consent_withdraw
+from decision_support.lib.vocabulary import ConsentClass, Purpose
 from decision_support.predictions.services import predictions_pause
 from decision_support.seminar import packets
 from decision_support.seminar.services import seminar_pack_create

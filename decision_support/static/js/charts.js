@@ -1,5 +1,5 @@
 // Draws every [data-chart] element from the JSON in #chart-specs (no inline script, CSP-safe).
-// The specs come from decision_support/charts.py; each page also shows them as tables.
+// The specs come from decision_support/lib/charts.py; each page also shows them as tables.
 (function () {
   "use strict";
   var source = document.getElementById("chart-specs");

@@ -5,7 +5,7 @@ from synthetic_data import SCENARIOS
 from synthetic_data.generator import MAX_PATIENTS
 
 from decision_support.audit.services import command_line_actor
-from decision_support.consent.constants import Purpose
+from decision_support.lib.vocabulary import Purpose
 
 from ...services import cohort_create
 

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from decision_support.audit.services import command_line_actor
-from decision_support.consent.constants import Purpose
+from decision_support.lib.vocabulary import Purpose
 from synthetic_data import CohortImportError
 
 from ...models import Cohort

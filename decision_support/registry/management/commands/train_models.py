@@ -3,7 +3,7 @@ from tqdm import tqdm
 
 from decision_support.audit.services import command_line_actor
 from decision_support.cohorts.models import Cohort
-from decision_support.consent.constants import Purpose
+from decision_support.lib.vocabulary import Purpose
 
 from ...jobs import training_job_start
 

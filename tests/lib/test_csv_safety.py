@@ -3,7 +3,7 @@ import io
 
 import pytest
 
-from decision_support.privacy.csv_safety import csv_download, csv_text, safe_cell
+from decision_support.lib.csv_safety import csv_download, csv_text, safe_cell
 
 
 @pytest.mark.parametrize("value", ['=HYPERLINK("http://x")', "+1", "-1", "@SUM(A1:A2)",

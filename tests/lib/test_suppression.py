@@ -3,8 +3,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from decision_support.privacy.suppression import (SUPPRESSED, suppress_count, suppress_counts,
-                                                  suppress_statistic, suppress_table)
+from decision_support.lib.suppression import (SUPPRESSED, suppress_count, suppress_counts,
+                                              suppress_statistic, suppress_table)
 
 
 @pytest.mark.parametrize("count, shown", [(0, 0), (1, SUPPRESSED), (10, SUPPRESSED), (11, 11),
