@@ -16,7 +16,7 @@ from decision_support.accounts.access import (MODEL_TRUTH_ROLES, PATIENT_TRUTH_R
 from decision_support.cohorts.models import Patient
 from decision_support.cohorts.selectors import truth_frame
 from decision_support.consent.constants import ConsentClass
-from decision_support.consent.selectors import ConsentedPatient, permitted_classes_by_patient
+from decision_support.consent.reads import ConsentedPatient, patients_permitting
 from models.explain import Explanation, narrative
 from models.pgx import Guidance, pgx_guidance
 from models.ranking import RANKING_ALGORITHM, eligible_arms, rank_treatments
@@ -109,11 +109,12 @@ def patient_list_page(cohort, number, *, roles, purpose: str) -> PatientListPage
                           PATIENTS_PER_PAGE)
     page = paginator.page(number)
     shows_clinical = can(roles, POLICIES["patient_detail"].roles)
-    permitted = (permitted_classes_by_patient([p["pk"] for p in page.object_list], purpose=purpose)
-                 if shows_clinical else {})
+    clinical = (patients_permitting([p["pk"] for p in page.object_list],
+                                    needs={ConsentClass.CLINICAL}, purpose=purpose)
+                if shows_clinical else frozenset())
     patients = [{"pseudonym": p["pseudonym"],
                  "clinical": ({k: p[k] for k in ("arm", "response", "clinical__prior_failures")}
-                              if ConsentClass.CLINICAL in permitted.get(p["pk"], ()) else None)}
+                              if p["pk"] in clinical else None)}
                 for p in page.object_list]
     withheld = sum(p["clinical"] is None for p in patients) if shows_clinical else 0
     return PatientListPage(page=page, patients=patients, shows_clinical=shows_clinical,

@@ -11,7 +11,7 @@ import pytest
 
 from decision_support.cohorts.models import Patient
 from decision_support.consent.constants import Purpose
-from decision_support.consent.selectors import consented_patient
+from decision_support.consent.reads import consented_patient
 from decision_support.predictions.selectors import patient_ranking
 from models.ranking import RANKING_ALGORITHM
 from tests.trained_runs import committed_run

@@ -8,7 +8,7 @@ from decision_support.appendonly import AppendOnlyError
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.models import Patient
 from decision_support.consent.constants import Purpose
-from decision_support.consent.selectors import consented_patient
+from decision_support.consent.reads import consented_patient
 from decision_support.predictions.models import PredictionPause, TreatmentDecision
 from decision_support.predictions.selectors import (patient_predictions, patient_ranking,
                                                     prediction_pause)

@@ -26,7 +26,7 @@ from decision_support.consent.constants import (CONSENT_CLASS_OF, CONSENT_CLASSE
                                                 CONSENT_TEXT_VERSION, Purpose, dictionary_classes)
 from decision_support.consent.gate import model_variant_for
 from decision_support.consent.models import ConsentRecord
-from decision_support.consent.selectors import consented_patient
+from decision_support.consent.reads import consented_patient
 from decision_support.predictions.selectors import patient_predictions
 from decision_support.privacy.aggregates import AGGREGATES
 from decision_support.privacy.selectors import export_frame, needed_classes

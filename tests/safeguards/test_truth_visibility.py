@@ -28,7 +28,7 @@ from decision_support.accounts.roles import Role
 from decision_support.accounts.tokens import api_token_create
 from decision_support.cohorts.models import GroundTruth
 from decision_support.consent.constants import Purpose
-from decision_support.consent.selectors import consented_patient
+from decision_support.consent.reads import consented_patient
 from decision_support.predictions.models import TrainedModel
 from models.algorithms import ALGORITHMS
 from models.features import VARIANTS
