@@ -19,11 +19,11 @@ from models.explain_compare import (DEFAULT_SEEDS, NEGLIGIBLE_SHARE, STABLE_SIGN
                                     compare_explanations, shap_stability)
 from synthetic_data import DATA_DICTIONARY
 
+from .forms import arm_field, query_settings
 from .pages import VARIANT_LABELS, format_value
 from .patient import patient_for_request
 from .selectors import ARM_LABELS, patient_ranking, true_response_probabilities
 from .services import fitted_model
-from .views import _settings, arm_field
 
 # Features in the chart of shares (the table below it lists every feature).
 CHART_FEATURES = 12
@@ -54,7 +54,7 @@ def patient_explanations(request, pseudonym: str):
     arms = list(ranking["arm"]) if ranking is not None else []
     detail = {}
     if arms:
-        form, chosen, errors = _settings(ExplanationComparisonForm, request.GET, arms=arms)
+        form, chosen, errors = query_settings(ExplanationComparisonForm, request.GET, arms=arms)
         arm, variant = chosen["arm"], consented.variant
         explanations = _explanations(consented, run, arm)
         comparison = compare_explanations(explanations)

@@ -25,9 +25,10 @@ from models.model_card import model_card as build_model_card
 from synthetic_data import ARMS
 
 from . import pages
+from .forms import query_settings
 from .models import TrainedModel, TrainingRun
 from .selectors import ARM_LABELS, latest_run, model_truth_check
-from .views import ModelPageForm, _settings
+from .views import ModelPageForm
 
 RETRAIN_MESSAGE = ("This run was trained before held-out patients' sex, ancestry and age band were "
                    "stored, so its fairness cannot be audited. Train the cohort again to see it.")
@@ -44,7 +45,7 @@ def _chosen_model(request, run_id: int, arm: str):
     run = get_object_or_404(TrainingRun.objects.select_related("cohort"), pk=run_id)
     if arm not in ARMS:
         raise Http404("unknown arm")
-    form, chosen, errors = _settings(ModelPageForm, request.GET)
+    form, chosen, errors = query_settings(ModelPageForm, request.GET)
     model = TrainedModel.objects.filter(run=run, arm=arm, algorithm=chosen["algorithm"],
                                         variant=chosen["variant"]).first()
     if model is None:

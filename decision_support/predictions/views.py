@@ -14,8 +14,7 @@ from decision_support.accounts import access
 from decision_support.accounts.access import audit_context
 from decision_support.cohorts.models import Cohort
 from decision_support.consent.selectors import erased_patients_in_run
-from decision_support.query_parameters import (BoundedDecimalField, page_parameter,
-                                               refuse_bad_numbers)
+from decision_support.query_parameters import BoundedDecimalField, page_parameter
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.features import VARIANTS
 from models.pgx import GUIDANCE_DISCLAIMER
@@ -23,7 +22,7 @@ from models.ranking import RANKING_ALGORITHM
 from synthetic_data import ARMS
 
 from . import pages
-from .forms import DecisionForm, PauseForm
+from .forms import DecisionForm, PauseForm, query_settings
 from .models import TrainingJob, TrainingRun
 from .patient import patient_for_request
 from .selectors import active_training_job, decision_options, patient_decisions, prediction_pause
@@ -48,37 +47,6 @@ class ModelPageForm(forms.Form):
 class PatientPageForm(forms.Form):
     algorithm = forms.ChoiceField(label="Explain with", initial=RANKING_ALGORITHM,
                                   choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS])
-
-
-def arm_field(arms: list[str], *, label: str) -> forms.ChoiceField:
-    """A choice among a patient's ranked arms (best first), the best by default; not required
-    when no arm is ranked."""
-    return forms.ChoiceField(label=label, choices=[(arm, ARM_LABELS[arm]) for arm in arms],
-                             initial=arms[0] if arms else None, required=bool(arms))
-
-
-def _settings(form_class, query, **form_kwargs):
-    """Validate the GET query: a bad number is refused (400, ``refuse_bad_numbers``); every other
-    valid field is used, every invalid one falls back to its default with an error naming the
-    field. ``form_kwargs`` go to the form (an arm form's ``arms``). Returns the form (showing what
-    is in use), the settings and the error messages."""
-    defaults = {name: field.initial for name, field in form_class(**form_kwargs).fields.items()}
-    if not any(name in query for name in defaults):
-        return form_class(initial=defaults, **form_kwargs), defaults, []
-    data = {name: query.get(name, str(default)) for name, default in defaults.items()}
-    form = form_class(data, **form_kwargs)
-    refuse_bad_numbers(form)
-    chosen = {name: form.cleaned_data.get(name, default) for name, default in defaults.items()}
-    errors = [f"{form.fields[name].label}: {' '.join(messages)} Showing the default, "
-              f"{_shown(form.fields[name], defaults[name])}, instead."
-              for name, messages in form.errors.items()]
-    form.data = {**data, **{name: str(defaults[name]) for name in form.errors}}
-    return form, chosen, errors
-
-
-def _shown(field, value) -> str:
-    return (dict(field.choices).get(value, value) if isinstance(field, forms.ChoiceField)
-            else str(value))
 
 
 def models_home(request):
@@ -121,7 +89,7 @@ def model_detail(request, run_id: int, arm: str):
     siblings = list(run.models.filter(arm=arm))
     if not siblings:
         raise Http404("no models for this arm in this run")
-    form, chosen, errors = _settings(ModelPageForm, request.GET)
+    form, chosen, errors = query_settings(ModelPageForm, request.GET)
     model = next((m for m in siblings
                   if m.algorithm == chosen["algorithm"] and m.variant == chosen["variant"]), None)
     if model is None:
@@ -159,7 +127,7 @@ def patient_list(request, cohort_id: int):
 def patient_detail(request, pseudonym: str):
     this = patient_for_request(request, pseudonym)
     patient, run, consented, hidden = this.patient, this.run, this.consented, this.hidden
-    form, chosen, errors = _settings(PatientPageForm, request.GET)
+    form, chosen, errors = query_settings(PatientPageForm, request.GET)
     this.audit_read(request)
     values = consented.values
     predictions = (patient_predictions(consented, run, algorithm=chosen["algorithm"],

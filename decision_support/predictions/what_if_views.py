@@ -28,9 +28,9 @@ from models.ranking import RANKING_ALGORITHM
 from synthetic_data import DATA_DICTIONARY, true_response_probabilities
 
 from . import pages
+from .forms import arm_field
 from .patient import patient_for_request
 from .selectors import ARM_LABELS, patient_predictions, patient_truth
-from .views import arm_field
 
 IMMUTABLE_CLASSES = frozenset({"genetic", "epigenetic"})
 IMMUTABLE_VARIABLES = frozenset(NOT_MODEL_INPUTS)  # sex and ancestry
