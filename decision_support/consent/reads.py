@@ -10,8 +10,9 @@ one of these:
 - ``consented_cohort``: a cohort's aggregates (withheld values missing, with how many patients
   each class leaves out);
 - ``patients_permitting``: which patients' consent covers some classes (a list's clinical columns);
-- ``model_training_permitted`` and ``model_training_rows``: the patients model training may use,
-  per model variant (a run's training set, and one arm's training split again for refits);
+- ``model_training_permitted``, ``in_model_training`` and ``model_training_rows``: the patients
+  model training may use, per model variant (a run's training set, whether a patient was in it,
+  and one arm's training split again for refits);
 - ``consented_export``: the patients an export may count, with only the exported variables.
 
 Cohort frames come from ``cohorts.selectors.patients_frame``, which knows nothing of consent.
@@ -116,6 +117,12 @@ def model_training_permitted(patient_ids: Iterable[int], *,
     return {variant: pd.Series([variant_permitted(permitted[pk], variant) for pk in ids],
                                index=ids, dtype=bool)
             for variant in VARIANTS}
+
+
+def in_model_training(classes) -> bool:
+    """Whether a patient whose consent to model training permits ``classes`` is in a run's
+    training set: some model variant reads only those classes."""
+    return model_variant_for(classes) is not None
 
 
 def model_training_rows(*, cohort_id: int, arm: str, variant: str, seed: int,
