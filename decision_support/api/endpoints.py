@@ -5,7 +5,8 @@ No second path to the data: the access gate (``accounts.access``) authenticates 
 admits the roles of the page that shows the same data and writes the same audit entry; patient
 data is read only through the consent gate (``consent.reads``; one patient through
 ``predictions.patient``, the preamble the patient pages share) and predictions only through
-``predictions.selectors``, which hold the pause. Bad input answers 422 naming the field; unknown objects 404.
+``predictions.selectors``, which hold the pause. Bad input answers 422 naming the field; unknown
+objects 404.
 """
 
 import functools
