@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test install install-dev chromium
+.PHONY: run serve worker test install install-dev chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ run: install
 # DJANGO_PRODUCTION=1, DJANGO_SECRET_KEY, PSEUDONYM_KEY, AUDIT_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL.
 serve: install
 	PYTHON=$(BIN)/python scripts/serve
+
+# A task worker for production, beside `make serve` (README "Deploying for a class"): run as many as
+# you like, on any machine with the same settings.
+worker: install
+	$(BIN)/python manage.py db_worker --no-reload
 
 # Browser tests drive Debian's Chromium; Playwright cannot download its own browser here.
 chromium:

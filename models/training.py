@@ -154,6 +154,14 @@ def train_suite(patients: pd.DataFrame, *, truth: pd.DataFrame | None = None,
                             progress=progress)
 
 
+def split_arm(received: pd.DataFrame, *, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One arm's patients as (training, held-out), stratified by response: the split of
+    ``train_suite`` with ``random_state=seed``. Raises ``ValueError`` when a response class has
+    too few patients to split."""
+    return train_test_split(received, test_size=TEST_SIZE,
+                            stratify=received["response"].to_numpy(), random_state=seed)
+
+
 def _train_suite(patients, *, truth, scenario, random_state, arms, algorithms, variants,
                  n_resamples, n_refits, permitted, progress) -> ModelSuite:
     seed = int(np.random.default_rng().integers(2**31)) if random_state is None else int(random_state)
@@ -172,8 +180,7 @@ def _train_suite(patients, *, truth, scenario, random_state, arms, algorithms, v
                             f"at least {MIN_PATIENTS_PER_CLASS} responders and non-responders needed")
             done += len(algorithms) * len(variants)
             continue
-        train_all, test_all = train_test_split(received, test_size=TEST_SIZE, stratify=y,
-                                               random_state=seed)
+        train_all, test_all = split_arm(received, seed=seed)
         held_out.append(test_all.index)
         for variant in variants:
             usable = permitted[variant] if permitted else everyone

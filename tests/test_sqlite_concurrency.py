@@ -1,26 +1,30 @@
 """On the default SQLite database, concurrent sensitive reads (each one an audit write) and exports
-all succeed: none fails with "database is locked".
+all succeed while long writes go on beside them (a cohort generated and stored, a training run
+fitted and stored): none fails with "database is locked".
 
 The test suite's own SQLite database is in memory, where journal modes and locking differ, so
 this runs the app's real settings against a fresh SQLite file in a subprocess (``DATA_DIR`` in a
 temporary folder): migrate, a small cohort, then readers in parallel threads, each with its own
-connection, as a class's requests are.
+connection, as a class's requests are, and two writers, as a page-started generation and a task
+worker's training are. The readers go on until both writers are done.
 """
 
 import json
 import os
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-READERS = 10
-ROUNDS = 4
+READERS = 8
+ROUNDS = 4  # rounds with an export (each spends privacy budget); then pages only, until the writes end
+GENERATED = 4_000
 EXPORT = {"aggregate": "responders_by_arm", "epsilon": "0.1"}
 
 
-def test_parallel_audited_reads_and_exports_on_sqlite_all_succeed(tmp_path):
+def test_audited_reads_and_exports_on_sqlite_all_succeed_beside_long_writes(tmp_path):
     env = {name: value for name, value in os.environ.items()
            if not name.startswith(("PG", "AUDIT_"))
            and name not in ("DATABASE_URL", "DJANGO_PRODUCTION")}
@@ -32,7 +36,9 @@ def test_parallel_audited_reads_and_exports_on_sqlite_all_succeed(tmp_path):
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["journal_mode"] == "wal"
     assert result["failures"] == [], result["failures"][:5]
-    assert result["answered"] == READERS * ROUNDS * 3
+    assert result["writes"] == {"generated": GENERATED, "trained": True}
+    assert result["exports"] == READERS * ROUNDS
+    assert result["answered_during_writes"] > 0
     # One audit entry per sensitive read, one per export; none lost, none doubled.
     assert result["audit_entries"] == result["answered"]
     assert result["chain_ok"]
@@ -52,8 +58,9 @@ def _read_concurrently() -> dict:
     from decision_support.audit.models import AuditEntry
     from decision_support.audit.verify import verify_chain
     from decision_support.cohorts.services import cohort_generate
+    from decision_support.registry.services import training_run_create
 
-    cohort = cohort_generate(n_patients=200, seed=3)
+    cohort = cohort_generate(n_patients=300, seed=3)
     users = []
     for i in range(READERS):
         user = get_user_model().objects.create_user(f"reader{i}")
@@ -66,29 +73,61 @@ def _read_concurrently() -> dict:
              reverse("patient_list", args=[cohort.pk])]
     export = reverse("aggregate_export", args=[cohort.pk])
 
-    def read(user) -> tuple[int, list[str]]:
+    writing = threading.Event()
+    writes = {}
+
+    def write(name, action) -> None:
+        try:
+            writes[name] = action()
+        except Exception as error:
+            writes[name] = repr(error)
+        finally:
+            connection.close()
+
+    writers = [threading.Thread(target=write, args=("generated", lambda: cohort_generate(
+                   n_patients=GENERATED, seed=4).n_patients)),
+               threading.Thread(target=write, args=("trained", lambda: training_run_create(
+                   cohort=cohort, seed=1).models.exists()))]
+
+    def read(user) -> dict:
         client = Client(HTTP_HOST="localhost")
-        answered, failures = 0, []
+        counts, failures = {"answered": 0, "exports": 0, "during_writes": 0}, []
         try:
             client.force_login(user)
-            for _ in range(ROUNDS):
-                for method, path, data in [*(("get", page, None) for page in pages),
-                                           ("post", export, EXPORT)]:
+            rounds = 0
+            while rounds < ROUNDS or any(writer.is_alive() for writer in writers):
+                requests = [("get", page, None) for page in pages]
+                if rounds < ROUNDS:
+                    requests.append(("post", export, EXPORT))
+                for method, path, data in requests:
                     response = getattr(client, method)(path, data)
-                    answered += response.status_code == 200
-                    if response.status_code != 200:
+                    ok = response.status_code == 200
+                    counts["answered"] += ok
+                    counts["exports"] += ok and method == "post"
+                    counts["during_writes"] += ok and writing.is_set() and any(
+                        writer.is_alive() for writer in writers)
+                    if not ok:
                         failures.append(f"{method} {path}: {response.status_code}")
+                rounds += 1
         except Exception as error:  # "database is locked" surfaces here
             failures.append(repr(error))
         finally:
             connection.close()
-        return answered, failures
+        return {**counts, "failures": failures}
 
     with ThreadPoolExecutor(READERS) as pool:
-        results = list(pool.map(read, users))
-    answered = sum(a for a, _ in results)
-    return {"journal_mode": journal_mode, "failures": [f for _, fs in results for f in fs],
-            "answered": answered, "audit_entries": AuditEntry.objects.count() - before,
+        readers = [pool.submit(read, user) for user in users]
+        writing.set()
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join()
+        results = [reader.result() for reader in readers]
+    answered = sum(r["answered"] for r in results)
+    return {"journal_mode": journal_mode, "failures": [f for r in results for f in r["failures"]],
+            "answered": answered, "exports": sum(r["exports"] for r in results),
+            "answered_during_writes": sum(r["during_writes"] for r in results),
+            "writes": writes, "audit_entries": AuditEntry.objects.count() - before,
             "chain_ok": verify_chain().ok}
 
 

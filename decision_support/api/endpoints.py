@@ -3,9 +3,10 @@ model metrics, read-only.
 
 No second path to the data: the access gate (``accounts.access``) authenticates the bearer token,
 admits the roles of the page that shows the same data and writes the same audit entry; patient
-data is read only through the consent gate (``consent.selectors.consented_patient``,
-``permitted_classes_by_patient``) and predictions only through ``predictions.selectors``, which
-hold the pause. Bad input answers 422 naming the field; unknown objects 404.
+data is read only through the consent gate (``consent.reads``; one patient through
+``predictions.patient``, the preamble the patient pages share) and predictions only through
+``predictions.selectors``, which hold the pause. Bad input answers 422 naming the field; unknown
+objects 404.
 """
 
 import functools
@@ -15,20 +16,22 @@ from typing import Annotated, Literal
 
 import numpy as np
 from django.core.paginator import InvalidPage
+from django.http import Http404
 from ninja import NinjaAPI, Path, Query
 from ninja.errors import HttpError, ValidationError
 from ninja.security import HttpBearer
 from pydantic import BeforeValidator
 
-from decision_support.accounts.access import API_NAMESPACE, audit_context, hidden_values
-from decision_support.cohorts.models import Cohort, Patient
-from decision_support.cohorts.selectors import cohort_frame, cohort_summary
-from decision_support.consent.selectors import consented_patient
+from decision_support.accounts.access import API_NAMESPACE, audit_context
+from decision_support.cohorts.models import Cohort
+from decision_support.cohorts.selectors import cohort_summary
+from decision_support.consent.reads import consented_cohort
 from decision_support.predictions import pages
+from decision_support.lib.suppression import suppress_count
+from decision_support.predictions.patient import patient_for_request
 from decision_support.predictions.selectors import (patient_guidance, patient_list_page,
                                                     patient_predictions, patient_ranking,
                                                     prediction_pause, true_response_probabilities)
-from decision_support.lib.suppression import suppress_count
 from decision_support.registry.models import TrainingRun
 from decision_support.registry.selectors import latest_run
 from models.algorithms import ALGORITHMS
@@ -114,13 +117,17 @@ def _cohort(cohort: Cohort) -> dict:
             "latest_run_id": run.pk if run else None}
 
 
+@api.exception_handler(Http404)
+def _not_found(request, error):
+    """404 naming what was not found, as ``_get`` answers (``predictions.patient``'s lookup)."""
+    return api.create_response(request, {"detail": str(error) or "Not Found"}, status=404)
+
+
 def _patient(request, pseudonym: str):
-    """The patient, its data through the consent gate, and the audit context of the read."""
-    patient = _get(Patient.objects.select_related("cohort"), "patient", pseudonym=pseudonym)
-    consented = consented_patient(patient, purpose=request.purpose)
-    audit_context(request, object_type="patient", object_ref=patient.pseudonym,
-                  withheld=sorted(consented.withheld))
-    return patient, consented
+    """This patient for this request (``predictions.patient``), its read declared for the audit."""
+    this = patient_for_request(request, pseudonym)
+    this.audit_read(request)
+    return this
 
 
 def _prediction_status(consented, run) -> str:
@@ -143,7 +150,7 @@ def cohorts(request):
 def cohort(request, cohort_id: int = ObjectId):
     """A cohort's aggregates through the consent gate, counts 1-10 suppressed (as its overview)."""
     cohort = _get(Cohort.objects, "cohort", pk=cohort_id)
-    consented = cohort_frame(cohort, purpose=request.purpose)
+    consented = consented_cohort(cohort, purpose=request.purpose)
     audit_context(request, object_type="cohort", object_ref=str(cohort.uid),
                   classes_left_out=[c for c, n in consented.left_out.items() if n])
     return {**_cohort(cohort), "summary": cohort_summary(consented.frame),
@@ -176,14 +183,13 @@ def cohort_patients(request, cohort_id: int = ObjectId, page: PageNumber = Query
 def patient(request, pseudonym: str = Pseudonym):
     """One patient's observed data as consent releases it; genotype values only for the roles
     that may see them (the names of the others are listed in ``values_not_shown``)."""
-    patient, consented = _patient(request, pseudonym)
-    hidden = hidden_values(request.roles)
-    values = consented.values.drop("pseudonym")
-    return {"pseudonym": patient.pseudonym, "cohort_id": patient.cohort_id,
-            "withheld": sorted(consented.withheld), "variant": consented.variant,
-            "values": {k: _plain(v) for k, v in values.items() if k not in hidden},
-            "values_not_shown": sorted(hidden & set(values.index)),
-            "pgx_guidance": patient_guidance(consented)}
+    this = _patient(request, pseudonym)
+    values = this.consented.values.drop("pseudonym")
+    return {"pseudonym": this.patient.pseudonym, "cohort_id": this.patient.cohort_id,
+            "withheld": this.withheld, "variant": this.consented.variant,
+            "values": {k: _plain(v) for k, v in values.items() if k not in this.hidden},
+            "values_not_shown": sorted(this.hidden & set(values.index)),
+            "pgx_guidance": patient_guidance(this.consented)}
 
 
 @api.get("/patients/{pseudonym}/predictions/", url_name="api_patient_predictions",
@@ -192,8 +198,8 @@ def patient(request, pseudonym: str = Pseudonym):
 def predictions(request, pseudonym: str = Pseudonym):
     """The eligible arms ranked by predicted response with 90% intervals (the patient page's
     ranking), and for educators the simulation's true response probabilities."""
-    patient, consented = _patient(request, pseudonym)
-    run = latest_run(patient.cohort)
+    this = _patient(request, pseudonym)
+    patient, consented, run = this.patient, this.consented, this.run
     ranking = patient_ranking(consented, run)
     # None too for an imported cohort ({}: no truth).
     truth = (true_response_probabilities(patient.pk, roles=request.roles) or None
@@ -212,9 +218,8 @@ def explanations(request, pseudonym: str = Pseudonym,
     """A SHAP explanation of every ranked arm's prediction by ``algorithm``'s model: base value,
     each feature's contribution, the output and a narrative (units: log-odds, or probability for
     random forests)."""
-    patient, consented = _patient(request, pseudonym)
-    run = latest_run(patient.cohort)
-    hidden = hidden_values(request.roles)
+    this = _patient(request, pseudonym)
+    patient, consented, run, hidden = this.patient, this.consented, this.run, this.hidden
     result = (patient_predictions(consented, run, algorithm=algorithm, hidden=hidden)
               if run is not None else None)
     items = result.explanations if result is not None else []

@@ -1,10 +1,9 @@
-"""Reads: cohort summaries and chart data for the overview page.
+"""Reads: plain cohort frames, and cohort summaries and chart data for the overview page.
 
-The overview reads patients through the consent gate (``cohort_frame``) and shows every
-aggregate through small-cell suppression (``decision_support.lib.suppression``).
+The frames here know nothing of consent: every read for a purpose goes through
+``consent.reads``, which builds on them (the overview reads ``consent.reads.consented_cohort``).
+Every aggregate is shown through small-cell suppression (``decision_support.lib.suppression``).
 """
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -12,7 +11,6 @@ import pandas as pd
 from decision_support.lib.charts import Chart, bar_chart
 from decision_support.lib.suppression import (SUPPRESSED, suppress_count, suppress_counts,
                                               suppress_table)
-from decision_support.lib.vocabulary import CONSENT_CLASSES, dictionary_classes
 from synthetic_data import ARMS, DATA_DICTIONARY, TREATMENT_RESISTANT_ARMS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
@@ -60,35 +58,6 @@ def truth_frame(patients) -> pd.DataFrame:
         frame[f"p_response_{arm}"] = frame["p_response"].map(lambda d: d[arm])
         frame[f"response_{arm}"] = frame["potential_response"].map(lambda d: d[arm])
     return frame.drop(columns=["p_response", "potential_response"])
-
-
-@dataclass(frozen=True)
-class ConsentedCohort:
-    """A cohort's observed data as a purpose may use it: each patient's values of a consent class
-    they did not permit are absent (NaN), and ``left_out`` counts those patients per class."""
-
-    frame: pd.DataFrame
-    left_out: dict[str, int]
-
-
-def cohort_frame(cohort: Cohort, *, purpose: str, now=None) -> ConsentedCohort:
-    """The observed data of every patient of ``cohort``, through the consent gate for
-    ``purpose`` (one consent query for the whole cohort)."""
-    # Imported here: consent.selectors itself reads patients through patients_frame above.
-    from decision_support.consent.selectors import permitted_classes_by_patient
-
-    frame = patients_frame(Patient.objects.filter(cohort=cohort))
-    permitted = permitted_classes_by_patient(frame.index, purpose=purpose, now=now)
-    left_out = {}
-    for consent_class in CONSENT_CLASSES:
-        allowed = pd.Series([consent_class in permitted[pk] for pk in frame.index],
-                            index=frame.index, dtype=bool)
-        left_out[consent_class] = int((~allowed).sum())
-        covered = dictionary_classes({consent_class})
-        for name in OBSERVED_LOOKUPS:
-            if DATA_DICTIONARY[name].data_class in covered:
-                frame[name] = frame[name].where(allowed)
-    return ConsentedCohort(frame=frame, left_out=left_out)
 
 
 def other_copies(cohort: Cohort):

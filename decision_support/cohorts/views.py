@@ -9,6 +9,7 @@ from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from synthetic_data import ARM_LABELS, DATA_CLASSES, DATA_DICTIONARY, FIRST_LINE_ARMS, SCENARIOS
 
 from decision_support.accounts.access import POLICIES, audit_context, can
+from decision_support.consent.reads import consented_cohort
 from decision_support.lib.vocabulary import ConsentClass
 from decision_support.consent.selectors import carried_over_decisions
 from decision_support.lib.suppression import SUPPRESSED, suppress_count
@@ -16,7 +17,7 @@ from decision_support.registry.selectors import active_training_job, latest_run
 
 from .forms import CohortCompareForm, CohortCreateForm
 from .models import Cohort
-from .selectors import cohort_frame, cohort_overview_charts, cohort_summary, other_copies
+from .selectors import cohort_overview_charts, cohort_summary, other_copies
 from . import services
 
 
@@ -36,7 +37,7 @@ def cohort_list(request):
 
 def cohort_overview(request, cohort_id: int):
     cohort = get_object_or_404(Cohort, pk=cohort_id)
-    consented = cohort_frame(cohort, purpose=request.purpose)
+    consented = consented_cohort(cohort, purpose=request.purpose)
     charts = cohort_overview_charts(consented.frame)
     left_out = [(ConsentClass(c).label, suppress_count(n)) for c, n in consented.left_out.items()]
     audit_context(request, object_type="cohort", object_ref=str(cohort.uid),
@@ -114,7 +115,7 @@ def cohort_create(request):
 def _aggregates(cohort: Cohort, purpose: str) -> dict:
     """What the overview shows, read the same way: through the consent gate, small cells
     suppressed (``selectors.cohort_summary``, ``selectors.cohort_overview_charts``)."""
-    consented = cohort_frame(cohort, purpose=purpose)
+    consented = consented_cohort(cohort, purpose=purpose)
     charts = {chart.id: chart for chart in cohort_overview_charts(consented.frame)}
     return {"summary": cohort_summary(consented.frame), "charts": charts,
             "left_out": [(ConsentClass(c).label, suppress_count(n))

@@ -8,6 +8,8 @@
 - ``gate``: ``permitted_classes``, the one pure rule that decides what may be used, and
   ``model_variant_for``, the model variant that uses only permitted data.
 - ``selectors``: the gate applied to stored records (one patient, or many in one query).
+- ``reads``: the one module turning the gate's answer into data: one patient, a cohort's
+  aggregates, lists, the model-training set, exports.
 - ``services``: ``consent_give``, ``consent_withdraw``, the demo mix ``consent_seed_cohort`` and
   ``consent_carry_over`` (earlier copies' decisions into a new copy of the same data).
 """

@@ -23,9 +23,10 @@ from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Patient
 from decision_support.registry.models import TrainingRun
 
-from decision_support.lib.vocabulary import ConsentClass, Purpose
+from decision_support.lib.vocabulary import Purpose
 from .gate import permitted_classes
 from .models import PlaceConsent, Tombstone
+from .reads import in_model_training
 from .selectors import patient_copies
 from .services import AUDIT_PURPOSE, lock_copies
 
@@ -64,12 +65,12 @@ def erasure_plan(patient: Patient) -> ErasurePlan:
 
 def runs_trained_on(patient: Patient) -> list[TrainingRun]:
     """The cohort's training runs whose training set included ``patient``: those at whose
-    creation the patient's model-training consent permitted at least clinical data."""
+    creation the patient's model-training consent put them in it (``reads.in_model_training``)."""
     records = list(patient.consent_records.filter(purpose=Purpose.MODEL_TRAINING))
     return [run for run in TrainingRun.objects.filter(cohort_id=patient.cohort_id).order_by("pk")
-            if ConsentClass.CLINICAL in permitted_classes(
+            if in_model_training(permitted_classes(
                 [r for r in records if r.recorded_at <= run.created_at],
-                purpose=Purpose.MODEL_TRAINING, now=run.created_at)]
+                purpose=Purpose.MODEL_TRAINING, now=run.created_at))]
 
 
 @transaction.atomic

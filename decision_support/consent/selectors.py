@@ -1,28 +1,23 @@
 """Reads: the consent gate applied to stored consent records.
 
-Every read of patient data for a purpose asks one of these functions which consent classes it may
-use; they only load records and leave the decision to ``gate.permitted_classes``.
-``consented_patient`` is the one read of a patient's data for a page; the access gate
-(``accounts.access``) audits the page that calls it. ``erased_patients_in_run`` counts the
-patients erased since a training run learnt from them; ``carried_over_decisions`` the decisions
-a cohort took over from earlier copies of its data; ``patient_copies`` finds one person in every
-stored copy of the same data.
+``consent_permitted_classes`` and ``permitted_classes_by_patient`` answer which consent classes a
+purpose may use; they only load records and leave the decision to ``gate.permitted_classes``.
+Patient data itself is read through ``reads``, which calls them. ``erased_patients_in_run``
+counts the patients erased since a training run learnt from them; ``carried_over_decisions`` the
+decisions a cohort took over from earlier copies of its data; ``patient_copies`` finds one person
+in every stored copy of the same data.
 """
 
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import fields
 
-import pandas as pd
 from django.utils import timezone
 
 from decision_support.cohorts.models import Patient
-from decision_support.cohorts.selectors import patients_frame
-from decision_support.lib.vocabulary import CONSENT_CLASSES, dictionary_classes
-from synthetic_data import DATA_DICTIONARY
 
-from .gate import ConsentEntry, check_purpose, model_variant_for, permitted_classes
+from .gate import ConsentEntry, check_purpose, permitted_classes
 from .models import ConsentRecord, Tombstone
 
 # Patients per query; large enough that any demo cohort takes one query, small enough for
@@ -56,34 +51,6 @@ def permitted_classes_by_patient(patient_ids: Iterable[int], *, purpose: str,
         for patient_id, *values in rows:
             histories[patient_id].append(ConsentEntry(*values))
     return {pk: permitted_classes(histories.get(pk, ()), purpose=purpose, now=now) for pk in ids}
-
-
-@dataclass(frozen=True)
-class ConsentedPatient:
-    """One patient's data as a purpose may use it: withheld classes are absent, not masked."""
-
-    frame: pd.DataFrame  # one row, only the permitted columns
-    permitted: frozenset[str]
-    withheld: frozenset[str]
-    variant: str | None  # the model variant that reads only permitted data; None: no prediction
-
-    @property
-    def values(self) -> pd.Series:
-        return self.frame.iloc[0]
-
-
-def consented_patient(patient, *, purpose: str,
-                      now: dt.datetime | None = None) -> ConsentedPatient:
-    """The one read of a patient's observed data, through the consent gate for ``purpose``."""
-    pk = getattr(patient, "pk", patient)
-    permitted = consent_permitted_classes(pk, purpose=purpose, now=now)
-    frame = patients_frame(Patient.objects.filter(pk=pk))
-    allowed = dictionary_classes(permitted)
-    keep = [c for c in frame.columns
-            if c == "pseudonym" or DATA_DICTIONARY[c].data_class in allowed]
-    withheld = frozenset(CONSENT_CLASSES) - permitted
-    return ConsentedPatient(frame=frame[keep], permitted=permitted, withheld=withheld,
-                            variant=model_variant_for(permitted))
 
 
 def erased_patients_in_run(run) -> int:

@@ -8,31 +8,23 @@ patient's data comes only through the consent gate, and every prediction goes th
 """
 
 from django import forms
-from django.shortcuts import get_object_or_404, render
-from sklearn.model_selection import train_test_split
+from django.shortcuts import render
 
-from decision_support.accounts.access import audit_context, hidden_values
+from decision_support.consent.reads import model_training_rows
 from decision_support.lib.charts import Chart, bar_chart
-from decision_support.cohorts.models import Patient
-from decision_support.cohorts.selectors import patients_frame
-from decision_support.lib.vocabulary import ConsentClass, Purpose
-from decision_support.consent.gate import variant_permitted
-from decision_support.consent.selectors import consented_patient, permitted_classes_by_patient
 from decision_support.query_parameters import query_settings
 from decision_support.registry.loading import fitted_model
-
-from decision_support.registry.selectors import latest_run
 from models.features import VARIANT_LABELS
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.explain import Explanation
 from models.explain_compare import (DEFAULT_SEEDS, NEGLIGIBLE_SHARE, STABLE_SIGN_AGREEMENT,
                                     TOP_STRONG, TOP_WEAK, ExplanationComparison,
                                     compare_explanations, shap_stability)
-from models.training import TEST_SIZE
 from synthetic_data import ARM_LABELS, DATA_DICTIONARY
 
 from .forms import arm_field
 from .pages import format_value
+from .patient import patient_for_request
 from .selectors import patient_ranking, true_response_probabilities
 
 # Features in the chart of shares (the table below it lists every feature).
@@ -52,20 +44,17 @@ class ExplanationComparisonForm(forms.Form):
 
 
 def patient_explanations(request, pseudonym: str):
-    patient = get_object_or_404(Patient.objects.select_related("cohort"), pseudonym=pseudonym)
-    cohort = patient.cohort
-    run = latest_run(cohort)
-    consented = consented_patient(patient, purpose=request.purpose)
-    hidden = hidden_values(request.roles)
+    this = patient_for_request(request, pseudonym)
+    patient, run, consented, hidden = this.patient, this.run, this.consented, this.hidden
     # The one gate of every prediction: None while paused, without a run or clinical consent.
     ranking = patient_ranking(consented, run)
-    context = {"patient": patient, "cohort": cohort, "run": run, "consent": consented,
-               "withheld_labels": [ConsentClass(c).label for c in sorted(consented.withheld)],
+    context = {"patient": patient, "cohort": this.cohort, "run": run, "consent": consented,
+               "withheld_labels": this.withheld_labels,
                "chart_specs": [], "top_strong": TOP_STRONG, "top_weak": TOP_WEAK,
                "negligible_share": NEGLIGIBLE_SHARE, "n_seeds": len(STABILITY_SEEDS),
                "stable_sign_agreement": STABLE_SIGN_AGREEMENT}
     arms = list(ranking["arm"]) if ranking is not None else []
-    detail = {"withheld": sorted(consented.withheld)}
+    detail = {}
     if arms:
         form, chosen, errors = query_settings(ExplanationComparisonForm, request.GET, arms=arms)
         arm, variant = chosen["arm"], consented.variant
@@ -81,7 +70,7 @@ def patient_explanations(request, pseudonym: str):
         if chosen["stability"] == "1":
             context["stability"] = _stability(consented, run, arm, comparison.features, hidden)
         detail.update(arm=arm, variant=variant, stability=chosen["stability"] == "1")
-    audit_context(request, object_type="patient", object_ref=patient.pseudonym, **detail)
+    this.audit_read(request, **detail)
     return render(request, "predictions/explanation_comparison.html", context)
 
 
@@ -143,25 +132,11 @@ def _shares_chart(comparison: ExplanationComparison) -> Chart:
                  "units; each algorithm's shares over all features add up to 100%."))
 
 
-def _training_rows(run, arm: str, variant: str):
-    """The arm's training patients of ``run``, as training saw them: the run's stratified split
-    (recomputed with its seed on the patients stored now), then only the patients whose
-    consent to model training covers ``variant`` (the filter of
-    ``services.training_run_create``)."""
-    received = patients_frame(Patient.objects.filter(cohort=run.cohort_id, arm=arm))
-    try:
-        train, _ = train_test_split(received, test_size=TEST_SIZE,
-                                    stratify=received["response"], random_state=run.seed)
-    except ValueError:  # too few patients left (erasures since the run) to split as training did
-        return received.iloc[:0]
-    consent = permitted_classes_by_patient(train.index, purpose=Purpose.MODEL_TRAINING)
-    return train[[variant_permitted(consent[pk], variant) for pk in train.index]]
-
-
 def _stability(consented, run, arm: str, order: list[str], hidden) -> dict:
     """Per algorithm, the patient's SHAP values over refits with ``STABILITY_SEEDS``."""
     variant = consented.variant
-    train = _training_rows(run, arm, variant)
+    # The arm's training patients as the run split them, with consent to model training now.
+    train = model_training_rows(cohort_id=run.cohort_id, arm=arm, variant=variant, seed=run.seed)
     if len(train) == 0 or train["response"].nunique() < 2:
         return {"n_train": len(train), "tables": [],
                 "refused": "Too few training patients with consent to model training."}

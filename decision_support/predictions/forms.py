@@ -1,10 +1,10 @@
-"""Forms of the patient pages: a choice among a patient's ranked arms, a recorded treatment
+"""Forms of the patient and oversight pages: the choice of a ranked arm, a recorded treatment
 decision and the prediction pause."""
 
 from django import forms
 
-from synthetic_data import ARM_LABELS
 from models.ranking import ACTIVE_ARMS
+from synthetic_data import ARM_LABELS
 
 from .models import PredictionPause, TreatmentDecision
 

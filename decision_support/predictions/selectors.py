@@ -15,8 +15,8 @@ from django.core.paginator import Page, Paginator
 from decision_support.accounts.access import PATIENT_TRUTH_ROLES, POLICIES, can
 from decision_support.cohorts.models import Patient
 from decision_support.cohorts.selectors import truth_frame
+from decision_support.consent.reads import ConsentedPatient, patients_permitting
 from decision_support.lib.vocabulary import ConsentClass
-from decision_support.consent.selectors import ConsentedPatient, permitted_classes_by_patient
 from decision_support.registry.loading import fitted_model, refit_coefficients
 from decision_support.registry.models import TrainedModel, TrainingRun
 
@@ -105,11 +105,12 @@ def patient_list_page(cohort, number, *, roles, purpose: str) -> PatientListPage
                           PATIENTS_PER_PAGE)
     page = paginator.page(number)
     shows_clinical = can(roles, POLICIES["patient_detail"].roles)
-    permitted = (permitted_classes_by_patient([p["pk"] for p in page.object_list], purpose=purpose)
-                 if shows_clinical else {})
+    clinical = (patients_permitting([p["pk"] for p in page.object_list],
+                                    needs={ConsentClass.CLINICAL}, purpose=purpose)
+                if shows_clinical else frozenset())
     patients = [{"pseudonym": p["pseudonym"],
                  "clinical": ({k: p[k] for k in ("arm", "response", "clinical__prior_failures")}
-                              if ConsentClass.CLINICAL in permitted.get(p["pk"], ()) else None)}
+                              if p["pk"] in clinical else None)}
                 for p in page.object_list]
     withheld = sum(p["clinical"] is None for p in patients) if shows_clinical else 0
     return PatientListPage(page=page, patients=patients, shows_clinical=shows_clinical,

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Patient
-from decision_support.consent.selectors import consented_patient
+from decision_support.consent.reads import consented_patient
 from decision_support.registry.selectors import latest_run
 
 from synthetic_data import ARM_LABELS

@@ -8,12 +8,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from decision_support.accounts import access
-from decision_support.accounts.access import audit_context, hidden_values
-from decision_support.cohorts.models import Cohort, Patient
-from decision_support.lib.vocabulary import ConsentClass
-from decision_support.consent.selectors import consented_patient
+from decision_support.accounts.access import audit_context
+from decision_support.cohorts.models import Cohort
 from decision_support.query_parameters import page_parameter, query_settings
-from decision_support.registry.selectors import latest_run
 from synthetic_data import ARM_LABELS
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.pgx import GUIDANCE_DISCLAIMER
@@ -21,6 +18,7 @@ from models.ranking import RANKING_ALGORITHM
 
 from . import pages
 from .forms import DecisionForm, PauseForm
+from .patient import patient_for_request
 from .selectors import (decision_options, patient_decisions, patient_guidance, patient_list_page,
                         patient_predictions, prediction_pause)
 from .services import decision_record as decision_record_service
@@ -48,26 +46,23 @@ def patient_list(request, cohort_id: int):
 
 
 def patient_detail(request, pseudonym: str):
-    patient = get_object_or_404(Patient.objects.select_related("cohort"), pseudonym=pseudonym)
-    cohort = patient.cohort
-    run = latest_run(cohort)
+    this = patient_for_request(request, pseudonym)
+    patient, run, consented, hidden = this.patient, this.run, this.consented, this.hidden
     form, chosen, errors = query_settings(PatientPageForm, request.GET)
-    consented = consented_patient(patient, purpose=request.purpose)
-    audit_context(request, object_type="patient", object_ref=patient.pseudonym,
-                  withheld=sorted(consented.withheld))
+    this.audit_read(request)
     values = consented.values
-    hidden = hidden_values(request.roles)
     predictions = (patient_predictions(consented, run, algorithm=chosen["algorithm"],
                                        truth_roles=request.roles, hidden=hidden)
                    if run is not None else None)
     context = pages.patient_page(values, predictions, run, hidden)
     context.update({
-        "patient": patient, "cohort": cohort, "run": run, "form": form, "form_errors": errors,
-        "algorithm": chosen["algorithm"], "algorithm_label": ALGORITHM_LABELS[chosen["algorithm"]],
+        "patient": patient, "cohort": this.cohort, "run": run, "form": form,
+        "form_errors": errors, "algorithm": chosen["algorithm"],
+        "algorithm_label": ALGORITHM_LABELS[chosen["algorithm"]],
         "guidance": patient_guidance(consented), "guidance_disclaimer": GUIDANCE_DISCLAIMER,
-        "consent": consented, "withheld_labels": [ConsentClass(c).label for c in sorted(consented.withheld)],
+        "consent": consented, "withheld_labels": this.withheld_labels,
         "received_label": ARM_LABELS[patient.arm],
-        "values_hidden": bool(hidden & set(values.index)),
+        "values_hidden": this.values_hidden,
         "cyp2c19": values.get("cyp2c19_phenotype"), "cyp2d6": values.get("cyp2d6_phenotype"),
     })
     # --- Human oversight: the pause and recorded decisions (oversight views below) ---
@@ -99,8 +94,8 @@ def _oversight_context(request, patient, consented, ranking) -> dict:
 
 def decision_record(request, pseudonym: str):
     """Record one patient's treatment decision: one patient per request, no bulk accept."""
-    patient = get_object_or_404(Patient.objects.select_related("cohort"), pseudonym=pseudonym)
-    options = decision_options(consented_patient(patient, purpose=request.purpose), None)
+    this = patient_for_request(request, pseudonym)
+    patient, options = this.patient, decision_options(this.consented, None)
     form = DecisionForm(request.POST, arms=options.arms)
     if form.is_valid():
         try:

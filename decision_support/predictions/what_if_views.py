@@ -21,19 +21,15 @@ import numpy as np
 import pandas as pd
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
-from decision_support.accounts.access import audit_context, hidden_values
-from decision_support.cohorts.models import Patient
-from decision_support.lib.vocabulary import ConsentClass
-from decision_support.consent.selectors import consented_patient
-from decision_support.registry.selectors import latest_run
 from models.features import NOT_MODEL_INPUTS, variant_features
 from models.ranking import RANKING_ALGORITHM
 from synthetic_data import ARM_LABELS, DATA_DICTIONARY, true_response_probabilities
 
 from . import pages
 from .forms import arm_field
+from .patient import patient_for_request
 from .selectors import patient_predictions, patient_truth
 
 IMMUTABLE_CLASSES = frozenset({"genetic", "epigenetic"})
@@ -187,17 +183,14 @@ def _explained(predictions, arm: str, hidden, prefix: str):
 
 
 def patient_what_if(request, pseudonym: str):
-    patient = get_object_or_404(Patient.objects.select_related("cohort"), pseudonym=pseudonym)
-    cohort = patient.cohort
-    run = latest_run(cohort)
-    consented = consented_patient(patient, purpose=request.purpose)
-    hidden = hidden_values(request.roles)
-    values = consented.values
+    this = patient_for_request(request, pseudonym)
+    patient, cohort, run = this.patient, this.cohort, this.run
+    consented, hidden, values = this.consented, this.hidden, this.consented.values
     shown = [n for n in WHAT_IF_VARIABLES if n in values.index and n not in hidden]
     changeable = [n for n in shown if not is_immutable(n)]
     context = {"patient": patient, "cohort": cohort, "run": run, "consent": consented,
-               "withheld_labels": [ConsentClass(c).label for c in sorted(consented.withheld)],
-               "values_hidden": bool(hidden & set(values.index)), "chart_specs": []}
+               "withheld_labels": this.withheld_labels, "values_hidden": this.values_hidden,
+               "chart_specs": []}
     # Every prediction goes through patient_ranking: None while paused, without a run or consent.
     before = (patient_predictions(consented, run, algorithm=RANKING_ALGORITHM, hidden=hidden)
               if run is not None else None)
@@ -210,8 +203,7 @@ def patient_what_if(request, pseudonym: str):
                       {"patient": patient, "cohort": cohort, "errors": form.errors_by_field()},
                       status=400)
     changed = form.changed_values()
-    audit_context(request, object_type="patient", object_ref=patient.pseudonym,
-                  changed=sorted(changed), withheld=sorted(consented.withheld))
+    this.audit_read(request, changed=sorted(changed))
     context.update(form=form, rows=_rows(form, values, shown), changed=changed,
                    changed_labels=[DATA_DICTIONARY[n].label for n in changed])
     if before is None:

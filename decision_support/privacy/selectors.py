@@ -7,11 +7,8 @@ from decimal import Decimal
 
 import pandas as pd
 
-from decision_support.cohorts.models import Cohort, Patient
-from decision_support.cohorts.selectors import patients_frame
-from decision_support.consent.selectors import permitted_classes_by_patient
-from decision_support.lib.vocabulary import CONSENT_CLASS_OF
-from synthetic_data import DATA_DICTIONARY
+from decision_support.cohorts.models import Cohort
+from decision_support.consent.reads import consent_classes_of, consented_export
 
 from .aggregates import AGGREGATES
 from .models import PrivacySpend
@@ -24,19 +21,14 @@ EPSILON_CHOICES: tuple[Decimal, ...] = (Decimal("0.1"), Decimal("0.5"), Decimal(
 
 def needed_classes(aggregate: str) -> frozenset[str]:
     """The consent classes a patient must permit to be counted in ``aggregate``."""
-    return frozenset(CONSENT_CLASS_OF[DATA_DICTIONARY[v].data_class]
-                     for v in AGGREGATES[aggregate].variables)
+    return consent_classes_of(AGGREGATES[aggregate].variables)
 
 
 def export_frame(cohort: Cohort, aggregate: str, *, purpose: str,
                  now: dt.datetime | None = None) -> pd.DataFrame:
     """The patients of ``cohort`` whose consent for ``purpose`` covers every class the aggregate
-    needs, with only its variables. One consent query for the whole cohort."""
-    frame = patients_frame(Patient.objects.filter(cohort=cohort))
-    permitted = permitted_classes_by_patient(frame.index, purpose=purpose, now=now)
-    needs = needed_classes(aggregate)
-    keep = [pk for pk in frame.index if needs <= permitted[pk]]
-    return frame.loc[keep, list(AGGREGATES[aggregate].variables)]
+    needs, with only its variables (``consent.reads.consented_export``)."""
+    return consented_export(cohort, AGGREGATES[aggregate].variables, purpose=purpose, now=now)
 
 
 def budget_spent(*, user, cohort: Cohort) -> Decimal:

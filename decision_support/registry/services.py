@@ -5,15 +5,11 @@ import platform
 import time
 from importlib.metadata import version
 
-import pandas as pd
 from django.db import transaction
 
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.selectors import patients_frame, truth_frame
-from decision_support.lib.vocabulary import Purpose
-from decision_support.consent.gate import variant_permitted as model_variant_allows
-from decision_support.consent.selectors import permitted_classes_by_patient
-from models.features import VARIANTS
+from decision_support.consent.reads import model_training_permitted
 from models.persistence import model_to_bytes
 from models.ranking import RANKING_ALGORITHM
 from models.training import ModelSuite, Progress, TrainedModel as FittedModel, train_suite
@@ -35,10 +31,7 @@ def training_run_create(*, cohort: Cohort, seed: int | None = None,
     patients = Patient.objects.filter(cohort=cohort)
     frame = patients_frame(patients)
     truth = truth_frame(patients) if cohort.source == Cohort.Source.GENERATED else None
-    consent = permitted_classes_by_patient(frame.index, purpose=Purpose.MODEL_TRAINING)
-    permitted = {variant: pd.Series([model_variant_allows(consent[pk], variant) for pk in frame.index],
-                                    index=frame.index)
-                 for variant in VARIANTS}
+    permitted = model_training_permitted(frame.index)
     started = time.perf_counter()
     seen = {"total": 0}
 

@@ -1,8 +1,9 @@
 """Case packets: one pseudonymised case on paper, as a printable page and as a PDF.
 
-A packet reads the patient only through the consent gate (``consented_patient``) and predicts
-only through ``patient_predictions`` (so the prediction pause holds); the field rules (truth,
-genetic values) come from the roles passed in. The waterfall is an inline SVG drawn here, since
+A packet reads the patient as every patient page does (``predictions.patient.patient_for``:
+through the consent gate, with the roles' hidden values) and predicts only through
+``patient_predictions`` (so the prediction pause holds); the field rules (truth, genetic values)
+come from the roles passed in. The waterfall is an inline SVG drawn here, since
 a PDF runs no script. The PDF is rendered by weasyprint with a fetcher that serves static files
 from disk (under their hashed names too, as ``{% static %}`` writes them in production) and
 refuses every other URL, so rendering never touches the network.
@@ -21,15 +22,13 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from decision_support.accounts.access import hidden_values
 from decision_support.lib.vocabulary import ConsentClass
-from decision_support.consent.selectors import consented_patient
 from decision_support.predictions import pages
+from decision_support.predictions.patient import patient_for
 from decision_support.predictions.selectors import (patient_guidance, patient_predictions,
                                                     prediction_pause)
 from decision_support.registry.models import TrainedModel
 from decision_support.registry.pages import model_facts, run_facts
-from decision_support.registry.selectors import latest_run
 from models.features import VARIANT_LABELS
 from models.algorithms import ALGORITHM_LABELS
 from models.model_card import model_card
@@ -128,10 +127,8 @@ def case_packet(patient, *, purpose: str, roles, with_key: bool = False) -> dict
     the roles may see a patient's truth (``selectors.true_response_probabilities``); otherwise
     it is ignored.
     """
-    cohort = patient.cohort
-    consented = consented_patient(patient, purpose=purpose)
-    hidden = hidden_values(roles)
-    run = latest_run(cohort)
+    this = patient_for(patient, purpose=purpose, roles=roles)
+    cohort, consented, hidden, run = this.cohort, this.consented, this.hidden, this.run
     predictions = (patient_predictions(consented, run, algorithm=RANKING_ALGORITHM,
                                        truth_roles=roles if with_key else frozenset(),
                                        hidden=hidden)

@@ -8,7 +8,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from decision_support.cohorts.models import Patient
-from decision_support.consent.selectors import consent_permitted_classes, consented_patient
+from decision_support.consent.reads import consented_patient
+from decision_support.consent.selectors import consent_permitted_classes
 from decision_support.lib.vocabulary import CONSENT_CLASSES, Purpose
 from decision_support.predictions.selectors import patient_ranking
 from tests.browser.conftest import sign_in

@@ -19,7 +19,8 @@ from decision_support.cohorts.models import ClinicalRecord, Cohort, GroundTruth,
 from decision_support.cohorts.services import cohort_create, cohort_import
 from decision_support.consent.erasure import patient_erase
 from decision_support.consent.models import Tombstone
-from decision_support.consent.selectors import consent_permitted_classes, consented_patient
+from decision_support.consent.reads import consented_patient
+from decision_support.consent.selectors import consent_permitted_classes
 from decision_support.consent.services import consent_give, consent_withdraw
 from decision_support.lib.vocabulary import CONSENT_CLASSES, ConsentClass, Purpose
 from decision_support.privacy.services import PrivacyBudgetExceeded, aggregate_export_create

@@ -10,7 +10,7 @@ define its own ``run``, and ``patient`` then comes from that run.
 import pytest
 
 from decision_support.cohorts.models import Patient
-from decision_support.consent.selectors import consented_patient
+from decision_support.consent.reads import consented_patient
 from decision_support.lib.vocabulary import Purpose
 from decision_support.predictions.selectors import patient_ranking
 from models.ranking import RANKING_ALGORITHM

@@ -11,8 +11,8 @@ from django.urls import reverse
 from decision_support.accounts.access import GENOTYPE_FEATURES
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.models import Patient
+from decision_support.consent.reads import consented_patient, model_training_rows
 from decision_support.lib.vocabulary import Purpose
-from decision_support.consent.selectors import consented_patient
 from decision_support.consent.services import consent_withdraw
 from decision_support.predictions import comparison_views
 from decision_support.predictions.selectors import patient_ranking
@@ -257,7 +257,7 @@ def test_stability_trains_only_on_patients_who_consented_to_model_training(run, 
     from decision_support.consent.selectors import consent_permitted_classes
 
     arm = "ssri"
-    train = comparison_views._training_rows(run, arm, "full")
+    train = model_training_rows(cohort_id=run.cohort_id, arm=arm, variant="full", seed=run.seed)
     assert len(train) and set(train["arm"]) == {arm}
     for pk in train.index:
         assert variant_permitted(consent_permitted_classes(pk, purpose=Purpose.MODEL_TRAINING),

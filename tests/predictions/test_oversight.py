@@ -6,7 +6,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.models import Patient
-from decision_support.consent.selectors import consented_patient
+from decision_support.consent.reads import consented_patient
 from decision_support.lib.appendonly import AppendOnlyError
 from decision_support.lib.vocabulary import Purpose
 from decision_support.predictions.models import PredictionPause, TreatmentDecision

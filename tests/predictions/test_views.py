@@ -338,7 +338,7 @@ def test_truth_rows_say_why_an_arm_is_not_ranked(run, patient):
 
 def test_a_patient_without_genetic_consent_is_served_by_the_no_genetic_model(signed_in_client,
                                                                               signed_in_user, run):
-    from decision_support.consent.selectors import consented_patient
+    from decision_support.consent.reads import consented_patient
     from decision_support.consent.services import consent_withdraw
 
     patient = next(p for p in Patient.objects.filter(cohort=run.cohort)

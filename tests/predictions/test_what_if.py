@@ -12,7 +12,7 @@ from decision_support.accounts.roles import Role
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.models import Patient
 from decision_support.cohorts.selectors import patients_frame
-from decision_support.consent.selectors import consented_patient
+from decision_support.consent.reads import consented_patient
 from decision_support.consent.services import consent_withdraw
 from decision_support.lib.vocabulary import ConsentClass, Purpose
 from decision_support.predictions.services import predictions_pause

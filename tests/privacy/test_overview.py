@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.models import Patient
-from decision_support.cohorts.selectors import cohort_frame
+from decision_support.consent.reads import consented_cohort
 from decision_support.consent.selectors import permitted_classes_by_patient
 from decision_support.consent.services import consent_withdraw
 from decision_support.lib.suppression import SUPPRESSED
@@ -80,7 +80,7 @@ def test_genetic_values_of_patients_without_genetic_consent_are_left_out(
     after = _overview(signed_in_client, demo_cohort)
     assert after.context["left_out"][2] == ("Genetic and epigenetic data", declined + 12)
     assert f"<strong>{declined + 12}</strong> patients" in after.content.decode()
-    frame = cohort_frame(demo_cohort, purpose=Purpose.EDUCATION).frame
+    frame = consented_cohort(demo_cohort, purpose=Purpose.EDUCATION).frame
     assert frame.loc[[p.pk for p in eas], "cyp2c19_phenotype"].isna().all()
     assert frame.loc[[p.pk for p in eas], "polygenic_score_z"].isna().all()
     assert frame.loc[[p.pk for p in eas], "ancestry"].eq("EAS").all()  # clinical data stays

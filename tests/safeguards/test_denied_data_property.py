@@ -25,7 +25,7 @@ from decision_support.cohorts.models import BiomarkerRecord, ClinicalRecord, Gen
 from decision_support.consent.constants import CONSENT_TEXT_VERSION
 from decision_support.consent.gate import model_variant_for
 from decision_support.consent.models import ConsentRecord
-from decision_support.consent.selectors import consented_patient
+from decision_support.consent.reads import consented_patient
 from decision_support.lib.vocabulary import (CONSENT_CLASS_OF, CONSENT_CLASSES, Purpose,
                                              dictionary_classes)
 from decision_support.predictions.selectors import patient_predictions

@@ -27,8 +27,8 @@ from decision_support.accounts.access import API_PAGES, POLICIES
 from decision_support.accounts.roles import Role
 from decision_support.accounts.tokens import api_token_create
 from decision_support.cohorts.models import GroundTruth
+from decision_support.consent.reads import consented_patient
 from decision_support.lib.vocabulary import Purpose
-from decision_support.consent.selectors import consented_patient
 from decision_support.registry.models import TrainedModel
 from models.algorithms import ALGORITHMS
 from models.features import VARIANTS
