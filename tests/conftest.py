@@ -6,6 +6,7 @@
 - ``make_user`` / ``signed_in_user``: a user with a known password in one of the role groups;
   ``signed_in_client``: pytest-django's ``client``, signed in as ``signed_in_user``.
 - ``audit_checkpoint_file``: every test has its own audit checkpoint file (autouse), never var/.
+- ``inline_tasks``: tasks (training jobs) run inline when queued (autouse); worker tests override it.
 """
 
 import os

@@ -3,9 +3,9 @@ on a migrated, empty SQLite database: debug is off (the site's own 404 and 500 p
 traceback; static files still served) and a request thread runs its OpenMP and BLAS pools on one
 thread.
 
-``make run``: the last command ``make -n run`` prints (runserver, with whatever environment the
-Makefile gives it), run through the shell; seeding and training are left out, no page here needs
-them. ``make serve``: gunicorn with ``decision_support/gunicorn.conf.py``, as ``scripts/serve``
+``make run``: the last command ``make -n run`` prints (``scripts/run``: runserver and a task
+worker, with whatever environment the Makefile gives them), run through the shell; seeding and
+training are left out, no page here needs them, but for the test of its worker. ``make serve``: gunicorn with ``decision_support/gunicorn.conf.py``, as ``scripts/serve``
 execs it (its collectstatic is for production mode only). Both load
 ``tests.server_probe.settings``: the site plus two diagnostic pages."""
 
@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -55,7 +56,7 @@ def _make_run_server_command(port: int) -> list[str]:
          f"BIN={Path(sys.executable).parent}", "HOST=127.0.0.1", f"PORT={port}"],
         cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=60).stdout
     server = printed.strip().splitlines()[-1]
-    assert "runserver" in server, printed
+    assert "scripts/run" in server, printed
     return ["sh", "-c", server]
 
 
@@ -140,3 +141,39 @@ def test_static_files_are_served(server, path):
     status, content = _get(f"{server}/static/{path}")
     assert status == 200
     assert content == Path(finders.find(path)).read_bytes()
+
+
+def _job(data_dir: Path) -> tuple[str, str]:
+    with sqlite3.connect(f"file:{data_dir / 'db.sqlite3'}?mode=ro", uri=True, timeout=30) as db:
+        return db.execute("SELECT status, error FROM registry_trainingjob").fetchone() or ("", "")
+
+
+def test_make_run_trains_in_its_own_worker_and_ctrl_c_stops_everything(tmp_path):
+    """A job queued from the command line is carried out by the worker ``make run`` starts beside the
+    web server; Ctrl-C (SIGINT to the terminal's process group) then stops every process it started."""
+    port, env = _free_port(), _environment(tmp_path)
+    for arguments in (["migrate", "--noinput"], ["generate_cohort", "--patients", "300", "--seed", "1"],
+                      ["train_models", "--enqueue"]):
+        subprocess.run([sys.executable, "manage.py", *arguments], cwd=ROOT, env=env,
+                       capture_output=True, check=True, timeout=STARTUP_BOUND)
+    log = tmp_path / "server.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(_make_run_server_command(port), cwd=ROOT, env=env, stdout=output,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_for(process, port, log)
+        deadline = time.monotonic() + STARTUP_BOUND * 2
+        while _job(tmp_path)[0] not in ("done", "failed") and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _job(tmp_path) == ("done", ""), log.read_text()[-3000:]
+        assert _get(f"http://127.0.0.1:{port}/probe/threads/")[0] == 200
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=STARTUP_BOUND) != 0
+        time.sleep(1)  # the script waits for both; nothing of its group may be left
+        with pytest.raises(ProcessLookupError):
+            os.killpg(process.pid, 0)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=60)
+

@@ -11,8 +11,9 @@ request, before any view runs:
 - a request whose HTTP method the policy does not declare gets 405 (with ``Allow``), before any
   view runs: no view answers a method it was not written for;
 - a sensitive read (``audit_read``) writes exactly one audit entry for every response that carries
-  the data, whatever the method, in the same transaction as the view; the view adds what it read
-  with ``audit_context``.
+  the data, whatever the method, in a short transaction of its own once the view has made the
+  page; the page leaves only after the entry committed (else the error page); the view adds what
+  it read with ``audit_context``.
 
 The JSON API (``decision_support.api``, URL namespace ``api``) goes through the same steps: its user
 comes from the bearer token alone (``accounts.tokens``; session cookies do not count there), an
