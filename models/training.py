@@ -181,11 +181,17 @@ def _train_suite(patients, *, truth, scenario, random_state, arms, algorithms, v
             done += len(algorithms) * len(variants)
             continue
         train_all, test_all = split_arm(received, seed=seed)
-        held_out.append(test_all.index)
+        splits = {}
         for variant in variants:
             usable = permitted[variant] if permitted else everyone
-            train = train_all[usable.loc[train_all.index].to_numpy()]
-            test = test_all[usable.loc[test_all.index].to_numpy()]
+            splits[variant] = (train_all[usable.loc[train_all.index].to_numpy()],
+                               test_all[usable.loc[test_all.index].to_numpy()])
+        if short := _too_few_who_consented(splits):
+            skipped[arm] = short
+            done += len(algorithms) * len(variants)
+            continue
+        held_out.append(test_all.index)
+        for variant, (train, test) in splits.items():
             excluded_by_split[variant]["training"] += len(train_all) - len(train)
             excluded_by_split[variant]["held_out"] += len(test_all) - len(test)
             for algorithm in algorithms:
@@ -208,6 +214,20 @@ def _train_suite(patients, *, truth, scenario, random_state, arms, algorithms, v
         usable = permitted[POLICY_VARIANT] if permitted else everyone
         suite.policy = _policy(suite, patients, truth, np.concatenate(held_out), usable)
     return suite
+
+
+def _too_few_who_consented(splits: dict) -> str | None:
+    """Why an arm cannot be modelled once the patients who did not consent to model training are
+    left out of its splits, or None: cross-validation needs ``CV_FOLDS`` patients of each response
+    class to fit on, and the held-out metrics (AUC, calibration) need one of each to be defined."""
+    for variant, (train, test) in splits.items():
+        for name, part, needed in (("training", train, CV_FOLDS), ("held-out", test, 1)):
+            responders = int(part["response"].sum())
+            if min(responders, len(part) - responders) < needed:
+                return (f"too few patients who consented to model training: the {name} split of "
+                        f"the {variant} variant has {responders} responders and "
+                        f"{len(part) - responders} non-responders; at least {needed} of each needed")
+    return None
 
 
 def _fit(arm, algorithm, variant, train, test, *, truth, scenario, seed, rng, n_resamples):

@@ -1,5 +1,7 @@
 """Training, evaluation, SHAP and the truth check, on small cohorts (plain Python, no database)."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -159,6 +161,33 @@ def test_an_arm_with_too_few_patients_is_skipped_with_a_reason():
     assert "too few patients" in suite.skipped["rtms"]
     with pytest.raises(ValueError, match="too few patients"):
         suite.model(arm="rtms", algorithm="logistic_regression", variant="full")
+
+
+@pytest.mark.parametrize("split, variant", [(0, "full"), (1, "full"), (0, "clinical_only"),
+                                            (1, "clinical_only")])
+@pytest.mark.parametrize("response", [True, False])
+def test_an_arm_whose_consenting_patients_lack_a_response_class_is_skipped_not_scored_nan(
+        cohort, split, variant, response):
+    """Without consent, a split can lose every responder (or non-responder): its AUC and its
+    calibration would be undefined (NaN, which no page can show and no JSON column can store)."""
+    from models.training import split_arm
+
+    patients = cohort.patients
+    received = patients[patients["arm"] == "ssri"]
+    part = split_arm(received, seed=3)[split]
+    dropped = part.index[part["response"] == response]
+    permitted = {v: pd.Series(True, index=patients.index) for v in VARIANT_DATA_CLASSES}
+    permitted[variant].loc[dropped] = False
+    suite = train_suite(patients, truth=cohort.truth, random_state=3, arms=("ssri", "cbt"),
+                        algorithms=("logistic_regression",), permitted=permitted,
+                        n_resamples=10, n_refits=2)
+    name = ("training", "held-out")[split]
+    assert suite.skipped["ssri"].startswith(
+        f"too few patients who consented to model training: the {name} split of the {variant} "
+        f"variant has ")
+    assert not any(arm == "ssri" for arm, _, _ in suite.models)
+    for model in suite.models.values():
+        json.dumps([model.metrics, model.calibration, model.truth_check], allow_nan=False)
 
 
 def test_patients_a_variant_may_not_use_are_left_out_of_its_training(cohort):
