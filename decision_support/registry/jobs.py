@@ -8,8 +8,9 @@ the database takes it. At most ``TRAINING_MAX_CONCURRENT`` jobs train at once, w
 number of workers. A running job's worker writes a heartbeat every
 ``TRAINING_HEARTBEAT_SECONDS``; a job whose heartbeat is older than
 ``TRAINING_STALE_AFTER_SECONDS`` lost its worker (killed, crashed, machine gone) and is failed,
-so it never shows "running" forever. A run is stored in one transaction, so a killed worker
-never leaves a half-stored run.
+so it never shows "running" forever. A run is stored in one transaction, which also marks its job
+done, so a killed worker never leaves a half-stored run, and a job whose run is stored is never
+failed as stale.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Cohort
 from models.training import Progress
 
-from .models import TrainingJob
+from .models import TrainingJob, TrainingRun
 from .services import STORING_LABEL, training_run_create
 
 logger = logging.getLogger(__name__)
@@ -164,10 +165,16 @@ def run_training_job(job_id: int, *, progress: Progress | None = None) -> Traini
         if progress:
             progress(done, total, label)
 
+    def stored(run: TrainingRun) -> None:  # in the store's transaction: the run and its job's end
+        _update(job, status=TrainingJob.Status.DONE, progress=1.0, finished_at=timezone.now(),
+                run=run, error="", message=f"Done: training run {run.pk}, {run.models.count()} "
+                                          f"models, {run.duration_seconds:.1f} s")
+
     try:
         with _Heartbeat(job.pk):
             _wait_for_slot(job)
-            run = training_run_create(cohort=job.cohort, seed=job.seed, progress=report)
+            training_run_create(cohort=job.cohort, seed=job.seed, progress=report,
+                                on_stored=stored)
     except Exception as exc:  # the job page shows what went wrong; the log keeps the traceback
         logger.exception("Training job %s on cohort %s failed", job.pk, job.cohort_id)
         _update(job, status=TrainingJob.Status.FAILED, finished_at=timezone.now(),
@@ -177,9 +184,6 @@ def run_training_job(job_id: int, *, progress: Progress | None = None) -> Traini
         _update(job, status=TrainingJob.Status.FAILED, finished_at=timezone.now(),
                 message="Stopped", error=SHUT_DOWN_ERROR)
         raise
-    _update(job, status=TrainingJob.Status.DONE, progress=1.0, finished_at=timezone.now(), run=run,
-            message=f"Done: training run {run.pk}, {run.models.count()} models, "
-                    f"{run.duration_seconds:.1f} s")
     return job
 
 

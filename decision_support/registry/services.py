@@ -3,6 +3,7 @@ Training jobs, which carry them out for a page or the command line: ``jobs``."""
 
 import platform
 import time
+from collections.abc import Callable
 from importlib.metadata import version
 
 from django.db import transaction
@@ -26,8 +27,10 @@ def library_versions() -> dict:
 
 
 def training_run_create(*, cohort: Cohort, seed: int | None = None,
-                        progress: Progress | None = None) -> TrainingRun:
-    """Train the default suite on a cohort and store it (the store is one transaction)."""
+                        progress: Progress | None = None,
+                        on_stored: Callable[[TrainingRun], None] | None = None) -> TrainingRun:
+    """Train the default suite on a cohort and store it (the store is one transaction, which ends
+    with ``on_stored(run)``: a training job records its end in it)."""
     patients = Patient.objects.filter(cohort=cohort)
     frame = patients_frame(patients)
     truth = truth_frame(patients) if cohort.source == Cohort.Source.GENERATED else None
@@ -44,11 +47,12 @@ def training_run_create(*, cohort: Cohort, seed: int | None = None,
     if progress:
         # Skipped arms are never reported, so say here that fitting is over and storing begins.
         progress(seen["total"], seen["total"], STORING_LABEL)
-    return _store_suite(cohort, suite, duration=time.perf_counter() - started)
+    return _store_suite(cohort, suite, duration=time.perf_counter() - started, on_stored=on_stored)
 
 
 @transaction.atomic
-def _store_suite(cohort: Cohort, suite: ModelSuite, *, duration: float) -> TrainingRun:
+def _store_suite(cohort: Cohort, suite: ModelSuite, *, duration: float,
+                 on_stored: Callable[[TrainingRun], None] | None = None) -> TrainingRun:
     run = TrainingRun.objects.create(
         cohort=cohort, scenario=cohort.scenario, seed=suite.random_state,
         n_patients=suite.n_patients, library_versions=library_versions(),
@@ -69,6 +73,8 @@ def _store_suite(cohort: Cohort, suite: ModelSuite, *, duration: float) -> Train
             refit_coefficients=_refits(suite, m))
         for m in suite.models.values()
     ])
+    if on_stored:
+        on_stored(run)
     return run
 
 

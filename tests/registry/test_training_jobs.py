@@ -31,14 +31,16 @@ def fake_training(monkeypatch):
     """A stand-in for the slow suite: reports progress like ``train_suite`` and stores a run."""
     calls = []
 
-    def train(*, cohort, progress=None, seed=None):
+    def train(*, cohort, progress=None, seed=None, on_stored=None):
         for done in (1, 2, 3):
             progress(done, 3, f"ssri logistic_regression variant {done}")
             calls.append(TrainingJob.objects.get(cohort=cohort, status="running").progress)
         progress(3, 3, services.STORING_LABEL)
-        return TrainingRun.objects.create(cohort=cohort, scenario=cohort.scenario, seed=1,
-                                          n_patients=cohort.n_patients, library_versions={},
-                                          duration_seconds=0.5)
+        run = TrainingRun.objects.create(cohort=cohort, scenario=cohort.scenario, seed=1,
+                                         n_patients=cohort.n_patients, library_versions={},
+                                         duration_seconds=0.5)
+        on_stored(run)
+        return run
 
     monkeypatch.setattr(jobs, "training_run_create", train)
     return calls
@@ -87,7 +89,7 @@ def test_the_job_page_shows_progress_and_refreshes_itself_while_active(educator_
 
 
 def test_a_failed_job_shows_its_error(educator_client, demo_cohort, monkeypatch):
-    def broken(*, cohort, progress=None, seed=None):
+    def broken(*, cohort, progress=None, seed=None, on_stored=None):
         raise RuntimeError("out of <memory>")
 
     monkeypatch.setattr(jobs, "training_run_create", broken)
