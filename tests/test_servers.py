@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.error import HTTPError
 from urllib.request import urlopen
@@ -145,35 +146,69 @@ def test_static_files_are_served(server, path):
 
 def _job(data_dir: Path) -> tuple[str, str]:
     with sqlite3.connect(f"file:{data_dir / 'db.sqlite3'}?mode=ro", uri=True, timeout=30) as db:
-        return db.execute("SELECT status, error FROM registry_trainingjob").fetchone() or ("", "")
+        return db.execute("SELECT status, error FROM registry_trainingjob ORDER BY id DESC"
+                          ).fetchone() or ("", "")
 
 
-def test_make_run_trains_in_its_own_worker_and_ctrl_c_stops_everything(tmp_path):
-    """A job queued from the command line is carried out by the worker ``make run`` starts beside the
-    web server; Ctrl-C (SIGINT to the terminal's process group) then stops every process it started."""
-    port, env = _free_port(), _environment(tmp_path)
-    for arguments in (["migrate", "--noinput"], ["generate_cohort", "--patients", "300", "--seed", "1"],
+def _wait_for_job(data_dir: Path, statuses: tuple[str, ...], log: Path) -> tuple[str, str]:
+    deadline = time.monotonic() + STARTUP_BOUND * 2
+    while (job := _job(data_dir))[0] not in statuses:
+        if time.monotonic() > deadline:
+            pytest.fail(f"the job never became {statuses}: {job}\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    return job
+
+
+@contextmanager
+def _make_run(data_dir: Path, log: Path):
+    """make run's servers on a migrated site with a small cohort and a queued training job."""
+    port, env = _free_port(), _environment(data_dir)
+    for arguments in (["migrate", "--noinput"], ["generate_cohort", "--patients", "300"],
                       ["train_models", "--enqueue"]):
         subprocess.run([sys.executable, "manage.py", *arguments], cwd=ROOT, env=env,
                        capture_output=True, check=True, timeout=STARTUP_BOUND)
-    log = tmp_path / "server.log"
     with log.open("w") as output:
         process = subprocess.Popen(_make_run_server_command(port), cwd=ROOT, env=env, stdout=output,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_for(process, port, log)
-        deadline = time.monotonic() + STARTUP_BOUND * 2
-        while _job(tmp_path)[0] not in ("done", "failed") and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert _job(tmp_path) == ("done", ""), log.read_text()[-3000:]
-        assert _get(f"http://127.0.0.1:{port}/probe/threads/")[0] == 200
-        os.killpg(process.pid, signal.SIGINT)
-        assert process.wait(timeout=STARTUP_BOUND) != 0
-        time.sleep(1)  # the script waits for both; nothing of its group may be left
-        with pytest.raises(ProcessLookupError):
-            os.killpg(process.pid, 0)
+        yield process, port
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=60)
 
+
+def _gone(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_make_run_trains_in_its_worker_and_ctrl_c_stops_everything(tmp_path):
+    """A queued job is carried out by the worker ``make run`` starts beside the web server; Ctrl-C
+    (SIGINT to the terminal's process group) then stops every process it started."""
+    log = tmp_path / "server.log"
+    with _make_run(tmp_path, log) as (process, port):
+        assert _wait_for_job(tmp_path, ("done", "failed"), log) == ("done", "")
+        assert _get(f"http://127.0.0.1:{port}/probe/threads/")[0] == 200
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=STARTUP_BOUND) != 0
+        deadline = time.monotonic() + 60
+        while not _gone(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _gone(process.pid)
+
+
+def test_killing_make_runs_web_server_does_not_stop_a_training(tmp_path):
+    log = tmp_path / "server.log"
+    with _make_run(tmp_path, log) as (process, port):
+        _wait_for_job(tmp_path, ("running",), log)
+        web = subprocess.run(["pgrep", "-g", str(process.pid), "-f", "runserver"],
+                             capture_output=True, text=True, check=True).stdout.split()
+        assert len(web) == 1
+        os.kill(int(web[0]), signal.SIGKILL)
+        assert _wait_for_job(tmp_path, ("done", "failed"), log) == ("done", "")
+        process.wait(timeout=STARTUP_BOUND)  # then make run stops its worker too
