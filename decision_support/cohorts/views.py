@@ -10,9 +10,9 @@ from synthetic_data import ARM_LABELS, DATA_CLASSES, DATA_DICTIONARY, FIRST_LINE
 
 from decision_support.accounts.access import POLICIES, audit_context, can
 from decision_support.consent.reads import consented_cohort
-from decision_support.lib.vocabulary import ConsentClass
 from decision_support.consent.selectors import carried_over_decisions
 from decision_support.lib.suppression import SUPPRESSED, suppress_count
+from decision_support.lib.vocabulary import ConsentClass
 from decision_support.registry.selectors import active_training_job, latest_run
 
 from .forms import CohortCompareForm, CohortCreateForm

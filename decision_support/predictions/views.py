@@ -11,10 +11,10 @@ from decision_support.accounts import access
 from decision_support.accounts.access import audit_context
 from decision_support.cohorts.models import Cohort
 from decision_support.query_parameters import page_parameter, query_settings
-from synthetic_data import ARM_LABELS
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.pgx import GUIDANCE_DISCLAIMER
 from models.ranking import RANKING_ALGORITHM
+from synthetic_data import ARM_LABELS
 
 from . import pages
 from .forms import DecisionForm, PauseForm

@@ -10,11 +10,11 @@ from django.urls import reverse
 from decision_support.audit.models import AuditEntry
 from decision_support.audit.verify import verify_chain
 from decision_support.cohorts.models import Patient
-from decision_support.lib.vocabulary import CONSENT_CLASSES, Purpose
 from decision_support.consent.erasure import patient_erase, runs_trained_on
 from decision_support.consent.models import ConsentRecord, Tombstone
 from decision_support.consent.selectors import consent_permitted_classes, erased_patients_in_run
 from decision_support.consent.services import consent_give, consent_withdraw
+from decision_support.lib.vocabulary import CONSENT_CLASSES, Purpose
 from decision_support.registry.models import TrainingRun
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from decision_support.accounts.access import GENOTYPE_FEATURES
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.models import Patient
 from decision_support.consent.reads import consented_patient, model_training_rows
-from decision_support.lib.vocabulary import Purpose
 from decision_support.consent.services import consent_withdraw
+from decision_support.lib.vocabulary import Purpose
 from decision_support.predictions import comparison_views
 from decision_support.predictions.selectors import patient_ranking
 from decision_support.predictions.services import predictions_pause

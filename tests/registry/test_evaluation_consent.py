@@ -26,11 +26,11 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test
 from decision_support.cohorts.models import Patient
 from decision_support.cohorts.selectors import patients_frame, truth_frame
 from decision_support.consent.constants import CONSENT_TEXT_VERSION, Provision, Status
-from decision_support.lib.vocabulary import Purpose
 from decision_support.consent.models import ConsentRecord
 from decision_support.consent.selectors import permitted_classes_by_patient
-from decision_support.registry.loading import fitted_model
 from decision_support.lib.suppression import suppress_count
+from decision_support.lib.vocabulary import Purpose
+from decision_support.registry.loading import fitted_model
 from models import evaluation
 from models.algorithms import make_pipeline
 from models.evaluation import CALIBRATION_BINS, age_band, bootstrap_auc_interval

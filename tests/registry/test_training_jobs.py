@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.services import cohort_generate
-from decision_support.lib.vocabulary import Purpose
 from decision_support.consent.models import Tombstone
+from decision_support.lib.vocabulary import Purpose
 from decision_support.registry import jobs, services
 from decision_support.registry.jobs import training_job_start
 from decision_support.registry.models import TrainingJob, TrainingRun

@@ -5,8 +5,8 @@ import pytest
 
 from decision_support.accounts.roles import Role
 from decision_support.cohorts.models import Patient
-from decision_support.lib.vocabulary import CONSENT_CLASSES, Purpose
 from decision_support.consent.selectors import consent_permitted_classes
+from decision_support.lib.vocabulary import CONSENT_CLASSES, Purpose
 from decision_support.registry.models import TrainedModel
 from tests.trained_runs import committed_run
 
