@@ -149,11 +149,12 @@ TEMPLATES = [
 # SQLite serves readers while one connection writes: write-ahead logging lets reads go on beside
 # a write; IMMEDIATE transactions take the write lock when they begin, so a transaction that reads
 # and then writes (every audited page view) waits its turn instead of failing "database is
-# locked" when it upgrades; the timeout is how long it waits.
+# locked" when it upgrades; the timeout is how long it waits: longer than the longest write (storing
+# a 20,000-patient cohort took 17-18 s from its page with a class browsing, benchmarks/README.md).
 SQLITE_OPTIONS = {
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     "transaction_mode": "IMMEDIATE",
-    "timeout": 30,
+    "timeout": 60,
 }
 
 
