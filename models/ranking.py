@@ -25,12 +25,17 @@ def eligible_arms(resistant: bool) -> tuple[str, ...]:
 
 def bootstrap_coefficients(pipeline, rows: pd.DataFrame, *, n_refits: int, rng) -> np.ndarray:
     """Refit the ranking model's classifier on bootstrap resamples of its prepared training
-    data. Returns one row per refit: the intercept, then a coefficient per prepared feature."""
+    data. Returns one row per refit: the intercept, then a coefficient per prepared feature.
+
+    Each resample draws responders and non-responders separately, as many of each as the data
+    has: a plain resample of a small arm can draw one class alone, on which no classifier fits.
+    """
     prepared = pipeline[:-1].transform(rows[list(pipeline.feature_names_in_)])
     y = rows["response"].to_numpy()
+    classes = [np.flatnonzero(y == value) for value in np.unique(y)]
     refits = []
     for _ in range(n_refits):
-        sample = rng.integers(0, len(y), len(y))
+        sample = np.concatenate([rng.choice(members, len(members)) for members in classes])
         classifier = clone(pipeline[-1]).fit(prepared[sample], y[sample])
         refits.append(np.concatenate([classifier.intercept_, classifier.coef_[0]]))
     return np.array(refits)

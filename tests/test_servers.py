@@ -164,7 +164,7 @@ def _make_run(data_dir: Path, log: Path):
     """make run's servers on a migrated site with a small cohort and a queued training job."""
     port, env = _free_port(), _environment(data_dir)
     for arguments in (["migrate", "--noinput"], ["generate_cohort", "--patients", "300"],
-                      ["train_models", "--enqueue"]):
+                      ["train_models", "--enqueue", "--seed", "1"]):
         subprocess.run([sys.executable, "manage.py", *arguments], cwd=ROOT, env=env,
                        capture_output=True, check=True, timeout=STARTUP_BOUND)
     with log.open("w") as output:

@@ -128,6 +128,22 @@ def test_truth_check_gives_decoys_zero_true_effect_and_flags_what_the_model_cred
     assert calibration["predicted"] == sorted(calibration["predicted"])
 
 
+@pytest.mark.parametrize("responders", [1, 2, 5])
+def test_bootstrap_refits_of_a_small_arm_keep_both_response_classes(suite, cohort, responders):
+    """A plain resample of an arm with few responders (or few non-responders) often draws none, and
+    no classifier fits one class: the refits resample within each class, so every one fits."""
+    from models.ranking import bootstrap_coefficients
+
+    pipeline = suite.model(arm="ssri", algorithm="logistic_regression", variant="full").pipeline
+    received = cohort.patients[cohort.patients["arm"] == "ssri"]
+    rows = pd.concat([received[received["response"] == 1].head(responders),
+                      received[received["response"] == 0].head(30)])
+    for frame in (rows, rows.assign(response=1 - rows["response"])):
+        refits = bootstrap_coefficients(pipeline, frame, n_refits=200,
+                                        rng=np.random.default_rng(0))
+        assert refits.shape[0] == 200 and np.isfinite(refits).all()
+
+
 def test_ranking_sorts_eligible_arms_with_intervals(suite, cohort):
     rows = cohort.patients.iloc[:40]
     for (_, row), ranking in zip(rows.iterrows(), suite.rank(rows)):

@@ -79,7 +79,8 @@ def _wait_until(condition, what: str, log: Path):
 
 
 def _enqueue(env, cohort: int) -> subprocess.CompletedProcess:
-    return _manage(env, "train_models", "--cohort", str(cohort), "--enqueue", check=False)
+    return _manage(env, "train_models", "--cohort", str(cohort), "--enqueue", "--seed", "1",
+                   check=False)
 
 
 def test_a_killed_worker_leaves_its_job_failed_and_no_run_then_a_new_worker_trains(site, tmp_path):
