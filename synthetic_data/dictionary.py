@@ -86,7 +86,8 @@ _VARIABLES = [
     # Demographics
     Variable(
         "age", "Age", "integer", "demographic",
-        "Normal(41, 13), clipped 18-75, as in outpatient depression trials.",
+        "Normal(41, 13) truncated to 18-75 (redrawn, not clipped, so no pile of patients at "
+        "the bounds), as in outpatient depression trials.",
         "Hollon 2014: 43.2 (13.1); EMBARC 36.8 (13.2)", "published",
         unit="years", minimum=18, maximum=100,
     ),
@@ -109,8 +110,8 @@ _VARIABLES = [
     ),
     Variable(
         "hamd17", "Baseline HAM-D17", "integer", "clinical",
-        "Normal(22, 4.2), clipped 14-45, rising with illness burden; lowers placebo response "
-        "by 0.05 logits per point above 22.",
+        "Normal(22, 4.2) truncated to 14-45, rising with illness burden; lowers placebo "
+        "response by 0.05 logits per point above 22.",
         "Hollon 2014: 22.1 (4.2)", "published", unit="points", minimum=0, maximum=52,
     ),
     _binary(
@@ -120,15 +121,17 @@ _VARIABLES = [
     ),
     Variable(
         "episode_duration_months", "Index episode duration", "float", "clinical",
-        "Lognormal, median 16, IQR 8-34; chronic (over 24 months) -0.30 logits response "
-        "(size assumed).",
+        "Lognormal, median 16, IQR 8-34, never longer than the months since age 12; chronic "
+        "(over 24 months) -0.30 logits response (size assumed).",
         "Rush 2012; Ann Fam Med outpatient sample", "published",
         unit="months", minimum=0.5, maximum=600, decimals=1,
     ),
     Variable(
         "prior_failures", "Prior failed treatments", "integer", "clinical",
         "Poisson around exp(-0.6 + 0.4 x burden), capped at 3; -0.28 logits for one, -1.30 "
-        "for two or more. Two or more makes a patient eligible for rTMS and esketamine.",
+        "for two or more, and on placebo a further effect solved so that placebo among "
+        "patients with two or more failures responds like the sham arms of rTMS trials (10%, "
+        "Berlim 2014). Two or more makes a patient eligible for rTMS and esketamine.",
         "Derived from STAR*D step rates (Rush 2006)", "derived", minimum=0, maximum=3,
     ),
     _binary(
@@ -166,9 +169,10 @@ _VARIABLES = [
     ),
     Variable(
         "hippocampal_volume_mm3", "Hippocampal volume", "integer", "biomarker",
-        "About 4000, falling slightly with illness burden. DECOY: no effect on response; "
-        "correlates with outcome only through burden.",
-        "Schmaal 2016 (ENIGMA, d = -0.14)", "published", unit="mm3", minimum=2000, maximum=6000,
+        "About 4000, larger in men (+250) and smaller with age (-12 per year), sizes assumed; "
+        "falling slightly with illness burden. DECOY: no effect on response; correlates with "
+        "outcome only through burden (and sex).",
+        "Schmaal 2016 (ENIGMA, d = -0.14); Nobis 2019 (UK Biobank nomograms)", "published", unit="mm3", minimum=2000, maximum=6000,
     ),
     Variable(
         "bdnf_serum_ng_ml", "Serum BDNF", "float", "biomarker",
@@ -222,16 +226,25 @@ _VARIABLES = [
     ),
     _binary(
         "response", "Response (>= 50% reduction in severity)", "outcome",
-        "Latent outcome above 0; first-line rates placebo 37%, SSRI 47%, SNRI 50%, bupropion "
-        "45%, CBT 41%; treatment-resistant rTMS 29%, esketamine 59%.",
+        "Latent outcome above 0. First-line patients (no prior failure): placebo 37%, SSRI 47%, "
+        "SNRI 50%, bupropion 45%, CBT 41%. Two or more prior failures: placebo 10% (sham), "
+        "rTMS 19 points above it (29%), esketamine 14 points above SSRI and SNRI in the same "
+        "patients (about 35%). The generator keeps TRANSFORM's 14-point edge rather than its "
+        "59%: its control arm's 45% contradicts the STAR*D step rates that the prior-failure "
+        "effect encodes (antidepressants about 21% here). Outcomes are correlated across a "
+        "patient's treatments (see the potential responses).",
         "Furukawa 2016; Trivedi 2006; Rush 2011; Rush 2009; Cuijpers; Berlim 2014; Turkoz 2021",
         "published",
     ),
     _binary(
         "remission", "Remission", "outcome",
-        "Latent outcome 0.6 logits above the response threshold (STAR*D 47% response, 33% "
-        "remission).",
-        "Trivedi 2006 (STAR*D)", "derived",
+        "A stricter threshold on the same latent outcome, one for every arm, solved so that "
+        "first-line SSRI patients remit at 32% (STAR*D level 1: 28% HRSD, 33% QIDS-SR). It "
+        "gives SNRI about 33% (CO-MED about 38%), bupropion at step 2 about 24% (26%), rTMS "
+        "about 17% (19%) and CBT at step 2 about 21%: DOMAIN's 31% for CBT at step 2 cannot "
+        "be reached with CBT's 41% first-line response and the one-failure effect, so the "
+        "generator keeps STAR*D's SSRI figure.",
+        "Trivedi 2006 (STAR*D); Rush 2011; Rush 2009; Berlim 2014", "derived",
     ),
     # Ground truth: only the simulation knows these
     Variable(
@@ -264,8 +277,16 @@ for _arm in ARMS:
     _VARIABLES.append(
         _binary(
             f"response_{_arm}", f"Potential response under {_arm}", "ground_truth",
-            "Whether the patient would respond under this arm (one draw of the logistic noise).",
-            "", "derived",
+            "Whether the patient would respond under this arm. The unexplained part of the "
+            "outcome correlates 0.85 across a patient's arms (a shared response propensity): "
+            "latent outcomes on placebo and SSRI correlate about 0.8 and responses about 0.57, "
+            "and about 64% of first-line patients would respond to at least one first-line "
+            "treatment. The size is assumed: variance-ratio meta-analyses find outcomes on drug "
+            "and placebo about equally spread (1.01, 0.99-1.02; up to 1.14), compatible with "
+            "little individual difference in who responds to what; here the ratio is about "
+            "1.11, set by the published biomarker effects.",
+            "Ploderl and Hengartner 2019 (BMJ Open); Winkelbeiner 2019 (JAMA Psychiatry); "
+            "Maslej 2020 (JAMA Psychiatry)", "assumed",
         )
     )
 

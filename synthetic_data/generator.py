@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import log_ndtr, ndtr, ndtri
 
 from .dictionary import DATA_DICTIONARY, PATIENT_COLUMNS
 from .parameters import (
@@ -18,12 +19,15 @@ from .parameters import (
     HTTLPR_GENOTYPES,
     SEXES,
     TREATMENT_RESISTANT_ARMS,
+    TREATMENT_RESISTANT_COMPARATORS,
     TREATMENT_RESISTANT_MIN_FAILURES,
     CohortParameters,
 )
 from .scenarios import get_scenario
 
-GENERATOR_VERSION = "1.1.0"  # 1.1: consent decisions and scenario knobs; default cohort unchanged
+# 2.0: calibrated on first-line patients, treatment-resistant arms against their comparators,
+# remission solved, outcomes correlated across treatments, truncated distributions.
+GENERATOR_VERSION = "2.0.0"
 MAX_PATIENTS = 10_000_000
 # Intercepts are solved once per parameter set on a fixed reference population, so a cohort's
 # response rates do not depend on its own size or seed.
@@ -93,7 +97,7 @@ def make_cohort(n_patients: int, *, scenario: str = "default", random_state=None
 
     patients, latents = _draw_population(rng, n, params)
     logits = _response_logits(patients, latents, params)
-    latent_outcome = logits + rng.logistic(size=logits.shape)
+    latent_outcome = logits + _outcome_noise(rng, logits.shape, params.outcome_noise_correlation)
     arm_index = _assign_arms(rng, patients, params)
     assigned_outcome = latent_outcome[np.arange(n), arm_index]
 
@@ -102,7 +106,8 @@ def make_cohort(n_patients: int, *, scenario: str = "default", random_state=None
                               patients["ancestry"].cat.codes.to_numpy(), default=0.0)
     patients["arm"] = pd.Categorical.from_codes(arm_index, categories=ARMS)
     patients["response"] = (assigned_outcome > threshold).astype(np.int8)
-    patients["remission"] = (assigned_outcome > threshold + params.remission_margin).astype(np.int8)
+    margin = _calibration(params).remission_margin
+    patients["remission"] = (assigned_outcome > threshold + margin).astype(np.int8)
 
     truth = pd.DataFrame({"patient_id": patients["patient_id"]})
     for name, values in latents.items():
@@ -163,6 +168,30 @@ def _mix(rng, driver: np.ndarray, loading: float) -> np.ndarray:
     return loading * driver + np.sqrt(1.0 - loading**2) * rng.standard_normal(len(driver))
 
 
+def _truncated_mix(rng, driver: np.ndarray, loading: float, low, high) -> np.ndarray:
+    """Like ``_mix``, but redrawn within [low, high] (standard units): truncated, so no patient
+    piles up on a bound the way clipping would put them there."""
+    spread = np.sqrt(1.0 - loading**2)
+    lower = ndtr((low - loading * driver) / spread)
+    upper = ndtr((high - loading * driver) / spread)
+    own = ndtri(lower + rng.random(len(driver)) * (upper - lower))
+    return loading * driver + spread * own
+
+
+def _outcome_noise(rng, shape: tuple[int, int], correlation: float) -> np.ndarray:
+    """Logistic noise per patient and arm, correlated ``correlation`` across a patient's arms.
+
+    A Gaussian copula: each arm's noise is still standard logistic, so the true response
+    probability stays the logistic of the latent outcome mean, while a shared propensity makes a
+    patient who responds to one treatment likely to respond to another.
+    """
+    n, arms = shape
+    shared = rng.standard_normal((n, 1))
+    own = rng.standard_normal((n, arms))
+    gaussian = np.sqrt(correlation) * shared + np.sqrt(1.0 - correlation) * own
+    return log_ndtr(gaussian) - log_ndtr(-gaussian)
+
+
 def _clip_round(name: str, values: np.ndarray) -> np.ndarray:
     variable = DATA_DICTIONARY[name]
     values = np.clip(values, variable.minimum, variable.maximum)
@@ -176,7 +205,9 @@ def _draw_population(rng, n: int, p: CohortParameters):
     ancestry = _categorical(rng, np.array([[p.ancestry_shares[a] for a in ANCESTRIES]]),
                             np.zeros(n, dtype=np.int64))
     female = rng.random(n) < p.female_share
-    age = np.clip(rng.normal(p.age_mean, p.age_sd, n), *p.age_range)
+    age_bounds = [(bound - p.age_mean) / p.age_sd for bound in p.age_range]
+    age = _clip_round("age", p.age_mean + p.age_sd * _truncated_mix(rng, np.zeros(n), 0.0,
+                                                                       *age_bounds))
     maltreatment = rng.random(n) < p.maltreatment_rate
 
     shift = p.maltreatment_latent_shift * maltreatment
@@ -190,11 +221,20 @@ def _draw_population(rng, n: int, p: CohortParameters):
     inflammation_std = (inflammation - latent_mean) / latent_sd
     burden_std = (burden - latent_mean) / latent_sd
 
-    hamd = np.clip(p.hamd_mean + p.hamd_sd * _mix(rng, burden_std, p.hamd_burden_loading),
-                   *p.hamd_range)
+    hamd_bounds = [(bound - p.hamd_mean) / p.hamd_sd for bound in p.hamd_range]
+    hamd = p.hamd_mean + p.hamd_sd * _truncated_mix(rng, burden_std, p.hamd_burden_loading,
+                                                    *hamd_bounds)
     anxious = rng.random(n) < p.anxious_rate
-    episode = np.exp(np.log(p.episode_median_months)
-                     + p.episode_log_sd * _mix(rng, burden_std, p.episode_burden_loading))
+    # No longer than the months since the earliest onset age (nor the dictionary's bounds).
+    episode_variable = DATA_DICTIONARY["episode_duration_months"]
+    longest = np.minimum(episode_variable.maximum,
+                         np.maximum((age - p.depression_onset_min_age) * 12,
+                                    episode_variable.minimum))
+    log_median = np.log(p.episode_median_months)
+    episode = np.exp(log_median + p.episode_log_sd * _truncated_mix(
+        rng, burden_std, p.episode_burden_loading,
+        (np.log(episode_variable.minimum) - log_median) / p.episode_log_sd,
+        (np.log(longest) - log_median) / p.episode_log_sd))
     failure_rate = np.exp(p.prior_failure_log_rate + p.prior_failure_burden_slope * burden_std)
     prior_failures = np.minimum(rng.poisson(failure_rate), p.prior_failure_cap)
     comorbidity = rng.random(n) < p.comorbidity_rate
@@ -209,8 +249,10 @@ def _draw_population(rng, n: int, p: CohortParameters):
     dst_intercept = (np.log(p.dst_nonsuppression_rate / (1 - p.dst_nonsuppression_rate))
                      * np.sqrt(1 + np.pi * p.dst_burden_slope**2 / 8))
     dst = rng.random(n) < _sigmoid(dst_intercept + p.dst_burden_slope * burden_std)
-    hippocampus = p.hippocampal_mean_mm3 + p.hippocampal_sd_mm3 * _mix(
-        rng, -burden_std, p.decoy_burden_loading)
+    hippocampus = (p.hippocampal_mean_mm3
+                   + p.hippocampal_male_mm3 * (~female - (1 - p.female_share))
+                   + p.hippocampal_per_year_mm3 * (age - p.age_mean)
+                   + p.hippocampal_sd_mm3 * _mix(rng, -burden_std, p.decoy_burden_loading))
     bdnf = p.ln_bdnf_median * np.exp(p.ln_bdnf_sd * _mix(rng, -burden_std,
                                                           p.decoy_burden_loading))
 
@@ -224,7 +266,7 @@ def _draw_population(rng, n: int, p: CohortParameters):
 
     patients = pd.DataFrame({
         "patient_id": np.arange(1, n + 1, dtype=np.int64),
-        "age": _clip_round("age", age),
+        "age": age,
         "sex": pd.Categorical.from_codes(np.where(female, 0, 1), categories=SEXES),
         "ancestry": pd.Categorical.from_codes(ancestry, categories=ANCESTRIES),
         "childhood_maltreatment": maltreatment.astype(np.int8),
@@ -255,11 +297,13 @@ def _draw_population(rng, n: int, p: CohortParameters):
     return patients, latents
 
 
-def _logit_terms(patients: pd.DataFrame, latents: dict, p: CohortParameters) -> dict[str, dict]:
+def _logit_terms(patients: pd.DataFrame, latents: dict, p: CohortParameters,
+                 placebo_resistant_offset: float = 0.0) -> dict[str, dict]:
     """Each arm's latent outcome mean, term by term: {arm: {variable: array}}, no intercepts.
 
     Every term depends on one variable, so the sum is additive and a term minus its mean is that
-    variable's exact (true) SHAP value.
+    variable's exact (true) SHAP value. ``placebo_resistant_offset`` is placebo's own extra
+    effect of two or more prior failures (solved by the calibration).
     """
     col = {name: patients[name].to_numpy() for name in (
         "anxious_depression", "episode_duration_months", "psychiatric_comorbidity",
@@ -267,7 +311,7 @@ def _logit_terms(patients: pd.DataFrame, latents: dict, p: CohortParameters) -> 
         "dst_nonsuppression", "crp_mg_l", "eeg_ssri_signature_z")}
     cyp2c19 = patients["cyp2c19_phenotype"].to_numpy()
     ln_crp = np.log(col["crp_mg_l"])
-    failures = col["prior_failures"]
+    resistant = col["prior_failures"] >= TREATMENT_RESISTANT_MIN_FAILURES
     shared = {
         "anxious_depression": p.effect_anxious * col["anxious_depression"],
         "episode_duration_months": p.effect_chronic * (col["episode_duration_months"]
@@ -276,9 +320,9 @@ def _logit_terms(patients: pd.DataFrame, latents: dict, p: CohortParameters) -> 
         "sex": p.effect_female * (patients["sex"] == "female").to_numpy(),
         "racc_theta_z": p.effect_racc_theta * col["racc_theta_z"],
         "genetic_liability_z": p.effect_genetic_liability * latents["genetic_liability_z"],
-        "prior_failures": np.where(failures >= TREATMENT_RESISTANT_MIN_FAILURES,
-                                   p.effect_two_plus_prior_failures,
-                                   np.where(failures == 1, p.effect_one_prior_failure, 0.0)),
+        "prior_failures": np.where(resistant, p.effect_two_plus_prior_failures,
+                                   np.where(col["prior_failures"] == 1,
+                                            p.effect_one_prior_failure, 0.0)),
     }
     if p.effect_illness_burden:  # absent by default, so the default truth has no such column
         shared["illness_burden_z"] = p.effect_illness_burden * latents["illness_burden_z"]
@@ -286,7 +330,9 @@ def _logit_terms(patients: pd.DataFrame, latents: dict, p: CohortParameters) -> 
             * col["childhood_maltreatment"]}
     l_alleles = patients["httlpr_genotype"].astype(str).str.count("l").to_numpy()
     arm_terms = {
-        "placebo": {"hamd17": p.placebo_hamd_slope * (col["hamd17"] - p.hamd_mean),
+        "placebo": {"prior_failures": shared["prior_failures"]
+                    + placebo_resistant_offset * resistant,
+                    "hamd17": p.placebo_hamd_slope * (col["hamd17"] - p.hamd_mean),
                     "dst_nonsuppression": p.placebo_dst_nonsuppression
                     * col["dst_nonsuppression"]},
         "ssri": {"crp_mg_l": p.ssri_ln_crp * ln_crp,
@@ -304,9 +350,10 @@ def _logit_terms(patients: pd.DataFrame, latents: dict, p: CohortParameters) -> 
             for arm in ARMS}
 
 
-def _linear_predictors(patients: pd.DataFrame, latents: dict, p: CohortParameters) -> np.ndarray:
+def _linear_predictors(patients: pd.DataFrame, latents: dict, p: CohortParameters,
+                       placebo_resistant_offset: float = 0.0) -> np.ndarray:
     """Each patient's latent outcome mean under every arm, without the arm intercepts."""
-    terms = _logit_terms(patients, latents, p)
+    terms = _logit_terms(patients, latents, p, placebo_resistant_offset)
     n = len(patients)
     return np.column_stack([
         sum((np.asarray(t, dtype=np.float64) for t in terms[arm].values()), np.zeros(n))
@@ -322,46 +369,92 @@ def true_logit_terms(patients: pd.DataFrame, truth: pd.DataFrame, *, arm: str,
     """
     params = get_scenario(scenario).parameters
     latents = {name: truth[name].to_numpy() for name in _LATENT_NAMES}
-    terms = _logit_terms(patients, latents, params)[arm]
+    terms = _logit_terms(patients, latents, params,
+                         _calibration(params).placebo_resistant_offset)[arm]
     return pd.DataFrame({name: np.broadcast_to(np.asarray(values, dtype=np.float64),
                                                len(patients))
                          for name, values in terms.items()}, index=patients.index)
 
 
 def _response_logits(patients: pd.DataFrame, latents: dict, p: CohortParameters) -> np.ndarray:
-    return _linear_predictors(patients, latents, p) + _intercepts(p)
+    calibration = _calibration(p)
+    return (_linear_predictors(patients, latents, p, calibration.placebo_resistant_offset)
+            + calibration.intercepts)
 
 
-_INTERCEPTS: dict[str, np.ndarray] = {}
+@dataclass(frozen=True)
+class Calibration:
+    """What is solved from the published rates rather than set: see ``calibrate``."""
+
+    intercepts: np.ndarray  # per arm, in ARMS order
+    placebo_resistant_offset: float  # placebo's own extra effect of two or more failures
+    remission_margin: float  # logits above the response threshold
 
 
-def _intercepts(p: CohortParameters) -> np.ndarray:
+_CALIBRATIONS: dict[str, Calibration] = {}
+TREATMENT_RESISTANT_RATE_OUT_OF_RANGE = (
+    "{arm}: its comparator's response rate ({comparator:.0%}) plus its edge ({edge:.0%}) is not "
+    "a rate between 0 and 1")
+
+
+def _calibration(p: CohortParameters) -> Calibration:
     key = p.fingerprint()
-    if key not in _INTERCEPTS:
-        _INTERCEPTS[key] = _solve_intercepts(p)
-    return _INTERCEPTS[key]
+    if key not in _CALIBRATIONS:
+        _CALIBRATIONS[key] = calibrate(p)
+    return _CALIBRATIONS[key]
 
 
-def _solve_intercepts(p: CohortParameters) -> np.ndarray:
-    """Arm intercepts that put each arm's target population on its published response rate.
+def _shift_to_rate(x: np.ndarray, target: float) -> float:
+    """The shift a with mean(sigmoid(a + x)) = target, by Newton's method."""
+    a = np.log(target / (1 - target)) - x.mean()
+    for _ in range(30):
+        s = _sigmoid(a + x)
+        a -= (s.mean() - target) / (s * (1 - s)).mean()
+    return float(a)
 
-    First-line arms are calibrated on patients with fewer than two prior failures, the
-    treatment-resistant arms on patients with two or more.
+
+def calibrate(p: CohortParameters) -> Calibration:
+    """Solve what puts each population on its published rates, on a fixed reference population.
+
+    - First-line arms: their target response rates among patients with no prior failure
+      (DOMAIN's targets are for first-line patients).
+    - Placebo among patients with two or more failures: the sham arms of rTMS trials, through a
+      placebo-specific effect of failures (none when the parameter is None).
+    - rTMS and esketamine: their comparator's rate among those patients plus the published edge,
+      so the contrast a trial measures is kept (the absolute rates follow the comparators).
+    - Remission: the margin above the response threshold that gives first-line SSRI patients
+      their STAR*D remission rate; one margin for every arm.
     """
     rng = np.random.default_rng(_CALIBRATION_SEED)
     patients, latents = _draw_population(rng, _CALIBRATION_SIZE, p)
     predictors = _linear_predictors(patients, latents, p)
-    resistant = patients["prior_failures"].to_numpy() >= TREATMENT_RESISTANT_MIN_FAILURES
-    intercepts = np.empty(len(ARMS))
-    for i, arm in enumerate(ARMS):
-        x = predictors[resistant if arm in TREATMENT_RESISTANT_ARMS else ~resistant, i]
-        target = p.target_response[arm]
-        a = np.log(target / (1 - target)) - x.mean()
-        for _ in range(20):  # Newton's method on mean(sigmoid(a + x)) = target
-            s = _sigmoid(a + x)
-            a -= (s.mean() - target) / (s * (1 - s)).mean()
-        intercepts[i] = a
-    return intercepts
+    failures = patients["prior_failures"].to_numpy()
+    first_line, resistant = failures == 0, failures >= TREATMENT_RESISTANT_MIN_FAILURES
+    intercepts = np.zeros(len(ARMS))
+    for arm in FIRST_LINE_ARMS:
+        i = ARMS.index(arm)
+        intercepts[i] = _shift_to_rate(predictors[first_line, i], p.target_response[arm])
+    placebo = ARMS.index("placebo")
+    offset = 0.0
+    if p.placebo_response_treatment_resistant is not None:
+        offset = _shift_to_rate(predictors[resistant, placebo] + intercepts[placebo],
+                                p.placebo_response_treatment_resistant)
+    resistant_logits = predictors[resistant] + intercepts
+    resistant_logits[:, placebo] += offset
+    for arm in TREATMENT_RESISTANT_ARMS:
+        comparator = float(np.mean([_sigmoid(resistant_logits[:, ARMS.index(c)]).mean()
+                                    for c in TREATMENT_RESISTANT_COMPARATORS[arm]]))
+        edge = p.treatment_resistant_edge[arm]
+        if not 0 < comparator + edge < 1:
+            raise ValueError(TREATMENT_RESISTANT_RATE_OUT_OF_RANGE.format(
+                arm=arm, comparator=comparator, edge=edge))
+        i = ARMS.index(arm)
+        intercepts[i] = _shift_to_rate(predictors[resistant, i], comparator + edge)
+    ssri = ARMS.index("ssri")
+    margin = -_shift_to_rate(predictors[first_line, ssri] + intercepts[ssri],
+                             p.target_remission_ssri)
+    return Calibration(intercepts=intercepts, placebo_resistant_offset=offset,
+                       remission_margin=margin)
 
 
 ASSIGNMENTS = ("randomised", "by_severity")

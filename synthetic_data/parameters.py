@@ -18,6 +18,9 @@ FIRST_LINE_ARMS = ("placebo", "ssri", "snri", "bupropion", "cbt")
 TREATMENT_RESISTANT_ARMS = ("rtms", "esketamine")
 DRUG_ARMS = ("ssri", "snri", "bupropion", "esketamine")
 TREATMENT_RESISTANT_MIN_FAILURES = 2
+# What each treatment-resistant arm was compared with in its trials: sham stimulation for rTMS
+# (Berlim 2014), a newly started oral antidepressant for esketamine (TRANSFORM).
+TREATMENT_RESISTANT_COMPARATORS = {"rtms": ("placebo",), "esketamine": ("ssri", "snri")}
 
 ANCESTRIES = ("EUR", "AFR", "EAS", "AMR")
 SEXES = ("female", "male")
@@ -39,17 +42,18 @@ class CohortParameters:
     female_share: float = 0.62
     age_mean: float = 41.0
     age_sd: float = 13.0
-    age_range: tuple = (18, 75)
+    age_range: tuple = (18, 75)  # truncated, not clipped: no pile of patients on the bounds
     maltreatment_rate: float = 0.45
     maltreatment_latent_shift: float = 0.3
     hamd_mean: float = 22.0
     hamd_sd: float = 4.2
-    hamd_range: tuple = (14, 45)
+    hamd_range: tuple = (14, 45)  # truncated
     hamd_burden_loading: float = 0.5
     anxious_rate: float = 0.53
     episode_median_months: float = 16.0
     episode_log_sd: float = 1.073  # ln(34 / 8) / 1.349: IQR 8-34 months
     episode_burden_loading: float = 0.3
+    depression_onset_min_age: float = 12.0  # an episode cannot be longer than the life since
     chronic_months: float = 24.0
     prior_failure_log_rate: float = -0.6
     prior_failure_burden_slope: float = 0.4
@@ -68,6 +72,8 @@ class CohortParameters:
     dst_burden_slope: float = 0.5
     hippocampal_mean_mm3: float = 4000.0
     hippocampal_sd_mm3: float = 400.0
+    hippocampal_male_mm3: float = 250.0  # larger in men (raw volume), size assumed
+    hippocampal_per_year_mm3: float = -12.0  # smaller with age, about 0.3% a year, size assumed
     ln_bdnf_median: float = 20.0
     ln_bdnf_sd: float = 0.35
     decoy_burden_loading: float = 0.3
@@ -101,7 +107,8 @@ class CohortParameters:
     )
     fkbp5_beta: tuple = (5.0, 5.0)
 
-    # Response model (DOMAIN.md sections 1 and 5), in logits
+    # Response model (DOMAIN.md sections 1, 5 and 8), in logits
+    # Response rates of first-line patients (no prior failed treatment).
     target_response: dict = field(
         default_factory=lambda: {
             "placebo": 0.37,
@@ -109,11 +116,24 @@ class CohortParameters:
             "snri": 0.50,
             "bupropion": 0.45,
             "cbt": 0.41,
-            "rtms": 0.29,
-            "esketamine": 0.59,
         }
     )
-    remission_margin: float = 0.6
+    # Patients with two or more prior failures: placebo responds like the sham arms of rTMS
+    # trials (None: no placebo-specific term, placebo follows the shared effects), and each
+    # treatment-resistant arm keeps its published edge over its trials' comparator
+    # (TREATMENT_RESISTANT_COMPARATORS), in points of response rate.
+    placebo_response_treatment_resistant: float | None = 0.10
+    treatment_resistant_edge: dict = field(
+        default_factory=lambda: {"rtms": 0.19, "esketamine": 0.14}
+    )
+    # Remission is a stricter threshold on the same latent outcome, set so first-line SSRI
+    # patients remit at this rate (STAR*D level 1: 28% HRSD, 33% QIDS-SR; near the upper figure,
+    # so the other arms come as near theirs as one threshold allows).
+    target_remission_ssri: float = 0.32
+    # Correlation, across a patient's treatments, of the unexplained part of the latent outcome
+    # (a shared response propensity): outcomes on drug and placebo vary alike (variance ratio
+    # about 1), so most of what is not measured is shared. Assumed from the sources.
+    outcome_noise_correlation: float = 0.85
     effect_anxious: float = -0.45
     effect_chronic: float = -0.30
     effect_comorbidity: float = -0.20

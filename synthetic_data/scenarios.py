@@ -286,6 +286,7 @@ _register(
             "effect_genetic_liability": 0.0,
             "effect_one_prior_failure": 0.0,
             "effect_two_plus_prior_failures": 0.0,
+            "placebo_response_treatment_resistant": None,
             "effect_maltreatment_drug_arms": 0.0,
             "placebo_hamd_slope": 0.0,
             "placebo_dst_nonsuppression": 0.0,
