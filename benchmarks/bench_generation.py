@@ -6,7 +6,8 @@ Plain Python, no Django, no database. Run from the repository root:
     .venv/bin/python benchmarks/bench_generation.py --sizes 10000 1000000 --repeats 7 3
 
 The first call in the process is timed on its own ("cold"): it includes the one-off
-calibration of the arm intercepts (a 200,000-patient reference population, cached per
+calibration (arm intercepts, placebo among treatment-resistant patients and the
+remission margin, on a 200,000-patient reference population, cached per
 parameter set). Every later call is "warm". Each size is then timed ``repeats`` times and
 reported as median, min and max seconds, patients per second, and the per-patient cost
 relative to the smallest size (1.00 = scales linearly).
@@ -21,7 +22,7 @@ import time
 from _common import environment_lines, print_table, summarize
 
 from synthetic_data import make_cohort
-from synthetic_data.generator import _INTERCEPTS
+from synthetic_data.generator import _CALIBRATIONS
 
 DEFAULT_SIZES = [10_000, 100_000, 1_000_000]
 DEFAULT_REPEATS = [5, 5, 3]
@@ -58,7 +59,7 @@ def main(argv=None) -> None:
     print(f"# scenario {args.scenario!r}, seed {args.seed}")
     print()
 
-    _INTERCEPTS.clear()  # a cold start even if something imported earlier calibrated already
+    _CALIBRATIONS.clear()  # a cold start even if something imported earlier calibrated already
     cold_n = sizes[0]
     cold = timed_make_cohort(cold_n, args.seed, args.scenario)
 

@@ -157,7 +157,8 @@ class CohortParameters:
 
     # How response is measured: recorded when the latent outcome exceeds the threshold of the
     # patient's ancestry group (logits; a group not named here: 0, the true definition).
-    # Remission sits remission_margin above it. The truth columns keep the true definition.
+    # Remission sits the solved remission margin above it. The truth columns keep the true
+    # definition.
     response_threshold_by_ancestry: dict = field(default_factory=dict)
 
     # How patients receive treatment: "randomised" (every eligible arm equally likely) or
