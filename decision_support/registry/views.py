@@ -38,8 +38,8 @@ def run_overview(request, cohort_id: int):
     if run is not None:
         rows = pages.run_models(run)
         policy = run_policy(run, roles=request.roles)
-        chart = pages.policy_chart(policy.value) if policy.value else None
         value = policy.value or {}
+        chart = pages.policy_chart(value)
         context.update({
             "rows": rows,
             "arms": pages.run_arms(rows),
