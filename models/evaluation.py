@@ -1,4 +1,5 @@
-"""Honest evaluation: held-out metrics with bootstrap intervals, calibration, policy value."""
+"""Honest evaluation: held-out metrics with bootstrap intervals, calibration, fairness groups
+(the policy value: ``models.policy``)."""
 
 from __future__ import annotations
 
@@ -86,25 +87,3 @@ def confusion_at(y: np.ndarray, p: np.ndarray, threshold: float) -> dict:
 def auc_or_none(y: np.ndarray, scores: np.ndarray) -> float | None:
     y = np.asarray(y)
     return float(roc_auc_score(y, scores)) if 0 < y.sum() < len(y) else None
-
-
-def policy_value(predicted: pd.DataFrame, true_probability: pd.DataFrame,
-                 eligible: pd.DataFrame) -> dict:
-    """Expected response rate if every patient got the model's top eligible arm.
-
-    All three frames have one column per active arm; ``eligible`` is boolean. Returns the model's
-    policy beside random assignment among eligible arms and the oracle (the truly best arm).
-    """
-    eligible = eligible.astype(bool)
-    masked_prediction = predicted.where(eligible, -np.inf).to_numpy()
-    truth = true_probability.to_numpy()
-    rows = np.arange(len(truth))
-    choice = masked_prediction.argmax(axis=1)
-    return {
-        "model": float(truth[rows, choice].mean()),
-        "random": float((true_probability.where(eligible).mean(axis=1)).mean()),
-        "oracle": float(true_probability.where(eligible, -np.inf).max(axis=1).mean()),
-        "n_patients": int(len(truth)),
-        "top_choice_shares": {arm: float((choice == i).mean())
-                              for i, arm in enumerate(predicted.columns)},
-    }

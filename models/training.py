@@ -24,18 +24,17 @@ from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
 from .algorithms import ALGORITHMS, make_pipeline
 from .evaluation import (SMALL_TEST_SET, calibration_points, group_labels, held_out_metrics,
-                         policy_value, roc_points)
+                         roc_points)
 from .explain import ModelExplainer, beeswarm_data, global_importance
 from .features import VARIANTS, variant_features
-from .ranking import (ACTIVE_ARMS, RANKING_ALGORITHM, bootstrap_coefficients, eligible_arms,
-                      rank_treatments)
+from .policy import policy_values
+from .ranking import ACTIVE_ARMS, RANKING_ALGORITHM, bootstrap_coefficients, rank_treatments
 from .truth import truth_check
 
 TEST_SIZE = 0.3
 CV_FOLDS = 5
 MIN_PATIENTS_PER_CLASS = 10
 GLOBAL_SHAP_ROWS = 300
-POLICY_VARIANT = "full"  # the variant of the ranking models whose choices the policy value scores
 Progress = Callable[[int, int, str], None]
 
 
@@ -136,8 +135,9 @@ def train_suite(patients: pd.DataFrame, *, truth: pd.DataFrame | None = None,
         Bootstrap refits of the ranking model, for the intervals of a treatment ranking.
     permitted : dict, optional
         Per variant, a boolean Series over ``patients.index``: whose data that variant may use
-        (consent to model training). Others are left out of its training and evaluation, and
-        those not permitted for ``POLICY_VARIANT`` out of the policy value.
+        (consent to model training). Others are left out of its training and evaluation; the
+        policy value ranks each held-out patient with the richest variant permitted, and leaves
+        out those permitted none.
     progress : callable, optional
         Called as ``progress(done, total, label)`` after each fitted model.
 
@@ -209,10 +209,10 @@ def _train_suite(patients, *, truth, scenario, random_state, arms, algorithms, v
     suite = ModelSuite(models=models, refits=refits, random_state=seed,
                        n_patients=len(patients), skipped=skipped, excluded=excluded,
                        excluded_by_split=excluded_by_split)
-    if (truth is not None and POLICY_VARIANT in variants and RANKING_ALGORITHM in algorithms
-            and held_out):
-        usable = permitted[POLICY_VARIANT] if permitted else everyone
-        suite.policy = _policy(suite, patients, truth, np.concatenate(held_out), usable)
+    if truth is not None and RANKING_ALGORITHM in algorithms and held_out:
+        suite.policy = _policy(suite, patients, truth, np.concatenate(held_out),
+                               _ranking_variants(patients.index, variants, permitted),
+                               n_resamples=n_resamples)
     return suite
 
 
@@ -270,20 +270,35 @@ def _fit(arm, algorithm, variant, train, test, *, truth, scenario, seed, rng, n_
     return model
 
 
-def _policy(suite: ModelSuite, patients, truth, held_out_index, usable) -> dict | None:
-    """The policy value over the held-out patients ``usable`` marks, with ``n_excluded``: how
-    many held-out patients it left out."""
-    arms = [a for a in ACTIVE_ARMS if (a, RANKING_ALGORITHM, POLICY_VARIANT) in suite.models]
+def _ranking_variants(index: pd.Index, variants, permitted: dict | None) -> pd.Series:
+    """Per patient, the variant whose ranking the patient page shows: the richest trained variant
+    whose data the patient permits (``VARIANTS`` lists them richest first, in the consent gate's
+    order); missing for a patient who permits none."""
+    chosen = pd.Series(None, index=index, dtype=object)
+    for variant in (v for v in VARIANTS if v in variants):
+        usable = permitted[variant].loc[index].to_numpy() if permitted else True
+        chosen[chosen.isna().to_numpy() & usable] = variant
+    return chosen
+
+
+def _policy(suite: ModelSuite, patients, truth, held_out_index, ranking_variants: pd.Series, *,
+            n_resamples: int) -> dict | None:
+    """The policy value (``models.policy``) over the held-out patients who permit a variant, each
+    with the top arm of that variant's ranking (``ModelSuite.rank``, as on the patient page), and
+    ``n_excluded``: how many held-out patients it left out."""
+    ranked = {arm for arm, algorithm, _ in suite.models if algorithm == RANKING_ALGORITHM}
+    arms = [a for a in ACTIVE_ARMS if a in ranked]
     if not arms:  # placebo alone: no treatment to choose between
         return None
-    index = held_out_index[usable.loc[held_out_index].to_numpy()]
-    rows = patients.loc[index]
-    predicted = pd.DataFrame({a: suite.models[(a, RANKING_ALGORITHM, POLICY_VARIANT)].predict(rows)
-                              for a in arms}, index=index)
-    true_p = truth.loc[index, [f"p_response_{a}" for a in arms]]
+    variant_of = ranking_variants.loc[held_out_index].dropna()
+    choice = pd.Series(None, index=variant_of.index, dtype=object)
+    for variant, members in variant_of.groupby(variant_of, sort=False):
+        rankings = suite.rank(patients.loc[members.index], variant=variant)
+        choice[members.index] = [ranking["arm"].iloc[0] for ranking in rankings]
+    rows = patients.loc[variant_of.index]
+    true_p = truth.loc[variant_of.index, [f"p_response_{a}" for a in arms]]
     true_p.columns = arms
     resistant = rows["prior_failures"].to_numpy() >= TREATMENT_RESISTANT_MIN_FAILURES
-    eligible = pd.DataFrame({a: [a in eligible_arms(r) for r in resistant] for a in arms},
-                            index=index)
-    return {**policy_value(predicted, true_p, eligible),
-            "n_excluded": len(held_out_index) - len(index)}
+    return {**policy_values(true_p, resistant, choice.to_numpy(), n_resamples=n_resamples,
+                            random_state=suite.random_state),
+            "n_excluded": len(held_out_index) - len(variant_of)}

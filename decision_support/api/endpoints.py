@@ -33,7 +33,8 @@ from decision_support.predictions.selectors import (patient_guidance, patient_li
                                                     patient_predictions, patient_ranking,
                                                     prediction_pause, true_response_probabilities)
 from decision_support.registry.models import TrainingRun
-from decision_support.registry.selectors import latest_run
+from decision_support.registry.pages import policy_exclusions
+from decision_support.registry.selectors import latest_run, run_policy
 from models.algorithms import ALGORITHMS
 from models.ranking import RANKING_ALGORITHM
 
@@ -239,14 +240,28 @@ def explanations(request, pseudonym: str = Pseudonym,
 @api.get("/runs/{run_id}/models/", url_name="api_run_models", tags=["models"],
          response={200: schemas.RunOut, **ERRORS})
 def run_models(request, run_id: int = ObjectId):
-    """A training run and the held-out metrics of each of its models."""
+    """A training run, its policy value (as on the run overview: for the roles that may see the
+    truth) and the held-out metrics of each of its models."""
     run = _get(TrainingRun.objects, "training run", pk=run_id)
     metric_names = [name for name in schemas.ModelMetrics.model_fields
                     if name not in ("arm", "algorithm", "variant")]
+    policy = run_policy(run, roles=request.roles)
     return {"id": run.pk, "cohort_id": run.cohort_id, "scenario": run.scenario, "seed": run.seed,
             "n_patients": run.n_patients, "created_at": run.created_at,
             "skipped_arms": run.skipped_arms, "excluded_by_consent": run.excluded_by_consent,
+            "policy_value": _policy_value(policy.value) if policy.value else None,
+            "policy_value_withheld": policy.withheld,
+            "top_choice_shares": policy.choice_shares,
             "models": [{"arm": m.arm, "algorithm": m.algorithm, "variant": m.variant,
                         **{k: m.metrics.get(k) for k in metric_names},
                         "small_sample": bool(m.metrics.get("small_sample"))}
                        for m in run.models.all()]}
+
+
+def _policy_value(value: dict) -> dict:
+    return {**{k: value.get(k) for k in ("oracle", "model", "best_single", "random",
+                                         "interval_level", "n_patients")},
+            "intervals": value.get("intervals", {}),
+            "n_excluded": policy_exclusions(value),
+            "best_single_arms": {group: g["arm"] for group, g in value.get("groups", {}).items()
+                                 if g["arm"]}}

@@ -151,6 +151,21 @@ class ModelMetrics(Schema):
     small_sample: bool
 
 
+class PolicyValueOut(Schema):
+    """Expected response rates of four ways of choosing a treatment, scored with the simulation's
+    true response probabilities over the run's held-out patients (``models.policy``)."""
+
+    oracle: float
+    model: float
+    best_single: float | None  # null for a run trained before it was stored
+    random: float
+    intervals: dict[str, list[float]]  # policy -> [low, high]; empty for a run trained before
+    interval_level: float | None
+    n_patients: int
+    n_excluded: Suppressible  # held-out patients left out: no model-training consent
+    best_single_arms: dict[str, str]  # "first_line", "treatment_resistant" -> arm
+
+
 class RunOut(Schema):
     id: int
     cohort_id: int
@@ -160,4 +175,8 @@ class RunOut(Schema):
     created_at: dt.datetime
     skipped_arms: dict[str, str]
     excluded_by_consent: dict[str, Any]
+    # Null without a truth (an imported cohort) or for roles that may not see it (withheld).
+    policy_value: PolicyValueOut | None
+    policy_value_withheld: bool
+    top_choice_shares: dict[str, float]  # how often the model ranks each arm first
     models: list[ModelMetrics]

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from decision_support.lib.charts import Chart, bar_chart, beeswarm_chart, line_chart
+from decision_support.lib.charts import (Chart, bar_chart, beeswarm_chart, interval_chart,
+                                         line_chart)
 from decision_support.lib.suppression import suppress_count
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.evaluation import confusion_at
 from models.features import VARIANT_LABELS, VARIANTS
+from models.policy import POLICIES
 from models.ranking import ACTIVE_ARMS
 from models.truth import MEASURES
 from synthetic_data import ARMS, ARM_LABELS, DATA_DICTIONARY
@@ -104,16 +106,42 @@ def policy_exclusions(policy: dict) -> int | str | None:
     return suppress_count(policy["n_excluded"]) if "n_excluded" in policy else None
 
 
-def policy_chart(policy: dict) -> Chart:
-    return bar_chart(
-        "policy-value", "Expected response rate under three ways of choosing a treatment",
-        "Policy", "Expected response rate",
-        ["Model's top-ranked arm", "Random eligible arm", "Oracle (truly best arm)"],
-        {"Expected response rate": [policy["model"], policy["random"], policy["oracle"]]},
-        percent=True,
+POLICY_LABELS = {"oracle": "Oracle (truly best arm)", "model": "Model's top-ranked arm",
+                 "best_single": "Best single treatment for everyone",
+                 "random": "Random eligible arm"}
+POLICY_GROUPS = {"first_line": "first-line patients",
+                 "treatment_resistant": "treatment-resistant patients (2+ prior failures)"}
+
+
+def policy_rows(policy: dict) -> list[dict]:
+    """The stored policies in ``models.policy.POLICIES`` order, each with its interval; a run
+    trained before intervals and the best single treatment were stored has three, without."""
+    intervals = policy.get("intervals", {})
+    return [{"policy": name, "label": POLICY_LABELS[name], "value": policy[name],
+             "low": intervals[name][0] if name in intervals else None,
+             "high": intervals[name][1] if name in intervals else None}
+            for name in POLICIES if name in policy]
+
+
+def policy_best_arms(policy: dict) -> list[tuple[str, str]]:
+    """The best single treatment's arm for each group of patients that has one (labelled)."""
+    groups = policy.get("groups", {})
+    return [(POLICY_GROUPS[group], ARM_LABELS[groups[group]["arm"]])
+            for group in POLICY_GROUPS if groups.get(group, {}).get("arm")]
+
+
+def policy_chart(policy: dict) -> Chart | None:
+    """The four policies with their intervals; None for a run stored without intervals."""
+    if "intervals" not in policy:
+        return None
+    rows = policy_rows(policy)
+    return interval_chart(
+        "policy-value", "Expected response rate under four ways of choosing a treatment",
+        "Policy", "Expected response rate", [r["label"] for r in rows], [r["value"] for r in rows],
+        [r["low"] for r in rows], [r["high"] for r in rows],
         caption=(f"{policy['n_patients']:,} held-out patients, scored with their true response "
-                 "probabilities: the model's choice, a random eligible arm, and the arm that is "
-                 "truly best for each patient (known only to the simulation)."))
+                 "probabilities (known only to the simulation), with "
+                 f"{policy['interval_level']:.0%} bootstrap intervals over the patients."))
 
 
 def policy_choice_shares(shares: dict[str, float]) -> list[tuple[str, float]]:

@@ -24,9 +24,11 @@ def model_truth_check(model: TrainedModel, *, roles) -> dict | None:
     return (model.truth_check or {}) if can(roles, MODEL_TRUTH_ROLES) else None
 
 
-# The policy value scores choices with the true response probabilities (shown with the patients
-# it was scored over and those consent left out); the top-choice shares come from the predictions.
-POLICY_FROM_TRUTH = ("model", "random", "oracle", "n_patients", "n_excluded")
+# The policy value scores choices with the true response probabilities (``models.policy``: the
+# values, their intervals, the best single arms; shown with the patients it was scored over and
+# those consent left out); the top-choice shares come from the predictions.
+POLICY_FROM_TRUTH = ("oracle", "model", "best_single", "random", "intervals", "interval_level",
+                     "n_resamples", "n_patients", "groups", "n_excluded")
 
 
 @dataclass(frozen=True)

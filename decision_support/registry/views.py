@@ -38,7 +38,8 @@ def run_overview(request, cohort_id: int):
     if run is not None:
         rows = pages.run_models(run)
         policy = run_policy(run, roles=request.roles)
-        chart = pages.policy_chart(policy.value) if policy.value else None
+        value = policy.value or {}
+        chart = pages.policy_chart(value)
         context.update({
             "rows": rows,
             "arms": pages.run_arms(rows),
@@ -46,8 +47,10 @@ def run_overview(request, cohort_id: int):
             "skipped": [(ARM_LABELS.get(arm, arm), reason) for arm, reason in run.skipped_arms.items()],
             "policy": policy,
             "policy_chart": chart,
+            "policy_rows": pages.policy_rows(value),
+            "policy_best_arms": pages.policy_best_arms(value),
             "choice_shares": pages.policy_choice_shares(policy.choice_shares),
-            "policy_excluded": pages.policy_exclusions(policy.value or {}),
+            "policy_excluded": pages.policy_exclusions(value),
             "split_exclusions": pages.split_exclusions(run),
             "chart_specs": [chart.as_json()] if chart else [],
         })

@@ -179,29 +179,49 @@ def _global_shap(row, split, expected, seed):
 
 
 def _policy_patients(expected):
-    """The held-out rows of every modelled arm that consent to the full models' data, and how
-    many held-out patients that leaves out."""
+    """The held-out rows of every modelled arm whose consent permits some variant, the variant
+    whose ranking the patient page would show each (the richest permitted), and how many
+    held-out patients that leaves out."""
     rows = pd.concat(expected["held_out"].values())
-    keep = rows.index.isin(expected["consenting"]["full"])
-    return rows[keep], int((~keep).sum())
+    variant = pd.Series([next((v for v in NEEDS if pk in expected["consenting"][v]), None)
+                         for pk in rows.index], index=rows.index)
+    keep = variant.notna().to_numpy()
+    return rows[keep], variant[keep], int((~keep).sum())
 
 
 def _policy_value(run, expected):
-    rows, left_out = _policy_patients(expected)
+    """Each policy recomputed from the truth table: the oracle, the model's top-ranked eligible
+    arm, one best arm for the first-line and one for the treatment-resistant patients, random."""
+    rows, variant, left_out = _policy_patients(expected)
+    assert {"full", "no_genetic"} <= set(variant)  # those declining genetic use are scored too
     arms = [a for a in ACTIVE_ARMS if a in expected["arms"]]
     true_p = expected["truth"].loc[rows.index, [f"p_response_{a}" for a in arms]].to_numpy()
     resistant = rows["prior_failures"].to_numpy() >= TREATMENT_RESISTANT_MIN_FAILURES
     eligible = np.array([[a in eligible_arms(r) for a in arms] for r in resistant])
-    ranking = {m.arm: fitted_model(m) for m in run.models.filter(algorithm=RANKING_ALGORITHM,
-                                                                 variant="full")}
-    predicted = np.column_stack([ranking[a].predict(rows) for a in arms])
+    predicted = np.full(true_p.shape, np.nan)
+    for v in set(variant):
+        ranking = {m.arm: fitted_model(m) for m in run.models.filter(algorithm=RANKING_ALGORITHM,
+                                                                     variant=v)}
+        mine = (variant == v).to_numpy()
+        predicted[mine] = np.column_stack([ranking[a].predict(rows[mine]) for a in arms])
     choice = np.where(eligible, predicted, -np.inf).argmax(axis=1)
+    best_single = 0.0
+    for group in (~resistant, resistant):
+        if group.any():
+            means = np.where(eligible[group], true_p[group], -np.inf).mean(axis=0)
+            best_single += true_p[group][:, means.argmax()].sum()
     policy = run.policy_value
     assert policy["n_patients"] == len(rows) and policy["n_excluded"] == left_out > 0
     assert policy["oracle"] == pytest.approx(np.where(eligible, true_p, -np.inf).max(axis=1).mean())
     assert policy["random"] == pytest.approx(
         (np.where(eligible, true_p, 0).sum(axis=1) / eligible.sum(axis=1)).mean())
     assert policy["model"] == pytest.approx(true_p[np.arange(len(rows)), choice].mean())
+    assert policy["best_single"] == pytest.approx(best_single / len(rows))
+    assert policy["oracle"] >= policy["model"]
+    assert policy["oracle"] >= policy["best_single"] >= policy["random"]
+    for name in ("oracle", "model", "best_single", "random"):
+        low, high = policy["intervals"][name]
+        assert low <= policy[name] <= high
 
 
 def _each_model(check):
@@ -242,7 +262,7 @@ def test_the_run_records_how_many_each_variants_splits_left_out(run, expected):
 def test_the_run_overview_shows_each_left_out_count_beside_what_it_qualifies(
         run, expected, signed_in_client):
     page = signed_in_client.get(reverse("run_overview", args=[run.cohort_id])).content.decode()
-    rows, left_out = _policy_patients(expected)
+    rows, _, left_out = _policy_patients(expected)
     policy = re.search(r'id="policy-patients">(.*?)</p>', page, re.S).group(1)
     assert re.findall(r"<strong>(.*?)</strong>", policy) == [
         str(len(rows)), escape(str(suppress_count(left_out)))]
