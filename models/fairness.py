@@ -4,7 +4,8 @@ Every number comes from fairlearn's ``MetricFrame`` on the stored held-out outco
 predicted probabilities: per group ROC AUC, true- and false-positive rate and selection rate at a
 threshold, and calibration (mean predicted probability beside the observed response rate, and the
 Brier score); between groups fairlearn's ``difference()`` and ``ratio()``. Each group's value has
-a seeded percentile-bootstrap interval (patients resampled within the group).
+a seeded percentile-bootstrap interval (patients resampled within the group). The overall ROC AUC
+and its interval can be passed in as stored at training, so that no page shows a second interval.
 
 Small cells (the project's rule: no count of 1 to 10 patients, no rate over fewer than 11):
 
@@ -117,7 +118,7 @@ def metric_frame(y_true, y_prob, sensitive_features, *, threshold: float = DEFAU
 
 def fairness_audit(y_true, y_prob, groups: Mapping[str, list], *,
                    threshold: float = DEFAULT_THRESHOLD, n_resamples: int = N_RESAMPLES,
-                   random_state=None) -> dict:
+                   random_state=None, stored_auc: tuple[float, float, float] | None = None) -> dict:
     """Per-group metrics, bootstrap intervals, differences and ratios, small cells hidden.
 
     Parameters
@@ -135,6 +136,12 @@ def fairness_audit(y_true, y_prob, groups: Mapping[str, list], *,
         Bootstrap resamples per group.
     random_state : int, numpy Generator or None
         Seeds the bootstrap: the same seed gives the same intervals.
+    stored_auc : (value, low, high), optional
+        The overall ROC AUC and its interval as stored at training time
+        (``models.evaluation.held_out_metrics``). When given, the audit reports them instead of
+        its own bootstrap of the same patients, so every page shows one interval; they are shown
+        even with fewer than 11 responders or non-responders, since the model page and the API
+        show them anyway (hiding them here would protect nothing).
 
     Returns
     -------
@@ -173,6 +180,11 @@ def fairness_audit(y_true, y_prob, groups: Mapping[str, list], *,
         frame = metric_frame(y, p, pd.Series(labels, name=attribute), threshold=threshold)
         if overall is None:  # every attribute's frame has the same overall values
             overall = _cell(y, p, dict(frame.overall), threshold, rng, n_resamples)
+            if stored_auc is not None:
+                value, low, high = stored_auc
+                overall["metrics"]["roc_auc"] = float(value)
+                overall["ci"]["roc_auc"] = (float(low), float(high))
+                overall["hidden"]["roc_auc"] = None
         rows = []
         for group in _ordered(attribute, frame.by_group.index):
             mask = labels == group

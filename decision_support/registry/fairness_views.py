@@ -67,9 +67,12 @@ def _audit(model_pk: int, artifact_id: str, threshold: float, seed: int) -> dict
     """Keyed by the registry row and its artifact's digest (a row and its stored evaluation are
     written once, at training), the threshold and the bootstrap seed. Model-level aggregates only:
     no patient's data is kept."""
-    evaluation = TrainedModel.objects.values_list("evaluation", flat=True).get(pk=model_pk)
+    evaluation, metrics = TrainedModel.objects.values_list("evaluation", "metrics").get(pk=model_pk)
     return fairness_audit(evaluation["test_outcomes"], evaluation["test_probabilities"],
-                          evaluation["test_groups"], threshold=threshold, random_state=seed)
+                          evaluation["test_groups"], threshold=threshold, random_state=seed,
+                          # the interval training stored, as on every other surface
+                          stored_auc=(metrics["roc_auc"], metrics["roc_auc_low"],
+                                      metrics["roc_auc_high"]))
 
 
 def _page_context(run, model, form, chosen, errors) -> dict:

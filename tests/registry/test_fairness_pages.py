@@ -3,16 +3,22 @@
 import html
 import itertools
 import re
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from django.urls import reverse
+from django.urls import resolve, reverse
 
 from decision_support.accounts.roles import Role
+from decision_support.accounts.tokens import api_token_create
+from decision_support.cohorts.models import Patient
+from decision_support.consent.selectors import consent_permitted_classes
+from decision_support.lib.vocabulary import CONSENT_CLASSES, Purpose
 from decision_support.registry import fairness_views
 from decision_support.registry.fairness_views import RETRAIN_MESSAGE
 from decision_support.registry.models import TrainedModel
 from models.fairness import METRICS, fairness_audit
 from models.model_card import NO_GROUPS
+from synthetic_data import FIRST_LINE_ARMS
 from tests.trained_runs import committed_run
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +54,10 @@ def _text(response) -> str:
     return html.unescape(response.content.decode())
 
 
+def _stored_auc(model):
+    return model.metrics["roc_auc"], model.metrics["roc_auc_low"], model.metrics["roc_auc_high"]
+
+
 @pytest.mark.parametrize("name", ["model_fairness", "model_card"])
 @pytest.mark.parametrize("role", [Role.EDUCATOR, Role.STUDENT, Role.ETHICS_REVIEWER])
 def test_the_pages_open_for_educators_students_and_reviewers(client, make_user, run, name, role):
@@ -67,7 +77,7 @@ def test_fairness_numbers_equal_models_fairness_on_the_stored_predictions(client
     expected = fairness_audit(stored.evaluation["test_outcomes"],
                               stored.evaluation["test_probabilities"],
                               stored.evaluation["test_groups"], threshold=0.5,
-                              random_state=run.seed)
+                              random_state=run.seed, stored_auc=_stored_auc(stored))
     assert response.context["audit"] == expected
     page = _text(response)
     shown = 0
@@ -178,7 +188,8 @@ def test_model_card_metrics_equal_the_stored_evaluation(client, make_user, run, 
     # Subgroups come from the same fairness audit as the fairness page.
     expected = fairness_audit(stored.evaluation["test_outcomes"],
                               stored.evaluation["test_probabilities"],
-                              stored.evaluation["test_groups"], threshold=0.5, random_state=run.seed)
+                              stored.evaluation["test_groups"], threshold=0.5, random_state=run.seed,
+                              stored_auc=_stored_auc(stored))
     assert [s["groups"] for s in card["metrics"]["subgroups"]] == [
         info["groups"] for info in expected["attributes"].values()]
 
@@ -226,3 +237,82 @@ def test_the_model_page_links_to_both(client, make_user, run):
     base = reverse("model_fairness", args=[run.pk, ARM])
     assert f'href="{base}?algorithm=logistic_regression&variant=full&threshold=0.50"' in page
     assert reverse("model_card", args=[run.pk, ARM]) in page
+
+
+# --- issue 14: one number, one interval ----------------------------------------------------
+
+
+def _arm_models(run):
+    """Per arm the model the pages open by default (the query above), for every trained arm."""
+    return {m.arm: m for m in TrainedModel.objects.filter(run=run, algorithm=QUERY["algorithm"],
+                                                          variant=QUERY["variant"])}
+
+
+@pytest.fixture(params=FIRST_LINE_ARMS)  # a 600-patient cohort is too small to train the others
+def arm_model(request, run):
+    model = _arm_models(run).get(request.param)
+    if model is None:
+        pytest.skip(f"no {request.param} model in this run (too few patients)")
+    return model
+
+
+def _normalised(text: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(text).replace("\u2060", "")).strip()
+
+
+def _auc_on_pages(client, model) -> dict[str, str]:
+    """The model's held-out ROC AUC with its interval, as each surface prints it."""
+    query = {"algorithm": model.algorithm, "variant": model.variant}
+    args = [model.run_id, model.arm]
+    page = client.get(reverse("model_detail", args=args), query).content.decode()
+    value = re.search(r'id="metric-auc">(.*?)</span>', page).group(1)
+    interval = re.search(r'id="metric-auc-ci">\((.*?)\)</small>', page).group(1)
+    shown = {"model page": f"{value} ({interval})"}
+    for name, row_pattern in (
+            ("model_fairness", r'id="fairness-overall".*?<th scope="row">ROC AUC</th>(.*?)</tr>'),
+            ("model_card", r'id="card-metric-roc_auc">(.*?)</tr>')):
+        page = client.get(reverse(name, args=args), query).content.decode()
+        row = re.search(row_pattern, page, re.S).group(1)
+        value, interval = re.findall(r'<td class="num">(.*?)</td>', row)[-2:]
+        shown[name] = f"{value} ({interval})"
+    return {surface: _normalised(text) for surface, text in shown.items()}
+
+
+def _auc_in_api(client, model, headers) -> str:
+    body = client.get(reverse("api:api_run_models", args=[model.run_id]), **headers).json()
+    [row] = [m for m in body["models"] if (m["arm"], m["algorithm"], m["variant"])
+             == (model.arm, model.algorithm, model.variant)]
+    return f"{row['roc_auc']:.3f} ({row['roc_auc_low']:.3f}–{row['roc_auc_high']:.3f})"
+
+
+def test_each_model_shows_one_auc_interval_on_the_model_page_fairness_page_card_and_api(
+        client, make_user, arm_model):
+    user = make_user(Role.EDUCATOR, username=f"auc_{next(_USERS)}")
+    _, token = api_token_create(user=user, name="tests")
+    client.force_login(user)
+    shown = _auc_on_pages(client, arm_model)
+    shown["api"] = _normalised(_auc_in_api(client, arm_model,
+                                           {"HTTP_AUTHORIZATION": f"Bearer {token}"}))
+    m = arm_model.metrics
+    stored = f"{m['roc_auc']:.3f} ({m['roc_auc_low']:.3f}–{m['roc_auc_high']:.3f})"
+    assert set(shown.values()) == {stored}, shown
+
+
+def test_the_case_packet_prints_the_same_auc_interval_as_every_page(client, make_user, run):
+    everything = set(CONSENT_CLASSES)
+    patient = next(p for p in Patient.objects.filter(cohort=run.cohort).order_by("pk")
+                   if consent_permitted_classes(p, purpose=Purpose.EDUCATION) == everything)
+    user = make_user(Role.EDUCATOR, username=f"auc_packet_{next(_USERS)}")
+    _, token = api_token_create(user=user, name="tests")
+    client.force_login(user)
+    response = client.get(reverse("case_packet", args=[patient.pseudonym]))
+    card = response.context["packet"]["card"]
+    url = urlsplit(card["card_url"])
+    model = TrainedModel.objects.get(run=run, arm=resolve(url.path).kwargs["arm"],
+                                     **dict(parse_qsl(url.query)))
+    printed = re.search(r"Held-out ROC AUC \(95% CI\)</dt><dd>(.*?)</dd>",
+                        response.content.decode()).group(1)
+    shown = {"packet": _normalised(printed), **_auc_on_pages(client, model),
+             "api": _normalised(_auc_in_api(client, model,
+                                            {"HTTP_AUTHORIZATION": f"Bearer {token}"}))}
+    assert len(set(shown.values())) == 1, shown
