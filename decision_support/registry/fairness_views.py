@@ -77,9 +77,7 @@ def _audit(model_pk: int, artifact_id: str, threshold: float, seed: int) -> dict
     evaluation, metrics = TrainedModel.objects.values_list("evaluation", "metrics").get(pk=model_pk)
     return fairness_audit(evaluation["test_outcomes"], evaluation["test_probabilities"],
                           evaluation["test_groups"], threshold=threshold, random_state=seed,
-                          # the interval training stored, as on every other surface
-                          stored_auc=(metrics["roc_auc"], metrics["roc_auc_low"],
-                                      metrics["roc_auc_high"]))
+                          stored_metrics=metrics)  # overall AUC and Brier as every surface shows
 
 
 def _page_context(run, model, form, chosen, errors) -> dict:
