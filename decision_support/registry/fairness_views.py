@@ -97,7 +97,7 @@ def _page_context(run, model, form, chosen, errors) -> dict:
     }
 
 
-# --- display: every hidden value reads "<11", never a number ------------------------------------
+# --- display: every hidden value reads "<11" (a size hidden to protect another: "hidden") -----
 
 
 def _format(metric: str, value) -> str:
