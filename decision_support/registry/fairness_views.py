@@ -158,8 +158,9 @@ def _suppress_table_cells(chart: Chart, hidden: list[list[bool]]) -> Chart:
 
 
 def _chart_groups(groups: list[dict], metrics: tuple[str, ...]) -> tuple[list[str], str]:
-    """A chart's groups as its axis names them, "(hidden)" added where any of ``metrics`` is not
-    drawn, and the sentence saying why for each such group: no group is silently blank."""
+    """A chart's groups as its axis names them, "(hidden)" or "(partly hidden)" added where all or
+    some of ``metrics`` are not drawn, and the sentence saying why for each such group: no group
+    is silently blank."""
     names, reasons = [], []
     for g in groups:
         hidden = {m: g["hidden"][m] for m in metrics if g["metrics"][m] is None}
