@@ -4,7 +4,9 @@ Every number comes from fairlearn's ``MetricFrame`` on the stored held-out outco
 predicted probabilities: per group ROC AUC, true- and false-positive rate and selection rate at a
 threshold, and calibration (mean predicted probability beside the observed response rate, and the
 Brier score); between groups fairlearn's ``difference()`` and ``ratio()``. Each group's value has
-a seeded percentile-bootstrap interval (patients resampled within the group).
+a seeded percentile-bootstrap interval (patients resampled within the group). The overall ROC AUC
+with its interval, and the Brier score, can be passed in as stored at training, so that no page
+shows a second value or interval of them.
 
 Small cells (the project's rule: no count of 1 to 10 patients, no rate over fewer than 11):
 
@@ -117,7 +119,7 @@ def metric_frame(y_true, y_prob, sensitive_features, *, threshold: float = DEFAU
 
 def fairness_audit(y_true, y_prob, groups: Mapping[str, list], *,
                    threshold: float = DEFAULT_THRESHOLD, n_resamples: int = N_RESAMPLES,
-                   random_state=None) -> dict:
+                   random_state=None, stored_metrics: Mapping | None = None) -> dict:
     """Per-group metrics, bootstrap intervals, differences and ratios, small cells hidden.
 
     Parameters
@@ -135,6 +137,13 @@ def fairness_audit(y_true, y_prob, groups: Mapping[str, list], *,
         Bootstrap resamples per group.
     random_state : int, numpy Generator or None
         Seeds the bootstrap: the same seed gives the same intervals.
+    stored_metrics : mapping, optional
+        The model's held-out metrics as stored at training time
+        (``models.evaluation.held_out_metrics``). When given, the overall ROC AUC with its
+        interval (``roc_auc``, ``roc_auc_low``, ``roc_auc_high``) and Brier score (``brier``)
+        are these rather than computed again, so every page shows one value and one interval.
+        They are shown even over fewer than 11 patients: the model page and the API show them
+        anyway, so hiding them here would protect nothing.
 
     Returns
     -------
@@ -173,6 +182,8 @@ def fairness_audit(y_true, y_prob, groups: Mapping[str, list], *,
         frame = metric_frame(y, p, pd.Series(labels, name=attribute), threshold=threshold)
         if overall is None:  # every attribute's frame has the same overall values
             overall = _cell(y, p, dict(frame.overall), threshold, rng, n_resamples)
+            if stored_metrics is not None:
+                _use_stored(overall, stored_metrics)
         rows = []
         for group in _ordered(attribute, frame.by_group.index):
             mask = labels == group
@@ -186,6 +197,14 @@ def fairness_audit(y_true, y_prob, groups: Mapping[str, list], *,
     return {"threshold": threshold, "n": int(len(y)), "min_group": MIN_GROUP,
             "n_resamples": int(n_resamples), "ci_level": CI_LEVEL, "overall": overall,
             "attributes": attributes}
+
+
+def _use_stored(overall: dict, stored: Mapping) -> None:
+    """Put the stored overall ROC AUC, its interval and the Brier score into ``overall``."""
+    overall["metrics"]["roc_auc"] = float(stored["roc_auc"])
+    overall["ci"]["roc_auc"] = (float(stored["roc_auc_low"]), float(stored["roc_auc_high"]))
+    overall["metrics"]["brier"] = float(stored["brier"])
+    overall["hidden"]["roc_auc"] = overall["hidden"]["brier"] = None
 
 
 def _ordered(attribute: str, present) -> list[str]:

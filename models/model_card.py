@@ -170,12 +170,13 @@ def _limitations(model: dict, run: dict, fairness: dict | None) -> list[str]:
         if small:
             items.append(f"Groups with fewer than {MIN_GROUP} held-out patients, whose metrics "
                          f"are not shown: {', '.join(small)}.")
-        partly = sorted({f"{info['label'].lower()} {g['group']}"
-                         for info in fairness["attributes"].values() for g in info["groups"]
-                         if not g["small"] and any(g["hidden"].values())})
+        partly = [f"{info['label'].lower()} {g['group']} ("
+                  + ", ".join(METRIC_LABELS[m] for m in METRICS if g["hidden"][m]) + ")"
+                  for info in fairness["attributes"].values() for g in info["groups"]
+                  if not g["small"] and any(g["hidden"].values())]
         if partly:
-            items.append("Some metrics are hidden for " + ", ".join(partly) + ": too few "
-                         "responders, non-responders or predicted responders to show them.")
+            items.append("Metrics hidden because too few responders, non-responders or predicted "
+                         "responders stand behind them: " + "; ".join(partly) + ".")
     if run.get("skipped_arms"):
         items.append("Arms without a model in this run (too few patients): "
                      + ", ".join(sorted(run["skipped_arms"])) + ".")

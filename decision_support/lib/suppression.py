@@ -85,6 +85,12 @@ class SuppressedTable:
     def cell(self, i: int, j: int) -> int | str:
         return SUPPRESSED if self.hidden[i, j] else int(self.counts[i, j])
 
+    def protecting(self, i: int, j: int) -> bool:
+        """Whether cell ``(i, j)`` is hidden only so that another hidden count cannot be derived
+        (complementary suppression): its own count is not 1 to 10, so a page must not call it
+        ``"<11"``."""
+        return bool(self.hidden[i, j]) and not is_small(int(self.counts[i, j]))
+
     def rows(self) -> list[list[int | str]]:
         """Every cell as it may be shown."""
         return [[self.cell(i, j) for j in range(self.counts.shape[1])]

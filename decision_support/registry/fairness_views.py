@@ -36,6 +36,13 @@ RETRAIN_MESSAGE = ("This run was trained before held-out patients' sex, ancestry
 PERCENT_METRICS = frozenset({"true_positive_rate", "false_positive_rate", "selection_rate",
                              "mean_predicted", "observed_rate"})
 AGE_BAND_NOTE = ", ".join(label for _, label in AGE_BANDS)
+# A group's size hidden by complementary suppression: not small, so it must not read "<11".
+SIZE_HIDDEN = "hidden"
+SIZE_HIDDEN_NOTE = ("Patients \"hidden\" ({groups}): not small groups; their sizes are hidden so "
+                    "that the size of {small} cannot be worked out from the total.")
+HIDDEN_ON_CHART = "{group} (hidden)"
+PARTLY_HIDDEN_ON_CHART = "{group} (partly hidden)"
+NOT_DRAWN = "Not drawn: {groups}."
 # Audits kept per process (each ~0.8 s to compute): a class looks at a few models and thresholds.
 AUDIT_CACHE_SIZE = 64
 
@@ -67,9 +74,10 @@ def _audit(model_pk: int, artifact_id: str, threshold: float, seed: int) -> dict
     """Keyed by the registry row and its artifact's digest (a row and its stored evaluation are
     written once, at training), the threshold and the bootstrap seed. Model-level aggregates only:
     no patient's data is kept."""
-    evaluation = TrainedModel.objects.values_list("evaluation", flat=True).get(pk=model_pk)
+    evaluation, metrics = TrainedModel.objects.values_list("evaluation", "metrics").get(pk=model_pk)
     return fairness_audit(evaluation["test_outcomes"], evaluation["test_probabilities"],
-                          evaluation["test_groups"], threshold=threshold, random_state=seed)
+                          evaluation["test_groups"], threshold=threshold, random_state=seed,
+                          stored_metrics=metrics)  # overall AUC and Brier as every surface shows
 
 
 def _page_context(run, model, form, chosen, errors) -> dict:
@@ -89,7 +97,7 @@ def _page_context(run, model, form, chosen, errors) -> dict:
     }
 
 
-# --- display: every hidden value reads "<11", never a number ------------------------------------
+# --- display: every hidden value reads "<11" (a size hidden to protect another: "hidden") -----
 
 
 def _format(metric: str, value) -> str:
@@ -112,9 +120,11 @@ def attribute_tables(audit: dict) -> list[dict]:
     tables = []
     for attribute, info in audit["attributes"].items():
         sizes = suppress_counts([g["n"] for g in info["groups"]], total_shown=True)
-        rows = [{"group": g["group"], "n": sizes.cell(0, i), "small": g["small"],
+        rows = [{"group": g["group"], "small": g["small"],
+                 "n": SIZE_HIDDEN if sizes.protecting(0, i) else sizes.cell(0, i),
                  "cells": [_cell(m, g["metrics"][m], g["ci"][m], g["hidden"][m]) for m in METRICS]}
                 for i, g in enumerate(info["groups"])]
+        protecting = [g["group"] for i, g in enumerate(info["groups"]) if sizes.protecting(0, i)]
         between = [{"metric": m, "label": METRIC_LABELS[m],
                     "difference": _gap(m, info["differences"][m]),
                     "ratio": "–" if info["ratios"][m] is None else f"{info['ratios'][m]:.3f}",
@@ -123,6 +133,10 @@ def attribute_tables(audit: dict) -> list[dict]:
         tables.append({"attribute": attribute, "label": info["label"], "rows": rows,
                        "between": between,
                        "flagged": [r["group"] for r in rows if r["small"]],
+                       "size_note": (SIZE_HIDDEN_NOTE.format(
+                           groups=", ".join(protecting),
+                           small=", ".join(r["group"] for r in rows if r["small"]))
+                           if protecting else ""),
                        "partly_hidden": [r["group"] for r in rows
                                          if not r["small"] and any(c["hidden"] for c in r["cells"])]})
     return tables
@@ -143,13 +157,31 @@ def _suppress_table_cells(chart: Chart, hidden: list[list[bool]]) -> Chart:
     return chart
 
 
+def _chart_groups(groups: list[dict], metrics: tuple[str, ...]) -> tuple[list[str], str]:
+    """A chart's groups as its axis names them, "(hidden)" or "(partly hidden)" added where all or
+    some of ``metrics`` are not drawn, and the sentence saying why for each such group: no group
+    is silently blank."""
+    names, reasons = [], []
+    for g in groups:
+        hidden = {m: g["hidden"][m] for m in metrics if g["metrics"][m] is None}
+        if not hidden:
+            names.append(g["group"])
+            continue
+        names.append((HIDDEN_ON_CHART if len(hidden) == len(metrics) else PARTLY_HIDDEN_ON_CHART)
+                     .format(group=g["group"]))
+        why = "; ".join(dict.fromkeys(
+            reason if len(metrics) == 1 else f"{METRIC_LABELS[m].lower()}: {reason}"
+            for m, reason in hidden.items()))
+        reasons.append(f"{g['group']} ({why})")
+    return names, NOT_DRAWN.format(groups=", ".join(reasons)) if reasons else ""
+
+
 def attribute_charts(audit: dict) -> list[Chart]:
     """Per attribute: ROC AUC with its interval, TPR beside FPR, and calibration per group."""
     charts = []
     threshold = audit["threshold"]
     for attribute, info in audit["attributes"].items():
         groups = info["groups"]
-        names = [g["group"] for g in groups]
         label = info["label"].lower()
 
         def values(metric):
@@ -158,32 +190,38 @@ def attribute_charts(audit: dict) -> list[Chart]:
         def bound(metric, k):
             return [g["ci"][metric][k] if g["ci"][metric] else None for g in groups]
 
+        names, not_drawn = _chart_groups(groups, ("roc_auc",))
         auc = interval_chart(
             f"fairness-auc-{attribute}", f"ROC AUC by {label}, with 95% interval", info["label"],
             "ROC AUC", names, values("roc_auc"), bound("roc_auc", 0), bound("roc_auc", 1),
             percent=False,
             caption=(f"Held-out patients of each group; groups or classes under {MIN_GROUP} "
-                     "patients are not drawn and read <11 in the table."))
+                     f"patients are not drawn and read <11 in the table. {not_drawn}").strip())
         hidden = [[g["metrics"]["roc_auc"] is None] * 3 for g in groups]
         charts.append(_suppress_table_cells(auc, hidden))
+        rate_metrics = ("true_positive_rate", "false_positive_rate")
+        names, not_drawn = _chart_groups(groups, rate_metrics)
         rates = bar_chart(
             f"fairness-rates-{attribute}",
             f"True- and false-positive rates by {label} at threshold {threshold:.2f}",
             info["label"], "Rate", names,
             {"True-positive rate": values("true_positive_rate"),
              "False-positive rate": values("false_positive_rate")}, percent=True,
-            caption="Equal opportunity compares true-positive rates; equalised odds compares both.")
-        charts.append(_suppress_table_cells(rates, [[g["metrics"][m] is None for m in
-                                                     ("true_positive_rate", "false_positive_rate")]
+            caption=("Equal opportunity compares true-positive rates; equalised odds compares "
+                     f"both. {not_drawn}").strip())
+        charts.append(_suppress_table_cells(rates, [[g["metrics"][m] is None for m in rate_metrics]
                                                     for g in groups]))
+        calibration_metrics = ("mean_predicted", "observed_rate")
+        names, not_drawn = _chart_groups(groups, calibration_metrics)
         calibration = bar_chart(
             f"fairness-calibration-{attribute}", f"Calibration by {label}", info["label"],
             "Response rate", names,
             {"Mean predicted probability": values("mean_predicted"),
              "Observed response rate": values("observed_rate")}, percent=True,
-            caption="A well-calibrated model predicts, on average, the rate it observes in each group.")
+            caption=("A well-calibrated model predicts, on average, the rate it observes in each "
+                     f"group. {not_drawn}").strip())
         charts.append(_suppress_table_cells(calibration, [[g["metrics"][m] is None for m in
-                                                           ("mean_predicted", "observed_rate")]
+                                                           calibration_metrics]
                                                           for g in groups]))
     return charts
 

@@ -31,6 +31,22 @@ def test_a_row_with_one_small_cell_gets_a_second_one_hidden():
     assert table.row_total(0) == 105
 
 
+@pytest.mark.parametrize("counts, protecting", [
+    ([5, 40, 60], [(0, 1)]),             # 40 hides 5 from the total
+    ([0, 3, 25, 40], [(0, 2)]),
+    ([3, 4, 30], []),                    # two small cells protect each other
+    ([60, 12, 1, 70], [(0, 1)]),
+    ([[50, 60], [5, 70], [40, 80]], [(1, 1), (2, 0), (2, 1)]),  # its row and column
+])
+def test_a_count_hidden_only_to_protect_another_is_told_apart_from_a_small_one(counts, protecting):
+    """Pages must not call a complementary cell "<11": ``protecting`` marks exactly the hidden
+    cells that are not 1-10 themselves."""
+    table = suppress_table(counts)
+    marked = [(i, j) for i, j in np.ndindex(table.counts.shape) if table.protecting(i, j)]
+    assert marked == protecting
+    assert all(table.cell(i, j) == SUPPRESSED and table.counts[i, j] >= 11 for i, j in marked)
+
+
 def test_zero_shows_and_is_not_chosen_to_hide_a_small_cell_when_a_count_is():
     assert suppress_counts([0, 3, 25, 40]).rows() == [[0, SUPPRESSED, SUPPRESSED, 40]]
 

@@ -163,6 +163,25 @@ def test_intervals_contain_the_point_estimate_and_are_reproducible():
     assert checked >= 60
 
 
+@pytest.mark.parametrize("n, seed", [(800, 5), (12, 1), (40, 2)])
+def test_stored_overall_auc_interval_and_brier_are_reported_unchanged(n, seed):
+    """Training stored these from unrounded probabilities with its own bootstrap; the audit of the
+    stored (rounded) ones must repeat them, not compute a second value or interval, whatever the
+    size of the held-out set."""
+    y, p, groups = _predictions(n=n, seed=seed)
+    y[:2] = (0, 1)  # both classes, as training guarantees
+    stored = {"roc_auc": 0.61234, "roc_auc_low": 0.40111, "roc_auc_high": 0.79999, "brier": 0.2345}
+    audit = fairness_audit(y, p, groups, random_state=3, stored_metrics=stored)
+    overall = audit["overall"]
+    assert overall["metrics"]["roc_auc"] == stored["roc_auc"]
+    assert overall["ci"]["roc_auc"] == (stored["roc_auc_low"], stored["roc_auc_high"])
+    assert overall["metrics"]["brier"] == stored["brier"]
+    assert overall["hidden"]["roc_auc"] is None and overall["hidden"]["brier"] is None
+    # Subgroups are the audit's own, as without stored metrics.
+    plain = fairness_audit(y, p, groups, random_state=3)
+    assert audit["attributes"] == plain["attributes"]
+
+
 def test_input_errors_name_the_problem():
     with pytest.raises(ValueError, match="same length"):
         fairness_audit([0, 1, 1], [0.2, 0.8], {"sex": ["female"] * 3})
