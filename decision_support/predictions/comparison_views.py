@@ -96,7 +96,8 @@ def _value_text(feature: str, values, hidden: frozenset[str]) -> str:
 def _comparison_context(comparison: ExplanationComparison, explanations, values,
                         hidden) -> dict:
     algorithms = [{"algorithm": a, "label": ALGORITHM_LABELS[a], "units": comparison.units[a],
-                   "probability": explanations[a].probability}
+                   "probability": explanations[a].probability,
+                   "credits_nothing": not comparison.shares[a].any()}
                   for a in comparison.algorithms]
     rows = []
     for feature in comparison.features:

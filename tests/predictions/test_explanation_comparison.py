@@ -106,8 +106,13 @@ def test_the_numbers_are_those_of_the_stored_models(client, make_user, run, pati
             assert cell["value"] == f"{direct.values.at[row['feature'], algorithm]:+.4f}"
             assert cell["rank"] == direct.ranks.at[row["feature"], algorithm]
             assert cell["share"] == pytest.approx(direct.shares.at[row["feature"], algorithm])
+    page = _page(response)
     for index, algorithm in enumerate(ALGORITHMS):
-        assert sum(row["cells"][index]["share"] for row in rows) == pytest.approx(1.0)
+        total = sum(row["cells"][index]["share"] for row in rows)
+        # Shares add up to 100%, unless the model credits nothing: then the page says so.
+        credits_nothing = not direct.values[algorithm].any()
+        assert total == pytest.approx(0.0 if credits_nothing else 1.0)
+        assert (f'id="credits-nothing-{algorithm}"' in page) == credits_nothing
 
 
 def test_disagreements_are_marked(client, make_user, run, patient):
