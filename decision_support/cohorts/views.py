@@ -183,8 +183,9 @@ def _true_drivers(cells: list[dict | None]) -> list[dict] | None:
 def cohort_compare(request):
     """Two cohorts side by side (by default the ``default`` scenario's newest as B): scenario
     texts, aggregates through the consent gate with small cells suppressed, and the newest
-    runs' held-out AUCs, beside them for roles that may see it the truth check (what the models
-    credit, what truly drives response). The ids are validated by a form, never passed raw to the ORM."""
+    runs' held-out AUCs with, for roles that may see it, the truth check beside them (what the
+    models credit, what truly drives response). The ids are validated by a form, never passed
+    raw to the ORM."""
     cohorts = Cohort.objects.only("pk", "name", "scenario")
     if not request.GET:
         return render(request, "cohorts/compare.html",

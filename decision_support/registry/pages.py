@@ -14,7 +14,7 @@ from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.evaluation import confusion_at
 from models.features import NOT_MODEL_INPUTS, VARIANT_LABELS, VARIANTS
 from models.ranking import ACTIVE_ARMS
-from models.truth import CREDITED_TOP, MEASURES
+from models.truth import CREDITED_TOP, MEASURES, NOISE_AUC
 from synthetic_data import ARMS, ARM_LABELS, DATA_DICTIONARY
 
 from .models import TrainedModel, TrainingRun
@@ -231,8 +231,8 @@ def truth_check(check: dict | None) -> dict | None:
         "stand_ins": _stand_ins(),
         "flag_level": level,
         # Runs trained before flags needed held-out evidence flagged every candidate.
-        "flag_rule": FLAG_RULE.format(top=CREDITED_TOP, level=f"{level:.0%}") if level
-        else OLD_FLAG_RULE.format(top=CREDITED_TOP),
+        "flag_rule": FLAG_RULE.format(top=CREDITED_TOP, level=f"{level:.0%}", noise=NOISE_AUC)
+        if level else OLD_FLAG_RULE.format(top=CREDITED_TOP),
         "chart": chart,
         "oracle_roc_auc": check.get("oracle_roc_auc"),
         "mae_pp": _points(check.get("mean_absolute_error_vs_true_probability")),
@@ -242,7 +242,7 @@ def truth_check(check: dict | None) -> dict | None:
 FLAG_RULE = ("A flag marks a feature among the model's {top} most credited that has no true effect "
              "of its own, and only when the credit is more than noise: ranking held-out patients "
              "by the feature's SHAP values separates responders from non-responders, the lower "
-             "end of the {level} bootstrap interval of that AUC lying above 0.5, where a "
+             "end of the {level} bootstrap interval of that AUC lying above {noise}, where a "
              "pure-noise feature sits.")
 OLD_FLAG_RULE = ("A flag marks a feature among the model's {top} most credited that has no true "
                  "effect of its own (this run was trained before flags needed held-out evidence, "
@@ -272,8 +272,7 @@ def truth_summary(check: dict | None) -> dict | None:
     (the largest true shares, unobserved and unused drivers included), for a side-by-side view."""
     if not check:
         return None
-    credited = [{"label": row["label"], "share": row["model_share"], "flagged": bool(row["flag"]),
-                 "true_share": row["true_share"]}
+    credited = [{"label": row["label"], "share": row["model_share"], "flagged": bool(row["flag"])}
                 for row in check["features"][:CREDITED_TOP]]
     drivers = ([{"label": row["label"], "share": row["true_share"], "note": ""}
                 for row in check["features"]]

@@ -203,12 +203,16 @@ def test_truth_check_marks_flagged_features(signed_in_client, run):
     assert table.count('class="flagged"') == len(flags)
     for feature in flags:
         assert f'<tr class="flagged"><th scope="row">{feature["label"]}</th>' in table
+        # Each flag with the held-out evidence it rests on: the AUC and its interval.
+        interval = (f'{feature["held_out_auc"]:.2f} ({feature["held_out_auc_low"]:.2f}\u2060\u2013'
+                    f'\u2060{feature["held_out_auc_high"]:.2f})')
+        assert f"(held-out AUC {interval})</mark>" in table
     assert f'id="truth-oracle-auc">{row.truth_check["oracle_roc_auc"]:.3f}<' in page
     assert f'id="truth-model-auc">{row.metrics["roc_auc"]:.3f}<' in page
     mae = row.truth_check["mean_absolute_error_vs_true_probability"]
     assert f'id="truth-mae">{mae * 100:.1f} pp<' in page
     assert "True genetic liability is not observed" in page
-    assert "depression polygenic score" in page
+    assert "through Depression polygenic score" in page
 
 
 def test_unknown_arm_or_run_is_404(signed_in_client, run):
