@@ -35,12 +35,10 @@ NOISE_AUC = 0.5
 ZERO_EFFECT_FLAG = "credited by the model beyond noise, true effect zero"
 PROXY_FLAG = ("credited by the model beyond noise: no effect of its own, it stands in for "
               "{latent} (unobserved), so its credit is credit to {latent} measured indirectly")
-# Observed variables that measure a latent driver (the decoys measure illness burden).
-MEASURES = {
-    "polygenic_score_z": "genetic_liability_z",
-    "hippocampal_volume_mm3": "illness_burden_z",
-    "bdnf_serum_ng_ml": "illness_burden_z",
-}
+# The simulation's decoy biomarkers: no effect on response, they measure illness burden.
+DECOYS = ("hippocampal_volume_mm3", "bdnf_serum_ng_ml")
+# Observed variables that measure a latent driver.
+MEASURES = {"polygenic_score_z": "genetic_liability_z", **dict.fromkeys(DECOYS, "illness_burden_z")}
 
 
 def truth_check(model, test_rows: pd.DataFrame, test_truth: pd.DataFrame,

@@ -14,7 +14,7 @@ from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.evaluation import confusion_at
 from models.features import NOT_MODEL_INPUTS, VARIANT_LABELS, VARIANTS
 from models.ranking import ACTIVE_ARMS
-from models.truth import CREDITED_TOP, MEASURES, NOISE_AUC
+from models.truth import CREDITED_TOP, DECOYS, MEASURES, NOISE_AUC
 from synthetic_data import ARMS, ARM_LABELS, DATA_DICTIONARY
 
 from .models import TrainedModel, TrainingRun
@@ -253,10 +253,12 @@ LEFT_OUT_BY_VARIANT = "left out of this variant"
 
 def _stand_ins() -> list[dict]:
     """Per latent driver, the observed variables that stand in for it (``MEASURES``)."""
-    latents = dict.fromkeys(MEASURES.values())
-    return [{"latent": _label(latent),
-             "proxies": [_label(f) for f, measured in MEASURES.items() if measured == latent]}
-            for latent in latents]
+    stand_ins = []
+    for latent in dict.fromkeys(MEASURES.values()):
+        proxies = [f for f, measured in MEASURES.items() if measured == latent]
+        stand_ins.append({"latent": _label(latent), "proxies": [_label(f) for f in proxies],
+                          "decoys": set(proxies) <= set(DECOYS)})
+    return stand_ins
 
 
 def _evidence(row: dict) -> str:

@@ -215,6 +215,27 @@ def test_truth_check_marks_flagged_features(signed_in_client, run):
     assert "through Depression polygenic score" in page
 
 
+@pytest.mark.parametrize("variant", ["full", "clinical_only"])
+def test_truth_check_lists_sex_and_names_the_decoys_as_stand_ins_for_illness_burden(
+        signed_in_client, run, variant):
+    row = run.models.get(arm="ssri", algorithm="logistic_regression", variant=variant)
+    page = html.unescape(_page(signed_in_client.get(
+        _model_url(run, "ssri", algorithm="logistic_regression", variant=variant))))
+    decoys = " and ".join(DATA_DICTIONARY[f].label for f in ("hippocampal_volume_mm3",
+                                                            "bdnf_serum_ng_ml"))
+    burden = DATA_DICTIONARY["illness_burden_z"].label.lower()
+    assert re.search(rf"The decoys {decoys} have no effect of their own:</strong>\s+they stand in "
+                     rf"for {burden}", page)
+    # Every true driver the model does not use, sex included, with its true share.
+    table = page.split('id="truth-not-used"', 1)[1].split("</table>", 1)[0]
+    not_used = row.truth_check["not_used"]
+    assert "sex" in {f["feature"] for f in not_used}
+    assert (variant == "clinical_only") == ("crp_mg_l" in {f["feature"] for f in not_used})
+    for item in not_used:
+        assert (f'<th scope="row">{item["label"]}</th><td class="num">'
+                f'{item["true_share"] * 100:.1f}%</td>') in table
+
+
 def test_unknown_arm_or_run_is_404(signed_in_client, run):
     assert signed_in_client.get(reverse("model_detail", args=[run.pk, "lithium"])).status_code == 404
     assert signed_in_client.get(reverse("model_detail", args=[run.pk + 999, "ssri"])).status_code == 404
