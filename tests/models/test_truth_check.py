@@ -17,8 +17,8 @@ DEFAULT_ARMS = ("ssri", "cbt", "placebo")
 NOISE_ARMS = ("ssri", "snri", "cbt", "placebo")
 DECOY_ARMS = ("ssri", "placebo")
 APP_DEFAULT_PATIENTS = 5000  # the size the app's cohort form proposes
-# The flag rule's intervals are at a Bonferroni level over the top five: noise reaches a flag
-# in about one model in twenty, so in at most this share of its candidates.
+# The flag rule's intervals are at a Bonferroni level over the top five (5% for the five
+# together), so noise may reach a flag in at most this share of its candidates.
 NOISE_FLAG_RATE = 0.05
 
 
