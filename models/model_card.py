@@ -183,8 +183,11 @@ def _limitations(model: dict, run: dict, fairness: dict | None) -> list[str]:
     if model.get("truth_check"):
         flagged = [row for row in model["truth_check"].get("features", []) if row.get("flag")]
         for row in flagged:
+            evidence = (f" (held-out AUC of its SHAP values {row['held_out_auc']:.2f}, interval "
+                        f"{row['held_out_auc_low']:.2f}-{row['held_out_auc_high']:.2f})"
+                        if row.get("held_out_auc") is not None else "")
             items.append(f"Truth check: {row['label']} is among the model's most credited "
-                         f"features; {row['flag']}.")
+                         f"features; {row['flag']}{evidence}.")
     return items
 
 

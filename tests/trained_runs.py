@@ -31,8 +31,8 @@ def clear_model_caches():
 
 @contextmanager
 def committed_run(django_db_blocker, *, n_patients: int, cohort_seed: int = 1,
-                  training_seed: int = 1, name: str | None = None, prepare=None,
-                  **suite_options):
+                  training_seed: int = 1, name: str | None = None, scenario: str = "default",
+                  prepare=None, **suite_options):
     """Yields the training run of a new generated cohort; ``prepare(cohort)``, if given, runs
     before training (to change the cohort's consent, say); ``suite_options`` narrow
     ``train_suite`` (``algorithms=``, ``variants=``, ``n_resamples=``, ...) to save time."""
@@ -40,7 +40,7 @@ def committed_run(django_db_blocker, *, n_patients: int, cohort_seed: int = 1,
     with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch:
         if suite_options:
             patch.setattr(services, "train_suite", functools.partial(train_suite, **suite_options))
-        cohort = cohort_generate(n_patients=n_patients, seed=cohort_seed,
+        cohort = cohort_generate(n_patients=n_patients, seed=cohort_seed, scenario=scenario,
                                  **({"name": name} if name else {}))
         if prepare:
             prepare(cohort)

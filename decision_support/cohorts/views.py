@@ -13,7 +13,9 @@ from decision_support.consent.reads import consented_cohort
 from decision_support.consent.selectors import carried_over_decisions
 from decision_support.lib.suppression import SUPPRESSED, suppress_count
 from decision_support.lib.vocabulary import ConsentClass
-from decision_support.registry.selectors import active_training_job, latest_run
+from decision_support.registry.pages import truth_summary
+from decision_support.registry.selectors import (active_training_job, latest_run,
+                                                  model_truth_check)
 
 from .forms import CohortCompareForm, CohortCreateForm
 from .models import Cohort
@@ -142,8 +144,9 @@ def _side_by_side(a: dict, b: dict) -> dict:
     return {"arms": arms, "distributions": distributions}
 
 
-def _run_metrics(cohort: Cohort) -> dict:
-    """The newest run's first-line full-variant models by (arm, algorithm), or no run."""
+def _run_metrics(cohort: Cohort, roles) -> dict:
+    """The newest run's first-line full-variant models by (arm, algorithm), or no run; each with
+    its truth check's summary when ``roles`` may see it (``selectors.model_truth_check``)."""
     run = latest_run(cohort)
     if run is None:
         return {"run": None, "models": {}}
@@ -154,22 +157,35 @@ def _run_metrics(cohort: Cohort) -> dict:
             "model": model, "roc_auc": f"{m['roc_auc']:.3f}",
             "ci": f"{m['roc_auc_low']:.3f}\u2013{m['roc_auc_high']:.3f}",
             "small_sample": bool(m.get("small_sample")),
+            "truth": truth_summary(model_truth_check(model, roles=roles)),
             "url": reverse("model_detail", args=[run.pk, model.arm]) + "?" + urlencode(
                 {"algorithm": model.algorithm, "variant": "full"})}
     return {"run": run, "models": models}
 
 
 def _metrics_side_by_side(a: dict, b: dict) -> list[dict]:
-    return [{"arm": arm, "arm_label": ARM_LABELS[arm], "algorithm": algorithm,
-             "algorithm_label": ALGORITHM_LABELS[algorithm],
-             "cells": [a["models"].get((arm, algorithm)), b["models"].get((arm, algorithm))]}
-            for arm in FIRST_LINE_ARMS for algorithm in ALGORITHMS]
+    """Per first-line arm, each algorithm's models of A beside B, and what truly drives response
+    in each cohort (the same held-out patients for every algorithm: the first model's check)."""
+    arms = []
+    for arm in FIRST_LINE_ARMS:
+        rows = [{"algorithm": algorithm, "algorithm_label": ALGORITHM_LABELS[algorithm],
+                 "cells": [a["models"].get((arm, algorithm)), b["models"].get((arm, algorithm))]}
+                for algorithm in ALGORITHMS]
+        drivers = [_true_drivers([row["cells"][side] for row in rows]) for side in (0, 1)]
+        arms.append({"arm": arm, "arm_label": ARM_LABELS[arm], "rows": rows, "drivers": drivers})
+    return arms
+
+
+def _true_drivers(cells: list[dict | None]) -> list[dict] | None:
+    return next((cell["truth"]["drivers"] for cell in cells if cell and cell["truth"]), None)
 
 
 def cohort_compare(request):
     """Two cohorts side by side (by default the ``default`` scenario's newest as B): scenario
     texts, aggregates through the consent gate with small cells suppressed, and the newest
-    runs' held-out AUCs. The ids are validated by a form, never passed raw to the ORM."""
+    runs' held-out AUCs with, for roles that may see it, the truth check beside them (what the
+    models credit, what truly drives response). The ids are validated by a form, never passed
+    raw to the ORM."""
     cohorts = Cohort.objects.only("pk", "name", "scenario")
     if not request.GET:
         return render(request, "cohorts/compare.html",
@@ -183,16 +199,19 @@ def cohort_compare(request):
     pair = []
     for label, cohort in (("A", form.cleaned_data["a"]), ("B", form.cleaned_data["b"])):
         pair.append({"label": label, "cohort": cohort, "scenario": scenario_texts(cohort.scenario),
-                     **_aggregates(cohort, request.purpose), **_run_metrics(cohort),
+                     **_aggregates(cohort, request.purpose),
+                     **_run_metrics(cohort, request.roles),
                      **_training_context(request, cohort)})
     a, b = pair
     audit_context(request, object_type="cohort", object_ref=str(a["cohort"].uid),
                   compared_with=str(b["cohort"].uid))
     any_run = a["run"] is not None or b["run"] is not None
+    metrics = _metrics_side_by_side(a, b) if any_run else []
     return render(request, "cohorts/compare.html", {
         "form": form, "cohorts": cohorts, "a": a, "b": b, "pair": pair,
         "selected_a": str(a["cohort"].pk), "selected_b": str(b["cohort"].pk),
         "rows": _side_by_side(a, b),
-        "metrics": _metrics_side_by_side(a, b) if any_run else [],
+        "metrics": metrics,
+        "truth_shown": any(drivers for arm in metrics for drivers in arm["drivers"]),
         "suppressed": SUPPRESSED,
     })

@@ -13,10 +13,10 @@ from decision_support.lib.charts import (Chart, bar_chart, beeswarm_chart, inter
 from decision_support.lib.suppression import suppress_count
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.evaluation import confusion_at
-from models.features import VARIANT_LABELS, VARIANTS
+from models.features import NOT_MODEL_INPUTS, VARIANT_LABELS, VARIANTS
 from models.policy import POLICIES
 from models.ranking import ACTIVE_ARMS
-from models.truth import MEASURES
+from models.truth import CREDITED_TOP, DECOYS, MEASURES, NOISE_AUC
 from synthetic_data import ARMS, ARM_LABELS, DATA_DICTIONARY
 
 from .models import TrainedModel, TrainingRun
@@ -224,33 +224,94 @@ def model_beeswarm(model: TrainedModel) -> Chart | None:
 
 def truth_check(check: dict | None) -> dict | None:
     """The truth check (``selectors.model_truth_check``) as table rows, a chart of model vs true
-    shares, and the latent notes."""
+    shares, the latent notes and the true drivers the model does not use."""
     if not check:
         return None
-    features = [{**row, "flagged": bool(row["flag"])} for row in check["features"]]
+    features = [{**row, "flagged": bool(row["flag"]), "evidence": _evidence(row)}
+                for row in check["features"]]
     unobserved = []
     for item in check.get("unobserved", []):
         proxies = [_label(observed) for observed, latent in MEASURES.items()
                    if latent == item["feature"]]
         unobserved.append({**item, "proxies": proxies})
+    # Runs trained before the check listed them have no "not_used" (sex was left out).
+    not_used = [{**item, "reason": NOT_A_MODEL_INPUT if item["feature"] in NOT_MODEL_INPUTS
+                 else LEFT_OUT_BY_VARIANT} for item in check.get("not_used", [])]
     chart = bar_chart(
         "truth-shares", "Share of importance: the model against the truth", "Feature",
         "Share of total importance",
-        [row["label"] for row in features] + [f"{u['label']} (not observed)" for u in unobserved],
-        {"Model's share": [row["model_share"] for row in features] + [None] * len(unobserved),
-         "True share": [row["true_share"] for row in features] + [u["true_share"] for u in unobserved]},
+        [row["label"] for row in features] + [f"{u['label']} (not observed)" for u in unobserved]
+        + [f"{u['label']} (not used)" for u in not_used],
+        {"Model's share": [row["model_share"] for row in features]
+         + [None] * (len(unobserved) + len(not_used)),
+         "True share": [row["true_share"] for row in features]
+         + [u["true_share"] for u in unobserved + not_used]},
         percent=True,
         caption=("Each feature's share of the model's total mean |SHAP| beside its share of the "
-                 "true effects in the simulation (exact true SHAP values). Unobserved drivers have "
-                 "no model share: the model cannot see them."))
+                 "true effects in the simulation (exact true SHAP values). Drivers the model does "
+                 "not see or use have no model share."))
+    level = check.get("flag_level")
     return {
         "features": features,
         "n_flagged": sum(row["flagged"] for row in features),
         "unobserved": unobserved,
+        "not_used": not_used,
+        "stand_ins": _stand_ins(),
+        "flag_level": level,
+        # Runs trained before flags needed held-out evidence flagged every candidate.
+        "flag_rule": FLAG_RULE.format(top=CREDITED_TOP, level=f"{level:.0%}", noise=NOISE_AUC)
+        if level else OLD_FLAG_RULE.format(top=CREDITED_TOP),
         "chart": chart,
         "oracle_roc_auc": check.get("oracle_roc_auc"),
         "mae_pp": _points(check.get("mean_absolute_error_vs_true_probability")),
     }
+
+
+FLAG_RULE = ("A flag marks a feature among the model's {top} most credited that has no true effect "
+             "of its own, and only when the credit is more than noise: ranking held-out patients "
+             "by the feature's SHAP values separates responders from non-responders, the lower "
+             "end of the {level} bootstrap interval of that AUC lying above {noise}, where a "
+             "pure-noise feature sits.")
+OLD_FLAG_RULE = ("A flag marks a feature among the model's {top} most credited that has no true "
+                 "effect of its own (this run was trained before flags needed held-out evidence, "
+                 "so noise is flagged as readily as a decoy).")
+NOT_A_MODEL_INPUT = "not a model input: kept out of the models for the fairness audit"
+LEFT_OUT_BY_VARIANT = "left out of this variant"
+
+
+def _stand_ins() -> list[dict]:
+    """Per latent driver, the observed variables that stand in for it (``MEASURES``)."""
+    stand_ins = []
+    for latent in dict.fromkeys(MEASURES.values()):
+        proxies = [f for f, measured in MEASURES.items() if measured == latent]
+        stand_ins.append({"latent": _label(latent), "proxies": [_label(f) for f in proxies],
+                          "decoys": set(proxies) <= set(DECOYS)})
+    return stand_ins
+
+
+def _evidence(row: dict) -> str:
+    """A flag candidate's held-out AUC with its interval ("" for other rows)."""
+    if row.get("held_out_auc") is None:
+        return ""
+    return (f"{row['held_out_auc']:.2f} "
+            f"({row['held_out_auc_low']:.2f}\u2060\u2013\u2060{row['held_out_auc_high']:.2f})")
+
+
+def truth_summary(check: dict | None) -> dict | None:
+    """What a model credits most (its top features, flags marked) and what truly drives response
+    (the largest true shares, unobserved and unused drivers included), for a side-by-side view."""
+    if not check:
+        return None
+    credited = [{"label": row["label"], "share": row["model_share"], "flagged": bool(row["flag"])}
+                for row in check["features"][:CREDITED_TOP]]
+    drivers = ([{"label": row["label"], "share": row["true_share"], "note": ""}
+                for row in check["features"]]
+               + [{"label": u["label"], "share": u["true_share"], "note": "not observed"}
+                  for u in check.get("unobserved", [])]
+               + [{"label": u["label"], "share": u["true_share"], "note": "not used"}
+                  for u in check.get("not_used", [])])
+    drivers = sorted((d for d in drivers if d["share"] > 0), key=lambda d: -d["share"])
+    return {"credited": credited, "drivers": drivers[:CREDITED_TOP]}
 
 
 def _points(value: float | None) -> str:

@@ -7,12 +7,14 @@ import re
 import pytest
 from django.urls import reverse
 
+from decision_support.accounts.access import MODEL_TRUTH_ROLES
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.forms import MAX_PATIENTS, MAX_SEED, MIN_PATIENTS
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.services import cohort_generate
 from decision_support.lib.suppression import SUPPRESSED
 from decision_support.registry.models import TrainedModel
+from models.truth import CREDITED_TOP
 from synthetic_data import FIRST_LINE_ARMS, SCENARIOS
 from tests.trained_runs import committed_run
 
@@ -220,5 +222,63 @@ def test_compare_shows_each_run_s_aucs_as_stored(educator, trained):
     assert f'action="{reverse("cohort_train", args=[other.pk])}"' in page
     # Only first-line, full-variant models are compared.
     assert TrainedModel.objects.filter(run=trained).exclude(
-        variant="full").first().pk not in [c["model"].pk for row in response.context["metrics"]
-                                          for c in row["cells"] if c]
+        variant="full").first().pk not in [c["model"].pk for arm in response.context["metrics"]
+                                          for row in arm["rows"] for c in row["cells"] if c]
+
+
+# --- the truth check beside the AUCs ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained_decoy(django_db_setup, django_db_blocker):
+    """A decoy-biomarker cohort and its run (all-data variant only), committed for the module."""
+    with committed_run(django_db_blocker, n_patients=800, cohort_seed=3, name="trained decoy",
+                       scenario="decoy_biomarker", variants=("full",), n_resamples=20,
+                       n_refits=2) as run:
+        yield run
+
+
+def _true_drivers(check: dict) -> list[str]:
+    """What truly drives response, as the comparison shows it: the largest true shares over the
+    model's features, the unobserved drivers and those the model does not use."""
+    drivers = ([(row["label"], row["true_share"], "") for row in check["features"]]
+               + [(u["label"], u["true_share"], " (not observed)") for u in check["unobserved"]]
+               + [(u["label"], u["true_share"], " (not used)") for u in check["not_used"]])
+    drivers = sorted((d for d in drivers if d[1] > 0), key=lambda d: -d[1])[:CREDITED_TOP]
+    return [f"{label} {share * 100:.0f}%{note}" for label, share, note in drivers]
+
+
+@pytest.mark.parametrize("role", sorted(MODEL_TRUTH_ROLES))
+def test_compare_shows_beside_each_auc_what_the_models_credit_and_what_truly_drives_response(
+        client, make_user, trained, trained_decoy, role):
+    client.force_login(make_user(role))
+    response = client.get(reverse("cohort_compare"),
+                          {"a": trained_decoy.cohort.pk, "b": trained.cohort.pk})
+    page = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    for side, run in enumerate((trained_decoy, trained)):
+        models = TrainedModel.objects.filter(run=run, variant="full", arm__in=FIRST_LINE_ARMS)
+        assert models.exists()
+        for model in models:
+            check = model.truth_check
+            # The model's AUC cell, then the cell beside it: what the model credits.
+            credited = re.search(rf'data-model="{model.pk}">.*?</td>\s*<td class="credited">(.*?)</td>',
+                                 page, re.S).group(1)
+            for row in check["features"][:CREDITED_TOP]:
+                shown = f'{row["label"]} {row["model_share"] * 100:.0f}%'
+                assert shown + (" ⚑" if row["flag"] else "<") in re.sub(r"</?mark>", "", credited)
+            arm = re.search(rf'<tbody data-arm="{model.arm}">(.*?)</tbody>', page, re.S).group(1)
+            drivers = re.search(r"What truly drives response</td>((?:\s*<td colspan=\"2\">.*?</td>){2})",
+                                arm, re.S).group(1)
+            cell = re.findall(r'<td colspan="2">(.*?)</td>', drivers, re.S)[side]
+            assert re.findall(r"<li>(.*?)</li>", cell) == _true_drivers(check)
+
+
+def test_compare_shows_students_no_truth_beside_the_aucs(student, trained, trained_decoy):
+    response = student.get(reverse("cohort_compare"),
+                           {"a": trained_decoy.cohort.pk, "b": trained.cohort.pk})
+    page = html.unescape(response.content.decode())
+    assert 'id="compare-metrics"' in page
+    for shown_to_truth_roles in ('class="credited"', "What truly drives response", "the model credits",
+                                 "⚑", "(not observed)", "(not used)"):
+        assert shown_to_truth_roles not in page

@@ -13,8 +13,8 @@ from threadpoolctl import threadpool_limits
 from models.algorithms import ALGORITHMS, make_pipeline
 from models.features import variant_features
 from models.training import train_suite
-from models.truth import CREDITED_TOP, ZERO_EFFECT_FLAG
-from synthetic_data import make_cohort, true_logit_terms
+from models.truth import CREDITED_TOP, NOISE_AUC, PROXY_FLAG
+from synthetic_data import DATA_DICTIONARY, make_cohort, true_logit_terms
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +76,9 @@ def test_decoy_biomarker_ranks_in_the_top_five_by_shap_with_no_true_effect():
         rows = {row["feature"]: row for row in model.truth_check["features"]}
         for decoy in credited:
             assert rows[decoy]["true_importance"] == 0
-            assert rows[decoy]["flag"] == ZERO_EFFECT_FLAG
+            assert rows[decoy]["flag"] == PROXY_FLAG.format(
+                latent=DATA_DICTIONARY["illness_burden_z"].label.lower())
+            assert rows[decoy]["held_out_auc_low"] > NOISE_AUC
             assert decoy in model.truth_check["flagged"]
 
 

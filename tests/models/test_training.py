@@ -10,7 +10,7 @@ from models.explain import narrative
 from models.features import VARIANT_DATA_CLASSES, variant_features
 from models.ranking import ACTIVE_ARMS
 from models.training import train_suite
-from models.truth import ZERO_EFFECT_FLAG
+from models.truth import CREDITED_TOP, MEASURES, NOISE_AUC, PROXY_FLAG, ZERO_EFFECT_FLAG
 from synthetic_data import DATA_DICTIONARY, FIRST_LINE_ARMS, TREATMENT_RESISTANT_ARMS, make_cohort
 
 METRIC_COLUMNS = {"arm", "algorithm", "variant", "roc_auc", "roc_auc_low", "roc_auc_high",
@@ -119,10 +119,13 @@ def test_truth_check_gives_decoys_zero_true_effect_and_flags_what_the_model_cred
     for decoy in ("hippocampal_volume_mm3", "bdnf_serum_ng_ml"):
         assert rows[decoy]["true_importance"] == 0
     assert rows["crp_mg_l"]["true_importance"] > 0 and rows["eeg_ssri_signature_z"]["true_share"] > 0.1
-    top_five = model.truth_check["features"][:5]
-    assert model.truth_check["flagged"] == [r["feature"] for r in top_five
-                                            if r["true_importance"] == 0 and r["feature"] != "polygenic_score_z"]
-    assert all(rows[f]["flag"] == ZERO_EFFECT_FLAG for f in model.truth_check["flagged"])
+    candidates = [r for r in model.truth_check["features"][:CREDITED_TOP] if r["true_importance"] == 0]
+    assert model.truth_check["flagged"] == [r["feature"] for r in candidates
+                                            if r["held_out_auc_low"] > NOISE_AUC]
+    for f in model.truth_check["flagged"]:
+        latent = MEASURES.get(f)
+        assert rows[f]["flag"] == (PROXY_FLAG.format(latent=DATA_DICTIONARY[latent].label.lower())
+                                   if latent else ZERO_EFFECT_FLAG)
     assert {u["feature"] for u in model.truth_check["unobserved"]} == {"genetic_liability_z"}
     calibration = model.truth_check["calibration_against_truth"]
     assert calibration["predicted"] == sorted(calibration["predicted"])

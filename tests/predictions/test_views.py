@@ -203,12 +203,37 @@ def test_truth_check_marks_flagged_features(signed_in_client, run):
     assert table.count('class="flagged"') == len(flags)
     for feature in flags:
         assert f'<tr class="flagged"><th scope="row">{feature["label"]}</th>' in table
+        # Each flag with the held-out evidence it rests on: the AUC and its interval.
+        interval = (f'{feature["held_out_auc"]:.2f} ({feature["held_out_auc_low"]:.2f}\u2060\u2013'
+                    f'\u2060{feature["held_out_auc_high"]:.2f})')
+        assert f"(held-out AUC {interval})</mark>" in table
     assert f'id="truth-oracle-auc">{row.truth_check["oracle_roc_auc"]:.3f}<' in page
     assert f'id="truth-model-auc">{row.metrics["roc_auc"]:.3f}<' in page
     mae = row.truth_check["mean_absolute_error_vs_true_probability"]
     assert f'id="truth-mae">{mae * 100:.1f} pp<' in page
     assert "True genetic liability is not observed" in page
-    assert "depression polygenic score" in page
+    assert "through Depression polygenic score" in page
+
+
+@pytest.mark.parametrize("variant", ["full", "clinical_only"])
+def test_truth_check_lists_sex_and_names_the_decoys_as_stand_ins_for_illness_burden(
+        signed_in_client, run, variant):
+    row = run.models.get(arm="ssri", algorithm="logistic_regression", variant=variant)
+    page = html.unescape(_page(signed_in_client.get(
+        _model_url(run, "ssri", algorithm="logistic_regression", variant=variant))))
+    decoys = " and ".join(DATA_DICTIONARY[f].label for f in ("hippocampal_volume_mm3",
+                                                            "bdnf_serum_ng_ml"))
+    burden = DATA_DICTIONARY["illness_burden_z"].label.lower()
+    assert re.search(rf"The decoys {decoys} have no effect of their own:</strong>\s+they stand in "
+                     rf"for {burden}", page)
+    # Every true driver the model does not use, sex included, with its true share.
+    table = page.split('id="truth-not-used"', 1)[1].split("</table>", 1)[0]
+    not_used = row.truth_check["not_used"]
+    assert "sex" in {f["feature"] for f in not_used}
+    assert (variant == "clinical_only") == ("crp_mg_l" in {f["feature"] for f in not_used})
+    for item in not_used:
+        assert (f'<th scope="row">{item["label"]}</th><td class="num">'
+                f'{item["true_share"] * 100:.1f}%</td>') in table
 
 
 def test_unknown_arm_or_run_is_404(signed_in_client, run):
