@@ -141,7 +141,8 @@ def test_confusion_matrix_follows_the_threshold(signed_in_client, run):
     n_test = row.metrics["n_test"]
     matrices = {}
     for threshold in ("0.30", "0.50", "0.70"):
-        response = signed_in_client.get(_model_url(run, "snri", threshold=threshold))
+        response = signed_in_client.get(_model_url(run, "snri", algorithm="logistic_regression",
+                                                   variant="full", threshold=threshold))
         page = _page(response)
         cells = {name: int(re.search(rf'id="cm-{name}">(\d+)<', page).group(1))
                  for name in ("tp", "fp", "fn", "tn", "predicted-positive", "n")}
