@@ -216,9 +216,9 @@ def predictions(request, pseudonym: str = Pseudonym):
 def explanations(request, pseudonym: str = Pseudonym,
                  algorithm: Algorithm | None = Query(None)):
     """A SHAP explanation of every ranked arm's prediction by ``algorithm``'s model (by default
-    the run's ranking algorithm, as on the patient page): base value,
-    each feature's contribution, the output and a narrative (units: log-odds, or probability for
-    random forests)."""
+    the run's ranking algorithm, as on the patient page): base value, each feature's
+    contribution, the output and a narrative (units: log-odds, or probability for random
+    forests)."""
     this = _patient(request, pseudonym)
     patient, consented, run, hidden = this.patient, this.consented, this.run, this.hidden
     result = (patient_predictions(consented, run, algorithm=algorithm, hidden=hidden)

@@ -93,7 +93,7 @@ class RankedArm(Schema):
     arm: str
     label: str
     probability: float
-    low: float | None  # None: the ranking algorithm has no bootstrap refits (not logistic regression)
+    low: float | None  # None: the ranking algorithm has no bootstrap refits
     high: float | None
     small_sample: bool
 

@@ -60,9 +60,9 @@ def patient_predictions(patient: ConsentedPatient, run: TrainingRun, *,
                         algorithm: str | None = None, truth_roles=frozenset(),
                         hidden: frozenset[str] = frozenset()) -> PatientPredictions | None:
     """Ranking of eligible arms (with intervals), a SHAP explanation per ranked arm by
-    ``algorithm`` (by default the one that ranks), PGx rules, and, when ``truth_roles`` may see a patient's truth and the cohort is simulated, the true
-    response probability under every arm. Narratives name the features in ``hidden`` without
-    their values.
+    ``algorithm`` (by default the one that ranks), PGx rules, and, when ``truth_roles`` may see a
+    patient's truth and the cohort is simulated, the true response probability under every arm.
+    Narratives name the features in ``hidden`` without their values.
 
     Only the data the consent gate released is used, by the model variant that never saw the
     rest; without clinical consent nothing is predicted (None). While predictions are paused
@@ -174,8 +174,9 @@ def patient_ranking(patient: ConsentedPatient, run: TrainingRun | None) -> pd.Da
     ranking = rank_treatments(
         patient.frame, {arm: fitted_model(m).pipeline for arm, m in rows.items()},
         {arm: refit_coefficients(m) for arm, m in rows.items()})[0]
-    ranking["small_sample"] = [bool(rows[arm].metrics.get("small_sample")) for arm in ranking["arm"]]
-    ranking["n_test"] = [int(rows[arm].metrics["n_test"]) for arm in ranking["arm"]]
+    ranked = [rows[arm].metrics for arm in ranking["arm"]]
+    ranking["small_sample"] = [bool(m.get("small_sample")) for m in ranked]
+    ranking["n_test"] = [int(m["n_test"]) for m in ranked]
     return ranking
 
 

@@ -41,7 +41,7 @@ EXPLAIN_FIELD = "explain"  # the arm whose waterfall is shown ("arm" is a dictio
 IMMUTABLE_ERROR = "is immutable and cannot be changed."
 UNAVAILABLE_ERROR = "cannot be changed here."
 TRUTH_NEEDS_WHOLE_ROW = (
-    "No true response probabilities here: this patient's consent withholds {withheld} data from "
+    "No true response probabilities here: this patient's consent withholds {withheld} from "
     "education, and the simulation needs the whole observed row to recompute them after a "
     "change. A withheld value is not used, even out of sight, so the truth table is left out.")
 

@@ -35,7 +35,8 @@ def _model(algorithm, score, variant="full", arm="ssri"):
     ({"logistic_regression": [None], "random_forest": [0.55, None]}, "random_forest"),
 ])
 def test_the_highest_mean_cross_validated_auc_ranks(scores, chosen):
-    models = [_model(a, s, arm=str(i)) for a, values in scores.items() for i, s in enumerate(values)]
+    models = [_model(a, s, arm=str(i))
+              for a, values in scores.items() for i, s in enumerate(values)]
     choice = choose_algorithm(models)
     assert choice.algorithm == chosen
     counted = {a: [s for s in v if s is not None] for a, v in scores.items()}
@@ -48,7 +49,8 @@ def test_the_reason_names_every_score_and_the_chosen_algorithm():
                                _model("random_forest", 0.64), _model("gradient_boosting", 0.6)])
     assert choice.reason.startswith("Random forest ranks the arms: chosen for this training run "
                                     "because its mean cross-validated ROC AUC")
-    assert "logistic regression 0.610, random forest 0.640, gradient boosting 0.600" in choice.reason
+    assert ("logistic regression 0.610, random forest 0.640, gradient boosting 0.600"
+            in choice.reason)
 
 
 @pytest.mark.parametrize("models", [[], [_model("random_forest", None)]])
