@@ -172,6 +172,8 @@ def test_an_unreliable_first_arm_is_preceded_by_a_warning_on_the_patient_page(ru
         n_test = run.models.get(arm=arm, algorithm=response.context["ranking_algorithm"],
                                 variant=consented.variant).metrics["n_test"]
         assert f"only {n_test} held-out patients" in warning
+        decision = page.split('id="decision-note"', 1)[1].split("</p>", 1)[0]
+        assert "its model is unreliable" in decision
     else:
         assert 'id="unreliable-top"' not in page
 
