@@ -23,6 +23,7 @@ from decision_support.lib.vocabulary import ConsentClass, Purpose
 from decision_support.predictions.selectors import patient_ranking
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.features import VARIANT_LABELS, VARIANTS
+from models.ranking import RANKING_ALGORITHM
 from synthetic_data import ARMS
 from tests.trained_runs import committed_run
 
@@ -116,6 +117,11 @@ def test_the_ranking_and_its_caption_follow_the_best_algorithm(run, educator, al
     assert {item["model"].algorithm for item in explained.values()} == {algorithm}
     for row in response.context["ranking"]:
         assert row["probability"] == pytest.approx(explained[row["arm"]]["probability"])
+    # Only the algorithm refitted by bootstrap has intervals; the others say they have none.
+    chart = next(spec for spec in response.context["chart_specs"] if spec["id"] == "ranking")
+    assert ("no interval" in chart["caption"]) == (algorithm != RANKING_ALGORITHM)
+    assert all((row["low"] is None) == (algorithm != RANKING_ALGORITHM)
+               for row in response.context["ranking"])
 
 
 # --- flags and caption from the variant that ranked -----------------------------------------
