@@ -1,7 +1,16 @@
 """Treatment ranking: every eligible active arm's predicted response, with the spread over
-bootstrap refits as its uncertainty interval."""
+bootstrap refits as its uncertainty interval, by the algorithm a run validated best.
+
+Which algorithm ranks is decided once per run by one rule (``choose_algorithm``): the highest
+mean cross-validated ROC AUC over the run's models. Cross-validation sees only the training
+patients, so the held-out metrics the pages report stay untouched by the choice. The model
+page opens on an arm's best model by the same metric (``best_model``).
+"""
 
 from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -10,11 +19,70 @@ from sklearn.base import clone
 from synthetic_data import ARMS, FIRST_LINE_ARMS, TREATMENT_RESISTANT_ARMS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
-from .features import prepare_rows
+from .algorithms import ALGORITHM_LABELS, ALGORITHMS
+from .features import VARIANTS, prepare_rows
 
-RANKING_ALGORITHM = "logistic_regression"  # fast to refit, so its intervals are cheap
+# Refitted by bootstrap at training (cheap for it alone), so only its rankings carry intervals;
+# it also wins a tie of the validated metric.
+RANKING_ALGORITHM = "logistic_regression"
 ACTIVE_ARMS = tuple(arm for arm in ARMS if arm != "placebo")
 INTERVAL_PERCENTILES = (5, 95)
+SELECTION_METRIC = "cv_roc_auc_mean"  # cross-validated on the training split
+
+
+@dataclass(frozen=True)
+class AlgorithmChoice:
+    """The algorithm that ranks a run's treatments, and every algorithm's score by the rule."""
+
+    algorithm: str
+    scores: dict[str, float]  # mean cross-validated ROC AUC over its models, ALGORITHMS order
+
+    @property
+    def reason(self) -> str:
+        """Which algorithm ranks and why, in a sentence a page shows."""
+        label = ALGORITHM_LABELS[self.algorithm]
+        if not self.scores:
+            return (f"{label} ranks the arms by default: no model of this training run has a "
+                    "cross-validated ROC AUC.")
+        if len(self.scores) == 1:
+            return (f"{label} ranks the arms: the only algorithm this training run trained (mean "
+                    f"cross-validated ROC AUC {self.scores[self.algorithm]:.3f}).")
+        scores = ", ".join(f"{ALGORITHM_LABELS[a].lower()} {s:.3f}" for a, s in self.scores.items())
+        return (f"{label} ranks the arms: chosen for this training run because its mean "
+                f"cross-validated ROC AUC over the arms' models was the highest ({scores}). "
+                "Cross-validation used training patients only, so the held-out results stay "
+                "untouched by the choice.")
+
+
+def choose_algorithm(models) -> AlgorithmChoice:
+    """The algorithm whose models have the highest mean cross-validated ROC AUC (every arm and
+    variant of a run); a tie goes to the earlier one in ``ALGORITHMS``.
+
+    Parameters
+    ----------
+    models : iterable
+        Objects with ``algorithm`` and ``metrics``: registry rows or fitted models.
+
+    Returns
+    -------
+    AlgorithmChoice
+        ``RANKING_ALGORITHM`` without scores when no model has the metric.
+    """
+    scores = defaultdict(list)
+    for model in models:
+        if model.metrics.get(SELECTION_METRIC) is not None:
+            scores[model.algorithm].append(model.metrics[SELECTION_METRIC])
+    means = {a: float(np.mean(scores[a])) for a in ALGORITHMS if scores[a]}
+    if not means:
+        return AlgorithmChoice(algorithm=RANKING_ALGORITHM, scores={})
+    return AlgorithmChoice(algorithm=max(means, key=means.get), scores=means)
+
+
+def best_model(models):
+    """The model with the highest cross-validated ROC AUC (``choose_algorithm``'s metric); a tie
+    goes to the earlier algorithm, then variant."""
+    return max(models, key=lambda m: (m.metrics.get(SELECTION_METRIC, -np.inf),
+                                      -ALGORITHMS.index(m.algorithm), -VARIANTS.index(m.variant)))
 
 
 def eligible_arms(resistant: bool) -> tuple[str, ...]:
@@ -43,15 +111,19 @@ def bootstrap_coefficients(pipeline, rows: pd.DataFrame, *, n_refits: int, rng) 
 
 def rank_treatments(rows: pd.DataFrame, point_models: dict, refits: dict) -> list[pd.DataFrame]:
     """Per patient, a frame of eligible arms sorted by predicted response (best first), with
-    columns ``arm``, ``probability``, ``low`` and ``high`` (a 90% bootstrap interval).
+    columns ``arm``, ``probability``, ``low`` and ``high`` (a 90% bootstrap interval; NaN for an
+    arm without refits).
 
     ``point_models`` maps arms to fitted ranking pipelines; ``refits`` to their
-    ``bootstrap_coefficients``.
+    ``bootstrap_coefficients`` (logistic regression only: other algorithms have none).
     """
     point, bounds = {}, {}
     for arm, pipeline in point_models.items():
         prepared = prepare_rows(pipeline, rows)
         point[arm] = pipeline[-1].predict_proba(prepared)[:, 1]
+        if refits.get(arm) is None:
+            bounds[arm] = np.full((2, len(rows)), np.nan)
+            continue
         coefficients = np.asarray(refits[arm])
         refit_p = 1 / (1 + np.exp(-(prepared @ coefficients[:, 1:].T + coefficients[:, 0])))
         bounds[arm] = np.percentile(refit_p, INTERVAL_PERCENTILES, axis=1)

@@ -28,7 +28,8 @@ from .evaluation import (SMALL_TEST_SET, calibration_points, group_labels, held_
 from .explain import ModelExplainer, beeswarm_data, global_importance
 from .features import VARIANTS, variant_features
 from .policy import policy_values
-from .ranking import ACTIVE_ARMS, RANKING_ALGORITHM, bootstrap_coefficients, rank_treatments
+from .ranking import (ACTIVE_ARMS, RANKING_ALGORITHM, bootstrap_coefficients, choose_algorithm,
+                      rank_treatments)
 from .truth import truth_check
 
 TEST_SIZE = 0.3
@@ -104,10 +105,13 @@ class ModelSuite:
         return self.model(arm=arm, algorithm=algorithm, variant=variant).explain(patient_rows)
 
     def rank(self, patient_rows: pd.DataFrame, *, variant: str = "full") -> list[pd.DataFrame]:
-        """Per patient, every eligible active arm's predicted response with an interval."""
-        point = {arm: self.models[(arm, RANKING_ALGORITHM, variant)].pipeline
-                 for arm in ACTIVE_ARMS if (arm, RANKING_ALGORITHM, variant) in self.models}
-        refits = {arm: self.refits[(arm, variant)] for arm in point}
+        """Per patient, every eligible active arm's predicted response with an interval, by the
+        algorithm ``models.ranking.choose_algorithm`` picks for the suite, as the pages rank."""
+        algorithm = choose_algorithm(self.models.values()).algorithm
+        point = {arm: self.models[(arm, algorithm, variant)].pipeline
+                 for arm in ACTIVE_ARMS if (arm, algorithm, variant) in self.models}
+        refits = {arm: self.refits.get((arm, variant)) if algorithm == RANKING_ALGORITHM else None
+                  for arm in point}
         return rank_treatments(patient_rows, point, refits)
 
 

@@ -34,7 +34,7 @@ from decision_support.predictions.selectors import (patient_guidance, patient_li
                                                     prediction_pause, true_response_probabilities)
 from decision_support.registry.models import TrainingRun
 from decision_support.registry.pages import policy_exclusions
-from decision_support.registry.selectors import latest_run, run_policy
+from decision_support.registry.selectors import latest_run, ranking_choice, run_policy
 from models.algorithms import ALGORITHMS
 from models.ranking import RANKING_ALGORITHM
 
@@ -207,7 +207,7 @@ def predictions(request, pseudonym: str = Pseudonym):
              if ranking is not None else None)
     return {"pseudonym": patient.pseudonym, "status": _prediction_status(consented, run),
             "run_id": run.pk if run else None, "variant": consented.variant,
-            "ranking": pages.ranking_rows(ranking, run) if ranking is not None else [],
+            "ranking": pages.ranking_rows(ranking) if ranking is not None else [],
             "true_probability": truth}
 
 
@@ -215,10 +215,11 @@ def predictions(request, pseudonym: str = Pseudonym):
          tags=["patients"],
          response={200: schemas.ExplanationsOut, **ERRORS})
 def explanations(request, pseudonym: str = Pseudonym,
-                 algorithm: Algorithm = Query(RANKING_ALGORITHM)):
-    """A SHAP explanation of every ranked arm's prediction by ``algorithm``'s model: base value,
-    each feature's contribution, the output and a narrative (units: log-odds, or probability for
-    random forests)."""
+                 algorithm: Algorithm | None = Query(None)):
+    """A SHAP explanation of every ranked arm's prediction by ``algorithm``'s model (by default
+    the run's ranking algorithm, as on the patient page): base value, each feature's
+    contribution, the output and a narrative (units: log-odds, or probability for random
+    forests)."""
     this = _patient(request, pseudonym)
     patient, consented, run, hidden = this.patient, this.consented, this.run, this.hidden
     result = (patient_predictions(consented, run, algorithm=algorithm, hidden=hidden)
@@ -226,7 +227,7 @@ def explanations(request, pseudonym: str = Pseudonym,
     items = result.explanations if result is not None else []
     return {"pseudonym": patient.pseudonym, "status": _prediction_status(consented, run),
             "run_id": run.pk if run else None, "variant": consented.variant,
-            "algorithm": algorithm,
+            "algorithm": algorithm or (ranking_choice(run).algorithm if run else RANKING_ALGORITHM),
             "explanations": [{
                 "arm": item.arm, "algorithm": item.model.algorithm, "variant": item.model.variant,
                 "units": e.units, "base_value": e.base_value, "model_output": e.model_output,

@@ -93,8 +93,8 @@ class RankedArm(Schema):
     arm: str
     label: str
     probability: float
-    low: float
-    high: float
+    low: float | None  # None: the ranking algorithm has no bootstrap refits
+    high: float | None
     small_sample: bool
 
 

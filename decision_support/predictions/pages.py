@@ -10,17 +10,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from decision_support.lib.charts import Chart, interval_chart, waterfall_chart
+from decision_support.lib.charts import Chart, bar_chart, interval_chart, waterfall_chart
 from decision_support.registry.models import TrainingRun
 
 from models.features import VARIANT_LABELS
 from models.algorithms import ALGORITHM_LABELS
-from models.ranking import RANKING_ALGORITHM, eligible_arms
+from models.ranking import eligible_arms
 from synthetic_data import ARMS, ARM_LABELS, DATA_DICTIONARY
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
 from .selectors import PatientPredictions
 
+UNRELIABLE_TOP = ("{arm} ranks first, but its model is unreliable: it was tested on only {n_test} "
+                  "held-out patients{interval}. Do not read its first place as the best choice.")
 PATIENT_DATA_CLASSES = ("demographic", "clinical", "biomarker", "genetic", "epigenetic",
                         "treatment", "outcome")
 
@@ -76,24 +78,49 @@ def waterfall(item, hidden: frozenset[str] = frozenset()) -> Chart:
                  f"lower it; values are in {e.units}."))
 
 
-def ranking_rows(ranking: pd.DataFrame, run: TrainingRun) -> list[dict]:
-    """The ranking, best first, marking arms whose ranking model had too few test patients."""
-    small = {m.arm: bool(m.metrics.get("small_sample"))
-             for m in run.models.filter(algorithm=RANKING_ALGORITHM, variant="full")
-             .only("run", "arm", "metrics")}
+def _bound(value) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+def ranking_rows(ranking: pd.DataFrame) -> list[dict]:
+    """The ranking (``selectors.patient_ranking``), best first, marking arms whose model had too
+    few test patients; an interval is None where the ranking algorithm has no refits."""
     return [{"rank": i + 1, "arm": row.arm, "label": ARM_LABELS[row.arm],
-             "probability": float(row.probability), "low": float(row.low), "high": float(row.high),
-             "small_sample": small.get(row.arm, False)}
+             "probability": float(row.probability), "low": _bound(row.low),
+             "high": _bound(row.high), "small_sample": bool(row.small_sample),
+             "n_test": int(row.n_test)}
             for i, row in enumerate(ranking.itertuples(index=False))]
 
 
-def ranking_chart(rows: list[dict]) -> Chart:
+def unreliable_top(rows: list[dict]) -> str | None:
+    """The warning that goes before a ranking whose first arm's model is unreliable (flagged
+    small-sample), or None."""
+    if not rows or not rows[0]["small_sample"]:
+        return None
+    top = rows[0]
+    interval = (f", and its predicted response of {top['probability']:.0%} for this patient has a "
+                f"90% interval of {top['low']:.0%}–{top['high']:.0%}"
+                if top["low"] is not None else "")
+    return UNRELIABLE_TOP.format(arm=top["label"], n_test=top["n_test"], interval=interval)
+
+
+def ranking_caption(algorithm: str, variant: str) -> str:
+    return f"{ALGORITHM_LABELS[algorithm]}, {VARIANT_LABELS[variant].lower()}"
+
+
+def ranking_chart(rows: list[dict], *, algorithm: str, variant: str) -> Chart:
+    labels, values = [r["label"] for r in rows], [r["probability"] for r in rows]
+    caption = ranking_caption(algorithm, variant)
+    if any(r["low"] is None for r in rows):
+        return bar_chart("ranking", "Predicted response by arm, best first", "Arm",
+                         "Predicted response", labels, {"Predicted response": values},
+                         percent=True,
+                         caption=f"{caption}; no interval: only logistic regression is refitted "
+                                 "by bootstrap at training.")
     return interval_chart(
         "ranking", "Predicted response by arm, best first", "Arm", "Predicted response",
-        [r["label"] for r in rows], [r["probability"] for r in rows], [r["low"] for r in rows],
-        [r["high"] for r in rows],
-        caption="Logistic regression on all data; the bars show the 90% interval over bootstrap "
-                "refits of the model.")
+        labels, values, [r["low"] for r in rows], [r["high"] for r in rows],
+        caption=f"{caption}; the bars show the 90% interval over bootstrap refits of the model.")
 
 
 def truth_rows(values: pd.Series, ranking: pd.DataFrame | None, run: TrainingRun | None,
@@ -133,8 +160,9 @@ def patient_page(values: pd.Series, predictions: PatientPredictions | None,
     if predictions is None:
         context["chart_specs"] = []
         return context
-    ranking = ranking_rows(predictions.ranking, run)
-    chart = ranking_chart(ranking)
+    ranking = ranking_rows(predictions.ranking)
+    algorithm = predictions.choice.algorithm
+    chart = ranking_chart(ranking, algorithm=algorithm, variant=predictions.variant)
     arms = [{"arm": item.arm, "label": ARM_LABELS[item.arm], "chart": waterfall(item, hidden),
              "narrative": item.narrative, "probability": item.explanation.probability,
              "units": item.explanation.units, "model": item.model,
@@ -149,7 +177,10 @@ def patient_page(values: pd.Series, predictions: PatientPredictions | None,
                        if predictions.true_probability is not None else []),
         "show_truth": predictions.true_probability is not None,
         "truth_known": bool(predictions.true_probability),
-        "ranking_algorithm_label": ALGORITHM_LABELS[RANKING_ALGORITHM],
+        "ranking_algorithm": algorithm,
+        "ranking_caption": ranking_caption(algorithm, predictions.variant),
+        "ranking_reason": predictions.choice.reason,
+        "unreliable_top": unreliable_top(ranking),
         "chart_specs": [chart.as_json(), *(a["chart"].as_json() for a in arms)],
     })
     return context

@@ -19,10 +19,11 @@ from decision_support.consent.reads import ConsentedPatient, patients_permitting
 from decision_support.lib.vocabulary import ConsentClass
 from decision_support.registry.loading import fitted_model, refit_coefficients
 from decision_support.registry.models import TrainedModel, TrainingRun
+from decision_support.registry.selectors import ranking_choice
 
 from models.explain import Explanation, narrative
 from models.pgx import Guidance, pgx_guidance
-from models.ranking import RANKING_ALGORITHM, eligible_arms, rank_treatments
+from models.ranking import AlgorithmChoice, eligible_arms, rank_treatments
 from synthetic_data import ARMS, ARM_LABELS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
@@ -52,15 +53,16 @@ class PatientPredictions:
     explanations: list[ArmExplanation]
     true_probability: dict | None
     variant: str
+    choice: AlgorithmChoice  # the algorithm that ranked, and why
 
 
-def patient_predictions(patient: ConsentedPatient, run: TrainingRun, *, algorithm: str,
-                        truth_roles=frozenset(),
+def patient_predictions(patient: ConsentedPatient, run: TrainingRun, *,
+                        algorithm: str | None = None, truth_roles=frozenset(),
                         hidden: frozenset[str] = frozenset()) -> PatientPredictions | None:
-    """Ranking of eligible arms (with intervals), a SHAP explanation per ranked arm, PGx rules,
-    and, when ``truth_roles`` may see a patient's truth and the cohort is simulated, the true
-    response probability under every arm. Narratives name the features in ``hidden`` without
-    their values.
+    """Ranking of eligible arms (with intervals), a SHAP explanation per ranked arm by
+    ``algorithm`` (by default the one that ranks), PGx rules, and, when ``truth_roles`` may see a
+    patient's truth and the cohort is simulated, the true response probability under every arm.
+    Narratives name the features in ``hidden`` without their values.
 
     Only the data the consent gate released is used, by the model variant that never saw the
     rest; without clinical consent nothing is predicted (None). While predictions are paused
@@ -70,6 +72,8 @@ def patient_predictions(patient: ConsentedPatient, run: TrainingRun, *, algorith
     if ranking is None:
         return None
     rows = patient.frame
+    choice = ranking_choice(run)
+    algorithm = algorithm or choice.algorithm
     registry = {(m.arm, m.algorithm): m for m in run.models.filter(variant=patient.variant)
                 .defer(*PREDICTION_DEFERRED)}
     explanations = []
@@ -85,7 +89,8 @@ def patient_predictions(patient: ConsentedPatient, run: TrainingRun, *, algorith
                                 hidden=hidden)))
     true_probability = true_response_probabilities(rows.index[0], roles=truth_roles)
     return PatientPredictions(ranking=ranking, explanations=explanations,
-                              true_probability=true_probability, variant=patient.variant)
+                              true_probability=true_probability, variant=patient.variant,
+                              choice=choice)
 
 
 @dataclass
@@ -153,7 +158,9 @@ def prediction_pause() -> PredictionPause | None:
 
 def patient_ranking(patient: ConsentedPatient, run: TrainingRun | None) -> pd.DataFrame | None:
     """The eligible arms by predicted response, best first (``arm``, ``probability``, ``low``,
-    ``high``), from the ranking model of the variant the consent gate chose.
+    ``high``; ``small_sample`` and ``n_test`` of the model that ranked the arm), from the models
+    of the run's ranking algorithm (``registry.selectors.ranking_choice``) in the variant the
+    consent gate chose.
 
     The one gate of every prediction of a patient: nothing (None) while predictions are paused,
     without a training run, or without consent to use clinical data. ``patient_predictions`` and
@@ -161,12 +168,16 @@ def patient_ranking(patient: ConsentedPatient, run: TrainingRun | None) -> pd.Da
     """
     if prediction_pause() is not None or run is None or patient.variant is None:
         return None
-    ranking_rows = {m.arm: m for m in run.models.filter(variant=patient.variant,
-                                                         algorithm=RANKING_ALGORITHM)
-                    .only("pk", "run", "arm", "artifact")}
-    return rank_treatments(
-        patient.frame, {arm: fitted_model(m).pipeline for arm, m in ranking_rows.items()},
-        {arm: refit_coefficients(m) for arm, m in ranking_rows.items()})[0]
+    rows = {m.arm: m for m in run.models.filter(variant=patient.variant,
+                                                 algorithm=ranking_choice(run).algorithm)
+            .only("pk", "run", "arm", "artifact", "metrics")}
+    ranking = rank_treatments(
+        patient.frame, {arm: fitted_model(m).pipeline for arm, m in rows.items()},
+        {arm: refit_coefficients(m) for arm, m in rows.items()})[0]
+    ranked = [rows[arm].metrics for arm in ranking["arm"]]
+    ranking["small_sample"] = [bool(m.get("small_sample")) for m in ranked]
+    ranking["n_test"] = [int(m["n_test"]) for m in ranked]
+    return ranking
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from decision_support.accounts import access
 from decision_support.accounts.access import audit_context
 from decision_support.cohorts.models import Cohort
 from decision_support.query_parameters import page_parameter, query_settings
+from decision_support.registry.selectors import ranking_choice
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.pgx import GUIDANCE_DISCLAIMER
 from models.ranking import RANKING_ALGORITHM
@@ -27,8 +28,14 @@ from .services import predictions_resume as resume_service
 
 
 class PatientPageForm(forms.Form):
-    algorithm = forms.ChoiceField(label="Explain with", initial=RANKING_ALGORITHM,
+    """The algorithm that explains the ranked arms; by default the one that ranks them."""
+
+    algorithm = forms.ChoiceField(label="Explain with",
                                   choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS])
+
+    def __init__(self, *args, ranking_algorithm: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["algorithm"].initial = ranking_algorithm
 
 
 def patient_list(request, cohort_id: int):
@@ -48,7 +55,9 @@ def patient_list(request, cohort_id: int):
 def patient_detail(request, pseudonym: str):
     this = patient_for_request(request, pseudonym)
     patient, run, consented, hidden = this.patient, this.run, this.consented, this.hidden
-    form, chosen, errors = query_settings(PatientPageForm, request.GET)
+    form, chosen, errors = query_settings(
+        PatientPageForm, request.GET,
+        ranking_algorithm=ranking_choice(run).algorithm if run is not None else RANKING_ALGORITHM)
     this.audit_read(request)
     values = consented.values
     predictions = (patient_predictions(consented, run, algorithm=chosen["algorithm"],

@@ -11,7 +11,7 @@ genetic and epigenetic variable are immutable (a genotype does not change); the 
 within the data dictionary's range. The true response probability under the changed values is
 shown to the roles that may see a patient's truth (``selectors.patient_truth``), and only when no
 consent class is withheld: the generator needs the whole observed row, and a withheld value is
-not used even where it would stay out of sight.
+not used even where it would stay out of sight. Those roles are told so where the table would be.
 """
 
 import dataclasses
@@ -24,7 +24,6 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import render
 
 from models.features import NOT_MODEL_INPUTS, variant_features
-from models.ranking import RANKING_ALGORITHM
 from synthetic_data import ARM_LABELS, DATA_DICTIONARY, true_response_probabilities
 
 from . import pages
@@ -41,6 +40,10 @@ EXPLAIN_FIELD = "explain"  # the arm whose waterfall is shown ("arm" is a dictio
 
 IMMUTABLE_ERROR = "is immutable and cannot be changed."
 UNAVAILABLE_ERROR = "cannot be changed here."
+TRUTH_NEEDS_WHOLE_ROW = (
+    "No true response probabilities here: this patient's consent withholds {withheld} from "
+    "education, and the simulation needs the whole observed row to recompute them after a "
+    "change. A withheld value is not used, even out of sight, so the truth table is left out.")
 
 
 def is_immutable(name: str) -> bool:
@@ -192,8 +195,7 @@ def patient_what_if(request, pseudonym: str):
                "withheld_labels": this.withheld_labels, "values_hidden": this.values_hidden,
                "chart_specs": []}
     # Every prediction goes through patient_ranking: None while paused, without a run or consent.
-    before = (patient_predictions(consented, run, algorithm=RANKING_ALGORITHM, hidden=hidden)
-              if run is not None else None)
+    before = (patient_predictions(consented, run, hidden=hidden) if run is not None else None)
     arms = list(before.ranking["arm"]) if before is not None else []
     form = WhatIfForm(request.GET, values=values, names=changeable, arms=arms)
     if not form.is_valid():
@@ -212,8 +214,7 @@ def patient_what_if(request, pseudonym: str):
     frame = consented.frame.copy()
     for name, value in changed.items():
         frame.loc[frame.index[0], name] = value
-    after = (patient_predictions(dataclasses.replace(consented, frame=frame), run,
-                                 algorithm=RANKING_ALGORITHM, hidden=hidden)
+    after = (patient_predictions(dataclasses.replace(consented, frame=frame), run, hidden=hidden)
              if changed else before)
     if after is None:  # paused between the two predictions
         return render(request, "predictions/what_if.html", context)
@@ -222,9 +223,13 @@ def patient_what_if(request, pseudonym: str):
                               _explained(after, arm, hidden, "after")) if w]
     context.update(predictions=before, comparison=_comparison(before, after), arm=arm,
                    arm_label=ARM_LABELS[arm], waterfalls=waterfalls,
+                   ranking_caption=pages.ranking_caption(before.choice.algorithm, before.variant),
                    chart_specs=[w["chart"].as_json() for w in waterfalls])
     truth = patient_truth(patient.pk, roles=request.roles)
-    if truth is not None and len(truth) and not consented.withheld:
+    if truth is not None and len(truth) and consented.withheld:
+        context["truth_absent"] = TRUTH_NEEDS_WHOLE_ROW.format(
+            withheld=", ".join(this.withheld_labels).lower())
+    elif truth is not None and len(truth):
         true_p = _true_probabilities(truth, cohort.scenario,
                                      {"before": consented.frame, "after": frame})
         context["truth_rows"] = [

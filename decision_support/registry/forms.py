@@ -13,6 +13,9 @@ from models.ranking import RANKING_ALGORITHM
 
 
 class ModelPageForm(forms.Form):
+    """Which model to show: by default ``opening`` (a registry row: the model page opens on the
+    arm's best model, ``models.ranking.best_model``), else logistic regression on all data."""
+
     algorithm = forms.ChoiceField(label="Algorithm", initial=RANKING_ALGORITHM,
                                   choices=[(a, ALGORITHM_LABELS[a]) for a in ALGORITHMS])
     variant = forms.ChoiceField(label="Feature variant", initial="full",
@@ -20,3 +23,9 @@ class ModelPageForm(forms.Form):
     threshold = BoundedDecimalField(label="Threshold", initial=Decimal("0.50"),
                                     min_value=Decimal("0.05"), max_value=Decimal("0.95"),
                                     step_size=Decimal("0.05"), decimal_places=2)
+
+    def __init__(self, *args, opening=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if opening is not None:
+            self.fields["algorithm"].initial = opening.algorithm
+            self.fields["variant"].initial = opening.variant

@@ -42,14 +42,15 @@ def fitted_model(row: TrainedModel) -> FittedModel:
 
 
 @lru_cache(maxsize=512)
-def _refit_coefficients(row_pk: int, sha256: str) -> np.ndarray:
-    return np.asarray(TrainedModel.objects.values_list("refit_coefficients", flat=True)
-                      .get(pk=row_pk), dtype=float)
+def _refit_coefficients(row_pk: int, sha256: str) -> np.ndarray | None:
+    stored = TrainedModel.objects.values_list("refit_coefficients", flat=True).get(pk=row_pk)
+    return None if stored is None else np.asarray(stored, dtype=float)
 
 
-def refit_coefficients(row: TrainedModel) -> np.ndarray:
-    """A ranking model's bootstrap refits (intercept first) as an array, cached per process
-    like ``fitted_model``: a stored run never changes."""
+def refit_coefficients(row: TrainedModel) -> np.ndarray | None:
+    """A model's bootstrap refits (intercept first) as an array, None for an algorithm that has
+    none (``models.ranking.RANKING_ALGORITHM`` alone has), cached per process like
+    ``fitted_model``: a stored run never changes."""
     return _refit_coefficients(row.pk, row.artifact_id)
 
 

@@ -1,5 +1,6 @@
-"""Reads of the registry: a cohort's newest training run, its training job in progress, and what
-of a run's or a model's truth a reader's roles may see.
+"""Reads of the registry: a cohort's newest training run, the algorithm that ranks its
+treatments, its training job in progress, and what of a run's or a model's truth a reader's roles
+may see.
 
 The simulation's truth reaches model pages only through the readers below that take the reader's
 roles (``model_truth_check``, ``run_policy``): they apply the field rules of ``accounts.access``
@@ -9,12 +10,19 @@ roles (``model_truth_check``, ``run_policy``): they apply the field rules of ``a
 from dataclasses import dataclass
 
 from decision_support.accounts.access import MODEL_TRUTH_ROLES, can
+from models.ranking import AlgorithmChoice, choose_algorithm
 
 from .models import TrainedModel, TrainingJob, TrainingRun
 
 
 def latest_run(cohort) -> TrainingRun | None:
     return TrainingRun.objects.filter(cohort=cohort).first()
+
+
+def ranking_choice(run: TrainingRun) -> AlgorithmChoice:
+    """The algorithm that ranks the run's treatments, by the one rule of
+    ``models.ranking.choose_algorithm`` over the run's stored metrics."""
+    return choose_algorithm(run.models.only("run", "algorithm", "metrics"))
 
 
 def model_truth_check(model: TrainedModel, *, roles) -> dict | None:

@@ -12,13 +12,15 @@ from decision_support.accounts import access
 from decision_support.cohorts.models import Cohort
 from decision_support.consent.selectors import erased_patients_in_run
 from decision_support.query_parameters import query_settings
+from models.ranking import best_model
 from synthetic_data import ARMS, ARM_LABELS
 
 from . import pages
 from .forms import ModelPageForm
 from .jobs import expire_stale_jobs, queue_place, training_job_start
 from .models import TrainingJob, TrainingRun
-from .selectors import active_training_job, latest_run, model_truth_check, run_policy
+from .selectors import (active_training_job, latest_run, model_truth_check, ranking_choice,
+                        run_policy)
 
 
 def models_home(request):
@@ -64,7 +66,8 @@ def model_detail(request, run_id: int, arm: str):
     siblings = list(run.models.filter(arm=arm))
     if not siblings:
         raise Http404("no models for this arm in this run")
-    form, chosen, errors = query_settings(ModelPageForm, request.GET)
+    best = best_model(siblings)
+    form, chosen, errors = query_settings(ModelPageForm, request.GET, opening=best)
     model = next((m for m in siblings
                   if m.algorithm == chosen["algorithm"] and m.variant == chosen["variant"]), None)
     if model is None:
@@ -81,6 +84,7 @@ def model_detail(request, run_id: int, arm: str):
         "run": run, "cohort": run.cohort, "arm": arm, "arm_label": ARM_LABELS[arm],
         "form": form, "form_errors": errors, "threshold": threshold,
         "is_latest": latest_run(run.cohort) == run,
+        "best": pages.model_summary(best), "ranking_reason": ranking_choice(run).reason,
     })
     return render(request, "registry/model_detail.html", context)
 

@@ -33,7 +33,6 @@ from models.features import VARIANT_LABELS
 from models.algorithms import ALGORITHM_LABELS
 from models.model_card import model_card
 from models.pgx import GUIDANCE_DISCLAIMER
-from models.ranking import RANKING_ALGORITHM
 from synthetic_data import ARM_LABELS, DATA_DICTIONARY, SCENARIOS
 
 WITHHELD_BY_CONSENT = "not permitted by the patient's consent for education and demonstration"
@@ -129,7 +128,7 @@ def case_packet(patient, *, purpose: str, roles, with_key: bool = False) -> dict
     """
     this = patient_for(patient, purpose=purpose, roles=roles)
     cohort, consented, hidden, run = this.cohort, this.consented, this.hidden, this.run
-    predictions = (patient_predictions(consented, run, algorithm=RANKING_ALGORITHM,
+    predictions = (patient_predictions(consented, run,
                                        truth_roles=roles if with_key else frozenset(),
                                        hidden=hidden)
                    if run is not None else None)
@@ -143,6 +142,9 @@ def case_packet(patient, *, purpose: str, roles, with_key: bool = False) -> dict
         "groups": page["groups"],
         "withheld": _withheld(consented, hidden),
         "ranking": page.get("ranking"),
+        "ranking_caption": page.get("ranking_caption"),
+        "ranking_reason": page.get("ranking_reason"),
+        "unreliable_top": page.get("unreliable_top"),
         "top": top,
         "waterfall_svg": waterfall_svg(top["chart"]) if top else "",
         "waterfall_rows": top["chart"].table_rows if top else [],
