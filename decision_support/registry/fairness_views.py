@@ -21,7 +21,8 @@ from decision_support.lib.suppression import SUPPRESSED, suppress_count, suppres
 from decision_support.query_parameters import query_settings
 from models.algorithms import ALGORITHM_LABELS
 from models.evaluation import AGE_BANDS
-from models.fairness import METRIC_LABELS, METRICS, MIN_GROUP, fairness_audit
+from models.fairness import (IMPRECISE_AUC_WIDTH, METRIC_LABELS, METRICS, MIN_GROUP,
+                             fairness_audit)
 from models.model_card import model_card as build_model_card
 from synthetic_data import ARMS, ARM_LABELS
 
@@ -94,6 +95,7 @@ def _page_context(run, model, form, chosen, errors) -> dict:
         "fairness_url": f"{reverse('model_fairness', args=[run.pk, model.arm])}?{query}",
         "card_url": f"{reverse('model_card', args=[run.pk, model.arm])}?{query}",
         "retrain_message": RETRAIN_MESSAGE, "min_group": MIN_GROUP, "age_bands": AGE_BAND_NOTE,
+        "imprecise_width": IMPRECISE_AUC_WIDTH,
     }
 
 
@@ -120,7 +122,7 @@ def attribute_tables(audit: dict) -> list[dict]:
     tables = []
     for attribute, info in audit["attributes"].items():
         sizes = suppress_counts([g["n"] for g in info["groups"]], total_shown=True)
-        rows = [{"group": g["group"], "small": g["small"],
+        rows = [{"group": g["group"], "small": g["small"], "imprecise": g["imprecise"],
                  "n": SIZE_HIDDEN if sizes.protecting(0, i) else sizes.cell(0, i),
                  "cells": [_cell(m, g["metrics"][m], g["ci"][m], g["hidden"][m]) for m in METRICS]}
                 for i, g in enumerate(info["groups"])]
@@ -133,6 +135,7 @@ def attribute_tables(audit: dict) -> list[dict]:
         tables.append({"attribute": attribute, "label": info["label"], "rows": rows,
                        "between": between,
                        "flagged": [r["group"] for r in rows if r["small"]],
+                       "imprecise": [r["group"] for r in rows if r["imprecise"]],
                        "size_note": (SIZE_HIDDEN_NOTE.format(
                            groups=", ".join(protecting),
                            small=", ".join(r["group"] for r in rows if r["small"]))

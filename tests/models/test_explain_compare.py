@@ -113,6 +113,7 @@ def toy():
     outcomes = (rng.random(len(patients)) < 1 / (1 + np.exp(-2.5 * strong))).astype(int)
     patient = patients.iloc[[0]].copy()
     patient["eeg_ssri_signature_z"] = 2.0  # far from the mean: a large, clear contribution
+    patient["bdnf_serum_ng_ml"] = 20.0  # an ordinary value of the noise: its credit is chance
     return patients, outcomes, patient
 
 

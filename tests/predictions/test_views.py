@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.services import cohort_store
+from decision_support.consent.reads import consented_patient
 from decision_support.consent.services import consent_give
 from decision_support.lib.vocabulary import CONSENT_CLASSES, Purpose
 from decision_support.predictions import pages
@@ -32,9 +33,14 @@ def run(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def patient(run):
-    """A treatment-resistant patient: every active arm is ranked, rTMS and esketamine too."""
-    return (Patient.objects.filter(cohort=run.cohort, clinical__prior_failures__gte=2)
-            .order_by("pk").first())
+    """A treatment-resistant patient (every active arm is ranked, rTMS and esketamine too) whose
+    consent covers every class and whose CYP2C19 phenotype brings prescribing guidance."""
+    for candidate in (Patient.objects.filter(cohort=run.cohort, clinical__prior_failures__gte=2)
+                      .exclude(genetics__cyp2c19_phenotype="NM").order_by("pk")):
+        consented = consented_patient(candidate, purpose=Purpose.EDUCATION)
+        if consented.variant == "full" and not consented.withheld:
+            return candidate
+    pytest.fail("no fully consented treatment-resistant patient with CYP2C19 guidance")
 
 
 def _page(response) -> str:
@@ -367,7 +373,6 @@ def test_truth_rows_say_why_an_arm_is_not_ranked(run, patient):
 
 def test_a_patient_without_genetic_consent_is_served_by_the_no_genetic_model(signed_in_client,
                                                                               signed_in_user, run):
-    from decision_support.consent.reads import consented_patient
     from decision_support.consent.services import consent_withdraw
 
     patient = next(p for p in Patient.objects.filter(cohort=run.cohort)

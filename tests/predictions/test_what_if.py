@@ -158,6 +158,27 @@ def test_educators_see_the_truth_before_and_after_and_students_do_not(client, ma
     assert 'id="what-if-truth"' not in response.content.decode()
 
 
+def test_the_truth_before_a_change_is_the_stored_truth_of_the_patient(client, make_user, patient):
+    educator = _client(client, make_user, Role.EDUCATOR)
+    rows = _what_if(educator, patient, crp_mg_l=_other_crp(patient)).context["truth_rows"]
+    stored = patient.truth.p_response
+    for row in rows:
+        assert row["before"] == pytest.approx(stored[row["arm"]], abs=1e-9)
+
+
+def test_a_cohort_of_an_older_generator_says_why_its_truth_after_a_change_is_absent(
+        client, make_user, patient):
+    """Its stored truth came from another simulation: recomputing it now would show a second,
+    different "before" beside the patient page's."""
+    Cohort = apps.get_model("cohorts", "Cohort")
+    Cohort.objects.filter(pk=patient.cohort_id).update(generator_version="1.1.0")
+    educator = _client(client, make_user, Role.EDUCATOR)
+    response = _what_if(educator, patient, crp_mg_l=_other_crp(patient))
+    assert "truth_rows" not in response.context
+    note = response.content.decode().split('id="truth-absent">', 1)[1].split("</p>", 1)[0]
+    assert "generator 1.1.0" in note and "Create the cohort again" in note
+
+
 def test_paused_predictions_show_nothing(educator, patient, make_user):
     predictions_pause(actor=make_user(Role.EDUCATOR, username="pauser"), reason="audit",
                       purpose=Purpose.EDUCATION)
