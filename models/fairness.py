@@ -35,12 +35,9 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from synthetic_data.parameters import ANCESTRIES, SEXES
 
-from .evaluation import AGE_BANDS, GROUP_ATTRIBUTES
+from .evaluation import AGE_BANDS, GROUP_ATTRIBUTES, SMALL_TEST_SET
 
 MIN_GROUP = 11  # fewer patients than this behind a number: the number is hidden
-# A group whose ROC AUC interval is wider than this is shown but flagged: it spans anything from
-# chance to a good model, so comparing it with another group means little.
-IMPRECISE_AUC_WIDTH = 0.25
 DEFAULT_THRESHOLD = 0.5
 N_RESAMPLES = 200
 CI_LEVEL = 0.95
@@ -153,8 +150,8 @@ def fairness_audit(y_true, y_prob, groups: Mapping[str, list], *,
     dict
         ``overall`` (value, interval and hidden reason per metric, over every patient) and, per
         attribute in ``attributes``, its ``groups`` (``group``, ``n``, ``small``, ``imprecise``
-        (ROC AUC interval wider than ``IMPRECISE_AUC_WIDTH``), ``metrics``, ``ci``, ``hidden``;
-        hidden values are ``None``), and ``differences``, ``ratios`` and
+        (shown, but fewer than ``SMALL_TEST_SET`` patients: too few to compare), ``metrics``,
+        ``ci``, ``hidden``; hidden values are ``None``), and ``differences``, ``ratios`` and
         ``compared`` (the groups each was computed over) per metric.
 
     Examples
@@ -252,11 +249,11 @@ def _cell(y, p, values: dict, threshold, rng, n_resamples) -> dict:
     hidden = hidden_reasons(y, p, threshold)
     intervals = _bootstrap(y, p, threshold, rng, n_resamples) if len(y) >= MIN_GROUP else {}
     shown = {m: (None if hidden[m] or pd.isna(values[m]) else float(values[m])) for m in METRICS}
-    auc_interval = intervals.get("roc_auc") if shown["roc_auc"] is not None else None
     return {
         "n": int(len(y)),
         "small": len(y) < MIN_GROUP,
-        "imprecise": bool(auc_interval and auc_interval[1] - auc_interval[0] > IMPRECISE_AUC_WIDTH),
+        # Shown, but too few to compare: the rule of a model's small-sample flag.
+        "imprecise": MIN_GROUP <= len(y) < SMALL_TEST_SET,
         "metrics": shown,
         "ci": {m: (intervals.get(m) if shown[m] is not None else None) for m in METRICS},
         "hidden": hidden,

@@ -14,7 +14,7 @@ from synthetic_data.scenarios import SCENARIOS
 
 from .algorithms import ALGORITHM_LABELS
 from .evaluation import AGE_BANDS, SMALL_TEST_SET
-from .fairness import IMPRECISE_AUC_WIDTH, METRIC_LABELS, METRICS, MIN_GROUP
+from .fairness import METRIC_LABELS, METRICS, MIN_GROUP
 
 INTENDED_USE = (
     "Teaching: showing students and ethics seminars how a treatment-response model for depression "
@@ -174,8 +174,9 @@ def _limitations(model: dict, run: dict, fairness: dict | None) -> list[str]:
                      for info in fairness["attributes"].values() for g in info["groups"]
                      if g["imprecise"]]
         if imprecise:
-            items.append(f"Groups too few to compare, their ROC AUC interval wider than "
-                         f"{IMPRECISE_AUC_WIDTH}: {', '.join(imprecise)}.")
+            items.append(f"Groups too few to compare (fewer than {SMALL_TEST_SET} held-out "
+                         f"patients; their intervals are wide and chance differences large): "
+                         f"{', '.join(imprecise)}.")
         partly = [f"{info['label'].lower()} {g['group']} ("
                   + ", ".join(METRIC_LABELS[m] for m in METRICS if g["hidden"][m]) + ")"
                   for info in fairness["attributes"].values() for g in info["groups"]

@@ -14,7 +14,11 @@ from .parameters import DEFAULT_PARAMETERS, CohortParameters
 @dataclass(frozen=True)
 class Scenario:
     """A lesson: what changes (``overrides``), why (``teaching_note``), three discussion
-    ``questions`` and what the educator should expect to see (``expected``)."""
+    ``questions`` and what the educator should expect to see (``expected``).
+
+    ``min_patients``: the smallest cohort in which the expected lesson showed for every seed
+    tried (``benchmarks/bench_scenario_lessons.py``); the cohort page offers no smaller one.
+    """
 
     name: str
     title: str
@@ -22,6 +26,7 @@ class Scenario:
     overrides: dict = field(default_factory=dict)
     questions: tuple[str, ...] = ()
     expected: str = ""
+    min_patients: int = 0
 
     @property
     def parameters(self) -> CohortParameters:

@@ -20,6 +20,8 @@ NAME_MAX_CHARS = Cohort._meta.get_field("name").max_length
 REQUIRED = "{name} is required"
 NOT_A_SCENARIO = "scenario must be one of: {known}"
 SIZE_OUT_OF_BOUNDS = f"size must be a whole number from {MIN_PATIENTS:,} to {MAX_PATIENTS:,} patients"
+SIZE_BELOW_LESSON = ("size must be at least {minimum:,} patients for the {scenario} scenario: its "
+                     "lesson does not show reliably in smaller cohorts")
 SEED_OUT_OF_BOUNDS = f"seed must be empty or a whole number from 0 to {MAX_SEED:,}"
 NAME_TOO_LONG = f"name must be at most {NAME_MAX_CHARS} characters"
 NAME_INVALID = "name must be plain text"
@@ -35,6 +37,11 @@ def _whole_number(name_message: str, **bounds) -> dict:
 def scenario_choices() -> list[tuple[str, str]]:
     """Every registered scenario, read when the form is built (scenarios may be added)."""
     return [(name, scenario.title) for name, scenario in SCENARIOS.items()]
+
+
+def smallest_size(scenario: str) -> int:
+    """The smallest cohort the page offers for a scenario: where its lesson shows."""
+    return max(MIN_PATIENTS, SCENARIOS[scenario].min_patients)
 
 
 class CohortCreateForm(forms.Form):
@@ -63,6 +70,16 @@ class CohortCreateForm(forms.Form):
         field.error_messages = {
             "required": REQUIRED.format(name="scenario"),
             "invalid_choice": NOT_A_SCENARIO.format(known=", ".join(name for name, _ in choices))}
+
+    def clean(self):
+        cleaned = super().clean()
+        scenario, size = cleaned.get("scenario"), cleaned.get("n_patients")
+        if scenario and size is not None:
+            minimum = smallest_size(scenario)
+            if size < minimum:
+                self.add_error("n_patients", SIZE_BELOW_LESSON.format(minimum=minimum,
+                                                                      scenario=scenario))
+        return cleaned
 
     def clean_name(self):
         name = self.cleaned_data["name"]

@@ -17,7 +17,8 @@ from decision_support.registry.pages import truth_summary
 from decision_support.registry.selectors import (active_training_job, latest_run,
                                                   model_truth_check)
 
-from .forms import CohortCompareForm, CohortCreateForm
+from .forms import (DEFAULT_PATIENTS, MAX_PATIENTS, MIN_PATIENTS, CohortCompareForm,
+                    CohortCreateForm, smallest_size)
 from .models import Cohort
 from .selectors import cohort_overview_charts, cohort_summary, other_copies
 from . import services
@@ -74,6 +75,10 @@ def data_dictionary(request):
 # buttons a page shows.
 
 
+SIZE_HELP = (f"From {MIN_PATIENTS:,} to {MAX_PATIENTS:,} patients (some scenarios need more, as "
+             f"each says); {DEFAULT_PATIENTS:,} by default.")
+
+
 def scenario_texts(name: str) -> dict | None:
     """A scenario's title, teaching note, discussion questions and what to expect (None for a
     cohort without one, such as an imported cohort)."""
@@ -82,7 +87,14 @@ def scenario_texts(name: str) -> dict | None:
         return None
     return {"name": scenario.name, "title": scenario.title, "teaching_note": scenario.teaching_note,
             "questions": tuple(getattr(scenario, "questions", ()) or ()),
-            "expected": getattr(scenario, "expected", "") or ""}
+            "expected": getattr(scenario, "expected", "") or "",
+            "sizes": _sizes(scenario.name)}
+
+
+def _sizes(scenario: str) -> str:
+    minimum = smallest_size(scenario)
+    text = f"{minimum:,} to {MAX_PATIENTS:,} patients"
+    return f"{text}: the lesson does not show reliably in smaller cohorts" if minimum > MIN_PATIENTS else text
 
 
 def _training_context(request, cohort) -> dict:
@@ -111,6 +123,7 @@ def cohort_create(request):
     return render(request, "cohorts/create.html", {
         "form": form,
         "scenarios": [{**scenario_texts(name), "checked": name == selected} for name in SCENARIOS],
+        "size_help": SIZE_HELP,
     }, status=status)
 
 

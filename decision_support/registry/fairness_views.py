@@ -20,9 +20,8 @@ from decision_support.lib.charts import Chart, bar_chart, interval_chart
 from decision_support.lib.suppression import SUPPRESSED, suppress_count, suppress_counts
 from decision_support.query_parameters import query_settings
 from models.algorithms import ALGORITHM_LABELS
-from models.evaluation import AGE_BANDS
-from models.fairness import (IMPRECISE_AUC_WIDTH, METRIC_LABELS, METRICS, MIN_GROUP,
-                             fairness_audit)
+from models.evaluation import AGE_BANDS, SMALL_TEST_SET
+from models.fairness import METRIC_LABELS, METRICS, MIN_GROUP, fairness_audit
 from models.model_card import model_card as build_model_card
 from synthetic_data import ARMS, ARM_LABELS
 
@@ -95,7 +94,7 @@ def _page_context(run, model, form, chosen, errors) -> dict:
         "fairness_url": f"{reverse('model_fairness', args=[run.pk, model.arm])}?{query}",
         "card_url": f"{reverse('model_card', args=[run.pk, model.arm])}?{query}",
         "retrain_message": RETRAIN_MESSAGE, "min_group": MIN_GROUP, "age_bands": AGE_BAND_NOTE,
-        "imprecise_width": IMPRECISE_AUC_WIDTH,
+        "small_test_set": SMALL_TEST_SET,
     }
 
 

@@ -127,12 +127,26 @@ def test_every_chart_has_its_table_and_no_inline_script(client, make_user, run):
         assert "src=" in tag or tag == '<script id="chart-specs" type="application/json">', tag
 
 
-def test_the_threshold_moves_the_rates(client, make_user, run):
-    low = _get(client, make_user, run, "model_fairness", query={**QUERY, "threshold": "0.30"})
-    high = _get(client, make_user, run, "model_fairness", query={**QUERY, "threshold": "0.70"})
-    assert low.context["audit"]["threshold"] == 0.3
-    assert (low.context["audit"]["overall"]["metrics"]["selection_rate"]
-            > high.context["audit"]["overall"]["metrics"]["selection_rate"])
+def test_the_threshold_moves_the_rates(client, make_user, run, stored):
+    # Two thresholds of the form's grid whose selection counts are shown (0, 11 to n-11, or n:
+    # counts of 1-10 selected or not selected would be hidden on a held-out set this small).
+    predicted = np.asarray(stored.evaluation["test_probabilities"])
+    n = len(predicted)
+
+    def shown(threshold):
+        selected = int((predicted >= threshold).sum())
+        return selected in (0, n) or 11 <= selected <= n - 11
+
+    grid = [t for t in np.round(np.arange(0.05, 0.951, 0.05), 2) if shown(t)]
+    counts = {t: int((predicted >= t).sum()) for t in grid}
+    lower, upper = min(grid), max(grid)
+    assert counts[lower] > counts[upper]  # the stored predictions allow the test
+    low, high = (_get(client, make_user, run, "model_fairness",
+                      query={**QUERY, "threshold": f"{t:.2f}"}) for t in (lower, upper))
+    assert low.context["audit"]["threshold"] == lower
+    for response, threshold in ((low, lower), (high, upper)):
+        rate = response.context["audit"]["overall"]["metrics"]["selection_rate"]
+        assert rate == pytest.approx(counts[threshold] / n)
 
 
 def test_the_audit_is_computed_once_per_model_and_threshold(client, make_user, run, monkeypatch):
