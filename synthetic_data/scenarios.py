@@ -75,7 +75,9 @@ _register(
         expected=(
             "Held-out ROC AUC of about 0.55-0.70 per arm, below the oracle that scores with the "
             "true probabilities; prior failures, anxious depression, CRP (for SSRIs) and the EEG "
-            "signature lead the true effects; the decoys get little credit."
+            "signature lead the true effects; the decoys get little credit. On the run overview "
+            "the oracle's expected response rate sits only about 5 points above the best single "
+            "treatment for everyone: all that choosing per patient could gain."
         ),
     )
 )
@@ -106,10 +108,11 @@ _register(
         ),
         expected=(
             "The full model's held-out AUC is clearly higher for EUR patients than for AFR "
-            "patients; the gap is much larger than under 'default' and shrinks in the "
+            "patients; the gap is clearly larger than under 'default' and shrinks in the "
             "no-genetic variant. SHAP credits the polygenic score, which measures the true "
             "liability only in EUR."
         ),
+        min_patients=2_000,
     )
 )
 
@@ -131,9 +134,11 @@ _register(
             "What should a model card say about groups too small to evaluate?",
         ),
         expected=(
-            "About 3% of patients are AFR; per-arm test sets hold only a handful of them, so "
-            "the fairness audit flags the group as small, suppresses its cells and shows very "
-            "wide intervals, while the overall metrics look like 'default'."
+            "About 3% of patients are AFR; per-arm test sets hold at most a few dozen of them, so "
+            "in every arm's fairness audit the group is flagged: hidden as small (fewer than 11), "
+            "its AUC hidden (too few responders or non-responders) or marked too few to compare "
+            "(fewer than 100, with very wide intervals), while the overall metrics look like "
+            "'default'."
         ),
     )
 )
@@ -158,10 +163,13 @@ _register(
             "simulation's truth?",
         ),
         expected=(
-            "The decoys rank among the model's top five features by mean absolute SHAP, while "
-            "the truth check shows their true effect is zero and flags them; the unobserved "
-            "illness burden appears among the true drivers."
+            "In most models the decoys rank among the top five features by mean absolute SHAP, "
+            "while "
+            "the truth check shows their true effect is zero and flags them as stand-ins for "
+            "illness burden, each flag with the held-out AUC of its SHAP values and its interval; "
+            "the unobserved illness burden appears among the true drivers."
         ),
+        min_patients=5_000,
     )
 )
 
@@ -214,10 +222,11 @@ _register(
         expected=(
             "CBT patients have a mean baseline HAM-D about 4 points lower than patients on "
             "other arms and far fewer prior failures; CBT's observed response rate sits about "
-            "3-4 points above its true mean over the whole cohort (under 1 point when "
+            "3-4 points above its true mean over the whole cohort (about 1 point when "
             "randomised), and the CBT model has seen few severe patients, so its predictions "
             "for them rest on little data."
         ),
+        min_patients=5_000,
     )
 )
 
@@ -241,9 +250,10 @@ _register(
         ),
         expected=(
             "The truth check shows a non-zero true effect of 5-HTTLPR in the SSRI arm only, and "
-            "SSRI models credit it; under 'default' the same genotype has no true effect and "
-            "any credit is noise."
+            "SSRI models credit it clearly more (one and a half times or more) than under "
+            "'default', where the same genotype has no true effect and any credit is noise."
         ),
+        min_patients=5_000,
     )
 )
 
@@ -266,8 +276,11 @@ _register(
         ),
         expected=(
             "The recorded response rate of AFR patients is clearly higher than their mean true "
-            "response probability, while for other groups the two agree; the fairness audit "
-            "shows a higher selection rate for AFR patients."
+            "response probability (about 57% against 39%), while for other groups the two "
+            "agree. Ancestry is not a model input and the genetic inputs reveal it only "
+            "faintly, so the models predict AFR patients like everyone else: in the fairness "
+            "audit AFR's observed response rate sits above the model's mean prediction for them, "
+            "the label bias showing as miscalibration for one group."
         ),
     )
 )
@@ -310,9 +323,12 @@ _register(
             "What should a tool do when its models perform no better than chance?",
         ),
         expected=(
-            "Held-out ROC AUC about 0.5 (0.45-0.55) for every model, intervals spanning 0.5 and "
-            "an oracle AUC of exactly 0.5; SHAP still ranks features and draws waterfalls, "
-            "while the truth check shows every true effect is zero."
+            "Held-out ROC AUC about 0.5 for every model, its 95% interval covering 0.5 (by "
+            "chance about one interval in twenty misses it, and point estimates stray further in "
+            "the small treatment-resistant arms), and an oracle AUC of exactly 0.5; SHAP still "
+            "ranks features and draws waterfalls, while the truth check shows every true effect "
+            "is zero and flags almost nothing: credit to noise does not predict held-out "
+            "patients."
         ),
     )
 )
