@@ -1,5 +1,6 @@
-"""In Chromium, the ethics-seminar lesson end to end: an educator creates a `decoy_biomarker` cohort,
-trains on it, opens a patient and sees the SHAP chart, opens the fairness page and exports a case
+"""In Chromium, the ethics-seminar lesson end to end: an educator creates an `underrepresented`
+cohort (a lesson the page offers at 600 patients), trains on it, opens a patient and sees the SHAP
+chart, opens the fairness page, where the African-ancestry group is flagged, and exports a case
 packet; an ethics reviewer then annotates the case.
 
 Training goes through the real task queue: the click only queues the job, and the test runs a
@@ -23,14 +24,15 @@ def task_queue(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
-def test_decoy_lesson_from_cohort_to_review(live_server, page: Page, make_user, task_queue):
+def test_underrepresentation_lesson_from_cohort_to_review(live_server, page: Page, make_user,
+                                                          task_queue):
     base = live_server.url
     sign_in(page, base + "/cohorts/new/", make_user("educator"))
-    page.locator("#scenario-decoy_biomarker").check()
+    page.locator("#scenario-underrepresented").check()
     page.get_by_label("Size (patients)").fill("600")
     page.get_by_label("Seed").fill("3")
     page.get_by_role("button", name="Create the cohort").click()
-    expect(page.locator("main")).to_contain_text("decoy_biomarker")
+    expect(page.locator("main")).to_contain_text("underrepresented")
 
     page.get_by_role("button", name="Train models on this cohort").click()
     expect(page.locator("#job-status")).to_have_text("Queued")
@@ -54,6 +56,8 @@ def test_decoy_lesson_from_cohort_to_review(live_server, page: Page, make_user, 
     page.locator("#fairness-link").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(re.compile("fairness", re.I))
     expect(page.locator("table").first).to_be_visible()
+    expect(page.locator("#fairness-ancestry")).to_contain_text("AFR")
+    expect(page.locator("#fairness-ancestry mark").first).to_be_visible()  # a flagged group
 
     page.goto(patient_url)
     page.locator("#case-packet-link").click()
@@ -69,7 +73,7 @@ def test_decoy_lesson_from_cohort_to_review(live_server, page: Page, make_user, 
     for legend in ("Plausibility of the explanation", "Actionability for a clinician",
                    "Fairness concern"):
         form.locator("fieldset", has_text=legend).get_by_label("4").check()
-    form.get_by_label("Comment").fill("Hippocampal volume drives this, yet it has no true effect.")
+    form.get_by_label("Comment").fill("Too few AFR patients to trust this for them.")
     form.get_by_role("button", name="Record this review").click()
-    expect(page.locator("#review-table")).to_contain_text("no true effect")
+    expect(page.locator("#review-table")).to_contain_text("Too few AFR patients")
     assert Annotation.objects.count() == 1

@@ -9,6 +9,7 @@ from decision_support.cohorts.models import Patient
 from decision_support.consent.models import ConsentRecord
 from decision_support.consent.selectors import consent_permitted_classes
 from decision_support.lib.vocabulary import CONSENT_CLASSES, PURPOSES, Purpose
+from models.features import VARIANT_LABELS
 from tests.trained_runs import committed_run
 
 pytestmark = pytest.mark.django_db
@@ -155,5 +156,6 @@ def test_withdrawing_genetic_consent_serves_the_patient_with_the_no_genetic_mode
     page = client.get(reverse("patient_detail", args=[patient.pseudonym])).content.decode()
     note = page.split('id="consent-note"')[1].split("</p>")[0]
     assert "Genetic and epigenetic data" in note and "<strong>no_genetic</strong>" in note
-    assert "no_genetic variant" in page.split('id="ranking-table"')[1].split("</caption>")[0]
+    caption = page.split('id="ranking-table"')[1].split("</caption>")[0]
+    assert VARIANT_LABELS["no_genetic"].lower() in caption
     assert 'id="pgx-withheld"' in page
