@@ -6,42 +6,20 @@ train real models on larger cohorts (marked slow, still run by `make test` and C
 
 import pandas as pd
 import pytest
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
-from threadpoolctl import threadpool_limits
 
-from models.algorithms import ALGORITHMS, make_pipeline
-from models.features import variant_features
+from models.algorithms import ALGORITHMS
+from models.lessons import auc_gap_by_ancestry
 from models.training import train_suite
-from models.truth import CREDITED_TOP, NOISE_AUC, PROXY_FLAG
+from models.truth import CREDITED_TOP, DECOYS, NOISE_AUC, PROXY_FLAG
 from synthetic_data import DATA_DICTIONARY, make_cohort, true_logit_terms
 
 pytestmark = pytest.mark.slow
 
-DECOYS = ("hippocampal_volume_mm3", "bdnf_serum_ng_ml")
-
-
-def _auc_by_ancestry(scenario: str, *, n: int = 20_000, seed: int = 3) -> dict[str, float]:
-    """Held-out AUC per ancestry group of the full logistic model, on first-line patients of
-    every arm pooled (per arm, the AFR test sets would be too small to compare)."""
-    patients = make_cohort(n, scenario=scenario, random_state=seed).patients
-    patients = patients[patients["prior_failures"] < 2]
-    features = variant_features("full")
-    train, test = train_test_split(patients, test_size=0.3, stratify=patients["response"],
-                                   random_state=seed)
-    with threadpool_limits(limits=1):
-        pipeline = make_pipeline("logistic_regression", "full", random_state=seed)
-        pipeline.fit(train[features], train["response"])
-        predicted = pipeline.predict_proba(test[features])[:, 1]
-    return {group: roc_auc_score(test["response"][mask], predicted[mask])
-            for group in ("EUR", "AFR")
-            for mask in [(test["ancestry"] == group).to_numpy()]}
-
 
 def test_prs_portability_widens_the_ancestry_gap_in_held_out_auc():
-    lesson, default = _auc_by_ancestry("prs_portability"), _auc_by_ancestry("default")
-    lesson_gap, default_gap = lesson["EUR"] - lesson["AFR"], default["EUR"] - default["AFR"]
-    assert lesson_gap > default_gap + 0.05, (lesson, default)
+    lesson_gap = auc_gap_by_ancestry("prs_portability", 20_000, 3)
+    default_gap = auc_gap_by_ancestry("default", 20_000, 3)
+    assert lesson_gap > default_gap + 0.05, (lesson_gap, default_gap)
     assert lesson_gap > 0.08
 
 
