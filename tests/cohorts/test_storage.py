@@ -10,7 +10,6 @@ from decision_support.cohorts.models import (
     RECORD_MODELS,
     BiomarkerRecord,
     ClinicalRecord,
-    Cohort,
     GeneticRecord,
     GroundTruth,
     Patient,

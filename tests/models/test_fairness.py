@@ -11,7 +11,7 @@ from sklearn.model_selection import train_test_split
 
 from models import fairness
 from models.evaluation import AGE_BANDS, age_band, group_labels
-from models.fairness import METRICS, MIN_GROUP, fairness_audit
+from models.fairness import METRICS, fairness_audit
 from models.model_card import NO_GROUPS, model_card
 from models.training import TEST_SIZE, train_suite
 from synthetic_data import make_cohort
