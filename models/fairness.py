@@ -151,8 +151,9 @@ def fairness_audit(y_true, y_prob, groups: Mapping[str, list], *,
         ``overall`` (value, interval and hidden reason per metric, over every patient) and, per
         attribute in ``attributes``, its ``groups`` (``group``, ``n``, ``small``, ``imprecise``
         (shown, but fewer than ``SMALL_TEST_SET`` patients: too few to compare), ``metrics``,
-        ``ci``, ``hidden``; hidden values are ``None``), and ``differences``, ``ratios`` and
-        ``compared`` (the groups each was computed over) per metric.
+        ``ci``, ``hidden``; hidden values are ``None``), ``absent`` (the attribute's known groups
+        with no held-out patient: the model was never tested on them), and ``differences``,
+        ``ratios`` and ``compared`` (the groups each was computed over) per metric.
 
     Examples
     --------
@@ -193,6 +194,8 @@ def fairness_audit(y_true, y_prob, groups: Mapping[str, list], *,
                                                  n_resamples)})
         attributes[attribute] = {"label": ATTRIBUTE_LABELS.get(attribute, attribute),
                                  "groups": rows,
+                                 "absent": [g for g in GROUP_ORDER.get(attribute, ())
+                                            if g not in set(frame.by_group.index)],
                                  **_between_groups(frame, y, p, labels, attribute, rows,
                                                    threshold)}
     return {"threshold": threshold, "n": int(len(y)), "min_group": MIN_GROUP,

@@ -170,6 +170,11 @@ def _limitations(model: dict, run: dict, fairness: dict | None) -> list[str]:
         if small:
             items.append(f"Groups with fewer than {MIN_GROUP} held-out patients, whose metrics "
                          f"are not shown: {', '.join(small)}.")
+        absent = [f"{info['label'].lower()} {group}"
+                  for info in fairness["attributes"].values() for group in info.get("absent", ())]
+        if absent:
+            items.append(f"Groups with no held-out patient, on whom the model was never tested: "
+                         f"{', '.join(absent)}.")
         imprecise = [f"{info['label'].lower()} {g['group']}"
                      for info in fairness["attributes"].values() for g in info["groups"]
                      if g["imprecise"]]

@@ -134,6 +134,7 @@ def attribute_tables(audit: dict) -> list[dict]:
         tables.append({"attribute": attribute, "label": info["label"], "rows": rows,
                        "between": between,
                        "flagged": [r["group"] for r in rows if r["small"]],
+                       "absent": info.get("absent", []),
                        "imprecise": [r["group"] for r in rows if r["imprecise"]],
                        "size_note": (SIZE_HIDDEN_NOTE.format(
                            groups=", ".join(protecting),

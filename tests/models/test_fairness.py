@@ -107,6 +107,7 @@ def test_a_small_group_is_flagged_and_every_metric_of_it_hidden():
     assert set(small["hidden"].values()) == {fairness.SMALL_GROUP}
     # Nothing is compared with a hidden group: one shown group leaves no difference.
     info = audit["attributes"]["ancestry"]
+    assert info["absent"] == ["AFR", "EAS"]  # no held-out patient at all: named, never dropped
     assert all(info["compared"][m] == ["EUR"] for m in METRICS)
     assert set(info["differences"].values()) == set(info["ratios"].values()) == {None}
 

@@ -19,7 +19,7 @@ from decision_support.lib.vocabulary import CONSENT_CLASSES, Purpose
 from decision_support.registry import fairness_views
 from decision_support.registry.fairness_views import RETRAIN_MESSAGE
 from decision_support.registry.models import TrainedModel
-from models.fairness import METRIC_LABELS, METRICS, fairness_audit
+from models.fairness import GROUP_ORDER, METRIC_LABELS, METRICS, fairness_audit
 from models.model_card import NO_GROUPS
 from synthetic_data import FIRST_LINE_ARMS
 from tests.trained_runs import committed_run
@@ -325,6 +325,22 @@ def test_a_group_reads_under_11_only_when_it_has_fewer_than_11_patients(client, 
                     for trace in spec["traces"]:
                         plotted = dict(zip(trace["x"], trace["y"]))
                         assert all(plotted[f"{g} (hidden)"] is None for g in small), spec["id"]
+
+
+def test_a_group_with_no_held_out_patient_is_named_on_the_page_and_the_card(client, make_user,
+                                                                          arm_model):
+    """A group the model was never tested on is the starkest underrepresentation: it must not
+    vanish from the page because it has no row."""
+    fairness_page = _get_arm(client, make_user, arm_model, "model_fairness").content.decode()
+    card = _get_arm(client, make_user, arm_model, "model_card")
+    limitations = " ".join(card.context["card"]["limitations"])
+    for attribute, sizes in _true_sizes(arm_model).items():
+        absent = [g for g in GROUP_ORDER[attribute] if g not in sizes]
+        note = re.search(rf'id="absent-{attribute}".*?</p>', fairness_page, re.S)
+        assert bool(note) == bool(absent), (attribute, absent)
+        label = {"sex": "sex", "ancestry": "ancestry group", "age_band": "age band"}[attribute]
+        for group in absent:
+            assert group in note.group(0) and f"{label} {group}" in limitations
 
 
 @pytest.mark.parametrize("sizes", [(5, 49, 60, 70), (10, 11, 40, 40), (60, 40, 12, 1), (49, 8),
