@@ -75,6 +75,7 @@ import json, os, random, secrets
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from decision_support.cohorts.models import Cohort
+from decision_support.courses.models import Course, Membership
 from decision_support.predictions.selectors import PATIENTS_PER_PAGE
 students, plan_path = int(os.environ["BENCH_STUDENTS"]), os.environ["BENCH_PLAN"]
 User = get_user_model()
@@ -84,7 +85,10 @@ def account(username, role):
     user = User.objects.create(username=username)
     user.set_password(password)
     user.save()
-    user.groups.add(Group.objects.get(name=role))
+    if role == "data_steward":
+        user.groups.add(Group.objects.get(name=role))
+    else:
+        Membership.objects.create(user=user, course=Course.objects.default(), role=role)
     return [username, password]
 
 demo = Cohort.objects.get(is_demo=True)

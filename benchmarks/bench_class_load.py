@@ -54,20 +54,20 @@ PAGE_PATTERNS = [  # gunicorn's access log: path -> page type, as locustfile.py 
 SETUP_SCRIPT = r"""
 import json, os, random, secrets
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.urls import NoReverseMatch, reverse
 from decision_support.cohorts.models import Cohort
+from decision_support.courses.models import Course, Membership
 from decision_support.predictions.selectors import PATIENTS_PER_PAGE
 n, plan_path = int(os.environ["CLASS_LOAD_STUDENTS"]), os.environ["CLASS_LOAD_PLAN"]
 User = get_user_model()
-group = Group.objects.get(name="student")
+course = Course.objects.default()
 accounts = []
 for i in range(n):
     username, password = f"class_student_{i:03d}", secrets.token_urlsafe(16)
     user = User.objects.create(username=username)
     user.set_password(password)
     user.save()
-    user.groups.add(group)
+    Membership.objects.create(user=user, course=course, role="student")
     accounts.append((username, password))
 cohort = Cohort.objects.get(is_demo=True)
 run = cohort.training_runs.order_by("-pk").first()

@@ -128,7 +128,7 @@ def run(args) -> None:
 
     django.setup()
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
+    from decision_support.courses.models import Membership
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
@@ -169,9 +169,7 @@ def run(args) -> None:
     print()
 
     user = get_user_model().objects.create_user(username="benchmark", password=None)
-    educator = Group.objects.filter(name="educator").first()
-    if educator:
-        user.groups.add(educator)
+    Membership.objects.create(user=user, course=cohort.course, role="educator")
     client = Client()
     client.force_login(user)
 

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "decision_support.accounts",
+    "decision_support.courses",
     "decision_support.cohorts",
     "decision_support.registry",
     "decision_support.predictions",

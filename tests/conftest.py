@@ -108,23 +108,30 @@ def demo_cohort(db):
 
 @pytest.fixture
 def make_user(db):
-    """Factory: ``make_user(role="educator", username=None)`` -> a user whose password is
-    ``TEST_PASSWORD`` (also set as ``user.raw_password``), in the group of that role.
+    """Factory: ``make_user(role="educator", username=None, course=None)`` -> a user whose
+    password is ``TEST_PASSWORD`` (also set as ``user.raw_password``), holding that role: a data
+    steward in the site-wide group, any other role in ``course`` (the default course, where
+    ``demo_cohort`` is, if none is given).
 
-    The group is re-created if missing: transactional tests flush the tables, including the
-    groups the data migration created.
+    The group and the default course are re-created if missing: transactional tests flush the
+    tables, including what the data migrations created.
     """
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from decision_support.accounts.roles import Role
+    from decision_support.accounts.roles import SITE_ROLES, Role
+    from decision_support.courses.models import Course, Membership
 
-    def make(role: str = Role.EDUCATOR, username: str | None = None):
+    def make(role: str = Role.EDUCATOR, username: str | None = None, course=None):
         role = Role(role)
         user = get_user_model().objects.create_user(
             username=username or f"test_{role.value}", password=TEST_PASSWORD
         )
-        user.groups.add(Group.objects.get_or_create(name=role.value)[0])
+        if role in SITE_ROLES:
+            user.groups.add(Group.objects.get_or_create(name=role.value)[0])
+        else:
+            Membership.objects.create(user=user, course=course or Course.objects.default(),
+                                      role=role.value)
         user.raw_password = TEST_PASSWORD
         return user
 

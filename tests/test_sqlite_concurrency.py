@@ -49,7 +49,6 @@ def _read_concurrently() -> dict:
 
     django.setup()
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
     from django.db import connection
     from django.test import Client
     from django.urls import reverse
@@ -58,13 +57,14 @@ def _read_concurrently() -> dict:
     from decision_support.audit.models import AuditEntry
     from decision_support.audit.verify import verify_chain
     from decision_support.cohorts.services import cohort_generate
+    from decision_support.courses.models import Membership
     from decision_support.registry.services import training_run_create
 
     cohort = cohort_generate(n_patients=300, seed=3)
     users = []
     for i in range(READERS):
         user = get_user_model().objects.create_user(f"reader{i}")
-        user.groups.add(Group.objects.get(name=Role.EDUCATOR.value))
+        Membership.objects.create(user=user, course=cohort.course, role=Role.EDUCATOR.value)
         users.append(user)
     with connection.cursor() as cursor:
         journal_mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]

@@ -5,14 +5,17 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
-from .roles import Role
+from decision_support.courses.models import Course, Membership
+
+from .roles import SITE_ROLES, Role
 
 DEMO_USERNAME_PREFIX = "demo_"
 
 
 @transaction.atomic
 def demo_accounts_ensure() -> list[tuple[str, Role, str | None]]:
-    """One demo account per role. Returns (username, role, new password or None if it existed).
+    """One demo account per role, the course roles in the default course. Returns (username,
+    role, new password or None if it existed).
 
     Passwords are random and returned only when the account is created, so they are shown once.
     """
@@ -27,6 +30,10 @@ def demo_accounts_ensure() -> list[tuple[str, Role, str | None]]:
             validate_password(password, user)
             user.set_password(password)
             user.save()
-        user.groups.add(Group.objects.get(name=role.value))
+        if role in SITE_ROLES:
+            user.groups.add(Group.objects.get(name=role.value))
+        else:
+            Membership.objects.get_or_create(user=user, course=Course.objects.default(),
+                                             defaults={"role": role.value})
         results.append((username, role, password))
     return results

@@ -56,6 +56,7 @@ class Cohort(models.Model):
         default=0, help_text="Patients of the data left out because they were erased from an "
                              "earlier copy.")
     is_demo = models.BooleanField(default=False)
+    course = models.ForeignKey("courses.Course", on_delete=models.PROTECT, related_name="cohorts")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

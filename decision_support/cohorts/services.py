@@ -18,6 +18,7 @@ from synthetic_data import ARMS, GENERATOR_VERSION, make_cohort, read_patients_c
 from decision_support.audit.services import audit_record
 from decision_support.consent.models import Tombstone
 from decision_support.consent.services import consent_carry_over, consent_seed_cohort
+from decision_support.courses.models import Course
 
 from .fingerprints import data_fingerprint
 from .models import Cohort, GroundTruth, Patient, RECORD_MODELS
@@ -49,7 +50,7 @@ def _erased(place_keys: list[str]) -> set[str]:
 def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: str, scenario: str,
                  seed: int | None, source: str, generator_version: str = "",
                  is_demo: bool = False, consent: pd.DataFrame | None = None, actor=None,
-                 progress: Progress | None = None) -> Cohort:
+                 course: Course | None = None, progress: Progress | None = None) -> Cohort:
     """Store a validated patients frame (and its ground truth, if known) as a new cohort.
 
     The cohort's fingerprint identifies the data (``fingerprints``: a digest of every patient's
@@ -59,7 +60,8 @@ def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: st
     ``consent`` (the generator's decisions, aligned with ``patients``) seeds the consent
     records; then the decisions recorded in earlier copies are carried over
     (``consent_carry_over``, audited as done by ``actor``). ``progress`` is called with the
-    number of patients stored after each batch.
+    number of patients stored after each batch. The cohort belongs to ``course`` (the default
+    course if none is given).
     """
     fingerprint = data_fingerprint(patients)
     # Serialised with erasure and consent decisions in earlier copies (consent.services.
@@ -73,7 +75,7 @@ def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: st
     cohort = Cohort.objects.create(
         name=name, scenario=scenario, n_patients=len(patients), seed=seed, source=source,
         generator_version=generator_version, is_demo=is_demo, fingerprint=fingerprint,
-        erased_left_out=len(kept) - len(patients),
+        erased_left_out=len(kept) - len(patients), course=course or Course.objects.default(),
     )
     truth = None if truth is None else truth[kept]
     patient_fields = [f for f in _fields(Patient) if f in patients.columns]
@@ -119,7 +121,7 @@ def _store_truth(pks: list[int], truth: pd.DataFrame) -> None:
 @transaction.atomic
 def cohort_generate(*, n_patients: int, scenario: str = "default", seed: int | None = None,
                     name: str = "", is_demo: bool = False, actor=None,
-                    progress: Progress | None = None) -> Cohort:
+                    course: Course | None = None, progress: Progress | None = None) -> Cohort:
     """Generate a cohort with ``synthetic_data`` and store it (``cohort_store``) with its ground
     truth and the consent decisions the generator drew (some patients decline genetic use or
     model training; in the ``consent_selection`` scenario, who declines depends on the patient).
@@ -134,20 +136,22 @@ def cohort_generate(*, n_patients: int, scenario: str = "default", seed: int | N
         patients=generated.patients, truth=generated.truth, consent=generated.consent,
         name=name or f"{scenario} cohort of {n_patients:,} (seed {seed})",
         scenario=scenario, seed=seed, source=Cohort.Source.GENERATED,
-        generator_version=GENERATOR_VERSION, is_demo=is_demo, actor=actor, progress=progress,
+        generator_version=GENERATOR_VERSION, is_demo=is_demo, actor=actor, course=course,
+        progress=progress,
     )
 
 
 @transaction.atomic
 def cohort_create(*, actor, purpose: str, scenario: str, n_patients: int, seed: int | None,
-                  name: str, is_demo: bool = False, progress: Progress | None = None) -> Cohort:
+                  name: str, is_demo: bool = False, course: Course | None = None,
+                  progress: Progress | None = None) -> Cohort:
     """``cohort_generate`` for a signed-in educator or a command (``generate_cohort``), audited
     (``cohort.create``) in the same transaction."""
     cohort = cohort_generate(n_patients=n_patients, scenario=scenario, seed=seed, name=name,
-                             is_demo=is_demo, actor=actor, progress=progress)
+                             is_demo=is_demo, actor=actor, course=course, progress=progress)
     audit_record(actor=actor, purpose=purpose, action="cohort.create", object_type="cohort",
                  object_ref=str(cohort.uid), outcome="allowed",
-                 detail={"cohort": cohort.pk, "scenario": scenario, "n_patients": n_patients,
+                 detail={"cohort": cohort.pk, "course": cohort.course_id, "scenario": scenario, "n_patients": n_patients,
                          "seed": cohort.seed, "seed_drawn": seed is None,
                          "fingerprint": cohort.fingerprint,
                          "erased_left_out": cohort.erased_left_out})
@@ -155,7 +159,7 @@ def cohort_create(*, actor, purpose: str, scenario: str, n_patients: int, seed: 
 
 
 @transaction.atomic
-def cohort_import(*, actor, purpose: str, data: bytes, name: str,
+def cohort_import(*, actor, purpose: str, data: bytes, name: str, course: Course | None = None,
                   progress: Progress | None = None) -> Cohort:
     """Validate a CSV file of patients and store it as a cohort without ground truth, audited
     (``cohort.import``) in the same transaction.
@@ -165,10 +169,11 @@ def cohort_import(*, actor, purpose: str, data: bytes, name: str,
     """
     patients = read_patients_csv(data, max_bytes=settings.COHORT_IMPORT_MAX_BYTES)
     cohort = cohort_store(patients=patients, truth=None, name=name, scenario="imported", seed=None,
-                          source=Cohort.Source.IMPORTED, actor=actor, progress=progress)
+                          source=Cohort.Source.IMPORTED, actor=actor, course=course,
+                          progress=progress)
     audit_record(actor=actor, purpose=purpose, action="cohort.import", object_type="cohort",
                  object_ref=str(cohort.uid), outcome="allowed",
-                 detail={"cohort": cohort.pk, "n_patients": cohort.n_patients,
+                 detail={"cohort": cohort.pk, "course": cohort.course_id, "n_patients": cohort.n_patients,
                          "fingerprint": cohort.fingerprint,
                          "erased_left_out": cohort.erased_left_out})
     return cohort

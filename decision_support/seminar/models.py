@@ -68,6 +68,8 @@ class SeminarPack(models.Model):
     MAX_CASES = 12  # one PDF of all packets: about three seconds per case to render
 
     name = models.CharField(max_length=120)
+    course = models.ForeignKey("courses.Course", on_delete=models.PROTECT,
+                               related_name="seminar_packs")
     created_by = models.CharField(max_length=150, help_text="Username at the time (a snapshot).")
     actor_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -5,6 +5,7 @@ Each write and its audit entry commit together (``review.model``, ``review.case`
 outlives erasure.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,6 +15,7 @@ from decision_support.registry.models import TrainedModel
 
 from .models import RUBRIC, Annotation, SeminarPack, SeminarPackCase
 
+PACK_ONE_COURSE = "A seminar pack's cases must all come from cohorts of one course."
 
 
 def annotation_create(*, actor, purpose: str, model: TrainedModel | None = None,
@@ -42,8 +44,13 @@ def annotation_create(*, actor, purpose: str, model: TrainedModel | None = None,
 
 def seminar_pack_create(*, actor, purpose: str, name: str, patients: list[Patient],
                         questions: str = "") -> SeminarPack:
-    """A named pack of cases in the given order, with discussion questions."""
-    pack = SeminarPack(name=name.strip(), created_by=actor.get_username(), actor_id=actor.pk,
+    """A named pack of cases in the given order, with discussion questions. It belongs to the
+    course of its cases, which must all be of one course."""
+    courses = {patient.cohort.course_id for patient in patients}
+    if len(courses) != 1:
+        raise ValidationError({"patients": PACK_ONE_COURSE})
+    pack = SeminarPack(name=name.strip(), course_id=courses.pop(), created_by=actor.get_username(),
+                       actor_id=actor.pk,
                        questions=(questions or "").strip(), created_at=timezone.now())
     pack.full_clean()
     with transaction.atomic():
