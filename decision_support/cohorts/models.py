@@ -76,6 +76,8 @@ class Patient(models.Model):
 
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="patients")
     pseudonym = models.CharField(max_length=64, unique=True)
+    # 1..n within the cohort, in the data's order: a label a teacher can say aloud ("Case 14").
+    number = models.PositiveIntegerField()
     place_key = models.CharField(max_length=64,
                                  help_text="Keyed place in the cohort's data, shared by copies.")
     arm = models.CharField(max_length=16, choices=[(a, a) for a in ARMS])
@@ -89,11 +91,16 @@ class Patient(models.Model):
                                    name="remission_implies_response"),
             models.CheckConstraint(condition=~Q(place_key=""), name="patient_has_place_key"),
             models.UniqueConstraint(fields=["cohort", "place_key"], name="one_patient_per_place"),
+            models.UniqueConstraint(fields=["cohort", "number"], name="one_patient_per_number"),
             *dictionary_constraints("patient", ["arm"]),
         ]
 
     def __str__(self):
         return self.pseudonym
+
+    @property
+    def case_label(self) -> str:
+        return f"Case {self.number}"
 
 
 class ClinicalRecord(models.Model):

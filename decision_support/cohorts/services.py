@@ -83,9 +83,10 @@ def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: st
         chunk = patients.iloc[start:start + STORE_BATCH_SIZE]
         stored = Patient.objects.bulk_create([
             Patient(cohort=cohort, pseudonym=patient_pseudonym(str(cohort.uid), row["patient_id"]),
-                    place_key=place_key, **{f: row[f] for f in patient_fields})
-            for row, place_key in zip(chunk.to_dict("records"),
-                                      place_keys[start:start + STORE_BATCH_SIZE])
+                    place_key=place_key, number=number, **{f: row[f] for f in patient_fields})
+            for number, row, place_key in zip(range(start + 1, start + len(chunk) + 1),
+                                              chunk.to_dict("records"),
+                                              place_keys[start:start + STORE_BATCH_SIZE])
         ])
         pks = [p.pk for p in stored]
         for model in _RECORD_TABLES:

@@ -23,7 +23,8 @@ def objects(django_db_setup, django_db_blocker):
                            if consent_permitted_classes(p, purpose=Purpose.EDUCATION) == everything)
             job = TrainingJob.objects.create(cohort=run.cohort, status=TrainingJob.Status.DONE,
                                              progress=1.0, started_by="fixture", run=run)
-            pack = SeminarPack.objects.create(name="Fixture pack", created_by="fixture")
+            pack = SeminarPack.objects.create(name="Fixture pack", created_by="fixture",
+                                              course=run.cohort.course)
             SeminarPackCase.objects.create(pack=pack, patient=patient, position=1)
         yield {"cohort": run.cohort, "run": run, "arm": model.arm, "patient": patient,
                "job": job, "pack": pack}

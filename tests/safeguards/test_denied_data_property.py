@@ -44,7 +44,8 @@ def _clone(patient: Patient, n: int) -> Patient:
     clone = Patient.objects.create(cohort=patient.cohort, pseudonym=f"clone{n:06d}{patient.pseudonym}"[:64],
                                    place_key=f"clone{n:06d}{patient.place_key}"[:64],
                                    arm=patient.arm, response=patient.response,
-                                   remission=patient.remission)
+                                   remission=patient.remission,
+                                   number=patient.cohort.n_patients + n + 1)
     for model in (ClinicalRecord, BiomarkerRecord, GeneticRecord):
         row = model.objects.filter(patient=patient).first()
         if row is not None:
