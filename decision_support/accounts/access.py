@@ -6,6 +6,14 @@ request, before any view runs:
 
 - a URL without a policy is refused (fail closed; ``checks.every_url_has_a_policy`` finds them);
 - anonymous users are sent to sign in;
+- course scope: a request that names objects (by URL keyword arguments such as ``cohort_id`` or
+  ``pseudonym``, or the query parameters a policy's ``scoped_query`` names) is judged by the
+  user's roles in those objects' course (``courses.scope``; site-wide roles count everywhere):
+  a member of course A holds no role for an object of course B, so gets 404 like anyone without
+  the role. The roles the page then works with (``request.roles``) are those course roles; pages
+  that name no object get the user's roles in any course. ``request.course_ids`` holds the
+  courses whose objects the user may list (``courses.selectors.visible_course_ids``): list
+  selectors filter by it;
 - a signed-in user without one of the policy's roles gets 404 (the page does not exist for them)
   and the refusal is audited;
 - a request whose HTTP method the policy does not declare gets 405 (with ``Allow``), before any
@@ -39,10 +47,12 @@ from django.utils.cache import add_never_cache_headers
 from django.views.defaults import server_error
 
 from decision_support.audit.services import audit_record
+from decision_support.courses.scope import courses_named
+from decision_support.courses.selectors import visible_course_ids
 from decision_support.lib.vocabulary import ConsentClass, Purpose, dictionary_classes
 from synthetic_data import DATA_DICTIONARY
 
-from .roles import Role, user_roles
+from .roles import Role, roles_in_course, user_roles
 from .tokens import token_user
 
 logger = logging.getLogger(__name__)
@@ -71,6 +81,9 @@ class Policy:
     patient_data: bool = False
     # The only methods the view answers; any other gets 405.
     methods: frozenset[str] = READ
+    # Query parameters that name objects, as (parameter, kind of object: a ``courses.scope``
+    # keyword such as "cohort_id"); the user needs the policy's role in each one's course.
+    scoped_query: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         if not self.methods or not self.methods <= HTTP_METHODS:
@@ -113,7 +126,8 @@ POLICIES: dict[str, Policy | None] = {
                                methods=FORM),
     # Teaching scenarios: educators create cohorts; everyone but stewards compares them.
     "cohort_create": Policy(frozenset({EDUCATOR}), methods=FORM),
-    "cohort_compare": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER}), audit_read="cohort.compare"),
+    "cohort_compare": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER}), audit_read="cohort.compare",
+                             scoped_query=(("a", "cohort_id"), ("b", "cohort_id"))),
     # The ethics seminar: fairness, model cards, explanation comparison, reviews, case packets.
     "model_fairness": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
     "model_card": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
@@ -210,8 +224,8 @@ class AccessGateMiddleware:
             request.user = token_user(request)
         if not request.user.is_authenticated:
             return _api_unauthorized() if api else redirect_to_login(request.get_full_path())
-        roles = user_roles(request.user)
         policy = POLICIES.get(name)
+        roles = _roles_for(request, match, policy)
         if policy is None or not set(roles) & policy.roles:
             self._deny(request, name, policy)
             if api:
@@ -220,6 +234,7 @@ class AccessGateMiddleware:
         if request.method not in policy.methods:
             return _not_allowed(policy.methods, api=api)
         request.roles = frozenset(roles)
+        request.course_ids = visible_course_ids(request.user)
         request.purpose = policy.purpose
         if policy.audit_read:
             response = self._audited(request, policy, api=api)
@@ -258,6 +273,16 @@ class AccessGateMiddleware:
         audit_record(actor=request.user, purpose=policy.purpose if policy else Purpose.EDUCATION,
                      action=DENIED_ACTION, outcome="denied", object_type="url",
                      object_ref=name or "", detail={"path": request.path, "method": request.method})
+
+
+def _roles_for(request, match, policy) -> list[Role]:
+    """The user's roles for this request: in the course of every object it names (only those
+    held in each), else in any of their courses."""
+    courses = courses_named(match.kwargs, request.GET, policy.scoped_query if policy else ())
+    if not courses:
+        return user_roles(request.user)
+    held = [set(roles_in_course(request.user, course)) for course in sorted(courses)]
+    return [role for role in Role if all(role in roles for roles in held)]
 
 
 def _carries_data(request, response) -> bool:

@@ -24,7 +24,7 @@ from pydantic import BeforeValidator
 
 from decision_support.accounts.access import API_NAMESPACE, audit_context
 from decision_support.cohorts.models import Cohort
-from decision_support.cohorts.selectors import cohort_summary
+from decision_support.cohorts.selectors import cohort_summary, visible_cohorts
 from decision_support.consent.reads import consented_cohort
 from decision_support.predictions import pages
 from decision_support.lib.suppression import suppress_count
@@ -142,8 +142,8 @@ def _prediction_status(consented, run) -> str:
 @api.get("/cohorts/", url_name="api_cohort_list", tags=["cohorts"],
          response={200: list[schemas.CohortOut], **ERRORS})
 def cohorts(request):
-    """Every cohort, newest first."""
-    return [_cohort(c) for c in Cohort.objects.all()]
+    """Every cohort of the user's courses, newest first."""
+    return [_cohort(c) for c in visible_cohorts(request.course_ids)]
 
 
 @api.get("/cohorts/{cohort_id}/", url_name="api_cohort", tags=["cohorts"],

@@ -8,6 +8,8 @@ from django import forms
 
 from synthetic_data import SCENARIOS
 
+from decision_support.courses.models import Course
+
 from .models import Cohort
 
 MIN_PATIENTS, MAX_PATIENTS, DEFAULT_PATIENTS = 300, 20_000, 5_000
@@ -44,6 +46,10 @@ def smallest_size(scenario: str) -> int:
     return max(MIN_PATIENTS, SCENARIOS[scenario].min_patients)
 
 
+NOT_YOUR_COURSE = "course: choose one of the courses you teach."
+CHOOSE_A_COURSE = "course: choose the course the cohort is for."
+
+
 class CohortCreateForm(forms.Form):
     """A cohort generated from a teaching scenario: scenario, size, seed and an optional name."""
 
@@ -62,14 +68,30 @@ class CohortCreateForm(forms.Form):
         help_text="Optional: by default the scenario, size and seed.",
         error_messages={"max_length": NAME_TOO_LONG, "null_characters_not_allowed": NAME_INVALID})
 
-    def __init__(self, *args, **kwargs):
+    course = forms.ModelChoiceField(
+        label="Course", queryset=None, empty_label=None, required=False,
+        help_text="Left out, the one course you teach.",
+        error_messages={"invalid_choice": NOT_YOUR_COURSE})
+
+    def __init__(self, *args, courses, **kwargs):
+        """``courses``: those the user may create a cohort in (where they are an educator)."""
         super().__init__(*args, **kwargs)
+        self.fields["course"].queryset = Course.objects.filter(pk__in=[c.pk for c in courses])
         choices = scenario_choices()
         field = self.fields["scenario"]
         field.choices = choices
         field.error_messages = {
             "required": REQUIRED.format(name="scenario"),
             "invalid_choice": NOT_A_SCENARIO.format(known=", ".join(name for name, _ in choices))}
+
+    def clean_course(self):
+        course = self.cleaned_data["course"]
+        if course is None:
+            taught = list(self.fields["course"].queryset[:2])
+            if len(taught) != 1:
+                raise forms.ValidationError(CHOOSE_A_COURSE)
+            course = taught[0]
+        return course
 
     def clean(self):
         cleaned = super().clean()
@@ -89,7 +111,7 @@ class CohortCreateForm(forms.Form):
 
 
 class _CohortIdField(forms.IntegerField):
-    """A cohort id: a bounded whole number, then the stored cohort with that key."""
+    """A cohort id: a bounded whole number (the form finds the cohort among those it offers)."""
 
     def __init__(self, *, name: str, **kwargs):
         message = NOT_A_COHORT.format(name=name)
@@ -98,26 +120,39 @@ class _CohortIdField(forms.IntegerField):
                                          "not_a_cohort": message, **_whole_number(message)},
                          **kwargs)
 
-    def clean(self, value):
-        pk = super().clean(value)
-        if pk is None:
-            return None
-        cohort = Cohort.objects.filter(pk=pk).first()
-        if cohort is None:
-            raise forms.ValidationError(self.error_messages["not_a_cohort"], code="not_a_cohort")
-        return cohort
 
 
 class CohortCompareForm(forms.Form):
-    """Two cohorts side by side; without ``b``, the newest cohort of the ``default`` scenario."""
+    """Two of ``cohorts`` (those the user may see) side by side; without ``b``, the newest of
+    them of the ``default`` scenario."""
 
     a = _CohortIdField(name="a", label="Cohort A")
     b = _CohortIdField(name="b", label="Cohort B", required=False)
 
+    def __init__(self, *args, cohorts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cohorts = cohorts
+
+    def _cohort(self, name: str):
+        pk = self.cleaned_data[name]
+        if pk is None:
+            return None
+        cohort = self.cohorts.filter(pk=pk).first()
+        if cohort is None:
+            raise forms.ValidationError(self.fields[name].error_messages["not_a_cohort"],
+                                        code="not_a_cohort")
+        return cohort
+
+    def clean_a(self):
+        return self._cohort("a")
+
+    def clean_b(self):
+        return self._cohort("b")
+
     def clean(self):
         cleaned = super().clean()
         if "b" in cleaned and cleaned["b"] is None:
-            default = Cohort.objects.filter(scenario="default").first()  # newest first
+            default = self.cohorts.filter(scenario="default").first()  # newest first
             if default is None:
                 self.add_error("b", NO_DEFAULT_COHORT)
             else:

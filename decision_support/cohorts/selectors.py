@@ -16,6 +16,11 @@ from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
 from .models import RECORD_MODELS, Cohort, GroundTruth, Patient
 
+def visible_cohorts(course_ids):
+    """The cohorts of the given courses (``request.course_ids``: those the user may see)."""
+    return Cohort.objects.filter(course_id__in=course_ids)
+
+
 def _observed_lookups() -> dict[str, str]:
     """ORM lookup of every observed dictionary column, starting from Patient."""
     lookups = {}

@@ -10,6 +10,7 @@ from synthetic_data import ARM_LABELS, DATA_CLASSES, DATA_DICTIONARY, FIRST_LINE
 
 from decision_support.accounts.access import POLICIES, audit_context, can
 from decision_support.consent.reads import consented_cohort
+from decision_support.courses.selectors import courses_where
 from decision_support.consent.selectors import carried_over_decisions
 from decision_support.lib.suppression import SUPPRESSED, suppress_count
 from decision_support.lib.vocabulary import ConsentClass
@@ -20,12 +21,12 @@ from decision_support.registry.selectors import (active_training_job, latest_run
 from .forms import (DEFAULT_PATIENTS, MAX_PATIENTS, MIN_PATIENTS, CohortCompareForm,
                     CohortCreateForm, smallest_size)
 from .models import Cohort
-from .selectors import cohort_overview_charts, cohort_summary, other_copies
+from .selectors import cohort_overview_charts, cohort_summary, other_copies, visible_cohorts
 from . import services
 
 
 def home(request):
-    cohort = Cohort.objects.first()
+    cohort = visible_cohorts(request.course_ids).first()
     if cohort is None:
         return render(request, "cohorts/empty.html")
     return redirect("cohort_overview", cohort_id=cohort.pk)
@@ -33,7 +34,7 @@ def home(request):
 
 def cohort_list(request):
     return render(request, "cohorts/list.html", {
-        "cohorts": Cohort.objects.annotate(n_stored=Count("patients")),
+        "cohorts": visible_cohorts(request.course_ids).annotate(n_stored=Count("patients")),
         "can_create": can(request.roles, POLICIES["cohort_create"].roles),
     })
 
@@ -108,8 +109,9 @@ def cohort_create(request):
     """Generate a cohort from a teaching scenario (synchronous: 5,000 patients take a second or
     two); bad input answers 400 naming the field and writes nothing."""
     status = 200
+    courses = courses_where(request.user, POLICIES["cohort_create"].roles)
     if request.method == "POST":
-        form = CohortCreateForm(request.POST)
+        form = CohortCreateForm(request.POST, courses=courses)
         if form.is_valid():
             cohort = services.cohort_create(actor=request.user, purpose=request.purpose,
                                             **form.cleaned_data)
@@ -118,7 +120,7 @@ def cohort_create(request):
             return redirect("cohort_overview", cohort_id=cohort.pk)
         status = 400
     else:
-        form = CohortCreateForm()
+        form = CohortCreateForm(courses=courses)
     selected = form["scenario"].value() or "default"
     return render(request, "cohorts/create.html", {
         "form": form,
@@ -199,11 +201,12 @@ def cohort_compare(request):
     runs' held-out AUCs with, for roles that may see it, the truth check beside them (what the
     models credit, what truly drives response). The ids are validated by a form, never passed
     raw to the ORM."""
-    cohorts = Cohort.objects.only("pk", "name", "scenario")
+    visible = visible_cohorts(request.course_ids)
+    cohorts = visible.only("pk", "name", "scenario")
     if not request.GET:
         return render(request, "cohorts/compare.html",
-                      {"form": CohortCompareForm(), "cohorts": cohorts})
-    form = CohortCompareForm(request.GET)
+                      {"form": CohortCompareForm(cohorts=visible), "cohorts": cohorts})
+    form = CohortCompareForm(request.GET, cohorts=visible)
     if not form.is_valid():
         return render(request, "cohorts/compare.html", {
             "form": form, "cohorts": cohorts,

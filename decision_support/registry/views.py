@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from decision_support.accounts import access
 from decision_support.cohorts.models import Cohort
+from decision_support.cohorts.selectors import visible_cohorts
 from decision_support.consent.selectors import erased_patients_in_run
 from decision_support.query_parameters import query_settings
 from models.ranking import best_model
@@ -24,7 +25,7 @@ from .selectors import (active_training_job, latest_run, model_truth_check, rank
 
 
 def models_home(request):
-    cohort = Cohort.objects.first()
+    cohort = visible_cohorts(request.course_ids).first()
     if cohort is None:
         return render(request, "cohorts/empty.html")
     return redirect("run_overview", cohort_id=cohort.pk)

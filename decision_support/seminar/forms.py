@@ -71,6 +71,11 @@ class SeminarPackForm(forms.Form):
                                 max_length=SeminarPack.QUESTIONS_MAX_CHARS,
                                 widget=forms.Textarea(attrs={"rows": 6, "cols": 60}))
 
+    def __init__(self, *args, patients, **kwargs):
+        """``patients``: those the user may put in a pack (of the courses they teach)."""
+        super().__init__(*args, **kwargs)
+        self.patients = patients
+
     def clean_pseudonyms(self) -> list[Patient]:
         """The listed patients in order (duplicates dropped); every unknown pseudonym named."""
         names = list(dict.fromkeys(line.strip() for line in self.cleaned_data["pseudonyms"]
@@ -83,7 +88,8 @@ class SeminarPackForm(forms.Form):
         if len(names) > SeminarPack.MAX_CASES:
             raise ValidationError(TOO_MANY_CASES.format(limit=SeminarPack.MAX_CASES,
                                                         count=len(names)))
-        found = {p.pseudonym: p for p in Patient.objects.filter(pseudonym__in=names)}
+        found = {p.pseudonym: p for p in self.patients.filter(pseudonym__in=names)
+                 .select_related("cohort")}
         unknown = [n for n in names if n not in found]
         if unknown:
             raise ValidationError(UNKNOWN_PSEUDONYMS.format(s="s" if len(unknown) > 1 else "",

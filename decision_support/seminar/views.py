@@ -15,13 +15,14 @@ from django.urls import reverse
 
 from decision_support.accounts.access import PATIENT_TRUTH_ROLES, POLICIES, audit_context, can
 from decision_support.cohorts.models import Patient
+from decision_support.courses.selectors import courses_where
 from decision_support.registry.models import TrainedModel, TrainingRun
 from synthetic_data import ARMS
 
 from . import packets
 from .forms import AnnotationForm, ModelAnnotationForm, ReviewFilterForm, SeminarPackForm
 from .models import RUBRIC, SeminarPack
-from .selectors import annotations
+from .selectors import annotations, visible_packs
 from .services import annotation_create
 from .services import seminar_pack_create as pack_create_service
 
@@ -88,8 +89,8 @@ def review_list(request):
         return render(request, "seminar/review_list.html",
                       {"form": form, "errors": _field_errors(form), "rows": []}, status=400)
     data = form.cleaned_data if request.GET else {}
-    rows = annotations(kind=data.get("kind") or "", model=data.get("model"),
-                       patient=data.get("patient") or None)
+    rows = annotations(course_ids=request.course_ids, kind=data.get("kind") or "",
+                       model=data.get("model"), patient=data.get("patient") or None)
     return render(request, "seminar/review_list.html", {"form": form, "rows": rows[:500]})
 
 
@@ -138,14 +139,16 @@ def case_packet_pdf(request, pseudonym: str):
 
 
 def seminar_pack_list(request):
-    packs = SeminarPack.objects.all()
+    packs = visible_packs(request.course_ids)
     return render(request, "seminar/pack_list.html", {
         "packs": [{"pack": p, "n_cases": p.cases.count()} for p in packs],
         "can_create": can(request.roles, POLICIES["seminar_pack_create"].roles)})
 
 
 def seminar_pack_create(request):
-    form = SeminarPackForm(request.POST if request.method == "POST" else None)
+    courses = courses_where(request.user, POLICIES["seminar_pack_create"].roles)
+    form = SeminarPackForm(request.POST if request.method == "POST" else None,
+                           patients=Patient.objects.filter(cohort__course__in=courses))
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data

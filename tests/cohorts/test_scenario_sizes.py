@@ -9,6 +9,7 @@ from decision_support.accounts.roles import Role
 from decision_support.cohorts.forms import (MAX_PATIENTS, MIN_PATIENTS, SIZE_BELOW_LESSON,
                                             CohortCreateForm, smallest_size)
 from decision_support.cohorts.models import Cohort
+from decision_support.courses.models import Course
 from synthetic_data import SCENARIOS
 
 RESTRICTED = [name for name in SCENARIOS if smallest_size(name) > MIN_PATIENTS]
@@ -18,20 +19,27 @@ def test_some_lessons_need_more_patients_than_the_page_minimum():
     assert RESTRICTED
 
 
+def _form(**data):
+    course = Course.objects.default()
+    return CohortCreateForm(data={"course": course.pk, **data}, courses=[course])
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("scenario", RESTRICTED)
 def test_a_size_below_the_lesson_is_refused_naming_the_size(scenario):
     minimum = smallest_size(scenario)
-    form = CohortCreateForm(data={"scenario": scenario, "n_patients": minimum - 1})
+    form = _form(scenario=scenario, n_patients=minimum - 1)
     assert not form.is_valid()
     assert form.errors["n_patients"] == [SIZE_BELOW_LESSON.format(minimum=minimum,
                                                                   scenario=scenario)]
     assert form.errors["n_patients"][0].startswith("size must be at least")
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_every_size_from_the_lesson_minimum_to_the_maximum_is_accepted(scenario):
     for size in (smallest_size(scenario), MAX_PATIENTS):
-        assert CohortCreateForm(data={"scenario": scenario, "n_patients": size}).is_valid()
+        assert _form(scenario=scenario, n_patients=size).is_valid()
 
 
 @pytest.mark.django_db
