@@ -115,7 +115,10 @@ from django.test import Client
 from django.urls import reverse
 
 from decision_support.accounts.roles import Role
+from django.contrib.auth.models import Group
+
 from decision_support.cohorts.models import Cohort, Patient
+from decision_support.courses.models import Course, Membership
 from decision_support.predictions.models import TreatmentDecision
 from decision_support.registry.loading import fitted_model
 from decision_support.registry.models import (ModelArtifact, TrainedModel, TrainingJob,
@@ -129,7 +132,7 @@ def refused(write):
         return True
     return False
 
-educator = get_user_model().objects.filter(groups__name=Role.EDUCATOR.value).get()
+educator = get_user_model().objects.filter(memberships__role=Role.EDUCATOR.value).get()
 cohort = Cohort.objects.get(is_demo=True)
 run = TrainingRun.objects.get(cohort=cohort)
 model = run.models.first()
@@ -159,6 +162,11 @@ checks = {
                                      .get_edited_object() == run,
     "permission kept": get_user_model().objects.get(pk=educator.pk)
                                        .has_perm("registry.view_trainingrun"),
+    "course roles became memberships of the default course": sorted(
+        (m.user.username, m.role, m.course.is_default) for m in Membership.objects.all()),
+    "groups left": sorted(Group.objects.values_list("name", flat=True)),
+    "every cohort in the default course": set(Cohort.objects.values_list("course_id", flat=True))
+                                          == {Course.objects.get(is_default=True).pk},
 }
 client = Client(HTTP_HOST="localhost")
 client.force_login(educator)
@@ -248,15 +256,23 @@ def test_a_database_of_the_previous_main_migrates_with_every_row_intact(tmp_path
     assert before["rows"].keys() <= after["rows"].keys()
     added = {label: len(rows) for label, rows in after["rows"].items()
              if label not in before["rows"] and rows}
-    assert not added, f"models new in this version hold rows after the upgrade: {added}"
+    # The one new course holds the existing data; each holder of a course role (then a group)
+    # became a member of it.
+    assert added == {"courses.Course": 1, "courses.Membership": 3}, (
+        f"models new in this version hold unexpected rows after the upgrade: {added}")
     # Every old row keeps every old column's value (new columns may be added); no row is added,
-    # but for the permissions migrate creates for the new models.
+    # but for the permissions migrate creates for the new models; the three course-role groups
+    # went (their members are the memberships above; the data steward's group stays).
+    groups_before, groups_after = before["rows"]["auth.Group"], after["rows"]["auth.Group"]
+    assert len(groups_before) == 4 and len(groups_after) == 1
+    assert all(groups_before[pk] == row for pk, row in groups_after.items())
     changed = {label: sorted(pk for pk, row in rows.items()
                              if {k: after["rows"][label].get(pk, {}).get(k) for k in row} != row)[:5]
-               for label, rows in before["rows"].items()}
+               for label, rows in before["rows"].items() if label != "auth.Group"}
     assert not any(changed.values()), f"rows not carried unchanged (label: pks): {changed}"
     grown = [label for label, rows in before["rows"].items()
-             if after["rows"][label].keys() != rows.keys() and label != "auth.Permission"]
+             if after["rows"][label].keys() != rows.keys()
+             and label not in ("auth.Permission", "auth.Group")]
     assert not grown, f"rows added by the upgrade: {grown}"
 
     # Content types follow the models (same ids), so permissions and admin history follow.
@@ -275,4 +291,9 @@ def test_a_database_of_the_previous_main_migrates_with_every_row_intact(tmp_path
         "artifact bytes load and verify": True,
         "artifacts count": len(before["rows"]["registry.ModelArtifact"]),
         "history names the run": True, "permission kept": True,
+        "course roles became memberships of the default course": [
+            ["demo_educator", "educator", True], ["demo_ethics_reviewer", "ethics_reviewer", True],
+            ["demo_student", "student", True]],
+        "groups left": ["data_steward"],
+        "every cohort in the default course": True,
     }
