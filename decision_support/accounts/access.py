@@ -163,6 +163,9 @@ POLICIES.update({endpoint: replace(POLICIES[page], methods=frozenset({"GET"}))
 PATIENT_TRUTH_ROLES = frozenset({EDUCATOR})
 MODEL_TRUTH_ROLES = frozenset({EDUCATOR, REVIEWER})
 GENOTYPE_ROLES = frozenset({EDUCATOR, REVIEWER})
+# Treatment decisions: everyone's on a patient for the course's educators; every other reader sees
+# only their own, so a student's choice is not anchored by the class's.
+ALL_DECISIONS_ROLES = frozenset({EDUCATOR})
 GENOTYPE_FEATURES = frozenset(v.name for v in DATA_DICTIONARY.values()
                               if v.data_class in dictionary_classes({ConsentClass.GENETIC}))
 
