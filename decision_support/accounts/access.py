@@ -133,6 +133,9 @@ POLICIES: dict[str, Policy | None] = {
     "seminar_pack_detail": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
     "seminar_pack_pdf": Policy(frozenset({EDUCATOR, REVIEWER}), audit_read="seminar_pack.pdf",
                                patient_data=True),
+    # After a class: a course's educators reset or archive it (typed confirmation).
+    "course_reset": Policy(frozenset({EDUCATOR}), methods=FORM),
+    "course_archive": Policy(frozenset({EDUCATOR}), methods=FORM),
     # Each user's own JSON API tokens.
     "api_tokens": Policy(EVERYONE, methods=FORM),
     # The JSON API's root, its schema and its browsable documentation hold no data.
