@@ -80,8 +80,8 @@ def classroom(make_user):
     decision_record(patient=o[0], actor=outsider, arm="ssri", reason="", purpose=Purpose.EDUCATION)
     shared = _artifact("a")
     kept_run, extra_run = _run(first, shared), _run(extra, _artifact("b"))
-    TrainedModel.objects.create(run=extra_run, arm="snri", algorithm="logistic_regression", variant="full",
-                                artifact=shared, features=[], metrics={}, evaluation={},
+    TrainedModel.objects.create(run=extra_run, arm="snri", algorithm="logistic_regression",
+                                variant="full", artifact=shared, features=[], metrics={}, evaluation={},
                                 explanation={})
     _run(other, _artifact("c"))
     _review(reviewer, patient=f[0])

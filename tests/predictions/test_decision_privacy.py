@@ -34,7 +34,8 @@ def people(make_user, patient, run):
     """The four readers; each author has recorded one decision (another arm than the top one, with
     a reason that names them) on ``patient``."""
     users = {name: make_user(role, username=name) for name, role in READERS.items()}
-    arm = list(patient_ranking(consented_patient(patient, purpose=Purpose.EDUCATION), run)["arm"])[1]
+    consented = consented_patient(patient, purpose=Purpose.EDUCATION)
+    arm = list(patient_ranking(consented, run)["arm"])[1]
     for name in AUTHORS:
         decision_record(patient=patient, actor=users[name], arm=arm, reason=_reason(name),
                         purpose=Purpose.EDUCATION)
@@ -52,7 +53,8 @@ def test_the_patient_page_shows_each_reader_only_the_decisions_they_may_see(clie
     response = client.get(reverse("patient_detail", args=[patient.pseudonym]))
     assert response.status_code == 200
     page = html.unescape(response.content.decode())
-    table = page[page.index('id="decision-table"'):page.index("</table>", page.index('id="decision-table"'))]
+    start = page.index('id="decision-table"')
+    table = page[start:page.index("</table>", start)]
     assert _shown(page) == SEES[reader]
     assert {d["decision"].decided_by for d in response.context["decisions"]} == SEES[reader]
     for author in set(AUTHORS) - SEES[reader] - {reader}:
