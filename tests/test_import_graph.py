@@ -11,7 +11,8 @@ It fails, naming the modules and the import lines, on:
 - ``synthetic_data`` importing ``models``, ``decision_support`` or ``django``; ``models`` importing
   ``decision_support`` or ``django``; ``decision_support.lib`` importing the rest of
   ``decision_support``;
-- a module other than a ``urls.py`` importing a view module (``views.py``, ``*_views.py``);
+- a module other than a URL module (``urls.py``, ``*_urls.py``) importing a view module
+  (``views.py``, ``*_views.py``);
 - an import of a project module inside a function, unless ``IN_FUNCTION_ALLOWED`` says why.
 """
 
@@ -179,9 +180,14 @@ def is_view_module(module: str) -> bool:
     return last == "views" or last.endswith("_views")
 
 
+def is_url_module(module: str) -> bool:
+    last = module.rpartition(".")[2]
+    return last == "urls" or last.endswith("_urls")
+
+
 def view_imports(known, imports) -> list[Import]:
     return [i for i in imports if i.target in known and is_view_module(i.target)
-            and i.source.rpartition(".")[2] != "urls"]
+            and not is_url_module(i.source)]
 
 
 def in_function_imports(known, imports, allowed=IN_FUNCTION_ALLOWED) -> list[Import]:
@@ -286,6 +292,7 @@ def test_an_import_of_a_layer_above_is_found(tmp_path, source, text, found):
     ("app/views.py", "from app.other_views import page\n", 1),
     ("app/services.py", "from app import views\n", 1),
     ("app/urls.py", "from . import views, other_views\n", 0),
+    ("app/other_urls.py", "from . import other_views\n", 0),
 ])
 def test_a_view_module_imported_outside_urls_is_found(tmp_path, source, text, found):
     known, imports = _tree(tmp_path, {**INIT, "app/views.py": "", "app/other_views.py": "",

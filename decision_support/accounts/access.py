@@ -147,6 +147,9 @@ POLICIES: dict[str, Policy | None] = {
     "seminar_pack_detail": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
     "seminar_pack_pdf": Policy(frozenset({EDUCATOR, REVIEWER}), audit_read="seminar_pack.pdf",
                                patient_data=True),
+    # After a class: a course's educators reset or archive it (typed confirmation).
+    "course_reset": Policy(frozenset({EDUCATOR}), methods=FORM),
+    "course_archive": Policy(frozenset({EDUCATOR}), methods=FORM),
     # Each user's own JSON API tokens.
     "api_tokens": Policy(EVERYONE, methods=FORM),
     # The JSON API's root, its schema and its browsable documentation hold no data.
@@ -177,6 +180,9 @@ POLICIES.update({endpoint: replace(POLICIES[page], methods=frozenset({"GET"}))
 PATIENT_TRUTH_ROLES = frozenset({EDUCATOR})
 MODEL_TRUTH_ROLES = frozenset({EDUCATOR, REVIEWER})
 GENOTYPE_ROLES = frozenset({EDUCATOR, REVIEWER})
+# Treatment decisions: everyone's on a patient for the course's educators; every other reader sees
+# only their own, so a student's choice is not anchored by the class's.
+ALL_DECISIONS_ROLES = frozenset({EDUCATOR})
 GENOTYPE_FEATURES = frozenset(v.name for v in DATA_DICTIONARY.values()
                               if v.data_class in dictionary_classes({ConsentClass.GENETIC}))
 

@@ -19,6 +19,7 @@ from decision_support.audit.services import audit_record
 from decision_support.consent.models import Tombstone
 from decision_support.consent.services import consent_carry_over, consent_seed_cohort
 from decision_support.courses.models import Course
+from decision_support.courses.readonly import course_check_open
 
 from .fingerprints import data_fingerprint
 from .models import Cohort, GroundTruth, Patient, RECORD_MODELS
@@ -61,8 +62,10 @@ def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: st
     records; then the decisions recorded in earlier copies are carried over
     (``consent_carry_over``, audited as done by ``actor``). ``progress`` is called with the
     number of patients stored after each batch. The cohort belongs to ``course`` (the default
-    course if none is given).
+    course if none is given), which must not be archived (``CourseArchived``).
     """
+    course = course or Course.objects.default()
+    course_check_open(course.pk)
     fingerprint = data_fingerprint(patients)
     # Serialised with erasure and consent decisions in earlier copies (consent.services.
     # lock_copies): what they write is either seen here or reaches this copy.
@@ -75,7 +78,7 @@ def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: st
     cohort = Cohort.objects.create(
         name=name, scenario=scenario, n_patients=len(patients), seed=seed, source=source,
         generator_version=generator_version, is_demo=is_demo, fingerprint=fingerprint,
-        erased_left_out=len(kept) - len(patients), course=course or Course.objects.default(),
+        erased_left_out=len(kept) - len(patients), course=course,
     )
     truth = None if truth is None else truth[kept]
     patient_fields = [f for f in _fields(Patient) if f in patients.columns]

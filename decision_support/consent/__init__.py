@@ -10,6 +10,7 @@
 - ``selectors``: the gate applied to stored records (one patient, or many in one query).
 - ``reads``: the one module turning the gate's answer into data: one patient, a cohort's
   aggregates, lists, the model-training set, exports.
-- ``services``: ``consent_give``, ``consent_withdraw``, the demo mix ``consent_seed_cohort`` and
-  ``consent_carry_over`` (earlier copies' decisions into a new copy of the same data).
+- ``services``: ``consent_give``, ``consent_withdraw``, the demo mix ``consent_seed_cohort``,
+  ``consent_carry_over`` (earlier copies' decisions into a new copy of the same data) and
+  ``consent_restore_seeded`` (a course reset's way back to the seed).
 """

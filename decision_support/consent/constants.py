@@ -7,6 +7,8 @@ from django.db import models
 
 # The text a patient agreed to; every consent record stores the version current when written.
 CONSENT_TEXT_VERSION = "2026-11-v1"
+# Who recorded a cohort's seeded consent (what the generator drew): no person.
+SEED_RECORDED_BY = "demo seed"
 
 
 class Status(models.TextChoices):

@@ -5,7 +5,8 @@ purpose may use; they only load records and leave the decision to ``gate.permitt
 Patient data itself is read through ``reads``, which calls them. ``erased_patients_in_run``
 counts the patients erased since a training run learnt from them; ``carried_over_decisions`` the
 decisions a cohort took over from earlier copies of its data; ``patient_copies`` finds one person
-in every stored copy of the same data.
+in every stored copy of the same data; ``consent_departures_from_seed`` what a course reset
+restores.
 """
 
 import datetime as dt
@@ -16,7 +17,9 @@ from dataclasses import fields
 from django.utils import timezone
 
 from decision_support.cohorts.models import Patient
+from decision_support.lib.vocabulary import CONSENT_CLASSES, PURPOSES
 
+from .constants import SEED_RECORDED_BY, Provision
 from .gate import ConsentEntry, check_purpose, permitted_classes
 from .models import ConsentRecord, Tombstone
 
@@ -71,3 +74,47 @@ def patient_copies(patient):
     pk = getattr(patient, "pk", patient)
     return (Patient.objects.filter(place_key__in=Patient.objects.filter(pk=pk).values("place_key"))
             .order_by("pk"))
+
+
+def _standing(records: list[ConsentEntry], purpose: str, now: dt.datetime) -> dict[str, tuple]:
+    """Per consent class: whether the records permit it for ``purpose`` at ``now``, and whether
+    that permit lapses (its newest record has an end)."""
+    permitted = permitted_classes(records, purpose=purpose, now=now)
+    newest: dict[str, ConsentEntry] = {}
+    for record in records:
+        if record.purpose == purpose and (record.data_class not in newest or record.recorded_at
+                                          > newest[record.data_class].recorded_at):
+            newest[record.data_class] = record
+    return {c: (c in permitted, c in permitted and newest[c].period_end is not None)
+            for c in CONSENT_CLASSES}
+
+
+def consent_departures_from_seed(patient_ids: Iterable[int], *, now: dt.datetime | None = None
+                                 ) -> list[tuple[int, str, str, str]]:
+    """``(patient pk, consent class, purpose, seeded provision)`` for every class and purpose
+    whose standing (permitted now, and whether the permit lapses) differs from what the patient's
+    seed records alone would give: the decisions a course reset restores. A class and purpose
+    without a seed record (an imported cohort has none) was seeded as deny, as the gate denies
+    without a record. Loads the histories in one query per ``GATE_BATCH_SIZE`` patients."""
+    now = timezone.now() if now is None else now
+    ids = list(dict.fromkeys(int(pk) for pk in patient_ids))
+    histories: dict[int, list[ConsentEntry]] = defaultdict(list)
+    seeds: dict[int, list[ConsentEntry]] = defaultdict(list)
+    for start in range(0, len(ids), GATE_BATCH_SIZE):
+        rows = (ConsentRecord.objects.filter(patient_id__in=ids[start:start + GATE_BATCH_SIZE])
+                .order_by().values_list("patient_id", "recorded_by", "carried_over",
+                                        *_ENTRY_FIELDS))
+        for patient_id, recorded_by, carried_over, *values in rows:
+            entry = ConsentEntry(*values)
+            histories[patient_id].append(entry)
+            if recorded_by == SEED_RECORDED_BY and not carried_over:
+                seeds[patient_id].append(entry)
+    departures = []
+    for pk in ids:
+        for purpose in PURPOSES:
+            seeded = _standing(seeds[pk], purpose, now)
+            current = _standing(histories[pk], purpose, now)
+            departures.extend(
+                (pk, c, purpose, Provision.PERMIT if seeded[c][0] else Provision.DENY)
+                for c in CONSENT_CLASSES if current[c] != seeded[c])
+    return departures

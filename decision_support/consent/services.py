@@ -12,6 +12,10 @@ Each decision a person records is also kept by the patient's place in the cohort
 seed, a file imported again) starts, after seeding, from the newest such decision per place,
 data class and purpose (``consent_carry_over``): each is appended as a record of the new copy
 and audited (``consent.carry_over``), so what the gate decides is the same in every copy.
+
+Resetting a course after a class brings its patients' consent back to what the seed drew
+(``consent_restore_seeded``): by appending decisions, like giving and withdrawing, never by
+deleting history.
 """
 
 import datetime as dt
@@ -27,12 +31,11 @@ from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.lib.vocabulary import CONSENT_CLASSES, PURPOSES, Purpose
 
-from .constants import CONSENT_TEXT_VERSION, Provision, Status
+from .constants import CONSENT_TEXT_VERSION, SEED_RECORDED_BY, Provision, Status
 from .gate import check_data_class, check_purpose
 from .models import ConsentRecord, PlaceConsent
-from .selectors import patient_copies
+from .selectors import consent_departures_from_seed, patient_copies
 
-SEED_RECORDED_BY = "demo seed"
 # The purpose of use of recording consent and erasing: running the teaching tool (the steward's
 # pages have the same purpose in accounts.access).
 AUDIT_PURPOSE = Purpose.EDUCATION
@@ -126,6 +129,26 @@ def _consent_append(*, patient: Patient, data_class: str, purpose: str, actor, p
                  outcome="allowed",
                  object_type="patient", object_ref=patient.pseudonym, detail=detail)
     return records[patient.pk]
+
+
+@transaction.atomic
+def consent_restore_seeded(*, patients, actor) -> int:
+    """Bring each of ``patients``' consent back to what their cohort's seed drew; return how many
+    decisions were restored.
+
+    Each class and purpose whose standing departs from the seed's
+    (``selectors.consent_departures_from_seed``) gets one appended decision, open-ended, with the
+    seed's provision: the same step as giving and withdrawing (it holds in every stored copy of
+    the same data and is kept by place for later copies), audited ``consent.restore``. Nothing is
+    deleted; an erased patient is gone and stays gone.
+    """
+    by_pk = {patient.pk: patient for patient in patients}
+    departures = consent_departures_from_seed(by_pk)
+    for patient_id, data_class, purpose, provision in departures:
+        _consent_append(patient=by_pk[patient_id], data_class=data_class, purpose=purpose,
+                        actor=actor, provision=provision, period_end=None,
+                        action="consent.restore")
+    return len(departures)
 
 
 def _check_rate(name: str, value) -> float:

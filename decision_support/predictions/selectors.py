@@ -1,5 +1,6 @@
 """Reads: one patient's predictions and explanations, the pause in force, and the decisions
-recorded for a patient.
+recorded for a patient that a reader may see (``patient_decisions``: the one rule, for every
+surface that shows decisions).
 
 A patient's truth reaches pages only through the readers below that take the reader's roles
 (``patient_truth``, ``true_response_probabilities``): they apply the field rules of
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 import pandas as pd
 from django.core.paginator import Page, Paginator
 
-from decision_support.accounts.access import PATIENT_TRUTH_ROLES, POLICIES, can
+from decision_support.accounts.access import (ALL_DECISIONS_ROLES, PATIENT_TRUTH_ROLES, POLICIES,
+                                              can)
 from decision_support.cohorts.models import Patient
 from decision_support.cohorts.selectors import truth_frame
 from decision_support.consent.reads import ConsentedPatient, patients_permitting
@@ -202,7 +204,12 @@ def decision_options(patient: ConsentedPatient, ranking: pd.DataFrame | None) ->
                            eligibility_known=known)
 
 
-def patient_decisions(patient) -> list[TreatmentDecision]:
-    """The treatment decisions recorded for a patient, newest first."""
-    return list(TreatmentDecision.objects.filter(patient=patient).order_by("-decided_at", "-id"))
+def patient_decisions(patient, *, reader, roles) -> list[TreatmentDecision]:
+    """The treatment decisions recorded for a patient that ``reader`` may see, newest first:
+    everyone's for ``roles`` that see them all (``access.ALL_DECISIONS_ROLES``: the educators of
+    the patient's course), otherwise only the reader's own."""
+    decisions = TreatmentDecision.objects.filter(patient=patient)
+    if not can(roles, ALL_DECISIONS_ROLES):
+        decisions = decisions.filter(actor_id=reader.pk)
+    return list(decisions.order_by("-decided_at", "-id"))
 

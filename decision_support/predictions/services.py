@@ -7,6 +7,7 @@ from django.utils import timezone
 from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Patient
 from decision_support.consent.reads import consented_patient
+from decision_support.courses.readonly import course_check_open
 from decision_support.registry.selectors import latest_run
 
 from synthetic_data import ARM_LABELS
@@ -27,10 +28,12 @@ def decision_record(*, patient: Patient, actor, arm: str, reason: str,
     The recommendation is computed here, on the server, through the same gate as the page
     (``selectors.patient_ranking``): none while predictions are paused. A reason is required
     when the chosen arm differs from the top recommendation. Raises ``ValidationError`` keyed by
-    field (``arm``, ``reason``) and writes nothing on bad input; on success the decision and its
-    audit entry (``decision.record``) commit together. The reason text stays out of the audit
+    field (``arm``, ``reason``) and writes nothing on bad input, and ``CourseArchived`` in an
+    archived course; on success the decision and its audit entry (``decision.record``) commit
+    together. The reason text stays out of the audit
     log, which outlives erasure.
     """
+    course_check_open(patient.cohort.course_id)
     consented = consented_patient(patient, purpose=purpose)
     run = latest_run(patient.cohort)
     options = decision_options(consented, patient_ranking(consented, run))

@@ -97,7 +97,9 @@ def _oversight_context(request, patient, consented, ranking) -> dict:
         "recommended_label": ARM_LABELS.get(options.recommended, ""),
         "decisions": [{"decision": d, "arm_label": ARM_LABELS[d.arm],
                        "recommended_label": ARM_LABELS.get(d.recommended_arm, "")}
-                      for d in patient_decisions(patient)],
+                      for d in patient_decisions(patient, reader=request.user,
+                                                 roles=request.roles)],
+        "sees_all_decisions": access.can(request.roles, access.ALL_DECISIONS_ROLES),
     }
 
 

@@ -31,6 +31,7 @@ from django_tasks_db.models import DBTaskResult
 
 from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Cohort
+from decision_support.courses.readonly import course_check_open
 from models.training import Progress
 
 from .models import TrainingJob, TrainingRun
@@ -98,9 +99,10 @@ def training_job_start(*, cohort: Cohort, actor, purpose: str, seed: int | None 
     while one is active joins it (``(job, False)``). Otherwise a new job is queued for a task
     worker, or, with ``foreground`` (the command line), carried out here in this process, with
     ``progress`` called after every fitted model. Audited here, for every caller:
-    ``training.start`` or ``training.join``.
+    ``training.start`` or ``training.join``. Refused (``CourseArchived``) in an archived course.
     """
     with transaction.atomic():
+        course_check_open(cohort.course_id)
         expire_stale_jobs()
         job, started = _job_for(cohort, actor, seed)
         audit_record(actor=actor, purpose=purpose,

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Patient
+from decision_support.courses.readonly import course_check_open
 from decision_support.registry.models import TrainedModel
 
 from .models import RUBRIC, Annotation, SeminarPack, SeminarPackCase
@@ -22,7 +23,8 @@ def annotation_create(*, actor, purpose: str, model: TrainedModel | None = None,
                       patient: Patient | None = None, plausibility: int, actionability: int,
                       fairness_concern: int, comment: str = "") -> Annotation:
     """Record one reviewer's rubric and comment on ``model`` or on ``patient``'s case (exactly
-    one of them). Raises ``ValidationError`` keyed by field and writes nothing on bad input."""
+    one of them). Raises ``ValidationError`` keyed by field and writes nothing on bad input, and
+    ``CourseArchived`` in an archived course."""
     annotation = Annotation(
         reviewer=actor.get_username(), actor_id=actor.pk, model=model, patient=patient,
         plausibility=plausibility, actionability=actionability, fairness_concern=fairness_concern,
@@ -32,7 +34,9 @@ def annotation_create(*, actor, purpose: str, model: TrainedModel | None = None,
         action, object_type, object_ref = "review.model", "model", str(model.pk)
     else:
         action, object_type, object_ref = "review.case", "patient", patient.pseudonym
+    cohort = model.run.cohort if model is not None else patient.cohort
     with transaction.atomic():
+        course_check_open(cohort.course_id)
         annotation.save()
         audit_record(actor=actor, purpose=purpose, action=action,
                      object_type=object_type, object_ref=object_ref, outcome="allowed",
@@ -45,7 +49,7 @@ def annotation_create(*, actor, purpose: str, model: TrainedModel | None = None,
 def seminar_pack_create(*, actor, purpose: str, name: str, patients: list[Patient],
                         questions: str = "") -> SeminarPack:
     """A named pack of cases in the given order, with discussion questions. It belongs to the
-    course of its cases, which must all be of one course."""
+    course of its cases, which must all be of one course, and not an archived one."""
     courses = {patient.cohort.course_id for patient in patients}
     if len(courses) != 1:
         raise ValidationError({"patients": PACK_ONE_COURSE})
@@ -54,6 +58,7 @@ def seminar_pack_create(*, actor, purpose: str, name: str, patients: list[Patien
                        questions=(questions or "").strip(), created_at=timezone.now())
     pack.full_clean()
     with transaction.atomic():
+        course_check_open(pack.course_id)
         pack.save()
         SeminarPackCase.objects.bulk_create(
             SeminarPackCase(pack=pack, patient=patient, position=i)

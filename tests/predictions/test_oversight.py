@@ -139,7 +139,7 @@ def test_decisions_are_listed_on_the_patient_page_newest_first(educator_client, 
     assert 'id="decision-form"' in page
 
 
-def test_ethics_reviewers_see_decisions_but_no_decision_form(client, make_user, patient, run):
+def test_ethics_reviewers_get_no_decision_form(client, make_user, patient, run):
     client.force_login(make_user("ethics_reviewer"))
     response = client.get(reverse("patient_detail", args=[patient.pseudonym]))
     assert response.status_code == 200 and response.context["decision_form"] is None

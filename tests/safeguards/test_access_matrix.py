@@ -66,6 +66,9 @@ MATRIX = {
     "seminar_pack_detail": (lambda o: reverse("seminar_pack_detail", args=[o["pack"].pk]), {E, S, R}, 200),
     "seminar_pack_pdf": (lambda o: reverse("seminar_pack_pdf", args=[o["pack"].pk]), {E, R}, 200),
     "api_tokens": (lambda o: reverse("api_tokens"), ALL, 200),
+    # After a class: the course's educators reset or archive it (a POST without the typed name: 400).
+    "course_reset": (lambda o: reverse("course_reset", args=[o["cohort"].course_id]), {E}, 200),
+    "course_archive": (lambda o: reverse("course_archive", args=[o["cohort"].course_id]), {E}, 200),
     # The JSON API: the roles of the page showing the same data.
     "api_cohort_list": (lambda o: reverse("api:api_cohort_list"), ALL, 200),
     "api_cohort": (lambda o: reverse("api:api_cohort", args=[o["cohort"].pk]), ALL, 200),
@@ -81,7 +84,7 @@ MATRIX = {
 # any view runs. Written out apart from POLICIES, like the matrix.
 READ, FORM, ACTION, API_READ = {"GET", "HEAD"}, {"GET", "HEAD", "POST"}, {"POST"}, {"GET"}
 FORMS = {"cohort_create", "aggregate_export", "patient_consent", "patient_erase",
-         "seminar_pack_create", "api_tokens"}
+         "seminar_pack_create", "api_tokens", "course_reset", "course_archive"}
 ACTIONS = {"decision_record", "predictions_pause", "cohort_train", "model_review", "case_review"}
 ANSWERS = {name: API_READ if name in API_PAGES else FORM if name in FORMS
            else ACTION if name in ACTIONS else READ for name in MATRIX}

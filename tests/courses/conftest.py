@@ -1,0 +1,102 @@
+"""A course after a class: two cohorts (the first and an extra one), a training run on each (model
+rows only; nothing is fitted), decisions, reviews, seminar packs, changed consent and an erasure;
+and another course that a reset or archive must leave alone."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from decision_support.accounts.roles import Role
+from decision_support.cohorts.models import Cohort, Patient
+from decision_support.cohorts.services import cohort_generate
+from decision_support.courses.models import Course, JoinCode
+from decision_support.lib.vocabulary import Purpose
+from decision_support.predictions.services import decision_record
+from decision_support.registry.models import ModelArtifact, TrainedModel, TrainingRun
+from decision_support.seminar.models import Annotation, SeminarPack, SeminarPackCase
+
+COURSE_NAME = "Spring class 2027"
+N_PATIENTS = 120
+
+
+def _run(cohort: Cohort, artifact: ModelArtifact) -> TrainingRun:
+    run = TrainingRun.objects.create(cohort=cohort, scenario=cohort.scenario, seed=1,
+                                     n_patients=cohort.n_patients, library_versions={},
+                                     duration_seconds=1.0)
+    TrainedModel.objects.create(run=run, arm="ssri", algorithm="logistic_regression", variant="full",
+                                artifact=artifact, features=[], metrics={}, evaluation={},
+                                explanation={})
+    return run
+
+
+def _artifact(tag: str) -> ModelArtifact:
+    return ModelArtifact.objects.create(sha256=tag * 64, data=b"x", size_bytes=1)
+
+
+def _pack(name: str, patients: list[Patient], course: Course) -> SeminarPack:
+    pack = SeminarPack.objects.create(name=name, course=course, created_by="fixture")
+    for position, patient in enumerate(patients, start=1):
+        SeminarPackCase.objects.create(pack=pack, patient=patient, position=position)
+    return pack
+
+
+def _review(reviewer, **target) -> Annotation:
+    return Annotation.objects.create(reviewer=reviewer.username, actor_id=reviewer.pk,
+                                     plausibility=3, actionability=3, fairness_concern=3, **target)
+
+
+@dataclass
+class ClassRoom:
+    course: Course
+    other_course: Course
+    first: Cohort
+    extra: Cohort
+    other: Cohort  # the other course's cohort
+    educator: object
+    student: object
+    reviewer: object
+    packs: dict
+
+
+@pytest.fixture
+def classroom(make_user):
+    course = Course.objects.create(name=COURSE_NAME)
+    other_course = Course.objects.create(name="Another class")
+    educator = make_user(Role.EDUCATOR, username="teacher", course=course)
+    student = make_user(Role.STUDENT, username="pupil", course=course)
+    reviewer = make_user(Role.ETHICS_REVIEWER, username="ethicist", course=course)
+    outsider = make_user(Role.STUDENT, username="elsewhere", course=other_course)
+    first = cohort_generate(n_patients=N_PATIENTS, seed=11, course=course)
+    extra = cohort_generate(n_patients=N_PATIENTS, seed=12, course=course)
+    other = cohort_generate(n_patients=N_PATIENTS, seed=13, course=other_course)
+    f, e, o = (list(c.patients.order_by("pk")[:3]) for c in (first, extra, other))
+    # Recorded before the runs exist: the runs' models are rows without a fitted model.
+    for patient in (f[0], f[1], e[0]):
+        decision_record(patient=patient, actor=student, arm="ssri", reason="",
+                        purpose=Purpose.EDUCATION)
+    decision_record(patient=f[0], actor=educator, arm="snri", reason="", purpose=Purpose.EDUCATION)
+    decision_record(patient=o[0], actor=outsider, arm="ssri", reason="", purpose=Purpose.EDUCATION)
+    shared = _artifact("a")
+    kept_run, extra_run = _run(first, shared), _run(extra, _artifact("b"))
+    TrainedModel.objects.create(run=extra_run, arm="snri", algorithm="logistic_regression",
+                                variant="full", artifact=shared, features=[], metrics={}, evaluation={},
+                                explanation={})
+    _run(other, _artifact("c"))
+    _review(reviewer, patient=f[0])
+    _review(reviewer, model=kept_run.models.get())
+    _review(reviewer, model=extra_run.models.first())
+    _review(reviewer, patient=o[0])
+    packs = {"extra only": _pack("extra only", [e[0], e[1]], course),
+             "mixed": _pack("mixed", [f[0], e[0]], course),
+             "first only": _pack("first only", [f[1]], course),
+             "other course": _pack("other course", [o[0]], other_course)}
+    return ClassRoom(course=course, other_course=other_course, first=first, extra=extra,
+                     other=other, educator=educator, student=student, reviewer=reviewer,
+                     packs=packs)
+
+
+def join_code(course: Course, code: str) -> JoinCode:
+    return JoinCode.objects.create(course=course, code=code, created_by="fixture",
+                                   expires_at=timezone.now() + timedelta(days=7))
