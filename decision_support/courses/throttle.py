@@ -1,7 +1,8 @@
 """A limit on failed join attempts per network address, against guessing join codes.
 
-Every attempt with a wrong, expired or revoked code counts against the client's address (as
-django-axes resolves it, so its proxy settings apply here too) in Django's cache. Once
+Every attempt with a code that does not exist counts against the client's address (as
+django-axes resolves it, so its proxy settings apply here too) in Django's cache; an expired or
+revoked code is a real one (a class clicking an old link is not guessing), so it does not. Once
 ``JOIN_FAILURE_LIMIT`` failures have been counted in the ``JOIN_FAILURE_WINDOW`` that began with
 the first of them, every join from that address is refused until the window ends, right codes
 included (else guessing would just go on).

@@ -256,7 +256,8 @@ def _join(request, code: str, form):
 
 
 def _join_refused(request, refusal: JoinRefused, address: str):
-    if refusal.reason != "throttled":
+    # Only a code that does not exist can be a guess; a class clicking a revoked link is not one.
+    if refusal.reason == "unknown":
         join_failure_count(address)
     course_join_refused(actor=request.user, refusal=refusal, address=address)
     return render(request, "courses/join_start.html", {

@@ -289,6 +289,18 @@ def test_guessing_is_throttled_per_address_and_right_codes_wait_too(client, sett
     assert reasons == ["unknown"] * 3 + ["throttled"]
 
 
+@pytest.mark.parametrize("reason", ["expired", "revoked", "archived"])
+def test_a_class_clicking_a_dead_link_is_not_throttled(client, settings, dead_code, join_code,
+                                                       reason):
+    settings.JOIN_FAILURE_LIMIT = 3
+    dead = reverse("course_join", args=[dead_code(reason).code])
+    for _ in range(5):
+        assert client.get(dead, REMOTE_ADDR="203.0.113.9").status_code == 400
+    if reason != "archived":
+        assert client.get(reverse("course_join", args=[join_code.code]),
+                          REMOTE_ADDR="203.0.113.9").status_code == 200
+
+
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "TRACE"])
 @pytest.mark.parametrize("name", ["course_join_start", "course_join", "account_set_password"])
 def test_the_public_pages_answer_only_their_methods(client, join_code, name, method):
