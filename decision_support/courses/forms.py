@@ -22,8 +22,8 @@ class CourseForm(forms.Form):
 
 
 class JoinCodeForm(forms.Form):
-    role = forms.ChoiceField(label="Joins as", choices=[(r.value, r.label) for r in JOIN_CODE_ROLES],
-                             initial=JOIN_CODE_ROLES[0].value)
+    role = forms.ChoiceField(label="Joins as", initial=JOIN_CODE_ROLES[0].value,
+                             choices=[(r.value, r.label) for r in JOIN_CODE_ROLES])
     days = forms.IntegerField(label="Valid for (days)", min_value=1, max_value=JOIN_CODE_MAX_DAYS,
                               initial=JOIN_CODE_DEFAULT_DAYS)
 

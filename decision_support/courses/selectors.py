@@ -6,10 +6,11 @@ from django.http import Http404
 
 from decision_support.accounts.roles import Role
 
-from .codes import code_normalize
+from .codes import CODE_LENGTH, code_normalize
 from .models import Course, JoinCode, Membership
 
-UNKNOWN_CODE = "There is no course with this code. Check it (8 letters and digits, no 0, 1, I or O)."
+UNKNOWN_CODE = (f"There is no course with this code. Check it: {CODE_LENGTH} letters and "
+                "digits, never 0, 1, I or O.")
 EXPIRED_CODE = "This code expired on {at:%Y-%m-%d %H:%M} UTC. Ask your educator for a new one."
 REVOKED_CODE = "This code was revoked. Ask your educator for a new one."
 ARCHIVED_COURSE = "This course is archived: nobody can join it any more."

@@ -23,7 +23,7 @@ from decision_support.audit.services import audit_record
 from decision_support.lib.vocabulary import Purpose
 
 from .codes import code_generate
-from .models import JOIN_CODE_ROLES, Course, JoinCode, Membership
+from .models import Course, JoinCode, Membership
 from .roster import RosterProblem, RosterRefused, RosterRow
 from .selectors import JoinRefused, display_name_of, join_code_usable
 

@@ -19,8 +19,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.encoding import force_bytes
 from django.utils.decorators import method_decorator
+from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_http_methods
 
@@ -235,8 +235,7 @@ def course_join_page(request, code: str):
                 if user.is_authenticated else SignUpForm())
     errors = _field_errors(form) if form is not None and form.is_bound else []
     return render(request, "courses/join.html", {
-        "join_code": join_code, "membership": membership, "form": form, "errors": errors,
-        "role_label": dict((r.value, r.label) for r in COURSE_ROLES)[join_code.role]},
+        "join_code": join_code, "membership": membership, "form": form, "errors": errors},
         status=400 if errors else 200)
 
 
