@@ -118,6 +118,10 @@ def course_members(request, course_id: int):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
+                if data["remove"] and membership.user == request.user:
+                    # The course is no longer theirs; without any course only joining opens.
+                    return redirect("course_list" if request.user.memberships.exists()
+                                    else "course_join_start")
                 return redirect(reverse("course_detail", args=[course.pk]) + "#members")
     return _course_page(request, course, errors=_field_errors(form), status=400)
 

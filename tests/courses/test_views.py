@@ -121,6 +121,20 @@ def test_an_educator_changes_a_role_and_removes_a_member(client, make_user, educ
         "membership.change", "membership.remove"]
 
 
+@pytest.mark.parametrize("elsewhere", [True, False])
+def test_an_educator_who_leaves_lands_on_a_page_they_can_open(client, make_user, educator, course,
+                                                               other_course, elsewhere):
+    make_user(Role.EDUCATOR, username="co_teacher", course=course)
+    if elsewhere:
+        Membership.objects.create(user=educator, course=other_course, role=Role.STUDENT)
+    response = _signed_in(client, educator).post(reverse("course_members", args=[course.pk]), {
+        "member": Membership.objects.filter(user=educator, course=course).get().pk,
+        "remove": "on"})
+    assert response.status_code == 302
+    assert client.get(response["Location"]).status_code == 200
+    assert client.get(reverse("course_detail", args=[course.pk])).status_code == 404
+
+
 @pytest.mark.parametrize("data, field, message", [
     ({"member": "", "role": "student"}, "member", "member must name a member"),
     ({"member": "abc", "role": "student"}, "member", "member must name a member"),
