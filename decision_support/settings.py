@@ -231,6 +231,11 @@ AXES_DISABLE_ACCESS_LOG = True
 # which an attacker after that account cannot rotate; adding the IP address would lock out a
 # classroom behind one NAT address (or, combined with the username, let rotating addresses in).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Join codes (courses.throttle): after this many codes that do not exist from one address
+# within the window, joins from it are refused until the window ends. Generous, because a
+# classroom often shares one NAT address; codes have 40 bits, so guessing stays hopeless.
+JOIN_FAILURE_LIMIT = int(os.environ.get("JOIN_FAILURE_LIMIT", 30))
+JOIN_FAILURE_WINDOW = timedelta(minutes=10)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("decision_support.audit.urls")),
     path("", include("decision_support.seminar.urls")),
     path("", include("decision_support.courses.reset_urls")),
+    path("", include("decision_support.courses.urls")),
 ]

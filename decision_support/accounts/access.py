@@ -150,6 +150,18 @@ POLICIES: dict[str, Policy | None] = {
     # After a class: a course's educators reset or archive it (typed confirmation).
     "course_reset": Policy(frozenset({EDUCATOR}), methods=FORM),
     "course_archive": Policy(frozenset({EDUCATOR}), methods=FORM),
+    # Courses: everyone sees their own; educators create them and manage their members, join
+    # codes and rosters (scoped by ``course_id``). Joining and a roster account's set-password
+    # link are public: people without an account use them (the join page limits guessing).
+    "course_list": Policy(EVERYONE),
+    "course_create": Policy(frozenset({EDUCATOR}), methods=FORM),
+    "course_detail": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
+    "course_members": Policy(frozenset({EDUCATOR}), methods=ACTION),
+    "course_join_codes": Policy(frozenset({EDUCATOR}), methods=ACTION),
+    "course_roster": Policy(frozenset({EDUCATOR}), methods=FORM),
+    "course_join_start": PUBLIC,
+    "course_join": PUBLIC,
+    "account_set_password": PUBLIC,
     # Each user's own JSON API tokens.
     "api_tokens": Policy(EVERYONE, methods=FORM),
     # The JSON API's root, its schema and its browsable documentation hold no data.

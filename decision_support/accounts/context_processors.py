@@ -4,6 +4,7 @@ from .access import POLICIES, can
 
 # The main navigation: (label, URL name); each link shows only to roles its policy admits.
 NAVIGATION = [
+    ("Courses", "course_list"),
     ("Cohorts", "cohort_list"),
     ("Models", "models_home"),
     ("Seminar packs", "seminar_pack_list"),

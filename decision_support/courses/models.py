@@ -14,7 +14,11 @@ from django.utils import timezone
 
 from decision_support.accounts.roles import Role
 
+from .codes import code_display
+
 COURSE_ROLES = (Role.EDUCATOR, Role.STUDENT, Role.ETHICS_REVIEWER)
+# A code never makes an educator: educators are made by an educator of the course, by name.
+JOIN_CODE_ROLES = (Role.STUDENT, Role.ETHICS_REVIEWER)
 DEFAULT_COURSE_NAME = "Demo course"
 
 
@@ -76,7 +80,7 @@ class JoinCode(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="join_codes")
     code = models.CharField(max_length=32, unique=True)
     role = models.CharField(max_length=16, default=Role.STUDENT.value,
-                            choices=[(r.value, r.label) for r in COURSE_ROLES])
+                            choices=[(r.value, r.label) for r in JOIN_CODE_ROLES])
     created_by = models.CharField(max_length=150, help_text="Username at the time (a snapshot).")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -85,8 +89,8 @@ class JoinCode(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(role__in=[r.value for r in COURSE_ROLES]),
-                                   name="join_code_course_role"),
+            models.CheckConstraint(condition=Q(role__in=[r.value for r in JOIN_CODE_ROLES]),
+                                   name="join_code_never_educator"),
             models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")),
                                    name="join_code_expires_after_creation"),
         ]
@@ -94,6 +98,12 @@ class JoinCode(models.Model):
     def __str__(self):
         return f"{self.code} ({self.course})"
 
-    def usable(self, now=None) -> bool:
-        now = now or timezone.now()
-        return self.revoked_at is None and now < self.expires_at
+    def status(self, now=None) -> str:
+        """``revoked``, ``expired`` or ``active``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if (now or timezone.now()) >= self.expires_at else "active"
+
+    @property
+    def display(self) -> str:
+        return code_display(self.code)

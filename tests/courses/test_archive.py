@@ -21,7 +21,7 @@ from decision_support.registry.models import TrainingJob
 from decision_support.seminar.models import Annotation, SeminarPack
 from decision_support.seminar.services import annotation_create, seminar_pack_create
 
-from .conftest import COURSE_NAME, join_code
+from .conftest import COURSE_NAME, make_join_code
 
 pytestmark = pytest.mark.django_db
 
@@ -108,17 +108,17 @@ def test_an_open_course_is_written_as_before(classroom, name):
 
 
 def test_archiving_is_one_audited_action_that_revokes_join_codes(client, classroom):
-    codes = [join_code(classroom.course, "SPRING1"), join_code(classroom.course, "SPRING2")]
-    other = join_code(classroom.other_course, "OTHER1")
+    codes = [make_join_code(classroom.course, "SPRING1"), make_join_code(classroom.course, "SPRING2")]
+    other = make_join_code(classroom.other_course, "OTHER1")
     client.force_login(classroom.educator)
     response = client.post(reverse("course_archive", args=[classroom.course.pk]),
                            {"confirm_name": COURSE_NAME})
     assert response.status_code == 302
     classroom.course.refresh_from_db()
     assert classroom.course.archived_at is not None
-    assert all(not c.__class__.objects.get(pk=c.pk).usable() for c in codes)
+    assert all(c.__class__.objects.get(pk=c.pk).status() != "active" for c in codes)
     other.refresh_from_db()
-    assert other.usable()
+    assert other.status() == "active"
     entry = AuditEntry.objects.get(action="course.archive")
     assert (entry.actor, entry.role, entry.object_ref, entry.detail["join_codes_revoked"]) == (
         "teacher", "educator", str(classroom.course.pk), 2)

@@ -69,6 +69,15 @@ MATRIX = {
     # After a class: the course's educators reset or archive it (a POST without the typed name: 400).
     "course_reset": (lambda o: reverse("course_reset", args=[o["cohort"].course_id]), {E}, 200),
     "course_archive": (lambda o: reverse("course_archive", args=[o["cohort"].course_id]), {E}, 200),
+    # Courses: everyone sees their own list; the course page for its members (the data steward is
+    # site-wide, no member); its management for its educators.
+    "course_list": (lambda o: reverse("course_list"), ALL, 200),
+    "course_create": (lambda o: reverse("course_create"), {E}, 200),
+    "course_detail": (lambda o: reverse("course_detail", args=[o["cohort"].course_id]), {E, S, R}, 200),
+    "course_members": (lambda o: reverse("course_members", args=[o["cohort"].course_id]), {E}, 405),
+    "course_join_codes": (lambda o: reverse("course_join_codes", args=[o["cohort"].course_id]),
+                          {E}, 405),
+    "course_roster": (lambda o: reverse("course_roster", args=[o["cohort"].course_id]), {E}, 200),
     # The JSON API: the roles of the page showing the same data.
     "api_cohort_list": (lambda o: reverse("api:api_cohort_list"), ALL, 200),
     "api_cohort": (lambda o: reverse("api:api_cohort", args=[o["cohort"].pk]), ALL, 200),
@@ -84,8 +93,10 @@ MATRIX = {
 # any view runs. Written out apart from POLICIES, like the matrix.
 READ, FORM, ACTION, API_READ = {"GET", "HEAD"}, {"GET", "HEAD", "POST"}, {"POST"}, {"GET"}
 FORMS = {"cohort_create", "aggregate_export", "patient_consent", "patient_erase",
-         "seminar_pack_create", "api_tokens", "course_reset", "course_archive"}
-ACTIONS = {"decision_record", "predictions_pause", "cohort_train", "model_review", "case_review"}
+         "seminar_pack_create", "api_tokens", "course_create", "course_roster", "course_reset",
+         "course_archive"}
+ACTIONS = {"decision_record", "predictions_pause", "cohort_train", "model_review", "case_review",
+           "course_members", "course_join_codes"}
 ANSWERS = {name: API_READ if name in API_PAGES else FORM if name in FORMS
            else ACTION if name in ACTIONS else READ for name in MATRIX}
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
@@ -95,6 +106,11 @@ PUBLIC = {
     "openapi-json": (lambda o: reverse("api:openapi-json"), 200),
     "openapi-view": (lambda o: reverse("api:openapi-view"), 200),
     "api-root": (lambda o: reverse("api:api-root"), 404),  # django-ninja's root: nothing there
+    # Joining and a roster account's password: anyone; an unknown code or a dead link is a 400.
+    "course_join_start": (lambda o: reverse("course_join_start"), 200),
+    "course_join": (lambda o: reverse("course_join", args=["ABCD2345"]), 400),
+    "account_set_password": (lambda o: reverse("account_set_password", args=["MQ", "no-token"]),
+                             400),
 }
 
 

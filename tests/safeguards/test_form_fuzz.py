@@ -97,6 +97,10 @@ def _pages(o) -> list[tuple[Role, str]]:
         (Role.DATA_STEWARD, reverse("patient_consent", args=[patient])),
         (Role.DATA_STEWARD, reverse("audit_log")),
         (Role.STUDENT, reverse("api_tokens")),
+        (Role.EDUCATOR, reverse("course_list")),
+        (Role.EDUCATOR, reverse("course_detail", args=[o["cohort"].course_id])),
+        (Role.EDUCATOR, reverse("course_roster", args=[o["cohort"].course_id])),
+        (Role.STUDENT, reverse("course_join_start")),
     ]
 
 

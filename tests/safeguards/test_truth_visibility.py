@@ -134,6 +134,8 @@ WALK = {
     # The export's form (its CSV is noisy by design, and counts observed variables only).
     "aggregate_export": lambda o: [("get", reverse("aggregate_export", args=[o["cohort"].pk]), {})],
     "api_tokens": lambda o: [("get", reverse("api_tokens"), {})],
+    "course_list": lambda o: [("get", reverse("course_list"), {})],
+    "course_detail": lambda o: [("get", reverse("course_detail", args=[o["cohort"].course_id]), {})],
     "api_cohort_list": lambda o: [("get", reverse("api:api_cohort_list"), {})],
     "api_cohort": lambda o: [("get", reverse("api:api_cohort", args=[o["cohort"].pk]), {})],
     "api_patient_list": lambda o: [("get", reverse("api:api_patient_list", args=[o["cohort"].pk]), {})],
