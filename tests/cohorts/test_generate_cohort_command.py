@@ -3,6 +3,7 @@ from django.core.management import CommandError, call_command
 
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.models import Cohort, GroundTruth
+from decision_support.courses.models import Course
 
 pytestmark = pytest.mark.django_db
 
@@ -17,6 +18,14 @@ def test_it_generates_and_stores_a_cohort_with_its_seed(capsys):
     assert entry.actor.startswith("command-line:") and entry.object_ref == str(cohort.uid)
 
 
+def test_it_stores_the_cohort_in_the_course_named_else_the_demo_course():
+    course = Course.objects.create(name="Evening class")
+    call_command("generate_cohort", patients=10, seed=1, course=course.pk, verbosity=0)
+    call_command("generate_cohort", patients=10, seed=2, verbosity=0)
+    assert sorted((c.seed, c.course_id) for c in Cohort.objects.all()) == [
+        (1, course.pk), (2, Course.objects.default().pk)]
+
+
 def test_without_a_seed_it_records_the_one_it_drew():
     call_command("generate_cohort", patients=10, verbosity=0)
     assert Cohort.objects.get().seed is not None
@@ -26,6 +35,7 @@ def test_without_a_seed_it_records_the_one_it_drew():
     (["--patients", "0"], "--patients must be between"),
     (["--seed", "-1"], "--seed must be between"),
     (["--scenario", "nope"], "invalid choice: 'nope'"),
+    (["--course", "999999"], "--course: there is no course 999999"),
 ])
 def test_it_refuses_bad_arguments_and_stores_nothing(arguments, message):
     with pytest.raises(CommandError, match=message):

@@ -5,6 +5,7 @@ from synthetic_data import SCENARIOS
 from synthetic_data.generator import MAX_PATIENTS
 
 from decision_support.audit.services import command_line_actor
+from decision_support.courses.models import Course
 from decision_support.lib.vocabulary import Purpose
 
 from ...services import cohort_create
@@ -21,15 +22,22 @@ class Command(BaseCommand):
                             help="Random seed; drawn at random and recorded when omitted.")
         parser.add_argument("--name", default="")
         parser.add_argument("--demo", action="store_true", help="Mark it as the demo cohort.")
+        parser.add_argument("--course", type=int, default=None,
+                            help="The id of the course it belongs to (default: the demo course).")
 
-    def handle(self, *, scenario, patients, seed, name, demo, **options):
+    def handle(self, *, scenario, patients, seed, name, demo, course, **options):
         if not 1 <= patients <= MAX_PATIENTS:
             raise CommandError(f"--patients must be between 1 and {MAX_PATIENTS:,}, got {patients}")
         if seed is not None and not 0 <= seed < 2**63:
             raise CommandError(f"--seed must be between 0 and 2**63 - 1, got {seed}")
+        course_id, course = course, None
+        if course_id is not None:
+            course = Course.objects.filter(pk=course_id).first()
+            if course is None:
+                raise CommandError(f"--course: there is no course {course_id}")
         with tqdm(total=patients, desc="Storing patients", unit="patient",
                   disable=options["verbosity"] == 0) as bar:
             cohort = cohort_create(actor=command_line_actor(), purpose=Purpose.EDUCATION,
                                    n_patients=patients, scenario=scenario, seed=seed, name=name,
-                                   is_demo=demo, progress=bar.update)
+                                   is_demo=demo, course=course, progress=bar.update)
         return f"Cohort {cohort.pk} '{cohort.name}': {cohort.n_patients:,} patients, seed {cohort.seed}."
