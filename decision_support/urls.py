@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("decision_support.consent.urls")),
     path("", include("decision_support.audit.urls")),
     path("", include("decision_support.seminar.urls")),
+    path("", include("decision_support.exercises.urls")),
 ]
