@@ -143,18 +143,23 @@ def exercise_reveal(request, exercise_id: int):
 # --- students -------------------------------------------------------------------------------
 
 
-def _answer_page(request, exercise, cases, case, form, *, shows_model, status=200, errors=()):
+def _answer_page(request, exercise, cases, case, form, *, shows_model, errors=()):
+    """The case and the answer form; after bad input (``errors``), the form alone with its
+    errors (400), without the case's data, so the refusal carries no patient data."""
     answers = student_answers(exercise, request.user)
-    view = _case_view(case, exercise, purpose=request.purpose, shows_model=shows_model)
-    audit_context(request, object_type="exercise", object_ref=str(exercise.pk),
-                  case=case.position, pseudonym=case.patient.pseudonym, shows_model=shows_model,
-                  withheld=view["withheld_labels"])
+    view = None
+    if not errors:
+        view = _case_view(case, exercise, purpose=request.purpose, shows_model=shows_model)
+        audit_context(request, object_type="exercise", object_ref=str(exercise.pk),
+                      case=case.position, pseudonym=case.patient.pseudonym,
+                      shows_model=shows_model, withheld=view["withheld_labels"])
     following = next((c for c in cases if c.position > case.position), None)
     return render(request, "exercises/answer.html", {
         "exercise": exercise, "cases": cases, "case": case, "view": view, "form": form,
         "answers": answers, "answer": answers.get(case.position), "shows_model": shows_model,
         "errors": errors, "next_case": following,
-        "chart_specs": view.get("chart_specs", [])}, status=status)
+        "chart_specs": view.get("chart_specs", []) if view else []},
+        status=400 if errors else 200)
 
 
 def exercise_answer(request, exercise_id: int):
@@ -188,7 +193,7 @@ def exercise_answer(request, exercise_id: int):
             return redirect(f"{target}?case={following.position}" if following
                             else reverse("exercise_my_result", args=[exercise.pk]))
     return _answer_page(request, exercise, cases, case, form, shows_model=shows_model,
-                        status=400, errors=_field_errors(form))
+                        errors=_field_errors(form))
 
 
 def exercise_my_result(request, exercise_id: int):

@@ -134,6 +134,17 @@ WALK = {
     # The export's form (its CSV is noisy by design, and counts observed variables only).
     "aggregate_export": lambda o: [("get", reverse("aggregate_export", args=[o["cohort"].pk]), {})],
     "api_tokens": lambda o: [("get", reverse("api_tokens"), {})],
+    # The fixture's exercise is open: before the reveal no page of it shows truth. (After the
+    # reveal a student's own result shows the truth of its cases: tests/exercises checks that
+    # deliberate release.)
+    "exercise_list": lambda o: [("get", reverse("exercise_list"), {})],
+    "exercise_answer": lambda o: [("get", reverse("exercise_answer", args=[o["exercise"].pk]),
+                                   {"case": str(case.position)})
+                                  for case in o["exercise"].ordered_cases()]
+                                 + [("post", reverse("exercise_answer", args=[o["exercise"].pk]),
+                                     {"case": "1"})],
+    "exercise_my_result": lambda o: [("get", reverse("exercise_my_result",
+                                                     args=[o["exercise"].pk]), {})],
     "api_cohort_list": lambda o: [("get", reverse("api:api_cohort_list"), {})],
     "api_cohort": lambda o: [("get", reverse("api:api_cohort", args=[o["cohort"].pk]), {})],
     "api_patient_list": lambda o: [("get", reverse("api:api_patient_list", args=[o["cohort"].pk]), {})],
