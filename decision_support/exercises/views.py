@@ -47,6 +47,12 @@ def _field_errors(form) -> list[tuple[str, str, str]]:
             for name, messages in form.errors.items() for message in messages]
 
 
+def _service_errors(error: ValidationError) -> list[tuple[str, str, str]]:
+    """A service's refusal, keyed by field (``arm``) or by what it is about (``state``)."""
+    return [(name, name.capitalize(), message) for name, messages in error.message_dict.items()
+            for message in messages]
+
+
 def _exercise(exercise_id: int) -> Exercise:
     return get_object_or_404(Exercise.objects.select_related("course", "cohort", "run"),
                              pk=exercise_id)
@@ -127,8 +133,7 @@ def _advance(request, exercise_id: int, service):
     except ValidationError as error:
         return render(request, "exercises/exercise_detail.html", {
             "exercise": exercise, "counts": live_counts(exercise), "poll_seconds": POLL_SECONDS,
-            "errors": [(name, name, message) for name, messages in error.message_dict.items()
-                       for message in messages]}, status=400)
+            "errors": _service_errors(error)}, status=400)
     return redirect("exercise_detail", exercise_id=exercise.pk)
 
 
@@ -179,21 +184,22 @@ def exercise_answer(request, exercise_id: int):
         form = AnswerForm(initial={"case": case.position, **initial}, arms=arms)
         return _answer_page(request, exercise, cases, case, form, shows_model=shows_model)
     form = AnswerForm(request.POST, arms=arms)
-    if form.is_valid():
+    errors = _field_errors(form)
+    if not errors:
         data = form.cleaned_data
         try:
             answer_service(actor=request.user, purpose=request.purpose, exercise=exercise,
                            case=case, arm=data["arm"], confidence=data["confidence"],
                            reason=data["reason"])
         except ValidationError as error:
-            form.add_error(None, error)
+            errors = _service_errors(error)
         else:
             following = next((c for c in cases if c.position > case.position), None)
             target = reverse("exercise_answer", args=[exercise.pk])
             return redirect(f"{target}?case={following.position}" if following
                             else reverse("exercise_my_result", args=[exercise.pk]))
     return _answer_page(request, exercise, cases, case, form, shows_model=shows_model,
-                        errors=_field_errors(form))
+                        errors=errors)
 
 
 def exercise_my_result(request, exercise_id: int):
