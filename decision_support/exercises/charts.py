@@ -9,8 +9,8 @@ RATES = (("class", "The class"), ("with_model", "Students shown the model"),
 
 def rates_chart(scores: dict) -> Chart:
     shown = [(label, scores[key]) for key, label in RATES if scores[key] is not None]
-    return bar_chart("exercise-rates", "Expected response rate of each way of choosing", "Choices of",
-                     "Expected response rate", [label for label, _ in shown],
+    return bar_chart("exercise-rates", "Expected response rate of each way of choosing",
+                     "Choices of", "Expected response rate", [label for label, _ in shown],
                      {"Expected response rate": [value for _, value in shown]}, percent=True,
                      caption="The mean true probability of response under the arms chosen, over "
                              "the cases students answered (from the simulation, not from observed "
@@ -24,8 +24,8 @@ def calibration_chart(scores: dict) -> Chart:
                       {"Students' answers": ([r["mean_confidence"] for r in bands],
                                              [r["best_share"] for r in bands])},
                       diagonal=True, percent=True,
-                      caption="One point per confidence band (0–19 … 80–100); on the dotted line "
-                              "confidence matches how often the choice was the best arm.")
+                      caption="One point per confidence band (0–19 … 80–100); on the dotted "
+                              "line confidence matches how often the choice was the best arm.")
 
 
 def result_charts(scores: dict) -> list[Chart]:

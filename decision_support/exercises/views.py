@@ -20,14 +20,14 @@ from decision_support.consent.reads import consented_patient
 from decision_support.lib.csv_safety import csv_download
 from decision_support.lib.vocabulary import ConsentClass
 from decision_support.predictions import pages
-from decision_support.predictions.selectors import patient_predictions
+from decision_support.predictions.selectors import decision_options, patient_predictions
 from decision_support.seminar.packets import pdf_from_html
 from synthetic_data import ARM_LABELS
 
 from . import charts
 from .forms import AnswerForm, ExerciseForm
 from .models import Exercise
-from .selectors import (case_eligible_arms, class_results, exercise_cohorts, exercises_for, live_counts,
+from .selectors import (class_results, exercise_cohorts, exercises_for, live_counts,
                         results_csv_rows, student_answers, student_result)
 from .services import exercise_answer as answer_service
 from .services import exercise_assignment, exercise_create as create_service
@@ -176,7 +176,9 @@ def exercise_answer(request, exercise_id: int):
     shows_model = exercise_assignment(actor=request.user, exercise=exercise).shows_model
     source = request.POST if request.method == "POST" else request.GET
     cases, case = _case(exercise, source)
-    arms = case_eligible_arms(case.patient)
+    # The arms offered follow the consented data, as on the patient page: with clinical data
+    # withheld, the prior failures (and so the second-line arms) are not revealed by the choices.
+    arms = decision_options(consented_patient(case.patient, purpose=request.purpose), None).arms
     if request.method != "POST":
         mine = student_answers(exercise, request.user).get(case.position)
         initial = ({"arm": mine.arm, "confidence": mine.confidence, "reason": mine.reason}

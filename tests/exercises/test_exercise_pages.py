@@ -32,7 +32,7 @@ def test_an_educator_makes_opens_and_reveals_an_exercise_each_step_audited(
     numbers = ", ".join(str(p.number) for p in case_patients[:2]) + f"\n{case_patients[2].pseudonym}"
     response = client.post(reverse("exercise_create", args=[run.cohort.pk]),
                            {"name": "Monday", "cases": numbers, "mode": "with_model"})
-    exercise = Exercise.objects.get()
+    exercise = Exercise.objects.get(name="Monday")
     assert response.status_code == 302
     assert [c.patient for c in exercise.ordered_cases()] == case_patients[:3]
     assert (exercise.state, exercise.course, exercise.run) == ("draft", run.cohort.course, run)
@@ -40,7 +40,8 @@ def test_an_educator_makes_opens_and_reveals_an_exercise_each_step_audited(
         assert client.post(reverse(f"exercise_{action}", args=[exercise.pk])).status_code == 302
         exercise.refresh_from_db()
         assert exercise.state == state
-    assert list(AuditEntry.objects.filter(action__startswith="exercise.")
+    assert list(AuditEntry.objects.filter(action__startswith="exercise.",
+                                          object_ref=str(exercise.pk))
                 .values_list("action", flat=True)) == [
         "exercise.create", "exercise.open", "exercise.reveal"]
 

@@ -97,6 +97,8 @@ def _pages(o) -> list[tuple[Role, str]]:
         (Role.DATA_STEWARD, reverse("patient_consent", args=[patient])),
         (Role.DATA_STEWARD, reverse("audit_log")),
         (Role.STUDENT, reverse("api_tokens")),
+        (Role.EDUCATOR, reverse("exercise_create", args=[cohort])),
+        (Role.STUDENT, reverse("exercise_answer", args=[o["exercise"].pk])),
     ]
 
 
