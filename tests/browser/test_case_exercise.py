@@ -1,7 +1,8 @@
 """In Chromium, issue 15's case exercise end to end: an educator makes a three-case exercise with
 the model shown to half the class and opens it; two students answer on their own pages; the live
-count reaches two; the educator reveals; each student sees their own result, and nobody else's;
-the CSV has one row per student and case.
+count reaches two; the educator reveals, downloads the CSV (one row per student and case) and
+steps through presenter mode with the keyboard; each student sees their own result, and nobody
+else's.
 
 The course and its members are made in set-up (the enrolment pages are another part of the
 issue). The run is small (300 patients, the ranking algorithm only). The test waits on states
@@ -99,6 +100,15 @@ def test_an_educator_runs_a_three_case_exercise_half_with_the_model(
 
     page.locator("#results-link").click()
     expect(page.locator("#scores-table")).to_contain_text("The truly best arm (oracle)")
+    # Presenter mode: one case per screen, the keyboard moves between them.
+    page.get_by_role("link", name="presenter mode").click()
+    expect(page.locator("h1")).to_contain_text(f"{cases[0].case_label} (1 of 3)")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("h1")).to_contain_text(f"{cases[1].case_label} (2 of 3)")
+    page.keyboard.press("n")
+    expect(page.locator("#scores-table")).to_be_visible()  # the last screen sums up
+    page.keyboard.press("p")
+    expect(page.locator("h1")).to_contain_text(f"{cases[1].case_label} (2 of 3)")
 
     for name, own in student_pages.items():
         own.goto(answer_url.replace("/answer/", "/my-result/"))
