@@ -297,15 +297,17 @@ def report(records, tmp, class_seconds, last, expected, idle, peak, hwm) -> None
     print(f"\nthe class (first sign-in to the last answer): {class_seconds:.1f} s; the live view "
           f"counted {counted} of {expected} answers, {last.get('complete')} students complete")
     print(f"requests: {len(records)}; errors: {sum(len(v) for v in errors.values())}\n")
+    rows = []
+    for name in sorted(by_endpoint):
+        t, server = sorted(by_endpoint[name]), sorted(server_times[name])
+        rows.append([name, str(len(t)), str(len(errors[name])),
+                     *(f"{percentile(t, q):.0f}" for q in (50, 95, 99)), f"{t[-1]:.0f}",
+                     *(f"{percentile(server, q):.0f}" if server else "-" for q in (50, 95))])
     print_table(["endpoint", "requests", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms",
-                 "server p50", "server p95"],
-                [[name, str(len(t)), str(len(errors[name])),
-                  *(f"{percentile(t, q):.0f}" for q in (50, 95, 99)), f"{t[-1]:.0f}",
-                  *(f"{percentile(s, q):.0f}" if s else "-" for q in (50, 95))]
-                 for name in sorted(by_endpoint)
-                 if (t := sorted(by_endpoint[name])) and (s := sorted(server_times[name])) is not None])
+                 "server p50", "server p95"], rows)
     for name, errs in errors.items():
-        print(f"  {name}: first errors: {sorted(set(errs))[:3]}")
+        if errs:
+            print(f"  {name}: first errors: {sorted(set(errs))[:3]}")
     print("\nworker resident memory (MB):")
     print_table(["worker", "idle", "peak VmRSS (polled)", "VmHWM"],
                 [[str(pid), f"{idle.get(pid, 0) / 1024:.0f}", f"{peak[pid] / 1024:.0f}",
