@@ -8,8 +8,8 @@ from tests.browser.conftest import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NAVIGATION = {
-    "educator": ["Cohorts", "Models", "Seminar packs", "Reviews", "Data dictionary", "API"],
-    "student": ["Cohorts", "Models", "Seminar packs", "Data dictionary", "API"],
+    "educator": ["Cohorts", "Models", "Seminar packs", "Exercises", "Reviews", "Data dictionary", "API"],
+    "student": ["Cohorts", "Models", "Seminar packs", "Exercises", "Data dictionary", "API"],
     "ethics_reviewer": ["Cohorts", "Models", "Seminar packs", "Reviews", "Data dictionary", "Audit log", "API"],
     "data_steward": ["Cohorts", "Data dictionary", "Erasures", "Audit log", "API"],
 }
