@@ -2,6 +2,9 @@
 naming the field and writes nothing; every write is audited; who sees the model is balanced and
 fixed; a student never sees another student's answer."""
 
+import json
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -9,11 +12,16 @@ from django.urls import reverse
 from decision_support.accounts.access import POLICIES
 from decision_support.accounts.roles import Role
 from decision_support.audit.models import AuditEntry
+from decision_support.cohorts.models import Patient
+from decision_support.consent.selectors import consent_permitted_classes
+from decision_support.consent.services import consent_withdraw
 from decision_support.courses.models import Course, Membership
 from decision_support.exercises import services
 from decision_support.exercises.models import Exercise, ExerciseAnswer, ExerciseAssignment
 from decision_support.exercises.selectors import case_eligible_arms
-from decision_support.exercises.services import exercise_answer
+from decision_support.exercises.services import exercise_answer, exercise_create, exercise_open
+from decision_support.lib.vocabulary import CONSENT_CLASSES, ConsentClass, Purpose
+from models.ranking import eligible_arms
 from tests.exercises.test_reveal import answer
 
 pytestmark = pytest.mark.django_db
@@ -271,3 +279,50 @@ def test_the_shared_screens_name_no_student(client, make_exercise, students, edu
         text = client.get(path).content.decode()
         assert not any(s.username in text for s in class_), path
         assert "why not" not in text, path
+
+
+@pytest.mark.parametrize("data_class", [ConsentClass.CLINICAL, ConsentClass.GENETIC])
+def test_a_withdrawal_after_the_exercise_was_made_holds_on_its_pages(
+        client, run, case_patients, students, educator, data_class):
+    """Consent is read on every view: withheld values are absent, and without clinical data a
+    treatment-resistant case is offered the first-line arms only (the second-line ones would
+    reveal its prior failures)."""
+    everything = set(CONSENT_CLASSES)
+    resistant = next(p for p in Patient.objects.filter(cohort=run.cohort,
+                                                       clinical__prior_failures__gte=2)
+                     .order_by("number") if p not in case_patients[:2]
+                     and consent_permitted_classes(p, purpose=Purpose.EDUCATION) == everything)
+    exercise = exercise_open(actor=educator, purpose=Purpose.EDUCATION, exercise=exercise_create(
+        actor=educator, purpose=Purpose.EDUCATION, cohort=run.cohort, name="Resistant first",
+        mode="with_model", patients=[resistant, *case_patients[:2]]))
+    case = exercise.ordered_cases()[0]
+    assert "rtms" in case_eligible_arms(case.patient)
+    consent_withdraw(patient=case.patient, data_class=data_class, purpose=Purpose.EDUCATION,
+                     actor=educator)
+    client.force_login(students(1)[0])
+    page = client.get(reverse("exercise_answer", args=[exercise.pk])).content.decode()
+    assert f'id="values-{data_class}"' not in page
+    assert 'id="consent-note"' in page
+    offered = set(re.findall(r'name="arm" value="(\w+)"', page))
+    if data_class == ConsentClass.CLINICAL:
+        assert offered == set(eligible_arms(False))
+        assert 'id="ranking-table"' not in page  # no clinical data: no model may be applied
+    else:
+        assert offered == set(case_eligible_arms(case.patient))
+
+
+def test_the_live_counts_come_from_the_database_and_name_no_one(client, make_exercise, students,
+                                                                educator):
+    exercise = make_exercise()
+    class_ = students(3)
+    cases = exercise.ordered_cases()
+    for i, student in enumerate(class_):
+        client.force_login(student)
+        for case in cases[:i + 1]:
+            answer(client, exercise, case, case_eligible_arms(case.patient)[0])
+    client.force_login(educator)
+    counts = client.get(reverse("exercise_counts", args=[exercise.pk])).json()
+    assert (counts["students"], counts["opened"], counts["answered"], counts["complete"]) == (
+        3, 3, 3, 1)
+    assert [c["answers"] for c in counts["cases"]] == [3, 2, 1]
+    assert not any(s.username in json.dumps(counts) for s in class_)
