@@ -37,7 +37,8 @@ def _written() -> tuple[int, int, int]:
 def test_an_educator_makes_opens_and_reveals_an_exercise_each_step_audited(
         client, run, case_patients, educator):
     client.force_login(educator)
-    numbers = ", ".join(str(p.number) for p in case_patients[:2]) + f"\n{case_patients[2].pseudonym}"
+    numbers = (", ".join(str(p.number) for p in case_patients[:2])
+               + f"\n{case_patients[2].pseudonym}")  # numbers and a pseudonym, mixed
     response = client.post(reverse("exercise_create", args=[run.cohort.pk]),
                            {"name": "Monday", "cases": numbers, "mode": "with_model"})
     exercise = Exercise.objects.get(name="Monday")
