@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "decision_support.audit",
     "decision_support.privacy",
     "decision_support.seminar",
+    "decision_support.exercises",
     "decision_support.api",
 ]
 

@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("decision_support.seminar.urls")),
     path("", include("decision_support.courses.reset_urls")),
     path("", include("decision_support.courses.urls")),
+    path("", include("decision_support.exercises.urls")),
 ]

@@ -162,6 +162,24 @@ POLICIES: dict[str, Policy | None] = {
     "course_join_start": PUBLIC,
     "course_join": PUBLIC,
     "account_set_password": PUBLIC,
+    # Case exercises: educators make, run and reveal them (live counts are JSON, not audited:
+    # counts only, polled every few seconds); students answer and see their own result.
+    "exercise_list": Policy(frozenset({EDUCATOR, STUDENT})),
+    "exercise_create": Policy(frozenset({EDUCATOR}), methods=FORM),
+    "exercise_detail": Policy(frozenset({EDUCATOR})),
+    "exercise_counts": Policy(frozenset({EDUCATOR})),
+    "exercise_open": Policy(frozenset({EDUCATOR}), methods=ACTION),
+    "exercise_reveal": Policy(frozenset({EDUCATOR}), methods=ACTION),
+    "exercise_answer": Policy(frozenset({STUDENT}), audit_read="exercise.case_view",
+                              patient_data=True, methods=FORM),
+    "exercise_my_result": Policy(frozenset({STUDENT}), audit_read="exercise.result",
+                                 patient_data=True),
+    "exercise_results": Policy(frozenset({EDUCATOR}), audit_read="exercise.results",
+                               patient_data=True),
+    "exercise_present": Policy(frozenset({EDUCATOR}), audit_read="exercise.present",
+                               patient_data=True),
+    "exercise_csv": Policy(frozenset({EDUCATOR}), audit_read="exercise.export", patient_data=True),
+    "exercise_pdf": Policy(frozenset({EDUCATOR}), audit_read="exercise.pdf", patient_data=True),
     # Each user's own JSON API tokens.
     "api_tokens": Policy(EVERYONE, methods=FORM),
     # The JSON API's root, its schema and its browsable documentation hold no data.

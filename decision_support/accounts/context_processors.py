@@ -8,6 +8,7 @@ NAVIGATION = [
     ("Cohorts", "cohort_list"),
     ("Models", "models_home"),
     ("Seminar packs", "seminar_pack_list"),
+    ("Exercises", "exercise_list"),
     ("Reviews", "review_list"),
     ("Data dictionary", "data_dictionary"),
     ("Erasures", "erasure_list"),

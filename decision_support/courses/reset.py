@@ -1,7 +1,7 @@
 """After a class: reset a course to how it began, or archive it (read-only).
 
 A reset, in one transaction, removes what the class recorded (``COURSE_RECORDS``: treatment
-decisions, reviews, and exercises once that app registers them here), brings the consent of the
+decisions, reviews, exercises with their answers), brings the consent of the
 course's patients back to what the seed drew (``consent.services.consent_restore_seeded``:
 appended decisions, never deleted history; erasures stay), and removes every cohort but the
 course's first one (its demo cohort if it has it), with their training runs, jobs and the model
@@ -24,6 +24,7 @@ from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.consent.selectors import consent_departures_from_seed
 from decision_support.consent.services import consent_restore_seeded
+from decision_support.exercises.models import Exercise
 from decision_support.predictions.models import TreatmentDecision
 from decision_support.registry.models import ModelArtifact, TrainedModel, TrainingRun
 from decision_support.seminar.models import Annotation, SeminarPack
@@ -37,6 +38,7 @@ COURSE_RECORDS: tuple[tuple[str, Callable[[Course], QuerySet]], ...] = (
     ("decisions", lambda course: TreatmentDecision.objects.filter(patient__cohort__course=course)),
     ("reviews", lambda course: Annotation.objects.filter(
         Q(patient__cohort__course=course) | Q(model__run__cohort__course=course))),
+    ("exercises", lambda course: Exercise.objects.filter(course=course)),
 )
 
 

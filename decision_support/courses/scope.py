@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 
 from decision_support.cohorts.models import Cohort, Patient
+from decision_support.exercises.models import Exercise
 from decision_support.registry.models import TrainingJob, TrainingRun
 from decision_support.seminar.models import SeminarPack
 
@@ -40,6 +41,7 @@ COURSE_OF: dict[str, Callable[[object], int | None]] = {
     "run_id": _by_id(TrainingRun.objects, "cohort__course_id"),
     "job_id": _by_id(TrainingJob.objects, "cohort__course_id"),
     "pack_id": _by_id(SeminarPack.objects, "course_id"),
+    "exercise_id": _by_id(Exercise.objects, "course_id"),
 }
 
 

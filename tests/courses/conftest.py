@@ -16,6 +16,7 @@ from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.services import cohort_generate
 from decision_support.courses.models import Course, JoinCode
 from decision_support.courses.services import join_code_create
+from decision_support.exercises.models import Exercise, ExerciseAnswer, ExerciseCase
 from decision_support.lib.vocabulary import Purpose
 from decision_support.predictions.services import decision_record
 from decision_support.registry.models import ModelArtifact, TrainedModel, TrainingRun
@@ -87,7 +88,18 @@ def classroom(make_user):
     TrainedModel.objects.create(run=extra_run, arm="snri", algorithm="logistic_regression",
                                 variant="full", artifact=shared, features=[], metrics={}, evaluation={},
                                 explanation={})
-    _run(other, _artifact("c"))
+    other_run = _run(other, _artifact("c"))
+    for exercise_course, cohort, run, patients, answerer in (
+            (course, first, kept_run, f, student), (other_course, other, other_run, o, outsider)):
+        exercise = Exercise.objects.create(name="Predict, then reveal", course=exercise_course,
+                                           cohort=cohort, run=run, mode="features_only",
+                                           state="open", opened_at=timezone.now(), seed=1,
+                                           created_by="fixture")
+        cases = [ExerciseCase.objects.create(exercise=exercise, patient=patient, position=i,
+                                             model_top_arm="ssri")
+                 for i, patient in enumerate(patients, start=1)]
+        ExerciseAnswer.objects.create(exercise=exercise, case=cases[0], user=answerer, arm="snri",
+                                      confidence=60, reason="fixture")
     _review(reviewer, patient=f[0])
     _review(reviewer, model=kept_run.models.get())
     _review(reviewer, model=extra_run.models.first())

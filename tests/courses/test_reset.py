@@ -17,6 +17,7 @@ from decision_support.consent.erasure import patient_erase
 from decision_support.courses.reset import course_reset
 from decision_support.courses.reset_forms import CONFIRM_MISMATCH
 from decision_support.lib.vocabulary import PURPOSES, Purpose
+from decision_support.exercises.models import Exercise, ExerciseAnswer
 from decision_support.predictions.models import TreatmentDecision
 from decision_support.registry.models import ModelArtifact, TrainingRun
 from decision_support.seminar.models import Annotation, SeminarPack
@@ -40,6 +41,8 @@ def _snapshot(classroom) -> dict:
                         + Annotation.objects.filter(model__run__cohort__course=course).count()),
             "cohorts": sorted(Cohort.objects.filter(course=course).values_list("pk", flat=True)),
             "runs": TrainingRun.objects.filter(cohort__course=course).count(),
+            "exercises": Exercise.objects.filter(course=course).count(),
+            "answers": ExerciseAnswer.objects.filter(exercise__course=course).count(),
             "packs": {p.name: sorted(p.cases.values_list("patient_id", flat=True))
                       for p in SeminarPack.objects.filter(course=course)},
         }
@@ -90,10 +93,12 @@ def _reset(client, classroom, name=COURSE_NAME):
 def test_a_reset_removes_what_the_class_recorded_and_the_extra_cohorts(client, classroom):
     before = _snapshot(classroom)
     assert before["course"]["decisions"] == 4 and before["course"]["reviews"] == 3
+    assert before["course"]["exercises"] == 1 and before["course"]["answers"] == 1
     response = _reset(client, classroom)
     assert response.status_code == 302
     after = _snapshot(classroom)
     assert after["course"]["decisions"] == 0 and after["course"]["reviews"] == 0
+    assert after["course"]["exercises"] == after["course"]["answers"] == 0
     assert after["course"]["cohorts"] == [classroom.first.pk]
     assert after["course"]["runs"] == 1  # the first cohort's
     first_cases = set(classroom.first.patients.values_list("pk", flat=True))
@@ -110,7 +115,7 @@ def test_the_reset_page_counts_beforehand_what_the_reset_then_removes(client, cl
     page = client.get(reverse("course_reset", args=[classroom.course.pk]))
     assert page.status_code == 200
     preview = page.context["preview"]
-    assert preview == {"decisions": 4, "reviews": 3, "cohorts": 1, "training_runs": 1,
+    assert preview == {"decisions": 4, "reviews": 3, "exercises": 1, "cohorts": 1, "training_runs": 1,
                        "seminar_packs": 1, "consent_restored": 0}
     _reset(client, classroom)
     entry = AuditEntry.objects.get(action="course.reset")

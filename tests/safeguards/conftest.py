@@ -1,11 +1,15 @@
 """One small trained cohort shared by the access tests (training takes seconds)."""
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from decision_support.cohorts.models import Patient
 from decision_support.consent.selectors import consent_permitted_classes
 from decision_support.lib.vocabulary import CONSENT_CLASSES, Purpose
 from decision_support.registry.models import TrainedModel, TrainingJob
+from decision_support.exercises.models import Exercise
+from decision_support.exercises.services import (exercise_create, exercise_open,
+                                                  exercise_reveal)
 from decision_support.seminar.models import SeminarPack, SeminarPackCase
 from tests.trained_runs import committed_run
 
@@ -26,7 +30,21 @@ def objects(django_db_setup, django_db_blocker):
             pack = SeminarPack.objects.create(name="Fixture pack", created_by="fixture",
                                               course=run.cohort.course)
             SeminarPackCase.objects.create(pack=pack, patient=patient, position=1)
+            others = [p for p in Patient.objects.filter(cohort=run.cohort).order_by("pk")
+                      if p != patient and consent_permitted_classes(
+                          p, purpose=Purpose.EDUCATION) == everything][:2]
+            author = get_user_model().objects.create_user("fixture_educator")
+            exercise, revealed = (
+                exercise_open(actor=author, purpose=Purpose.EDUCATION, exercise=exercise_create(
+                    actor=author, purpose=Purpose.EDUCATION, cohort=run.cohort, name=name,
+                    mode=Exercise.Mode.HALF_WITH_MODEL, patients=[patient, *others]))
+                for name in ("Fixture exercise", "Fixture exercise, revealed"))
+            revealed = exercise_reveal(actor=author, purpose=Purpose.EDUCATION,
+                                       exercise=revealed)
         yield {"cohort": run.cohort, "run": run, "arm": model.arm, "patient": patient,
-               "job": job, "pack": pack}
+               "job": job, "pack": pack, "exercise": exercise,
+               "revealed_exercise": revealed}
         with django_db_blocker.unblock():
             SeminarPack.objects.filter(pk=pack.pk).delete()
+            Exercise.objects.filter(pk__in=[exercise.pk, revealed.pk]).delete()
+            author.delete()

@@ -78,6 +78,20 @@ MATRIX = {
     "course_join_codes": (lambda o: reverse("course_join_codes", args=[o["cohort"].course_id]),
                           {E}, 405),
     "course_roster": (lambda o: reverse("course_roster", args=[o["cohort"].course_id]), {E}, 200),
+    # Case exercises: educators run them, students answer an open one; the results, presenter
+    # mode and exports of a revealed one.
+    "exercise_list": (lambda o: reverse("exercise_list"), {E, S}, 200),
+    "exercise_create": (lambda o: reverse("exercise_create", args=[o["cohort"].pk]), {E}, 200),
+    "exercise_detail": (lambda o: reverse("exercise_detail", args=[o["exercise"].pk]), {E}, 200),
+    "exercise_counts": (lambda o: reverse("exercise_counts", args=[o["exercise"].pk]), {E}, 200),
+    "exercise_open": (lambda o: reverse("exercise_open", args=[o["exercise"].pk]), {E}, 405),
+    "exercise_reveal": (lambda o: reverse("exercise_reveal", args=[o["exercise"].pk]), {E}, 405),
+    "exercise_answer": (lambda o: reverse("exercise_answer", args=[o["exercise"].pk]), {S}, 200),
+    "exercise_my_result": (lambda o: reverse("exercise_my_result", args=[o["exercise"].pk]), {S}, 200),
+    "exercise_results": (lambda o: reverse("exercise_results", args=[o["revealed_exercise"].pk]), {E}, 200),
+    "exercise_present": (lambda o: reverse("exercise_present", args=[o["revealed_exercise"].pk]), {E}, 200),
+    "exercise_csv": (lambda o: reverse("exercise_csv", args=[o["revealed_exercise"].pk]), {E}, 200),
+    "exercise_pdf": (lambda o: reverse("exercise_pdf", args=[o["revealed_exercise"].pk]), {E}, 200),
     # The JSON API: the roles of the page showing the same data.
     "api_cohort_list": (lambda o: reverse("api:api_cohort_list"), ALL, 200),
     "api_cohort": (lambda o: reverse("api:api_cohort", args=[o["cohort"].pk]), ALL, 200),
@@ -94,9 +108,9 @@ MATRIX = {
 READ, FORM, ACTION, API_READ = {"GET", "HEAD"}, {"GET", "HEAD", "POST"}, {"POST"}, {"GET"}
 FORMS = {"cohort_create", "aggregate_export", "patient_consent", "patient_erase",
          "seminar_pack_create", "api_tokens", "course_create", "course_roster", "course_reset",
-         "course_archive"}
+         "course_archive", "exercise_create", "exercise_answer"}
 ACTIONS = {"decision_record", "predictions_pause", "cohort_train", "model_review", "case_review",
-           "course_members", "course_join_codes"}
+           "course_members", "course_join_codes", "exercise_open", "exercise_reveal"}
 ANSWERS = {name: API_READ if name in API_PAGES else FORM if name in FORMS
            else ACTION if name in ACTIONS else READ for name in MATRIX}
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]

@@ -26,6 +26,7 @@ from decision_support.consent.constants import CONSENT_TEXT_VERSION
 from decision_support.consent.gate import model_variant_for
 from decision_support.consent.models import ConsentRecord
 from decision_support.consent.reads import consented_patient
+from decision_support.exercises.models import ExerciseCase
 from decision_support.lib.vocabulary import (CONSENT_CLASS_OF, CONSENT_CLASSES, Purpose,
                                              dictionary_classes)
 from decision_support.predictions.selectors import patient_predictions
@@ -116,6 +117,17 @@ def test_denied_data_reaches_no_model_explanation_page_or_export(client, make_us
         for label in _withheld_labels(expected):
             assert f">{label}<" not in values, label
             assert label not in charts, label
+
+        # A case exercise shows the case as a student sees it: no withheld variable either.
+        ExerciseCase.objects.create(exercise=objects["exercise"], patient=patient, position=4,
+                                    model_top_arm="ssri")
+        client.force_login(make_user(Role.STUDENT, username=f"student{next(counter)}"))
+        page = client.get(reverse("exercise_answer", args=[objects["exercise"].pk]),
+                          {"case": "4"}).content.decode()
+        specs = re.search(r'<script id="chart-specs" type="application/json">(.*?)</script>', page, re.S)
+        charts = json.dumps(json.loads(specs.group(1))) if specs else ""
+        for label in _withheld_labels(expected):
+            assert f">{label}<" not in page and label not in charts, label
 
         # The JSON API: no withheld variable among the values or the explanations' features.
         _, token = api_token_create(user=make_user(Role.EDUCATOR, username=f"api{next(counter)}"),

@@ -101,6 +101,8 @@ def _pages(o) -> list[tuple[Role, str]]:
         (Role.EDUCATOR, reverse("course_detail", args=[o["cohort"].course_id])),
         (Role.EDUCATOR, reverse("course_roster", args=[o["cohort"].course_id])),
         (Role.STUDENT, reverse("course_join_start")),
+        (Role.EDUCATOR, reverse("exercise_create", args=[cohort])),
+        (Role.STUDENT, reverse("exercise_answer", args=[o["exercise"].pk])),
     ]
 
 

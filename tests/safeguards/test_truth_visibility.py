@@ -136,6 +136,17 @@ WALK = {
     "api_tokens": lambda o: [("get", reverse("api_tokens"), {})],
     "course_list": lambda o: [("get", reverse("course_list"), {})],
     "course_detail": lambda o: [("get", reverse("course_detail", args=[o["cohort"].course_id]), {})],
+    # The fixture's exercise is open: before the reveal no page of it shows truth. (After the
+    # reveal a student's own result shows the truth of its cases: tests/exercises checks that
+    # deliberate release.)
+    "exercise_list": lambda o: [("get", reverse("exercise_list"), {})],
+    "exercise_answer": lambda o: [("get", reverse("exercise_answer", args=[o["exercise"].pk]),
+                                   {"case": str(case.position)})
+                                  for case in o["exercise"].ordered_cases()]
+                                 + [("post", reverse("exercise_answer", args=[o["exercise"].pk]),
+                                     {"case": "1"})],
+    "exercise_my_result": lambda o: [("get", reverse("exercise_my_result",
+                                                     args=[o["exercise"].pk]), {})],
     "api_cohort_list": lambda o: [("get", reverse("api:api_cohort_list"), {})],
     "api_cohort": lambda o: [("get", reverse("api:api_cohort", args=[o["cohort"].pk]), {})],
     "api_patient_list": lambda o: [("get", reverse("api:api_patient_list", args=[o["cohort"].pk]), {})],
