@@ -10,10 +10,13 @@ from django.urls import reverse
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.services import cohort_create
 from decision_support.consent.services import consent_withdraw
-from decision_support.courses.models import Course
+from decision_support.courses.models import Course, JoinCode
 from decision_support.courses.readonly import COURSE_ARCHIVED, CourseArchived
 from decision_support.courses.reset import course_archive
+from decision_support.courses.services import join_code_create
 from decision_support.lib.vocabulary import Purpose
+from decision_support.exercises.models import Exercise, ExerciseAnswer
+from decision_support.exercises.services import exercise_answer, exercise_create, exercise_reveal
 from decision_support.predictions.models import TreatmentDecision
 from decision_support.predictions.services import decision_record
 from decision_support.registry.jobs import training_job_start
@@ -31,6 +34,9 @@ REFUSAL = COURSE_ARCHIVED.format(course=COURSE_NAME)
 
 def _rows() -> dict:
     return {"decisions": TreatmentDecision.objects.count(), "reviews": Annotation.objects.count(),
+            "exercises": list(Exercise.objects.values_list("pk", "state")),
+            "answers": list(ExerciseAnswer.objects.values_list("pk", "arm")),
+            "join_codes": JoinCode.objects.count(),
             "packs": SeminarPack.objects.count(), "jobs": TrainingJob.objects.count(),
             "courses_cohorts": list(Course.objects.values_list("cohorts", flat=True))}
 
@@ -76,7 +82,22 @@ SERVICES = {
                                              course=c.course),
     "training_job_start": lambda c: training_job_start(cohort=c.first, actor=c.educator,
                                                        purpose=Purpose.MODEL_TRAINING),
+    "exercise_create": lambda c: exercise_create(actor=c.educator, purpose=Purpose.EDUCATION,
+                                                 cohort=c.first, name="After", mode="with_model",
+                                                 patients=list(c.first.patients.all()[:3])),
+    "exercise_reveal": lambda c: exercise_reveal(actor=c.educator, purpose=Purpose.EDUCATION,
+                                                 exercise=_exercise(c)),
+    "exercise_answer": lambda c: exercise_answer(actor=c.student, purpose=Purpose.EDUCATION,
+                                                 exercise=_exercise(c),
+                                                 case=_exercise(c).cases.get(position=2),
+                                                 arm="ssri", confidence=50, reason="x"),
+    "join_code_create": lambda c: join_code_create(actor=c.educator, purpose=Purpose.EDUCATION,
+                                                   course=c.course, role="student", days=7),
 }
+
+
+def _exercise(classroom):
+    return Exercise.objects.get(course=classroom.course)
 
 
 @pytest.mark.parametrize("name", sorted(PAGES))
