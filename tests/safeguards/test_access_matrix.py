@@ -65,6 +65,7 @@ MATRIX = {
     "seminar_pack_create": (lambda o: reverse("seminar_pack_create"), {E}, 200),
     "seminar_pack_detail": (lambda o: reverse("seminar_pack_detail", args=[o["pack"].pk]), {E, S, R}, 200),
     "seminar_pack_pdf": (lambda o: reverse("seminar_pack_pdf", args=[o["pack"].pk]), {E, R}, 200),
+    "seminar_pack_add": (lambda o: reverse("seminar_pack_add", args=[o["cohort"].pk]), {E}, 405),
     "api_tokens": (lambda o: reverse("api_tokens"), ALL, 200),
     # The JSON API: the roles of the page showing the same data.
     "api_cohort_list": (lambda o: reverse("api:api_cohort_list"), ALL, 200),
@@ -82,7 +83,8 @@ MATRIX = {
 READ, FORM, ACTION, API_READ = {"GET", "HEAD"}, {"GET", "HEAD", "POST"}, {"POST"}, {"GET"}
 FORMS = {"cohort_create", "aggregate_export", "patient_consent", "patient_erase",
          "seminar_pack_create", "api_tokens"}
-ACTIONS = {"decision_record", "predictions_pause", "cohort_train", "model_review", "case_review"}
+ACTIONS = {"decision_record", "predictions_pause", "cohort_train", "model_review", "case_review",
+           "seminar_pack_add"}
 ANSWERS = {name: API_READ if name in API_PAGES else FORM if name in FORMS
            else ACTION if name in ACTIONS else READ for name in MATRIX}
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
