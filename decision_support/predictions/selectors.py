@@ -8,6 +8,8 @@ never receives it; the model-level truth has its readers in ``registry.selectors
 """
 
 from dataclasses import dataclass, fields
+from functools import reduce
+from operator import or_
 
 import pandas as pd
 from django.core.paginator import Page, Paginator
@@ -100,6 +102,7 @@ def patient_predictions(patient: ConsentedPatient, run: TrainingRun, *,
 
 # --- The patient list and its filters ------------------------------------------------------------
 
+FILTERS_NOT_OFFERED = "filters these roles may not use: {names}"
 # Filters on a patient's observed values: filter -> the data-dictionary variable it reads. A filter
 # finds only patients whose consent for the page's purpose covers that variable (else it would
 # reveal the value), and is offered only to roles that see the value (``hidden_values``).
@@ -157,12 +160,9 @@ def offered_filters(roles) -> frozenset[str]:
     return frozenset(offered)
 
 
-FILTER_NOT_OFFERED = "filters these roles may not use: {names}"
-
-
 @dataclass
 class PatientListPage:
-    page: Page
+    page: Page | None  # None while some patients are ``unranked``
     patients: list[dict]  # pseudonym, case label, and clinical (arm, response, prior failures) or None
     shows_clinical: bool  # False: these roles see pseudonyms only
     withheld: int  # patients on the page whose consent withholds their clinical data
@@ -174,13 +174,15 @@ class PatientListPage:
     run: TrainingRun | None = None
 
 
-def patient_list_page(cohort, number, *, roles, purpose: str,
-                      filters: CaseFilters = CaseFilters()) -> PatientListPage:
+def patient_list_page(cohort, number, *, roles, purpose: str, filters: CaseFilters = CaseFilters(),
+                      until_ranked: bool = False) -> PatientListPage:
     """One page of a cohort's patients that ``filters`` find, in case order: every pseudonym and
     case label, and each patient's treatment, outcome and prior failures where the roles may see
     clinical data (those of a patient's page) and the patient's consent for ``purpose`` covers it.
     Raises ``InvalidPage`` for a page out of range, and ``ValueError`` for a filter the roles may
-    not use (``offered_filters``).
+    not use (``offered_filters``). With ``until_ranked``, no page (``unranked`` named instead) while
+    some patients the ranking filters must judge have no stored ranking in the variant their
+    consent allows now; without it, those patients are not found.
 
     A filter on a value finds only patients whose consent covers it; a filter on the ranking only
     patients ranked (clinical consent, a training run, predictions not paused), by the stored
@@ -189,19 +191,22 @@ def patient_list_page(cohort, number, *, roles, purpose: str,
     """
     refused = filters.active - offered_filters(roles)
     if refused:
-        raise ValueError(FILTER_NOT_OFFERED.format(names=", ".join(sorted(refused))))
+        raise ValueError(FILTERS_NOT_OFFERED.format(names=", ".join(sorted(refused))))
     found = _value_filtered(Patient.objects.filter(cohort=cohort), filters)
+    shows_clinical = can(roles, POLICIES["patient_detail"].roles)
     unavailable, unranked, run = "", (), None
     if filters.active - {"search"}:
         found, unavailable, unranked, run = _consent_filtered(cohort, found, filters,
                                                               purpose=purpose)
+        if unranked and until_ranked:  # no page until they are stored: it could still grow
+            return PatientListPage(page=None, patients=[], shows_clinical=shows_clinical,
+                                   withheld=0, unranked=unranked, run=run)
     else:
         found = found.values_list("pk", flat=True)
     page = Paginator(found, PATIENTS_PER_PAGE).page(number)
     ids = list(page.object_list)
     rows = Patient.objects.filter(pk__in=ids).only("pseudonym", "number", "arm", "response") \
         .annotate(prior_failures=F("clinical__prior_failures")).in_bulk()
-    shows_clinical = can(roles, POLICIES["patient_detail"].roles)
     clinical = (patients_permitting(ids, needs={ConsentClass.CLINICAL}, purpose=purpose)
                 if shows_clinical else frozenset())
     patients = [{"pseudonym": p.pseudonym, "case_label": p.case_label,
@@ -216,11 +221,10 @@ def patient_list_page(cohort, number, *, roles, purpose: str,
 
 def _value_filtered(patients, filters: CaseFilters):
     """The patients (pks, in case order) whose stored values match; consent is not asked yet."""
-    if filters.number is not None or filters.prefix:
-        search = Q(pseudonym__istartswith=filters.prefix) if filters.prefix else Q()
-        if filters.number is not None:
-            search = (search | Q(number=filters.number)) if filters.prefix else Q(number=filters.number)
-        patients = patients.filter(search)
+    searched = ([Q(number=filters.number)] if filters.number is not None else []) + (
+        [Q(pseudonym__istartswith=filters.prefix)] if filters.prefix else [])
+    if searched:
+        patients = patients.filter(reduce(or_, searched))
     for name in ("arm", "ancestry", "sex", "cyp2c19_phenotype"):
         if getattr(filters, name):
             lookup = OBSERVED_LOOKUPS[VALUE_FILTERS[name]]
@@ -254,21 +258,24 @@ def _consent_filtered(cohort, found, filters: CaseFilters, *, purpose: str):
 
 
 def _ranking_filtered(run, kept, variants, filters: CaseFilters):
-    stored = {pk: (variant, top, disagree, best) for pk, variant, top, disagree, best in
-              CaseRanking.objects.filter(run=run).values_list(
-                  "patient_id", "variant", "top_arm", "algorithms_disagree", "true_best_arm")}
-    fresh = {pk for pk, _ in kept if pk in stored and stored[pk][0] == variants[pk]}
-    unranked = tuple(pk for pk, _ in kept if pk not in fresh)
+    """The ranking filters over ``kept`` (pk, arm received) with the variants consent allows;
+    and the patients whose stored ranking is missing or stale (they match nothing yet)."""
     if filters.small_sample:
         flagged = {(m.arm, m.variant) for m in run.models.filter(
             algorithm=ranking_choice(run).algorithm).only("arm", "variant", "metrics")
             if m.metrics.get("small_sample")}
         kept = [(pk, arm) for pk, arm in kept if (arm, variants[pk]) in flagged]
-    if filters.model_wrong or filters.algorithms_disagree:
-        kept = [(pk, arm) for pk, arm in kept if pk in fresh and stored[pk][1]
-                and (not filters.algorithms_disagree or stored[pk][2])
-                and (not filters.model_wrong or (stored[pk][3] and stored[pk][1] != stored[pk][3]))]
-    return kept, unranked
+    if not (filters.model_wrong or filters.algorithms_disagree):
+        return kept, ()
+    stored = {pk: (variant, top, disagree, best) for pk, variant, top, disagree, best in
+              CaseRanking.objects.filter(run=run).values_list(
+                  "patient_id", "variant", "top_arm", "algorithms_disagree", "true_best_arm")}
+    fresh = {pk for pk, _ in kept if pk in stored and stored[pk][0] == variants[pk]}
+    kept_fresh = [(pk, arm) for pk, arm in kept if pk in fresh and stored[pk][1]
+                  and (not filters.algorithms_disagree or stored[pk][2])
+                  and (not filters.model_wrong
+                       or (stored[pk][3] and stored[pk][1] != stored[pk][3]))]
+    return kept_fresh, tuple(pk for pk, _ in kept if pk not in fresh)
 
 
 def patient_truth(patient_id: int, *, roles) -> pd.DataFrame | None:

@@ -46,7 +46,7 @@ def patient_list(request, cohort_id: int):
     cohort = get_object_or_404(Cohort, pk=cohort_id)
     form = CaseFilterForm(request.GET, roles=request.roles)
     filters = form.filters()
-    listing = _patient_list(request, cohort, filters)
+    listing = _patient_list(request, cohort, filters, until_ranked=True)
     if listing.unranked:
         # Patients without a stored ranking in the variant their consent allows now: computed
         # once, then found as every later request finds them.
@@ -62,10 +62,11 @@ def patient_list(request, cohort_id: int):
         "rankings_unavailable": listing.rankings_unavailable})
 
 
-def _patient_list(request, cohort, filters):
+def _patient_list(request, cohort, filters, *, until_ranked: bool = False):
     with page_parameter():
         return patient_list_page(cohort, request.GET.get("page", 1), roles=request.roles,
-                                 purpose=request.purpose, filters=filters)
+                                 purpose=request.purpose, filters=filters,
+                                 until_ranked=until_ranked)
 
 
 def patient_detail(request, pseudonym: str):
