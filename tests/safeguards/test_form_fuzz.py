@@ -97,6 +97,9 @@ def _pages(o) -> list[tuple[Role, str]]:
         (Role.DATA_STEWARD, reverse("patient_consent", args=[patient])),
         (Role.DATA_STEWARD, reverse("audit_log")),
         (Role.STUDENT, reverse("api_tokens")),
+        # The patient list's search and filters (GET), and for educators adding cases to a pack.
+        (Role.EDUCATOR, reverse("patient_list", args=[cohort])),
+        (Role.STUDENT, reverse("patient_list", args=[cohort])),
     ]
 
 
