@@ -27,6 +27,25 @@ INTERVAL_LEVEL = 0.95
 GROUPS = {"first_line": False, "treatment_resistant": True}  # group -> resistant
 
 
+def _group_masks(arms: list[str]) -> dict[str, np.ndarray]:
+    return {group: np.array([a in eligible_arms(tr) for a in arms]) for group, tr in GROUPS.items()}
+
+
+def _eligible(arms: list[str], resistant: np.ndarray) -> np.ndarray:
+    """Per patient and arm, whether the patient may receive the arm."""
+    masks = _group_masks(arms)
+    return np.where(resistant[:, None], masks["treatment_resistant"], masks["first_line"])
+
+
+def oracle_arms(true_probability: pd.DataFrame, resistant) -> list[str]:
+    """Per patient, the truly best arm the oracle policy chooses: the eligible column of
+    ``true_probability`` with the highest true probability (the first such column on a tie)."""
+    arms = list(true_probability.columns)
+    eligible = _eligible(arms, np.asarray(resistant, dtype=bool))
+    best = np.where(eligible, true_probability.to_numpy(dtype=float), -np.inf).argmax(axis=1)
+    return [arms[i] for i in best]
+
+
 def policy_values(true_probability: pd.DataFrame, resistant, model_choice, *, n_resamples: int,
                   random_state: int | None = None) -> dict:
     """The four policies' expected response rates with intervals.
@@ -57,8 +76,8 @@ def policy_values(true_probability: pd.DataFrame, resistant, model_choice, *, n_
     p = true_probability.to_numpy(dtype=float)
     resistant = np.asarray(resistant, dtype=bool)
     n = len(p)
-    masks = {group: np.array([a in eligible_arms(tr) for a in arms]) for group, tr in GROUPS.items()}
-    eligible = np.where(resistant[:, None], masks["treatment_resistant"], masks["first_line"])
+    masks = _group_masks(arms)
+    eligible = _eligible(arms, resistant)
     chosen = np.array([arms.index(a) for a in model_choice], dtype=int)
     per_patient = {
         "oracle": np.where(eligible, p, -np.inf).max(axis=1),

@@ -109,33 +109,50 @@ def bootstrap_coefficients(pipeline, rows: pd.DataFrame, *, n_refits: int, rng) 
     return np.array(refits)
 
 
+def predicted_responses(rows: pd.DataFrame, point_models: dict) -> dict[str, np.ndarray]:
+    """Each arm's predicted response for every patient in ``rows`` (arm -> array, row order)."""
+    return {arm: pipeline[-1].predict_proba(prepare_rows(pipeline, rows))[:, 1]
+            for arm, pipeline in point_models.items()}
+
+
+def ranked_arms(rows: pd.DataFrame, point: dict[str, np.ndarray]) -> list[list[str]]:
+    """Per patient, the eligible arms of ``point`` (``predicted_responses``) best first. The one
+    order of every ranking: by predicted response, and on a tie in the order of
+    ``eligible_arms`` (a stable sort, so a tie never depends on the sorting algorithm)."""
+    resistant = rows["prior_failures"].to_numpy() >= TREATMENT_RESISTANT_MIN_FAILURES
+    order = [a for a in eligible_arms(True) if a in point]
+    if not order:
+        return [[] for _ in resistant]
+    values = np.column_stack([point[a] for a in order])
+    eligible = np.array([[a in eligible_arms(bool(r)) for a in order] for r in (False, True)])
+    values = np.where(eligible[resistant.astype(int)], values, -np.inf)
+    sorted_columns = np.argsort(-values, axis=1, kind="stable")
+    return [[order[j] for j in columns if np.isfinite(values[i, j])]
+            for i, columns in enumerate(sorted_columns)]
+
+
 def rank_treatments(rows: pd.DataFrame, point_models: dict, refits: dict) -> list[pd.DataFrame]:
-    """Per patient, a frame of eligible arms sorted by predicted response (best first), with
-    columns ``arm``, ``probability``, ``low`` and ``high`` (a 90% bootstrap interval; NaN for an
-    arm without refits).
+    """Per patient, a frame of eligible arms sorted by predicted response (best first,
+    ``ranked_arms``), with columns ``arm``, ``probability``, ``low`` and ``high`` (a 90% bootstrap
+    interval; NaN for an arm without refits).
 
     ``point_models`` maps arms to fitted ranking pipelines; ``refits`` to their
     ``bootstrap_coefficients`` (logistic regression only: other algorithms have none).
     """
-    point, bounds = {}, {}
+    point = predicted_responses(rows, point_models)
+    bounds = {}
     for arm, pipeline in point_models.items():
-        prepared = prepare_rows(pipeline, rows)
-        point[arm] = pipeline[-1].predict_proba(prepared)[:, 1]
         if refits.get(arm) is None:
             bounds[arm] = np.full((2, len(rows)), np.nan)
             continue
+        prepared = prepare_rows(pipeline, rows)
         coefficients = np.asarray(refits[arm])
         refit_p = 1 / (1 + np.exp(-(prepared @ coefficients[:, 1:].T + coefficients[:, 0])))
         bounds[arm] = np.percentile(refit_p, INTERVAL_PERCENTILES, axis=1)
-    resistant = rows["prior_failures"].to_numpy() >= TREATMENT_RESISTANT_MIN_FAILURES
-    rankings = []
-    for i, is_resistant in enumerate(resistant):
-        arms = [a for a in eligible_arms(bool(is_resistant)) if a in point]
-        frame = pd.DataFrame({
-            "arm": arms,
-            "probability": [point[a][i] for a in arms],
-            "low": [bounds[a][0, i] for a in arms],
-            "high": [bounds[a][1, i] for a in arms],
-        })
-        rankings.append(frame.sort_values("probability", ascending=False, ignore_index=True))
-    return rankings
+    return [pd.DataFrame({
+                "arm": arms,
+                "probability": [point[a][i] for a in arms],
+                "low": [bounds[a][0, i] for a in arms],
+                "high": [bounds[a][1, i] for a in arms],
+            })
+            for i, arms in enumerate(ranked_arms(rows, point))]

@@ -144,6 +144,7 @@ POLICIES: dict[str, Policy | None] = {
                               patient_data=True),
     "seminar_pack_list": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
     "seminar_pack_create": Policy(frozenset({EDUCATOR}), methods=FORM),
+    "seminar_pack_add": Policy(frozenset({EDUCATOR}), methods=ACTION),
     "seminar_pack_detail": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
     "seminar_pack_pdf": Policy(frozenset({EDUCATOR, REVIEWER}), audit_read="seminar_pack.pdf",
                                patient_data=True),

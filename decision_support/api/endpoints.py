@@ -172,11 +172,7 @@ def cohort_patients(request, cohort_id: int = ObjectId, page: PageNumber = Query
                   page=listing.page.number, withheld=listing.withheld)
     return {"page": listing.page.number, "pages": listing.page.paginator.num_pages,
             "count": listing.page.paginator.count,
-            "patients": [{"pseudonym": p["pseudonym"],
-                          "clinical": p["clinical"] and {
-                              "arm": p["clinical"]["arm"], "response": p["clinical"]["response"],
-                              "prior_failures": p["clinical"]["clinical__prior_failures"]}}
-                         for p in listing.patients]}
+            "patients": listing.patients}
 
 
 @api.get("/patients/{pseudonym}/", url_name="api_patient", tags=["patients"],
@@ -186,7 +182,8 @@ def patient(request, pseudonym: str = Pseudonym):
     that may see them (the names of the others are listed in ``values_not_shown``)."""
     this = _patient(request, pseudonym)
     values = this.consented.values.drop("pseudonym")
-    return {"pseudonym": this.patient.pseudonym, "cohort_id": this.patient.cohort_id,
+    return {"pseudonym": this.patient.pseudonym, "case_label": this.patient.case_label,
+            "cohort_id": this.patient.cohort_id,
             "withheld": this.withheld, "variant": this.consented.variant,
             "values": {k: _plain(v) for k, v in values.items() if k not in this.hidden},
             "values_not_shown": sorted(this.hidden & set(values.index)),
@@ -205,7 +202,8 @@ def predictions(request, pseudonym: str = Pseudonym):
     # None too for an imported cohort ({}: no truth).
     truth = (true_response_probabilities(patient.pk, roles=request.roles) or None
              if ranking is not None else None)
-    return {"pseudonym": patient.pseudonym, "status": _prediction_status(consented, run),
+    return {"pseudonym": patient.pseudonym, "case_label": patient.case_label,
+            "status": _prediction_status(consented, run),
             "run_id": run.pk if run else None, "variant": consented.variant,
             "ranking": pages.ranking_rows(ranking) if ranking is not None else [],
             "true_probability": truth}
@@ -225,7 +223,8 @@ def explanations(request, pseudonym: str = Pseudonym,
     result = (patient_predictions(consented, run, algorithm=algorithm, hidden=hidden)
               if run is not None else None)
     items = result.explanations if result is not None else []
-    return {"pseudonym": patient.pseudonym, "status": _prediction_status(consented, run),
+    return {"pseudonym": patient.pseudonym, "case_label": patient.case_label,
+            "status": _prediction_status(consented, run),
             "run_id": run.pk if run else None, "variant": consented.variant,
             "algorithm": algorithm or (ranking_choice(run).algorithm if run else RANKING_ALGORITHM),
             "explanations": [{

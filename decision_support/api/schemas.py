@@ -68,6 +68,7 @@ class ClinicalOut(Schema):
 
 class PatientRow(Schema):
     pseudonym: str
+    case_label: str  # "Case 14": the patient's number in the cohort, a label to say aloud
     clinical: ClinicalOut | None  # null: withheld by consent, or not shown to this role
 
 
@@ -80,6 +81,7 @@ class PatientPage(Schema):
 
 class PatientOut(Schema):
     pseudonym: str
+    case_label: str
     cohort_id: int
     withheld: list[str]  # consent classes the patient's consent withholds for this purpose
     variant: str | None  # the model variant that reads only the released data
@@ -100,6 +102,7 @@ class RankedArm(Schema):
 
 class PredictionsOut(Schema):
     pseudonym: str
+    case_label: str
     # "ok"; or why nothing is predicted: "paused", "no_training_run", "clinical_data_withheld"
     status: str
     run_id: int | None
@@ -128,6 +131,7 @@ class ArmExplanationOut(Schema):
 
 class ExplanationsOut(Schema):
     pseudonym: str
+    case_label: str
     status: str
     run_id: int | None
     variant: str | None

@@ -9,6 +9,8 @@ one of these:
   absent);
 - ``consented_cohort``: a cohort's aggregates (withheld values missing, with how many patients
   each class leaves out);
+- ``consented_patients``: many patients' data at once, with the model variant each one's consent
+  allows (the patient list's stored rankings);
 - ``patients_permitting``: which patients' consent covers some classes (a list's clinical columns);
 - ``model_training_permitted``, ``in_model_training`` and ``model_training_rows``: the patients
   model training may use, per model variant (a run's training set, whether a patient was in it,
@@ -85,11 +87,9 @@ class ConsentedCohort:
     left_out: dict[str, int]
 
 
-def consented_cohort(cohort, *, purpose: str, now: dt.datetime | None = None) -> ConsentedCohort:
-    """The observed data of every patient of ``cohort`` for ``purpose`` (one consent query for the
-    whole cohort), for aggregates."""
-    frame = patients_frame(Patient.objects.filter(cohort=cohort))
-    permitted = permitted_classes_by_patient(frame.index, purpose=purpose, now=now)
+def _withheld_masked(frame: pd.DataFrame, permitted: dict[int, frozenset[str]]) -> dict[str, int]:
+    """Blank (NaN) each patient's values of the consent classes they did not permit, in place;
+    returns how many patients each class leaves out."""
     left_out = {}
     for consent_class in CONSENT_CLASSES:
         allowed = pd.Series([consent_class in permitted[pk] for pk in frame.index],
@@ -97,7 +97,35 @@ def consented_cohort(cohort, *, purpose: str, now: dt.datetime | None = None) ->
         left_out[consent_class] = int((~allowed).sum())
         for name in _columns_covered(frame, {consent_class}):
             frame[name] = frame[name].where(allowed)
-    return ConsentedCohort(frame=frame, left_out=left_out)
+    return left_out
+
+
+def consented_cohort(cohort, *, purpose: str, now: dt.datetime | None = None) -> ConsentedCohort:
+    """The observed data of every patient of ``cohort`` for ``purpose`` (one consent query for the
+    whole cohort), for aggregates."""
+    frame = patients_frame(Patient.objects.filter(cohort=cohort))
+    permitted = permitted_classes_by_patient(frame.index, purpose=purpose, now=now)
+    return ConsentedCohort(frame=frame, left_out=_withheld_masked(frame, permitted))
+
+
+@dataclass(frozen=True)
+class ConsentedPatients:
+    """Several patients' observed data as a purpose may use it (withheld values NaN, as in
+    ``ConsentedCohort``), with the model variant each patient's consent allows (None: none)."""
+
+    frame: pd.DataFrame
+    variants: dict[int, str | None]
+
+
+def consented_patients(patients, *, purpose: str,
+                       now: dt.datetime | None = None) -> ConsentedPatients:
+    """The observed data of a Patient queryset for ``purpose`` (one consent query), for computing
+    many patients' predictions at once: each patient's rows go to the variant named for them."""
+    frame = patients_frame(patients)
+    permitted = permitted_classes_by_patient(frame.index, purpose=purpose, now=now)
+    _withheld_masked(frame, permitted)
+    return ConsentedPatients(frame=frame,
+                             variants={pk: model_variant_for(permitted[pk]) for pk in frame.index})
 
 
 def patients_permitting(patient_ids: Iterable[int], *, needs: Iterable[str], purpose: str,

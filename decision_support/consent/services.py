@@ -30,6 +30,7 @@ from sklearn.utils import check_random_state
 from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.lib.vocabulary import CONSENT_CLASSES, PURPOSES, Purpose
+from decision_support.predictions.models import CaseRanking
 
 from .constants import CONSENT_TEXT_VERSION, SEED_RECORDED_BY, Provision, Status
 from .gate import check_data_class, check_purpose
@@ -121,6 +122,8 @@ def _consent_append(*, patient: Patient, data_class: str, purpose: str, actor, p
         record.full_clean()
         record.save()
     PlaceConsent(place_key=copies[0].place_key, **decision).save()
+    # A stored ranking may have read the data this decision concerns: computed again on demand.
+    CaseRanking.objects.filter(patient__in=copies).delete()
     detail = {"data_class": data_class, "purpose": purpose}
     others = [copy.pseudonym for copy in copies if copy.pk != patient.pk]
     if others:

@@ -1,12 +1,96 @@
-"""Forms of the patient and oversight pages: the choice of a ranked arm, a recorded treatment
-decision and the prediction pause."""
+"""Forms of the patient and oversight pages: the patient list's search and filters, the choice
+of a ranked arm, a recorded treatment decision and the prediction pause."""
+
+import re
 
 from django import forms
+from django.core.exceptions import ValidationError
 
+from decision_support.query_parameters import NAMED, BadQueryParameter
 from models.ranking import ACTIVE_ARMS
-from synthetic_data import ARM_LABELS
+from synthetic_data import ARM_LABELS, ARMS, DATA_DICTIONARY
 
 from .models import PredictionPause, TreatmentDecision
+from .selectors import AGE_BAND_RANGES, CaseFilters, offered_filters
+
+SEARCH_HELP = "A case number (14 or Case 14) or the start of a pseudonym."
+NOT_A_SEARCH = "Enter a case number (14 or Case 14) or the start of a pseudonym (letters and digits)."
+FILTER_NOT_OFFERED = "This filter is not available to your role."
+UNKNOWN_PARAMETER = "The patient list has no such filter."
+CASE_NUMBER = re.compile(r"^(?:case\s*)?([0-9]{1,9})$", re.IGNORECASE)
+PSEUDONYM_PREFIX = re.compile(r"^[0-9A-Za-z]{1,64}$")
+
+
+def _any(choices) -> list[tuple[str, str]]:
+    return [("", "Any"), *choices]
+
+
+def _categories(name: str) -> list[tuple[str, str]]:
+    return _any((c, c) for c in DATA_DICTIONARY[name].categories)
+
+
+class CaseFilterForm(forms.Form):
+    """The patient list's search and filters (a GET form). Only the filters the roles may use
+    (``selectors.offered_filters``) are fields; ``filters()`` turns the query into
+    ``selectors.CaseFilters`` or refuses it (``BadQueryParameter``: 400, the field named)."""
+
+    q = forms.CharField(label="Case or pseudonym", required=False, max_length=64,
+                        help_text=SEARCH_HELP)
+    model_wrong = forms.BooleanField(
+        label="Model's top choice is not the truly best arm", required=False)
+    algorithms_disagree = forms.BooleanField(label="Algorithms disagree on the top arm",
+                                             required=False)
+    consent_withheld = forms.BooleanField(label="Consent withholds some data", required=False)
+    small_sample = forms.BooleanField(label="Arm received has a small-sample model",
+                                      required=False)
+    arm = forms.ChoiceField(label="Arm received", required=False,
+                            choices=_any((a, ARM_LABELS[a]) for a in ARMS))
+    ancestry = forms.ChoiceField(label="Ancestry", required=False, choices=_categories("ancestry"))
+    sex = forms.ChoiceField(label="Sex", required=False, choices=_categories("sex"))
+    age_band = forms.ChoiceField(label="Age band", required=False,
+                                 choices=_any((b, b) for b in AGE_BAND_RANGES))
+    cyp2c19_phenotype = forms.ChoiceField(label="CYP2C19 phenotype", required=False,
+                                          choices=_categories("cyp2c19_phenotype"))
+
+    FILTER_OF = {"q": "search"}  # field -> filter name, where they differ
+    QUERY_ALSO = ("page",)  # other query parameters of the list
+
+    def __init__(self, *args, roles, **kwargs):
+        super().__init__(*args, **kwargs)
+        offered = offered_filters(roles)
+        self.withheld = {name: self.fields.pop(name) for name in list(self.fields)
+                         if self.FILTER_OF.get(name, name) not in offered}
+
+    def clean_q(self) -> tuple[int | None, str]:
+        """(case number or None, pseudonym prefix or ""); digits alone are both."""
+        value = self.cleaned_data["q"].strip()
+        if not value:
+            return None, ""
+        number = CASE_NUMBER.match(value)
+        if number and not value.isdigit():
+            return int(number.group(1)), ""
+        if not PSEUDONYM_PREFIX.match(value):
+            raise ValidationError(NOT_A_SEARCH)
+        return (int(value) if number else None), value
+
+    def filters(self) -> CaseFilters:
+        """The filters asked for, or ``BadQueryParameter`` naming each parameter that cannot be
+        used: one not offered to these roles, an unknown one, or a bad value."""
+        known = {*self.fields, *self.withheld, *self.QUERY_ALSO}
+        errors = [(name, NAMED.format(label=self.withheld[name].label, name=name,
+                                      message=FILTER_NOT_OFFERED))
+                  for name in self.data if name in self.withheld]
+        errors += [(name, NAMED.format(label=name, name=name, message=UNKNOWN_PARAMETER))
+                   for name in self.data if name not in known]
+        if not errors and not self.is_valid():
+            errors = [(name, NAMED.format(label=self.fields[name].label, name=name,
+                                          message=" ".join(messages)))
+                      for name, messages in self.errors.items()]
+        if errors:
+            raise BadQueryParameter(errors)
+        data = dict(self.cleaned_data)
+        number, prefix = data.pop("q", (None, ""))
+        return CaseFilters(number=number, prefix=prefix, **data)
 
 
 def arm_field(arms: list[str], *, label: str) -> forms.ChoiceField:

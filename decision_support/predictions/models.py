@@ -1,5 +1,6 @@
 """Human oversight (GDPR 22, AI Act 14): the treatment decisions people record for a patient, and
-the switch that pauses every prediction."""
+the switch that pauses every prediction. And the stored summary of each patient's ranking that
+the patient list's filters search (``CaseRanking``)."""
 
 from django.db import models
 from django.db.models import F, Q
@@ -7,6 +8,7 @@ from django.utils import timezone
 
 from decision_support.lib.appendonly import AppendOnlyModel
 from decision_support.registry.models import TrainingRun
+from models.features import VARIANTS
 from synthetic_data import ARMS
 
 
@@ -71,3 +73,31 @@ class PredictionPause(AppendOnlyModel):
 
     def __str__(self):
         return f"{'paused' if self.paused else 'resumed'} by {self.by} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class CaseRanking(models.Model):
+    """One patient's ranking by one training run, summarised for the patient list's filters: the
+    top arm (``selectors.patient_ranking``'s first arm), whether the run's algorithms put different
+    arms first, and the truly best eligible arm (empty without a truth: an imported cohort).
+
+    Computed in the model variant the patient's consent allowed (``variant``), so a row holds
+    nothing computed from data the consent withholds; a row whose variant is no longer the one
+    the consent allows is stale and is replaced (``services.case_rankings_store``), and a
+    consent decision deletes the patient's rows at once. Rows go with the run and the patient
+    (CASCADE): erasing a patient erases them.
+    """
+
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey("cohorts.Patient", on_delete=models.CASCADE, related_name="+")
+    variant = models.CharField(max_length=16, choices=[(v, v) for v in VARIANTS])
+    top_arm = models.CharField(max_length=16, blank=True, choices=[(a, a) for a in ARMS],
+                               help_text="Empty: no eligible arm has a model.")
+    algorithms_disagree = models.BooleanField()
+    true_best_arm = models.CharField(max_length=16, blank=True, choices=[(a, a) for a in ARMS])
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "patient"],
+                                               name="one_case_ranking_per_run_patient")]
+
+    def __str__(self):
+        return f"{self.top_arm} first for {self.patient_id} (run {self.run_id}, {self.variant})"

@@ -1,6 +1,6 @@
-"""Reads: one patient's predictions and explanations, the pause in force, and the decisions
-recorded for a patient that a reader may see (``patient_decisions``: the one rule, for every
-surface that shows decisions).
+"""Reads: the cohort's patient list and its filters, one patient's predictions and explanations,
+the pause in force, and the decisions recorded for a patient that a reader may see
+(``patient_decisions``: the one rule, for every surface that shows decisions).
 
 A patient's truth reaches pages only through the readers below that take the reader's roles
 (``patient_truth``, ``true_response_probabilities``): they apply the field rules of
@@ -8,28 +8,35 @@ A patient's truth reaches pages only through the readers below that take the rea
 never receives it; the model-level truth has its readers in ``registry.selectors``.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import reduce
+from operator import or_
 
 import pandas as pd
 from django.core.paginator import Page, Paginator
+from django.db.models import F, Q
 
 from decision_support.accounts.access import (ALL_DECISIONS_ROLES, PATIENT_TRUTH_ROLES, POLICIES,
-                                              can)
+                                              can, hidden_values)
 from decision_support.cohorts.models import Patient
-from decision_support.cohorts.selectors import truth_frame
-from decision_support.consent.reads import ConsentedPatient, patients_permitting
-from decision_support.lib.vocabulary import ConsentClass
+from decision_support.cohorts.selectors import OBSERVED_LOOKUPS, truth_frame
+from decision_support.consent.reads import (ConsentedPatient, consent_classes_of,
+                                            patients_permitting)
+from decision_support.consent.selectors import permitted_classes_by_patient
+from decision_support.consent.gate import model_variant_for
+from decision_support.lib.vocabulary import CONSENT_CLASSES, ConsentClass
 from decision_support.registry.loading import fitted_model, refit_coefficients
 from decision_support.registry.models import TrainedModel, TrainingRun
-from decision_support.registry.selectors import ranking_choice
+from decision_support.registry.selectors import latest_run, ranking_choice
 
+from models.evaluation import AGE_BANDS
 from models.explain import Explanation, narrative
 from models.pgx import Guidance, pgx_guidance
 from models.ranking import AlgorithmChoice, eligible_arms, rank_treatments
 from synthetic_data import ARMS, ARM_LABELS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
-from .models import PredictionPause, TreatmentDecision
+from .models import CaseRanking, PredictionPause, TreatmentDecision
 
 PATIENTS_PER_PAGE = 50
 
@@ -95,33 +102,182 @@ def patient_predictions(patient: ConsentedPatient, run: TrainingRun, *,
                               choice=choice)
 
 
+# --- The patient list and its filters ------------------------------------------------------------
+
+FILTERS_NOT_OFFERED = "filters these roles may not use: {names}"
+# Filters on a patient's observed values: filter -> the data-dictionary variable it reads. A filter
+# finds only patients whose consent for the page's purpose covers that variable (else it would
+# reveal the value), and is offered only to roles that see the value (``hidden_values``).
+VALUE_FILTERS = {"arm": "arm", "ancestry": "ancestry", "sex": "sex", "age_band": "age",
+                 "cyp2c19_phenotype": "cyp2c19_phenotype"}
+# Filters on the ranking a patient page shows (``patient_ranking``): only patients it ranks.
+RANKING_FILTERS = ("model_wrong", "algorithms_disagree", "small_sample")
+# The small-sample filter reads the received arm too.
+FILTER_VARIABLES = {**VALUE_FILTERS, "small_sample": "arm"}
+AGE_BAND_RANGES = {label: (lower, upper - 1 if upper else None) for (lower, label), upper
+                   in zip(AGE_BANDS, [b for b, _ in AGE_BANDS[1:]] + [None])}
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """What the patient list looks for; an empty value looks for nothing."""
+
+    number: int | None = None  # a case number ("Case 14")
+    prefix: str = ""  # the start of a pseudonym
+    model_wrong: bool = False  # the ranking's first arm is not the truly best eligible arm
+    algorithms_disagree: bool = False  # the run's algorithms put different arms first
+    consent_withheld: bool = False  # the consent for the page's purpose withholds some class
+    small_sample: bool = False  # the received arm's ranking model is flagged small-sample
+    arm: str = ""  # the arm received
+    ancestry: str = ""
+    sex: str = ""
+    age_band: str = ""  # a label of ``models.evaluation.AGE_BANDS``
+    cyp2c19_phenotype: str = ""
+
+    @property
+    def active(self) -> frozenset[str]:
+        """The filters in use, by name (``search`` for the number and the prefix)."""
+        used = {f.name for f in fields(self) if f.name not in ("number", "prefix")
+                and getattr(self, f.name)}
+        return frozenset(used | ({"search"} if self.number is not None or self.prefix else set()))
+
+    @property
+    def needs(self) -> frozenset[str]:
+        """The consent classes a patient must permit to be found by these filters."""
+        return consent_classes_of(FILTER_VARIABLES[name] for name in self.active
+                                  if name in FILTER_VARIABLES)
+
+
+def offered_filters(roles) -> frozenset[str]:
+    """The filters these roles may use: the search and the consent filter for every role that opens
+    the list; filters on clinical data and predictions for the roles that see them (those of a
+    patient's page); no filter on a value the roles may not see; the truth for educators."""
+    offered = {"search", "consent_withheld"}
+    if can(roles, POLICIES["patient_detail"].roles):
+        hidden = hidden_values(roles)
+        offered |= {name for name, variable in FILTER_VARIABLES.items() if variable not in hidden}
+        offered.add("algorithms_disagree")
+        if can(roles, PATIENT_TRUTH_ROLES):
+            offered.add("model_wrong")
+    return frozenset(offered)
+
+
 @dataclass
 class PatientListPage:
-    page: Page
-    patients: list[dict]  # pseudonym, and clinical (arm, response, prior failures) or None
+    page: Page | None  # None while some patients are ``unranked``
+    patients: list[dict]  # pseudonym, case label, and clinical (arm, response, prior failures) or None
     shows_clinical: bool  # False: these roles see pseudonyms only
     withheld: int  # patients on the page whose consent withholds their clinical data
+    # Why the ranking filters found nobody ("paused", "no_training_run"), or "".
+    rankings_unavailable: str = ""
+    # Patients the ranking filters could not judge yet: no stored ranking in the variant their
+    # consent allows now (``services.case_rankings_store`` stores them).
+    unranked: tuple[int, ...] = ()
+    run: TrainingRun | None = None
 
 
-def patient_list_page(cohort, number, *, roles, purpose: str) -> PatientListPage:
-    """One page of a cohort's patients: every pseudonym, and each patient's treatment, outcome and
-    prior failures where the roles may see clinical data (those of a patient's page) and the
-    patient's consent for ``purpose`` covers it. Raises ``InvalidPage`` for a page out of range."""
-    paginator = Paginator(Patient.objects.filter(cohort=cohort).order_by("pk")
-                          .values("pk", "pseudonym", "arm", "response", "clinical__prior_failures"),
-                          PATIENTS_PER_PAGE)
-    page = paginator.page(number)
+def patient_list_page(cohort, number, *, roles, purpose: str, filters: CaseFilters = CaseFilters(),
+                      until_ranked: bool = False) -> PatientListPage:
+    """One page of a cohort's patients that ``filters`` find, in case order: every pseudonym and
+    case label, and each patient's treatment, outcome and prior failures where the roles may see
+    clinical data (those of a patient's page) and the patient's consent for ``purpose`` covers it.
+    Raises ``InvalidPage`` for a page out of range, and ``ValueError`` for a filter the roles may
+    not use (``offered_filters``). With ``until_ranked``, no page (``unranked`` named instead) while
+    some patients the ranking filters must judge have no stored ranking in the variant their
+    consent allows now; without it, those patients are not found.
+
+    A filter on a value finds only patients whose consent covers it; a filter on the ranking only
+    patients ranked (clinical consent, a training run, predictions not paused), by the stored
+    summary of the ranking the patient page shows (``CaseRanking``) in the variant their consent
+    allows now.
+    """
+    refused = filters.active - offered_filters(roles)
+    if refused:
+        raise ValueError(FILTERS_NOT_OFFERED.format(names=", ".join(sorted(refused))))
+    found = _value_filtered(Patient.objects.filter(cohort=cohort), filters)
     shows_clinical = can(roles, POLICIES["patient_detail"].roles)
-    clinical = (patients_permitting([p["pk"] for p in page.object_list],
-                                    needs={ConsentClass.CLINICAL}, purpose=purpose)
+    unavailable, unranked, run = "", (), None
+    if filters.active - {"search"}:
+        found, unavailable, unranked, run = _consent_filtered(cohort, found, filters,
+                                                              purpose=purpose)
+        if unranked and until_ranked:  # no page until they are stored: it could still grow
+            return PatientListPage(page=None, patients=[], shows_clinical=shows_clinical,
+                                   withheld=0, unranked=unranked, run=run)
+    else:
+        found = found.values_list("pk", flat=True)
+    page = Paginator(found, PATIENTS_PER_PAGE).page(number)
+    ids = list(page.object_list)
+    rows = Patient.objects.filter(pk__in=ids).only("pseudonym", "number", "arm", "response") \
+        .annotate(prior_failures=F("clinical__prior_failures")).in_bulk()
+    clinical = (patients_permitting(ids, needs={ConsentClass.CLINICAL}, purpose=purpose)
                 if shows_clinical else frozenset())
-    patients = [{"pseudonym": p["pseudonym"],
-                 "clinical": ({k: p[k] for k in ("arm", "response", "clinical__prior_failures")}
-                              if p["pk"] in clinical else None)}
-                for p in page.object_list]
+    patients = [{"pseudonym": p.pseudonym, "case_label": p.case_label,
+                 "clinical": ({"arm": p.arm, "response": p.response,
+                               "prior_failures": p.prior_failures} if p.pk in clinical else None)}
+                for p in (rows[pk] for pk in ids)]
     withheld = sum(p["clinical"] is None for p in patients) if shows_clinical else 0
     return PatientListPage(page=page, patients=patients, shows_clinical=shows_clinical,
-                           withheld=withheld)
+                           withheld=withheld, rankings_unavailable=unavailable,
+                           unranked=unranked, run=run)
+
+
+def _value_filtered(patients, filters: CaseFilters):
+    """The patients (pks, in case order) whose stored values match; consent is not asked yet."""
+    searched = ([Q(number=filters.number)] if filters.number is not None else []) + (
+        [Q(pseudonym__istartswith=filters.prefix)] if filters.prefix else [])
+    if searched:
+        patients = patients.filter(reduce(or_, searched))
+    for name in ("arm", "ancestry", "sex", "cyp2c19_phenotype"):
+        if getattr(filters, name):
+            lookup = OBSERVED_LOOKUPS[VALUE_FILTERS[name]]
+            patients = patients.filter(**{lookup: getattr(filters, name)})
+    if filters.age_band:
+        low, high = AGE_BAND_RANGES[filters.age_band]
+        patients = patients.filter(clinical__age__gte=low,
+                                   **({"clinical__age__lte": high} if high is not None else {}))
+    return patients.order_by("number", "pk")
+
+
+def _consent_filtered(cohort, found, filters: CaseFilters, *, purpose: str):
+    """The patients among ``found`` whose consent lets the filters find them and who match the
+    consent and ranking filters; with why the ranking filters found nobody, the patients whose
+    stored ranking is missing or stale, and the run ranked by."""
+    rows = list(found.values_list("pk", "arm"))
+    permitted = permitted_classes_by_patient([pk for pk, _ in rows], purpose=purpose)
+    needs, everything = filters.needs, frozenset(CONSENT_CLASSES)
+    kept = [(pk, arm) for pk, arm in rows if needs <= permitted[pk]
+            and (not filters.consent_withheld or permitted[pk] != everything)]
+    unavailable, unranked, run = "", (), None
+    if set(RANKING_FILTERS) & filters.active:
+        run = latest_run(cohort)
+        unavailable = ("paused" if prediction_pause() is not None
+                       else "no_training_run" if run is None else "")
+        variants = {pk: model_variant_for(permitted[pk]) for pk, _ in kept}
+        kept = [(pk, arm) for pk, arm in kept if variants[pk] is not None and not unavailable]
+        if kept:
+            kept, unranked = _ranking_filtered(run, kept, variants, filters)
+    return [pk for pk, _ in kept], unavailable, unranked, run
+
+
+def _ranking_filtered(run, kept, variants, filters: CaseFilters):
+    """The ranking filters over ``kept`` (pk, arm received) with the variants consent allows;
+    and the patients whose stored ranking is missing or stale (they match nothing yet)."""
+    if filters.small_sample:
+        flagged = {(m.arm, m.variant) for m in run.models.filter(
+            algorithm=ranking_choice(run).algorithm).only("arm", "variant", "metrics")
+            if m.metrics.get("small_sample")}
+        kept = [(pk, arm) for pk, arm in kept if (arm, variants[pk]) in flagged]
+    if not (filters.model_wrong or filters.algorithms_disagree):
+        return kept, ()
+    stored = {pk: (variant, top, disagree, best) for pk, variant, top, disagree, best in
+              CaseRanking.objects.filter(run=run).values_list(
+                  "patient_id", "variant", "top_arm", "algorithms_disagree", "true_best_arm")}
+    fresh = {pk for pk, _ in kept if pk in stored and stored[pk][0] == variants[pk]}
+    kept_fresh = [(pk, arm) for pk, arm in kept if pk in fresh and stored[pk][1]
+                  and (not filters.algorithms_disagree or stored[pk][2])
+                  and (not filters.model_wrong
+                       or (stored[pk][3] and stored[pk][1] != stored[pk][3]))]
+    return kept_fresh, tuple(pk for pk, _ in kept if pk not in fresh)
 
 
 def patient_truth(patient_id: int, *, roles) -> pd.DataFrame | None:
@@ -170,9 +326,7 @@ def patient_ranking(patient: ConsentedPatient, run: TrainingRun | None) -> pd.Da
     """
     if prediction_pause() is not None or run is None or patient.variant is None:
         return None
-    rows = {m.arm: m for m in run.models.filter(variant=patient.variant,
-                                                 algorithm=ranking_choice(run).algorithm)
-            .only("pk", "run", "arm", "artifact", "metrics")}
+    rows = ranking_models(run, patient.variant, ranking_choice(run).algorithm)
     ranking = rank_treatments(
         patient.frame, {arm: fitted_model(m).pipeline for arm, m in rows.items()},
         {arm: refit_coefficients(m) for arm, m in rows.items()})[0]
@@ -180,6 +334,12 @@ def patient_ranking(patient: ConsentedPatient, run: TrainingRun | None) -> pd.Da
     ranking["small_sample"] = [bool(m.get("small_sample")) for m in ranked]
     ranking["n_test"] = [int(m["n_test"]) for m in ranked]
     return ranking
+
+
+def ranking_models(run: TrainingRun, variant: str, algorithm: str) -> dict[str, TrainedModel]:
+    """The run's models of one variant and algorithm by arm (what a ranking needs of each row)."""
+    return {m.arm: m for m in run.models.filter(variant=variant, algorithm=algorithm)
+            .only("pk", "run", "arm", "artifact", "metrics")}
 
 
 @dataclass(frozen=True)

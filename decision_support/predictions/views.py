@@ -18,10 +18,11 @@ from models.ranking import RANKING_ALGORITHM
 from synthetic_data import ARM_LABELS
 
 from . import pages
-from .forms import DecisionForm, PauseForm
+from .forms import CaseFilterForm, DecisionForm, PauseForm
 from .patient import patient_for_request
 from .selectors import (decision_options, patient_decisions, patient_guidance, patient_list_page,
                         patient_predictions, prediction_pause)
+from .services import case_rankings_store
 from .services import decision_record as decision_record_service
 from .services import predictions_pause as pause_service
 from .services import predictions_resume as resume_service
@@ -39,17 +40,33 @@ class PatientPageForm(forms.Form):
 
 
 def patient_list(request, cohort_id: int):
-    """Pseudonyms, and each patient's treatment and outcome where education consent covers
-    clinical data; data stewards see pseudonyms only (they open a patient's consent page)."""
+    """Pseudonyms and case labels, and each patient's treatment and outcome where education
+    consent covers clinical data, found by the search and filters these roles may use; data
+    stewards see pseudonyms only (they open a patient's consent page)."""
     cohort = get_object_or_404(Cohort, pk=cohort_id)
-    with page_parameter():
-        listing = patient_list_page(cohort, request.GET.get("page", 1), roles=request.roles,
-                                    purpose=request.purpose)
+    form = CaseFilterForm(request.GET, roles=request.roles)
+    filters = form.filters()
+    listing = _patient_list(request, cohort, filters, until_ranked=True)
+    if listing.unranked:
+        # Patients without a stored ranking in the variant their consent allows now: computed
+        # once, then found as every later request finds them.
+        case_rankings_store(run=listing.run, patient_ids=listing.unranked,
+                            purpose=request.purpose, actor=request.user)
+        listing = _patient_list(request, cohort, filters)
     audit_context(request, object_type="cohort", object_ref=str(cohort.uid),
-                  page=listing.page.number, withheld=listing.withheld)
-    return render(request, "predictions/patient_list.html",
-                  {"cohort": cohort, "page": listing.page, "patients": listing.patients,
-                   "shows_clinical": listing.shows_clinical})
+                  page=listing.page.number, withheld=listing.withheld,
+                  filters=sorted(filters.active))
+    return render(request, "predictions/patient_list.html", {
+        "cohort": cohort, "page": listing.page, "patients": listing.patients,
+        "shows_clinical": listing.shows_clinical, "form": form, "filtered": bool(filters.active),
+        "rankings_unavailable": listing.rankings_unavailable})
+
+
+def _patient_list(request, cohort, filters, *, until_ranked: bool = False):
+    with page_parameter():
+        return patient_list_page(cohort, request.GET.get("page", 1), roles=request.roles,
+                                 purpose=request.purpose, filters=filters,
+                                 until_ranked=until_ranked)
 
 
 def patient_detail(request, pseudonym: str):

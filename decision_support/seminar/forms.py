@@ -1,4 +1,5 @@
-"""Forms of the seminar pages: a reviewer's rubric, the review filter, a new seminar pack."""
+"""Forms of the seminar pages: a reviewer's rubric, the review filter, a new seminar pack, cases
+added to a pack from the patient pages."""
 
 import re
 
@@ -17,6 +18,8 @@ NOT_A_PSEUDONYM = "Not a pseudonym: {name} (letters and digits only)."
 NO_CASES = "Paste at least one pseudonym, one per line."
 TOO_MANY_CASES = "A pack holds at most {limit} cases; you listed {count}."
 PSEUDONYM = re.compile(r"^[0-9A-Za-z]{1,64}$")
+NEW_PACK = "new"
+NEW_PACK_NEEDS_NAME = "Name the new pack."
 
 
 def _rating(name: str) -> forms.TypedChoiceField:
@@ -95,3 +98,47 @@ class SeminarPackForm(forms.Form):
             raise ValidationError(UNKNOWN_PSEUDONYMS.format(s="s" if len(unknown) > 1 else "",
                                                             names=", ".join(unknown)))
         return [found[n] for n in names]
+
+
+class SeminarPackAddForm(forms.Form):
+    """Cases of one cohort (their pseudonyms, ``patients``) for a pack of the cohort's course, or
+    for a new pack (``pack`` = ``new``, with a ``name``). ``clean_patients`` finds them in the
+    cohort, in the order given; ``pack`` is the chosen pack, or None for a new one."""
+
+    patients = forms.Field(label="Cases", widget=forms.MultipleHiddenInput)
+    pack = forms.ChoiceField(label="Seminar pack")
+    name = forms.CharField(label="Name of the new pack", required=False,
+                           max_length=SeminarPack._meta.get_field("name").max_length)
+
+    def __init__(self, *args, cohort, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cohort = cohort
+        self.packs = {str(p.pk): p for p in SeminarPack.objects.filter(course=cohort.course_id)}
+        self.fields["pack"].choices = [(NEW_PACK, "A new pack"),
+                                       *((pk, p.name) for pk, p in self.packs.items())]
+
+    def clean_patients(self) -> list[Patient]:
+        names = list(dict.fromkeys(self.cleaned_data["patients"]))
+        malformed = [n for n in names if not PSEUDONYM.match(n)]
+        if malformed:
+            raise ValidationError(NOT_A_PSEUDONYM.format(name=malformed[0][:64]))
+        if len(names) > SeminarPack.MAX_CASES:
+            raise ValidationError(TOO_MANY_CASES.format(limit=SeminarPack.MAX_CASES,
+                                                        count=len(names)))
+        found = {p.pseudonym: p for p in Patient.objects.filter(cohort=self.cohort,
+                                                                 pseudonym__in=names)
+                 .select_related("cohort")}
+        unknown = [n for n in names if n not in found]
+        if unknown:
+            raise ValidationError(UNKNOWN_PSEUDONYMS.format(s="s" if len(unknown) > 1 else "",
+                                                            names=", ".join(unknown)))
+        return [found[n] for n in names]
+
+    def clean_pack(self) -> SeminarPack | None:
+        return self.packs.get(self.cleaned_data["pack"])
+
+    def clean(self):
+        data = super().clean()
+        if "pack" in data and data["pack"] is None and not data.get("name", "").strip():
+            self.add_error("name", NEW_PACK_NEEDS_NAME)
+        return data

@@ -1,7 +1,8 @@
-"""Writes: a reviewer's annotation of a model or a case, an educator's seminar pack.
+"""Writes: a reviewer's annotation of a model or a case, an educator's seminar pack and the cases
+added to it later.
 
 Each write and its audit entry commit together (``review.model``, ``review.case``,
-``seminar_pack.create``). The comment and question texts stay out of the audit log, which
+``seminar_pack.create``, ``seminar_pack.add_cases``). The comment and question texts stay out of the audit log, which
 outlives erasure.
 """
 
@@ -17,6 +18,12 @@ from decision_support.registry.models import TrainedModel
 from .models import RUBRIC, Annotation, SeminarPack, SeminarPackCase
 
 PACK_ONE_COURSE = "A seminar pack's cases must all come from cohorts of one course."
+PACK_OTHER_COURSE = ("{cases}: from a cohort of another course than the pack's; a pack holds cases "
+                     "of its own course only.")
+PACK_HAS_CASE = "{cases}: already in the pack “{pack}”."
+PACK_FULL = ("The pack “{pack}” holds {count} of at most {limit} cases: adding {adding} would make "
+             "{total}.")
+NO_CASES_TO_ADD = "Choose at least one case to add."
 
 
 def annotation_create(*, actor, purpose: str, model: TrainedModel | None = None,
@@ -69,3 +76,42 @@ def seminar_pack_create(*, actor, purpose: str, name: str, patients: list[Patien
                      detail={"cases": [p.pseudonym for p in patients],
                              "questions_given": bool(pack.questions)})
     return pack
+
+
+def _labels(patients) -> str:
+    return ", ".join(f"{p.case_label} ({p.pseudonym})" for p in patients)
+
+
+def seminar_pack_add_cases(*, actor, purpose: str, pack: SeminarPack,
+                           patients: list[Patient]) -> list[SeminarPackCase]:
+    """Add cases to the end of a pack, in the given order. Raises ``ValidationError`` keyed by
+    field and writes nothing for no case or a case of another course than the pack's
+    (``patients``), a case already in the pack (``patients``), or more cases than the pack may
+    hold (``pack``: ``SeminarPack.MAX_CASES``)."""
+    patients = list(dict.fromkeys(patients))
+    if not patients:
+        raise ValidationError({"patients": NO_CASES_TO_ADD})
+    foreign = [p for p in patients if p.cohort.course_id != pack.course_id]
+    if foreign:
+        raise ValidationError({"patients": PACK_OTHER_COURSE.format(cases=_labels(foreign))})
+    with transaction.atomic():
+        course_check_open(pack.course_id)
+        # The pack row locked (PostgreSQL): two additions at once cannot overfill it.
+        pack = SeminarPack.objects.select_for_update().get(pk=pack.pk)
+        present = set(pack.cases.values_list("patient_id", flat=True))
+        again = [p for p in patients if p.pk in present]
+        if again:
+            raise ValidationError({"patients": PACK_HAS_CASE.format(cases=_labels(again),
+                                                                    pack=pack.name)})
+        if len(present) + len(patients) > SeminarPack.MAX_CASES:
+            raise ValidationError({"pack": PACK_FULL.format(
+                pack=pack.name, count=len(present), limit=SeminarPack.MAX_CASES,
+                adding=len(patients), total=len(present) + len(patients))})
+        last = max(pack.cases.values_list("position", flat=True), default=0)
+        cases = SeminarPackCase.objects.bulk_create(
+            SeminarPackCase(pack=pack, patient=patient, position=last + i)
+            for i, patient in enumerate(patients, start=1))
+        audit_record(actor=actor, purpose=purpose, action="seminar_pack.add_cases",
+                     object_type="seminar_pack", object_ref=str(pack.pk), outcome="allowed",
+                     detail={"cases": [p.pseudonym for p in patients]})
+    return cases

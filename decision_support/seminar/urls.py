@@ -15,4 +15,7 @@ urlpatterns = [
     path("seminar-packs/new/", views.seminar_pack_create, name="seminar_pack_create"),
     path("seminar-packs/<int:pack_id>/", views.seminar_pack_detail, name="seminar_pack_detail"),
     path("seminar-packs/<int:pack_id>/pdf/", views.seminar_pack_pdf, name="seminar_pack_pdf"),
+    # Cases of a cohort added to a pack from the patient list or a patient's page.
+    path("cohorts/<int:cohort_id>/seminar-pack-cases/", views.seminar_pack_add,
+         name="seminar_pack_add"),
 ]

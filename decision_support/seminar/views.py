@@ -14,16 +14,17 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from decision_support.accounts.access import PATIENT_TRUTH_ROLES, POLICIES, audit_context, can
-from decision_support.cohorts.models import Patient
+from decision_support.cohorts.models import Cohort, Patient
 from decision_support.courses.selectors import courses_where
 from decision_support.registry.models import TrainedModel, TrainingRun
 from synthetic_data import ARMS
 
 from . import packets
-from .forms import AnnotationForm, ModelAnnotationForm, ReviewFilterForm, SeminarPackForm
+from .forms import (AnnotationForm, ModelAnnotationForm, ReviewFilterForm, SeminarPackAddForm,
+                    SeminarPackForm)
 from .models import RUBRIC, SeminarPack
 from .selectors import annotations, visible_packs
-from .services import annotation_create
+from .services import annotation_create, seminar_pack_add_cases
 from .services import seminar_pack_create as pack_create_service
 
 
@@ -131,7 +132,8 @@ def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
 def case_packet_pdf(request, pseudonym: str):
     packet = _packet(request, pseudonym)
     html = render_to_string("seminar/packets_pdf.html",
-                            {"title": f"Case {packet['patient'].pseudonym}", "packets": [packet]})
+                            {"title": f"{packet['patient'].case_label} · {packet['patient'].pseudonym}",
+                             "packets": [packet]})
     return _pdf_response(packets.pdf_from_html(html), f"case-{packet['patient'].pseudonym}.pdf")
 
 
@@ -165,6 +167,37 @@ def seminar_pack_create(request):
                        "max_cases": SeminarPack.MAX_CASES}, status=400)
     return render(request, "seminar/pack_form.html",
                   {"form": form, "max_cases": SeminarPack.MAX_CASES})
+
+
+def seminar_pack_add(request, cohort_id: int):
+    """Add cases of a cohort, chosen on its patient list or on a patient's page, to a seminar pack
+    of the cohort's course or to a new one; then the pack. Bad input: 400, each field named,
+    nothing written."""
+    cohort = get_object_or_404(Cohort, pk=cohort_id)
+    form = SeminarPackAddForm(request.POST, cohort=cohort)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["pack"] is None:
+                pack = pack_create_service(actor=request.user, purpose=request.purpose,
+                                           name=data["name"], patients=data["patients"])
+            else:
+                pack = data["pack"]
+                seminar_pack_add_cases(actor=request.user, purpose=request.purpose, pack=pack,
+                                       patients=data["patients"])
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            return redirect(reverse("seminar_pack_detail", args=[pack.pk]) + "#cases")
+    return render(request, "seminar/pack_add_error.html",
+                  {"errors": _field_errors(form), "cohort": cohort}, status=400)
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    """A service's errors on the form, under the form's field of the same name where there is one."""
+    for name, messages in error.message_dict.items():
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)
 
 
 def seminar_pack_detail(request, pack_id: int):

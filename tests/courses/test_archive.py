@@ -21,8 +21,9 @@ from decision_support.predictions.models import TreatmentDecision
 from decision_support.predictions.services import decision_record
 from decision_support.registry.jobs import training_job_start
 from decision_support.registry.models import TrainingJob
-from decision_support.seminar.models import Annotation, SeminarPack
-from decision_support.seminar.services import annotation_create, seminar_pack_create
+from decision_support.seminar.models import Annotation, SeminarPack, SeminarPackCase
+from decision_support.seminar.services import (annotation_create, seminar_pack_add_cases,
+                                               seminar_pack_create)
 
 from .conftest import COURSE_NAME, make_join_code
 
@@ -37,7 +38,7 @@ def _rows() -> dict:
             "exercises": list(Exercise.objects.values_list("pk", "state")),
             "answers": list(ExerciseAnswer.objects.values_list("pk", "arm")),
             "join_codes": JoinCode.objects.count(),
-            "packs": SeminarPack.objects.count(), "jobs": TrainingJob.objects.count(),
+            "packs": SeminarPack.objects.count(), "pack_cases": SeminarPackCase.objects.count(), "jobs": TrainingJob.objects.count(),
             "courses_cohorts": list(Course.objects.values_list("cohorts", flat=True))}
 
 
@@ -91,6 +92,9 @@ SERVICES = {
                                                  exercise=_exercise(c),
                                                  case=_exercise(c).cases.get(position=2),
                                                  arm="ssri", confidence=50, reason="x"),
+    "seminar_pack_add_cases": lambda c: seminar_pack_add_cases(
+        actor=c.educator, purpose=Purpose.EDUCATION, pack=c.packs["first only"],
+        patients=[_patient(c)]),
     "join_code_create": lambda c: join_code_create(actor=c.educator, purpose=Purpose.EDUCATION,
                                                    course=c.course, role="student", days=7),
 }

@@ -65,6 +65,7 @@ MATRIX = {
     "seminar_pack_create": (lambda o: reverse("seminar_pack_create"), {E}, 200),
     "seminar_pack_detail": (lambda o: reverse("seminar_pack_detail", args=[o["pack"].pk]), {E, S, R}, 200),
     "seminar_pack_pdf": (lambda o: reverse("seminar_pack_pdf", args=[o["pack"].pk]), {E, R}, 200),
+    "seminar_pack_add": (lambda o: reverse("seminar_pack_add", args=[o["cohort"].pk]), {E}, 405),
     "api_tokens": (lambda o: reverse("api_tokens"), ALL, 200),
     # After a class: the course's educators reset or archive it (a POST without the typed name: 400).
     "course_reset": (lambda o: reverse("course_reset", args=[o["cohort"].course_id]), {E}, 200),
@@ -110,7 +111,8 @@ FORMS = {"cohort_create", "aggregate_export", "patient_consent", "patient_erase"
          "seminar_pack_create", "api_tokens", "course_create", "course_roster", "course_reset",
          "course_archive", "exercise_create", "exercise_answer"}
 ACTIONS = {"decision_record", "predictions_pause", "cohort_train", "model_review", "case_review",
-           "course_members", "course_join_codes", "exercise_open", "exercise_reveal"}
+           "course_members", "course_join_codes", "exercise_open", "exercise_reveal",
+           "seminar_pack_add"}
 ANSWERS = {name: API_READ if name in API_PAGES else FORM if name in FORMS
            else ACTION if name in ACTIONS else READ for name in MATRIX}
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]

@@ -103,6 +103,9 @@ def _pages(o) -> list[tuple[Role, str]]:
         (Role.STUDENT, reverse("course_join_start")),
         (Role.EDUCATOR, reverse("exercise_create", args=[cohort])),
         (Role.STUDENT, reverse("exercise_answer", args=[o["exercise"].pk])),
+        # The patient list's search and filters (GET), and for educators adding cases to a pack.
+        (Role.EDUCATOR, reverse("patient_list", args=[cohort])),
+        (Role.STUDENT, reverse("patient_list", args=[cohort])),
     ]
 
 

@@ -109,7 +109,11 @@ WALK = {
                                  _model_path("model_fairness", o, threshold="0.30")],
     "model_card": lambda o: [_model_path("model_card", o, **m) for m in EVERY_MODEL]
                             + [_model_path("model_card", o, threshold="0.30")],
-    "patient_list": lambda o: [("get", reverse("patient_list", args=[o["cohort"].pk]), {})],
+    # With each filter on the ranking that students and reviewers may use (the truth filter is
+    # educators' only and refused to them).
+    "patient_list": lambda o: [("get", reverse("patient_list", args=[o["cohort"].pk]), query)
+                               for query in ({}, {"algorithms_disagree": "on"},
+                                             {"small_sample": "on"}, {"consent_withheld": "on"})],
     "patient_detail": lambda o: [_patient_path("patient_detail", o, algorithm=a)
                                  for a in ALGORITHMS],
     "patient_explanations": lambda o: [_patient_path("patient_explanations", o, arm=arm)

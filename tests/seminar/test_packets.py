@@ -51,7 +51,7 @@ def test_the_packet_page_shows_the_case_as_consent_and_role_allow(trained, signe
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     body = response.content.decode()
-    assert f"Case {patient.pseudonym}" in body and BANNER in body
+    assert f"{patient.case_label} · <code>{patient.pseudonym}</code>" in body and BANNER in body
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="waterfall"' in body
     assert "90% interval" in body and html.escape(GUIDANCE_DISCLAIMER) in body
     assert "Model card (excerpt)" in body
@@ -114,7 +114,7 @@ def test_the_pdf_opens_and_holds_the_case_pseudonym_and_chart(trained, signed_in
     reader = _pdf(response)
     pages = [page.extract_text() for page in reader.pages]
     text = "\n".join(pages)
-    assert patient.pseudonym in text and _top_titles(reader) == [f"Case {patient.pseudonym}"]
+    assert patient.pseudonym in text and _top_titles(reader) == [f"{patient.case_label} · {patient.pseudonym}"]
     assert all(BANNER in page for page in pages)
     # The chart: the SVG's axis note and its bar labels, which only the chart prints (the table
     # beside it has five decimals, the bars three, signed).
@@ -136,12 +136,12 @@ def test_the_seminar_pack_pdf_has_one_packet_per_case(trained, signed_in):
     response = client.get(reverse("seminar_pack_pdf", args=[pack.pk]))
     assert response["Content-Disposition"] == f'attachment; filename="seminar-pack-{pack.pk}.pdf"'
     reader = _pdf(response)
-    assert _top_titles(reader) == ["Seminar pack: Two cases", *(f"Case {p.pseudonym}" for p in cases)]
+    assert _top_titles(reader) == ["Seminar pack: Two cases", *(f"{p.case_label} · {p.pseudonym}" for p in cases)]
     pages = [page.extract_text() for page in reader.pages]
     assert all(BANNER in page for page in pages)
     assert "What would you tell the patient?" in pages[0]
     for patient in cases:
-        assert sum(f"Case {patient.pseudonym}" in page for page in pages) >= 1
+        assert sum(f"{patient.case_label} · {patient.pseudonym}" in page for page in pages) >= 1
     [entry] = _audited("seminar_pack.pdf")
     assert entry.detail["cases"] == [p.pseudonym for p in cases]
 

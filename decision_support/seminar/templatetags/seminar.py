@@ -3,6 +3,9 @@
 ``{% reviews_panel request model=... %}`` or ``{% reviews_panel request patient=... %}``: the
 annotations of a model or a case, newest first, and for ethics reviewers the rubric form.
 ``{% packet_link request patient %}``: the link to the case packet.
+``{% pack_add_form cohort %}`` (the patient list: the rows' checkboxes name the form) or
+``{% pack_add_form cohort patient %}``: the form adding cases to a seminar pack, for the
+roles that may (``seminar_pack_add``); ``{% may_add_to_pack request as flag %}`` says whether.
 
 Which roles see what follows the access gate's policies: the list for the roles that may read
 reviews (``review_list``), the form for those who may write them (``model_review``,
@@ -15,7 +18,8 @@ from django.utils.html import format_html
 
 from decision_support.accounts.access import POLICIES, can
 
-from ..forms import AnnotationForm, ModelAnnotationForm
+from ..forms import AnnotationForm, ModelAnnotationForm, SeminarPackAddForm
+from ..models import SeminarPack
 from ..selectors import annotations
 
 register = template.Library()
@@ -49,3 +53,19 @@ def packet_link(request, patient):
         return ""
     return format_html(' · <a href="{}" id="case-packet-link">Case packet</a>',
                        reverse("case_packet", args=[patient.pseudonym]))
+
+
+@register.simple_tag
+def may_add_to_pack(request) -> bool:
+    return can(getattr(request, "roles", frozenset()), POLICIES["seminar_pack_add"].roles)
+
+
+@register.inclusion_tag("seminar/_pack_add.html", takes_context=True)
+def pack_add_form(context, cohort, patient=None):
+    if not may_add_to_pack(context["request"]):
+        return {"shown": False}
+    initial = {"patients": [patient.pseudonym]} if patient is not None else {}
+    return {"shown": True, "cohort": cohort, "patient": patient,
+            "csrf_token": context.get("csrf_token"),
+            "form": SeminarPackAddForm(initial=initial, cohort=cohort),
+            "max_cases": SeminarPack.MAX_CASES}

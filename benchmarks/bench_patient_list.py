@@ -1,0 +1,175 @@
+"""Patient list with search and filters: ``GET /cohorts/<id>/patients/?...`` through Django's
+test client, warm, on a 5,000-patient cohort.
+
+Run from the repository root:
+
+    .venv/bin/python benchmarks/bench_patient_list.py
+    scripts/with-postgres .venv/bin/python benchmarks/bench_patient_list.py   # on PostgreSQL
+
+As ``bench_patient_page.py`` does, it never touches the developer's database (DATA_DIR in a
+temporary folder, or a throw-away PostgreSQL database), migrates, generates the cohort and trains
+the default suite (timed once, for information), and signs an educator in.
+
+Then, each ``--repeats`` times, the median, min and max milliseconds of:
+
+- the list without a filter (first page and last page), and with each value filter, the consent
+  filter and the search (these read the consent of every patient the values match);
+- the filters on the ranking: the first request after training (it stores every patient's
+  ranking summary, ``CaseRanking``; timed once), then warm requests (they read the stored rows);
+- the first ranking request after one patient's consent changed (one ranking computed again);
+- for comparison, ``patient_ranking`` (what a patient page computes) for 100 patients, and that
+  time scaled to the cohort: what a list computing every ranking per request would cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+from _common import environment_lines, print_table, summarize
+from bench_storage import backend_lines, create_throwaway_postgres, drop_postgres, postgres_target
+
+DEFAULT_PATIENTS = 5_000
+DEFAULT_COHORT_SEED = 20261125
+TRAINING_SEED = 1
+SAMPLE_RANKINGS = 100
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--patients", type=int, default=DEFAULT_PATIENTS,
+                        help="cohort size (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_COHORT_SEED,
+                        help="cohort seed (default: %(default)s)")
+    parser.add_argument("--repeats", type=int, default=15,
+                        help="requests per query (default: %(default)s)")
+    args = parser.parse_args(argv)
+    data_dir = tempfile.TemporaryDirectory(prefix="bench-patient-list-")
+    os.environ["DATA_DIR"] = data_dir.name
+    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "decision_support.settings")
+    target = postgres_target()
+    pg = create_throwaway_postgres(target) if target else None
+    try:
+        run(args)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if pg:
+            drop_postgres(*pg)
+        data_dir.cleanup()
+
+
+def _ms(label: str, times: list[float], found: str) -> list[str]:
+    s = summarize(times)
+    return [label, str(len(times)), f"{s['median'] * 1e3:.1f}", f"{s['min'] * 1e3:.1f}",
+            f"{s['max'] * 1e3:.1f}", found]
+
+
+def run(args) -> None:
+    import django
+
+    django.setup()
+    import re
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+
+    from decision_support.cohorts.models import Patient
+    from decision_support.cohorts.services import cohort_generate
+    from decision_support.consent.reads import consented_patient
+    from decision_support.consent.services import consent_withdraw
+    from decision_support.courses.models import Membership
+    from decision_support.lib.vocabulary import ConsentClass, Purpose
+    from decision_support.predictions.models import CaseRanking
+    from decision_support.predictions.selectors import patient_ranking
+    from decision_support.registry.services import training_run_create
+
+    print("# patient list with filters: GET /cohorts/<id>/patients/?... through django.test.Client")
+    for line in environment_lines() + backend_lines(connection):
+        print(f"# {line}")
+    print(f"# cohort of {args.patients:,} (seed {args.seed}), training seed {TRAINING_SEED}")
+    print()
+    setup = {}
+    start = time.perf_counter()
+    call_command("migrate", interactive=False, verbosity=0)
+    setup["migrate"] = time.perf_counter() - start
+    start = time.perf_counter()
+    cohort = cohort_generate(n_patients=args.patients, seed=args.seed, name="benchmark")
+    setup["cohort_generate"] = time.perf_counter() - start
+    start = time.perf_counter()
+    training = training_run_create(cohort=cohort, seed=TRAINING_SEED)
+    setup["training_run_create"] = time.perf_counter() - start
+    print("set-up (once): " + ", ".join(f"{k} {v:.1f} s" for k, v in setup.items()))
+    print()
+
+    user = get_user_model().objects.create_user(username="benchmark", password=None)
+    Membership.objects.create(user=user, course=cohort.course, role="educator")
+    client = Client()
+    client.force_login(user)
+    url = reverse("patient_list", args=[cohort.pk])
+
+    def get(query: dict) -> tuple[float, str]:
+        start = time.perf_counter()
+        response = client.get(url, query)
+        elapsed = time.perf_counter() - start
+        if response.status_code != 200:
+            sys.exit(f"bench_patient_list: {query} answered {response.status_code}")
+        found = re.search(r'id="match-count"><strong>(\d+)</strong>', response.content.decode())
+        return elapsed, found.group(1)
+
+    rows = []
+
+    def timed(label: str, query: dict) -> None:
+        results = [get(query) for _ in range(args.repeats)]
+        rows.append(_ms(label, [t for t, _ in results], results[-1][1]))
+
+    last_page = (args.patients + 49) // 50
+    timed("no filter, page 1", {})
+    timed(f"no filter, page {last_page}", {"page": last_page})
+    timed("search: Case 2500", {"q": "Case 2500"})
+    for name, value in [("arm", "ssri"), ("ancestry", "AFR"), ("sex", "female"),
+                        ("age_band", "45-59"), ("cyp2c19_phenotype", "PM"),
+                        ("consent_withheld", "on"), ("small_sample", "on")]:
+        timed(f"{name}={value}", {name: value})
+    first, found = get({"algorithms_disagree": "on"})
+    rows.append(_ms("ranking filter, first request (stores the rankings)", [first], found))
+    stored = CaseRanking.objects.filter(run=training).count()
+    for name in ("algorithms_disagree", "model_wrong"):
+        timed(f"{name}=on (stored rankings)", {name: "on"})
+    timed("sex=female & model_wrong=on", {"sex": "female", "model_wrong": "on"})
+    patient = CaseRanking.objects.filter(run=training, variant="full").first().patient
+    consent_withdraw(patient=patient, data_class=ConsentClass.GENETIC, purpose=Purpose.EDUCATION,
+                     actor=user)
+    after, found = get({"model_wrong": "on"})
+    rows.append(_ms("ranking filter after one consent change", [after], found))
+
+    print(f"patient list, milliseconds per request ({args.repeats} requests per row)")
+    print_table(["query", "requests", "median", "min", "max", "patients found"], rows)
+    print(f"  rankings stored on the first ranking request: {stored:,} of {args.patients:,} "
+          "patients (the others' consent withholds clinical data)")
+
+    sample = list(Patient.objects.filter(cohort=cohort).order_by("pk")[:SAMPLE_RANKINGS])
+    consented = [consented_patient(p, purpose=Purpose.EDUCATION) for p in sample]
+    patient_ranking(consented[0], training)  # load the models
+    times = []
+    for c in consented:
+        start = time.perf_counter()
+        patient_ranking(c, training)
+        times.append(time.perf_counter() - start)
+    median = summarize(times)["median"]
+    print(f"  for comparison: patient_ranking (a patient page's ranking), median "
+          f"{median * 1e3:.1f} ms per patient over {len(times)} patients; every patient of the "
+          f"cohort per request would take about {median * args.patients:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
