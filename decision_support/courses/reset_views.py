@@ -5,6 +5,8 @@ scopes ``course_id``). Each shows what its action changes and asks for the cours
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 
+from decision_support.lib.form_errors import field_errors
+
 from .models import Course
 from .reset import course_archive as archive_service
 from .reset import course_reset as reset_service
@@ -17,12 +19,6 @@ RESET_DONE = ("The course was reset: {decisions} decisions, {reviews} reviews, {
 ARCHIVE_DONE = "The course is archived and read-only; {join_codes_revoked} join codes revoked."
 
 
-def _field_errors(form) -> list[tuple[str, str, str]]:
-    """(field name, label, message) for every error, the field named in each."""
-    return [(name, form.fields[name].label if name in form.fields else "Form", message)
-            for name, messages_ in form.errors.items() for message in messages_]
-
-
 def _confirmed_action(request, course_id: int, *, action: str, service, done: str):
     course = get_object_or_404(Course, pk=course_id)
     form = CourseConfirmForm(request.POST if request.method == "POST" else None, course=course)
@@ -33,7 +29,7 @@ def _confirmed_action(request, course_id: int, *, action: str, service, done: st
             return redirect(f"course_{action}", course_id=course.pk)
     status = 400 if form.is_bound else 200
     return render(request, "courses/reset.html", {
-        "course": course, "action": action, "form": form, "errors": _field_errors(form),
+        "course": course, "action": action, "form": form, "errors": field_errors(form),
         "preview": reset_preview(course) if action == "reset" else None,
     }, status=status)
 

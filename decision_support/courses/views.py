@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods
 
 from decision_support.accounts.access import POLICIES, can
 from decision_support.lib.csv_safety import csv_text
+from decision_support.lib.form_errors import field_errors
 
 from .codes import code_normalize
 from .forms import (NO_SUCH_CODE, NO_SUCH_MEMBER, CourseForm, JoinCodeEntryForm, JoinCodeForm,
@@ -44,12 +45,6 @@ from .throttle import client_address, join_failure_count, join_throttled
 # backend (django-axes' among them), so the session names the model backend itself.
 SESSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
 LINKS_FILENAME = "set-password-links.csv"
-
-
-def _field_errors(form) -> list[tuple[str, str, str]]:
-    """(field name, label, message) for every error, the field named in each."""
-    return [(name, form.fields[name].label or name if name in form.fields else "Form", message)
-            for name, messages_ in form.errors.items() for message in messages_]
 
 
 # --- my courses, a new course ---------------------------------------------------------------
@@ -73,7 +68,7 @@ def course_create(request):
             form.add_error(None, error)
         else:
             return redirect("course_detail", course_id=course.pk)
-    return render(request, "courses/create.html", {"form": form, "errors": _field_errors(form)},
+    return render(request, "courses/create.html", {"form": form, "errors": field_errors(form)},
                   status=400)
 
 
@@ -123,7 +118,7 @@ def course_members(request, course_id: int):
                     return redirect("course_list" if request.user.memberships.exists()
                                     else "course_join_start")
                 return redirect(reverse("course_detail", args=[course.pk]) + "#members")
-    return _course_page(request, course, errors=_field_errors(form), status=400)
+    return _course_page(request, course, errors=field_errors(form), status=400)
 
 
 def course_join_codes(request, course_id: int):
@@ -145,7 +140,7 @@ def course_join_codes(request, course_id: int):
                              **form.cleaned_data)
     if form.is_valid():
         return redirect(reverse("course_detail", args=[course.pk]) + "#join-codes")
-    return _course_page(request, course, errors=_field_errors(form), status=400,
+    return _course_page(request, course, errors=field_errors(form), status=400,
                         code_form=code_form)
 
 
@@ -177,7 +172,7 @@ def course_roster(request, course_id: int):
         else:
             return _roster_links(request, course, entries, context)
     return render(request, "courses/roster.html", {
-        **context, "form": form, "errors": _field_errors(form), "problems": problems},
+        **context, "form": form, "errors": field_errors(form), "problems": problems},
         status=400)
 
 
@@ -208,7 +203,7 @@ def course_join_start(request):
         if code:
             return redirect("course_join", code=code)
         form.add_error("code", UNKNOWN_CODE)
-    return render(request, "courses/join_start.html", {"form": form, "errors": _field_errors(form)},
+    return render(request, "courses/join_start.html", {"form": form, "errors": field_errors(form)},
                   status=400 if form.is_bound else 200)
 
 
@@ -237,7 +232,7 @@ def course_join_page(request, code: str):
     elif membership is None:
         form = (JoinForm(initial={"display_name": display_name_of(user)})
                 if user.is_authenticated else SignUpForm())
-    errors = _field_errors(form) if form is not None and form.is_bound else []
+    errors = field_errors(form) if form is not None and form.is_bound else []
     return render(request, "courses/join.html", {
         "join_code": join_code, "membership": membership, "form": form, "errors": errors},
         status=400 if errors else 200)

@@ -18,6 +18,7 @@ from decision_support.accounts.roles import Role
 from decision_support.cohorts.models import Cohort
 from decision_support.consent.reads import consented_patient
 from decision_support.lib.csv_safety import csv_download
+from decision_support.lib.form_errors import field_errors
 from decision_support.lib.vocabulary import ConsentClass
 from decision_support.predictions import pages
 from decision_support.predictions.selectors import decision_options, patient_predictions
@@ -40,11 +41,6 @@ PRESENTING_CLASSES = ("demographic", "clinical", "biomarker", "genetic", "epigen
 POLL_SECONDS = 3
 # A case is shown as students may see it, also on the educator's projector.
 AUDIENCE = frozenset({Role.STUDENT})
-
-
-def _field_errors(form) -> list[tuple[str, str, str]]:
-    return [(name, form.fields[name].label or name if name in form.fields else "Form", message)
-            for name, messages in form.errors.items() for message in messages]
 
 
 def _service_errors(error: ValidationError) -> list[tuple[str, str, str]]:
@@ -108,7 +104,7 @@ def exercise_create(request, cohort_id: int):
         else:
             return redirect("exercise_detail", exercise_id=exercise.pk)
     return render(request, "exercises/exercise_form.html",
-                  {**context, "errors": _field_errors(form)}, status=400)
+                  {**context, "errors": field_errors(form)}, status=400)
 
 
 def exercise_detail(request, exercise_id: int):
@@ -186,7 +182,7 @@ def exercise_answer(request, exercise_id: int):
         form = AnswerForm(initial={"case": case.position, **initial}, arms=arms)
         return _answer_page(request, exercise, cases, case, form, shows_model=shows_model)
     form = AnswerForm(request.POST, arms=arms)
-    errors = _field_errors(form)
+    errors = field_errors(form)
     if not errors:
         data = form.cleaned_data
         try:

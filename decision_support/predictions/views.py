@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from decision_support.accounts import access
 from decision_support.accounts.access import audit_context
 from decision_support.cohorts.models import Cohort
+from decision_support.lib.form_errors import field_errors
 from decision_support.query_parameters import page_parameter, query_settings
 from decision_support.registry.selectors import ranking_choice
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
@@ -137,13 +138,7 @@ def decision_record(request, pseudonym: str):
     # The form again with its errors (nothing written), and none of the patient's data.
     return render(request, "predictions/decision_form.html",
                   {"patient": patient, "decision_form": form,
-                   "decision_errors": _field_errors(form)}, status=400)
-
-
-def _field_errors(form) -> list[tuple[str, str, str]]:
-    """(field name, label, message) for every error, the field named in each."""
-    return [(name, form.fields[name].label if name in form.fields else "Form", message)
-            for name, messages in form.errors.items() for message in messages]
+                   "decision_errors": field_errors(form)}, status=400)
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -160,7 +155,7 @@ def predictions_pause(request):
     form = PauseForm(request.POST)
     if not form.is_valid():
         return render(request, "predictions/pause_error.html",
-                      {"errors": _field_errors(form)}, status=400)
+                      {"errors": field_errors(form)}, status=400)
     action = form.cleaned_data["action"] or ("resume" if prediction_pause() else "pause")
     change = pause_service if action == "pause" else resume_service
     change(actor=request.user, reason=form.cleaned_data["reason"], purpose=request.purpose)

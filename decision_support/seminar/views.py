@@ -16,6 +16,7 @@ from django.urls import reverse
 from decision_support.accounts.access import PATIENT_TRUTH_ROLES, POLICIES, audit_context, can
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.courses.selectors import courses_where
+from decision_support.lib.form_errors import field_errors
 from decision_support.registry.models import TrainedModel, TrainingRun
 from synthetic_data import ARMS
 
@@ -28,15 +29,9 @@ from .services import annotation_create, seminar_pack_add_cases
 from .services import seminar_pack_create as pack_create_service
 
 
-def _field_errors(form) -> list[tuple[str, str, str]]:
-    """(field name, label, message) for every error, the field named in each."""
-    return [(name, form.fields[name].label or name if name in form.fields else "Form", message)
-            for name, messages in form.errors.items() for message in messages]
-
-
 def _review_refused(request, form, back: str):
     return render(request, "seminar/review_error.html",
-                  {"errors": _field_errors(form), "back": back}, status=400)
+                  {"errors": field_errors(form), "back": back}, status=400)
 
 
 def _annotate(request, form, back: str, **target):
@@ -88,7 +83,7 @@ def review_list(request):
     form = ReviewFilterForm(request.GET or None)
     if request.GET and not form.is_valid():
         return render(request, "seminar/review_list.html",
-                      {"form": form, "errors": _field_errors(form), "rows": []}, status=400)
+                      {"form": form, "errors": field_errors(form), "rows": []}, status=400)
     data = form.cleaned_data if request.GET else {}
     rows = annotations(course_ids=request.course_ids, kind=data.get("kind") or "",
                        model=data.get("model"), patient=data.get("patient") or None)
@@ -163,7 +158,7 @@ def seminar_pack_create(request):
             else:
                 return redirect("seminar_pack_detail", pack_id=pack.pk)
         return render(request, "seminar/pack_form.html",
-                      {"form": form, "errors": _field_errors(form),
+                      {"form": form, "errors": field_errors(form),
                        "max_cases": SeminarPack.MAX_CASES}, status=400)
     return render(request, "seminar/pack_form.html",
                   {"form": form, "max_cases": SeminarPack.MAX_CASES})
@@ -190,7 +185,7 @@ def seminar_pack_add(request, cohort_id: int):
         else:
             return redirect(reverse("seminar_pack_detail", args=[pack.pk]) + "#cases")
     return render(request, "seminar/pack_add_error.html",
-                  {"errors": _field_errors(form), "cohort": cohort}, status=400)
+                  {"errors": field_errors(form), "cohort": cohort}, status=400)
 
 
 def _add_errors(form, error: ValidationError) -> None:

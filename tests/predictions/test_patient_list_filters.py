@@ -220,7 +220,6 @@ def test_a_role_is_offered_only_the_filters_it_may_use(as_role, run):
     offered[R] = offered[E] - {"model_wrong"}
     offered[S] = offered[R] - {"cyp2c19_phenotype"}
     offered[D] = {"q", "consent_withheld"}
-    everything = offered[E]
     for role, names in offered.items():
         form = as_role(role).get(_url(run)).content.decode()
         form = form[form.index('id="case-filters"'):form.index("</form>", form.index('id="case-filters"'))]
