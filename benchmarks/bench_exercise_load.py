@@ -7,19 +7,22 @@ view polls its counts, on 2 gunicorn workers and PostgreSQL. Steps:
 
 1. Set-up (timed for information): a fresh database ``bench_exercise_<pid>``; production settings
    as ``bench_class_load.py`` sets them; ``migrate``, ``generate_cohort`` (--patients, default
-   1,000), ``train_models``; then an educator and --students student accounts, enrolled in the
-   default course by set-up (memberships written directly: the join-by-code page is another part
-   of the issue), and an open five-case exercise, half the class shown the model.
+   1,000), ``train_models``; then an educator of the cohort's course, a student join code for
+   that course (``courses.services.join_code_create``) and an open five-case exercise, half the
+   class shown the model. No student account exists yet.
 2. ``scripts/serve`` with WEB_CONCURRENCY=--workers.
 3. The class, as threads of plain ``requests`` sessions (no locust needed: the schedule is fixed,
-   not a think-time loop): students start --spawn-rate a second; each signs in through the form,
-   then per case opens the case page and, after a think time uniform in --wait seconds, posts an
-   answer (with its CSRF token), which must redirect. Meanwhile the educator's live view polls
+   not a think-time loop): students start --spawn-rate a second; each opens ``join/<code>/``
+   and posts the sign-up form there (username, display name, password twice, CSRF token), which
+   creates the account (an argon2 hash), joins the course and signs them in; then per case opens
+   the case page and, after a think time uniform in --wait seconds, posts an answer (with its
+   CSRF token), which must redirect. Meanwhile the educator signs in and the live view polls
    ``counts.json`` every --poll seconds until every answer is counted, and the workers' VmRSS is
    read from /proc.
 4. Prints errors (a wrong status or an exception: must be 0), the answers the live view counted at
-   the end, p50/p95/p99/max per endpoint as the client saw them and as gunicorn logged them, the
-   time the whole class took, and the workers' memory.
+   the end, how long the joins took (the first join page opened to the last account made, and
+   the workers' time in them), p50/p95/p99/max per endpoint as the client saw them and as
+   gunicorn logged them, the time the whole class took, and the workers' memory.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ from _common import REPO_ROOT, environment_lines, print_table
 from bench_class_load import PYTHON, children, free_port, percentile, proc_status
 
 ENDPOINTS = [  # gunicorn's access log: method and path -> endpoint, as the client names them
+    ("join page", re.compile(r"^GET /join/[^/]+/")),
+    ("join (POST: account made)", re.compile(r"^POST /join/[^/]+/")),
     ("sign in", re.compile(r"^(GET|POST) /accounts/login/")),
     ("live counts (JSON)", re.compile(r"^GET /exercises/\d+/counts\.json")),
     ("case page", re.compile(r"^GET /exercises/\d+/answer/")),
@@ -58,24 +63,21 @@ import json, os, secrets
 from django.contrib.auth import get_user_model
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.consent.selectors import consent_permitted_classes
-from decision_support.courses.models import Course, Membership
+from decision_support.courses.models import Membership
+from decision_support.courses.services import join_code_create
 from decision_support.exercises.models import Exercise
 from decision_support.exercises.selectors import case_eligible_arms
 from decision_support.exercises.services import exercise_create, exercise_open
 from decision_support.lib.vocabulary import CONSENT_CLASSES, Purpose
-n, plan_path = int(os.environ["EXERCISE_LOAD_STUDENTS"]), os.environ["EXERCISE_LOAD_PLAN"]
-User = get_user_model()
-course = Course.objects.default()
-def account(username, role):
-    password = secrets.token_urlsafe(16)
-    user = User.objects.create(username=username)
-    user.set_password(password)
-    user.save()
-    Membership.objects.create(user=user, course=course, role=role)
-    return user, password
-educator, educator_password = account("exercise_educator", "educator")
-students = [account(f"exercise_student_{i:03d}", "student") for i in range(n)]
+plan_path = os.environ["EXERCISE_LOAD_PLAN"]
 cohort = Cohort.objects.order_by("-pk").first()
+educator_password = secrets.token_urlsafe(16)
+educator = get_user_model().objects.create(username="exercise_educator")
+educator.set_password(educator_password)
+educator.save()
+Membership.objects.create(user=educator, course=cohort.course, role="educator")
+join_code = join_code_create(actor=educator, purpose=Purpose.EDUCATION, course=cohort.course,
+                             role="student", days=1)
 everything = set(CONSENT_CLASSES)
 cases = [p for p in Patient.objects.filter(cohort=cohort).order_by("number")[:200]
          if consent_permitted_classes(p, purpose=Purpose.EDUCATION) == everything][:5]
@@ -83,11 +85,12 @@ exercise = exercise_open(actor=educator, purpose=Purpose.EDUCATION, exercise=exe
     actor=educator, purpose=Purpose.EDUCATION, cohort=cohort, name="Load test",
     mode=Exercise.Mode.HALF_WITH_MODEL, patients=cases))
 plan = {"exercise": exercise.pk, "educator": ["exercise_educator", educator_password],
-        "students": [[u.username, p] for u, p in students],
+        "join_code": join_code.code,
         "cases": [[c.position, list(case_eligible_arms(c.patient))]
                   for c in exercise.ordered_cases()]}
 json.dump(plan, open(plan_path, "w"))
-print(f"{n} students, cohort {cohort.pk} ({cohort.n_patients} patients), exercise {exercise.pk}")
+print(f"cohort {cohort.pk} ({cohort.n_patients} patients), exercise {exercise.pk}, join code "
+      f"for course {cohort.course_id}")
 """
 
 
@@ -111,32 +114,42 @@ class Client:
                 error = f"{response.status_code} (expected {expect})"
         except requests.RequestException as exc:
             error = repr(exc)[:200]
-        self.records.append((name, (time.perf_counter() - started) * 1000, error))
+        self.records.append((name, started, (time.perf_counter() - started) * 1000, error))
         for cookie in self.session.cookies:  # requests sends no Secure cookie over http
             cookie.secure = False
         return response
 
+    def submit_form(self, name: str, path: str, data: dict, *, page_name: str = "",
+                    think: float = 0) -> None:
+        """Open the form's page, think, then post ``data`` with its CSRF token to the same
+        address, as a browser does; the post must redirect."""
+        page = self.request(page_name or name, "GET", path, expect=200)
+        token = CSRF.search(page.text).group(1) if page is not None and page.ok else ""
+        time.sleep(think)
+        self.request(name, "POST", path, expect=302, headers=self.origin,
+                     data={**data, "csrfmiddlewaretoken": token})
+
     def sign_in(self, username: str, password: str) -> None:
-        page = self.request("sign in", "GET", "/accounts/login/", expect=200)
-        token = CSRF.search(page.text).group(1) if page is not None else ""
-        self.request("sign in", "POST", "/accounts/login/", expect=302, headers=self.origin,
-                     data={"username": username, "password": password,
-                           "csrfmiddlewaretoken": token})
+        self.submit_form("sign in", "/accounts/login/",
+                         {"username": username, "password": password})
+
+    def join(self, code: str, username: str, password: str) -> None:
+        """Make an account on the join page, which joins the course and signs in."""
+        self.submit_form("join (POST: account made)", f"/join/{code}/", page_name="join page",
+                         data={"username": username, "display_name": username.title(),
+                               "password1": password, "password2": password})
 
 
-def student(url, plan, account, records, delay, wait, rng):
+def student(url, plan, username, records, delay, wait, rng):
     time.sleep(delay)
     client = Client(url, records)
-    client.sign_in(*account)
+    client.join(plan["join_code"], username, secrets.token_urlsafe(16))
     path = f"/exercises/{plan['exercise']}/answer/"
     for position, arms in plan["cases"]:
-        page = client.request("case page", "GET", f"{path}?case={position}", expect=200)
-        token = CSRF.search(page.text).group(1) if page is not None and page.ok else ""
-        time.sleep(rng.uniform(*wait))
-        client.request("answer (POST)", "POST", path, expect=302, headers=client.origin,
-                       data={"case": position, "arm": rng.choice(arms),
-                             "confidence": rng.randint(0, 100), "reason": "load test",
-                             "csrfmiddlewaretoken": token})
+        client.submit_form("answer (POST)", f"{path}?case={position}",
+                           page_name="case page", think=rng.uniform(*wait),
+                           data={"case": position, "arm": rng.choice(arms),
+                                 "confidence": rng.randint(0, 100), "reason": "load test"})
 
 
 def educator(url, plan, records, expected, poll, done: threading.Event, last: dict):
@@ -208,10 +221,9 @@ def main() -> None:
                        cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
         plan_path = tmp / "plan.json"
         subprocess.run([*manage, "shell", "-v", "0", "-c", SETUP_SCRIPT], cwd=REPO_ROOT,
-                       check=True, env={**env, "EXERCISE_LOAD_STUDENTS": str(args.students),
-                                        "EXERCISE_LOAD_PLAN": str(plan_path)})
+                       check=True, env={**env, "EXERCISE_LOAD_PLAN": str(plan_path)})
         plan = json.loads(plan_path.read_text())
-        print(f"set-up (migrate, generate_cohort, train_models, accounts, exercise): "
+        print(f"set-up (migrate, generate_cohort, train_models, educator, join code, exercise): "
               f"{time.perf_counter() - t0:.1f} s")
 
         t0 = time.perf_counter()
@@ -247,14 +259,14 @@ def main() -> None:
         poller.start()
         rng = random.Random(args.seed)
         students_done = threading.Event()
-        expected = len(plan["students"]) * len(plan["cases"])
+        expected = args.students * len(plan["cases"])
         live = threading.Thread(target=educator, args=(url, plan, records, expected, args.poll,
                                                        students_done, last))
         t0 = time.perf_counter()
         live.start()
         threads = [threading.Thread(target=student, args=(
-            url, plan, account, records, i / args.spawn_rate, wait, random.Random(rng.random())))
-            for i, account in enumerate(plan["students"])]
+            url, plan, f"exercise_student_{i:03d}", records, i / args.spawn_rate, wait,
+            random.Random(rng.random()))) for i in range(args.students)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -281,7 +293,7 @@ def main() -> None:
 def report(records, tmp, class_seconds, last, expected, idle, peak, hwm) -> None:
     by_endpoint: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, list[str]] = defaultdict(list)
-    for name, ms, error in records:
+    for name, _, ms, error in records:
         by_endpoint[name].append(ms)
         if error:
             errors[name].append(error)
@@ -294,8 +306,14 @@ def report(records, tmp, class_seconds, last, expected, idle, peak, hwm) -> None
                 name = next((n for n, p in ENDPOINTS if p.match(m.group(1))), "other")
                 server_times[name].append(int(m.group(2)) / 1000)
     counted = sum(c["answers"] for c in last.get("cases", []))
-    print(f"\nthe class (first sign-in to the last answer): {class_seconds:.1f} s; the live view "
+    print(f"\nthe class (first join to the last answer): {class_seconds:.1f} s; the live view "
           f"counted {counted} of {expected} answers, {last.get('complete')} students complete")
+    joins = [(started, started + ms / 1000) for name, started, ms, _ in records
+             if name.startswith("join")]
+    span = max(end for _, end in joins) - min(start for start, _ in joins)
+    print(f"the {len(joins) // 2} joins: {span:.1f} s from the first join page to the last "
+          f"account made; the workers spent "
+          f"{sum(server_times['join (POST: account made)']) / 1000:.1f} s making the accounts")
     print(f"requests: {len(records)}; errors: {sum(len(v) for v in errors.values())}\n")
     rows = []
     for name in sorted(by_endpoint):
