@@ -390,8 +390,9 @@ _register(
             "Site B's geometric mean CRP is about 1.4 times site A's, other variables and the "
             "response rates match. SSRI models under-predict response at site B by a few "
             "points (calibration in the large: ln 1.4 = 0.34 ln units of CRP at -0.30 logits "
-            "each is 0.1 logits) while their AUC hardly moves; arms without a CRP effect hardly change. The shift "
-            "is invisible to discrimination: only calibration reveals it."
+            "each is 0.1 logits) while their AUC hardly moves; arms without a CRP effect "
+            "hardly change. The shift is invisible to discrimination: only calibration "
+            "reveals it."
         ),
     )
 )
