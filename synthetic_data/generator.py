@@ -37,7 +37,7 @@ MAX_DRAWS_PER_ENROLLED = 100
 FEW_ELIGIBLE = ("the site's inclusion criteria admit fewer than 1 in {ratio} patients of the "
                 "scenario's population")
 NO_SITES = "a multi-site cohort needs at least one site"
-TOO_MANY_PATIENTS = "n_patients must be between 1 and {maximum:,}, got {n:,}"
+BAD_SIZE = "n_patients must be between 1 and {maximum:,}, got {n:,}"
 # The scenario's own population and assignment, measured and recorded without error.
 _NO_SHIFTS = Site(name="none", label="No site")
 # Intercepts are solved once per parameter set on a fixed reference population, so a cohort's
@@ -108,7 +108,7 @@ def make_cohort(n_patients: int, *, scenario: str = "default", site: Site | None
     if isinstance(n_patients, bool) or not isinstance(n_patients, (int, np.integer)):
         raise TypeError(f"n_patients must be an integer, got {n_patients!r}")
     if not 1 <= n_patients <= MAX_PATIENTS:
-        raise ValueError(TOO_MANY_PATIENTS.format(maximum=MAX_PATIENTS, n=n_patients))
+        raise ValueError(BAD_SIZE.format(maximum=MAX_PATIENTS, n=n_patients))
     params = get_scenario(scenario).parameters
     shifts = _NO_SHIFTS if site is None else site
     population = shifts.population_parameters(params)
@@ -189,7 +189,7 @@ def make_multisite_cohort(sites: Mapping[Site, int], *, scenario: str = "default
     check_distinct_names(sites)
     total = sum(sites.values())
     if total > MAX_PATIENTS:
-        raise ValueError(TOO_MANY_PATIENTS.format(maximum=MAX_PATIENTS, n=total))
+        raise ValueError(BAD_SIZE.format(maximum=MAX_PATIENTS, n=total))
     if isinstance(random_state, (int, np.integer)):
         base = int(random_state)
     else:
