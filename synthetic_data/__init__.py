@@ -1,14 +1,35 @@
 """Synthetic precision-psychiatry cohorts with a known ground truth. Plain Python, no Django."""
 
 from .dictionary import DATA_CLASSES, DATA_DICTIONARY, PATIENT_COLUMNS, TRUTH_COLUMNS, Variable
-from .generator import GENERATOR_VERSION, Cohort, make_cohort, true_logit_terms, true_response_probabilities
+from .generator import (
+    GENERATOR_VERSION,
+    Cohort,
+    make_cohort,
+    make_multisite_cohort,
+    true_logit_terms,
+    true_response_probabilities,
+)
 from .importer import CohortImportError, read_patients_csv
 from .parameters import ARM_LABELS, ARMS, FIRST_LINE_ARMS, TREATMENT_RESISTANT_ARMS, CohortParameters
 from .scenarios import SCENARIOS, Scenario, get_scenario
+from .sites import (
+    SITE_COLUMN,
+    SITE_SCENARIOS,
+    Assignment,
+    CaseMix,
+    Measurement,
+    Outcome,
+    Site,
+    SiteScenario,
+    get_site_scenario,
+    site_seed,
+)
 
 __all__ = [
     "ARM_LABELS",
     "ARMS",
+    "Assignment",
+    "CaseMix",
     "Cohort",
     "CohortImportError",
     "CohortParameters",
@@ -16,14 +37,23 @@ __all__ = [
     "DATA_DICTIONARY",
     "FIRST_LINE_ARMS",
     "GENERATOR_VERSION",
+    "Measurement",
+    "Outcome",
     "PATIENT_COLUMNS",
     "SCENARIOS",
+    "SITE_COLUMN",
+    "SITE_SCENARIOS",
     "Scenario",
+    "Site",
+    "SiteScenario",
     "TREATMENT_RESISTANT_ARMS",
     "TRUTH_COLUMNS",
     "Variable",
     "get_scenario",
+    "get_site_scenario",
     "make_cohort",
+    "make_multisite_cohort",
+    "site_seed",
     "true_logit_terms",
     "read_patients_csv",
     "true_response_probabilities",

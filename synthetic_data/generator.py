@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,11 +25,21 @@ from .parameters import (
     CohortParameters,
 )
 from .scenarios import get_scenario
+from .sites import SITE_COLUMN, CaseMix, Measurement, Outcome, Site, check_distinct_names, site_seed
 
 # 2.0: calibrated on first-line patients, treatment-resistant arms against their comparators,
 # remission solved, outcomes correlated across treatments, truncated distributions.
 GENERATOR_VERSION = "2.0.0"
 MAX_PATIENTS = 10_000_000
+# Inclusion criteria redraw patients who fail them; a site enrolling fewer than one in this many
+# is refused rather than drawn for ever.
+MAX_DRAWS_PER_ENROLLED = 100
+FEW_ELIGIBLE = ("the site's inclusion criteria admit fewer than 1 in {ratio} patients of the "
+                "scenario's population")
+NO_SITES = "a multi-site cohort needs at least one site"
+BAD_SIZE = "n_patients must be between 1 and {maximum:,}, got {n:,}"
+# The scenario's own population and assignment, measured and recorded without error.
+_NO_SHIFTS = Site(name="none", label="No site")
 # Intercepts are solved once per parameter set on a fixed reference population, so a cohort's
 # response rates do not depend on its own size or seed.
 _CALIBRATION_SIZE = 200_000
@@ -61,15 +72,20 @@ class Cohort:
         return self.patients.to_csv(path_or_buf, index=False, lineterminator="\n")
 
 
-def make_cohort(n_patients: int, *, scenario: str = "default", random_state=None) -> Cohort:
-    """Generate a synthetic cohort.
+def make_cohort(n_patients: int, *, scenario: str = "default", site: Site | None = None,
+                random_state=None) -> Cohort:
+    """Generate a synthetic cohort, optionally as collected at a site.
 
     Parameters
     ----------
     n_patients : int
         Number of patients, 1 to 10,000,000.
     scenario : str
-        A name in ``synthetic_data.SCENARIOS``.
+        A name in ``synthetic_data.SCENARIOS``: its true response model holds at every site.
+    site : Site or None
+        Where the cohort is collected (``synthetic_data.sites``): who is enrolled, what is
+        measured, how response is recorded and who gets which treatment. None (the default)
+        gives the scenario's cohort, without a ``site`` column.
     random_state : None, int or numpy.random.Generator
         The same integer gives identical frames.
 
@@ -79,7 +95,9 @@ def make_cohort(n_patients: int, *, scenario: str = "default", random_state=None
         With ``.patients`` (observed variables, the assigned ``arm``, ``response`` and
         ``remission``) and ``.truth`` (latent drivers, ``p_response_<arm>`` and the potential
         outcome ``response_<arm>`` for every arm) and ``.consent`` (each patient's consent
-        decisions).
+        decisions). With a site, each frame has a ``site`` column after ``patient_id``, and
+        the truth columns hold the true values (the true model applied before any measurement
+        or recording shift).
 
     Examples
     --------
@@ -90,20 +108,24 @@ def make_cohort(n_patients: int, *, scenario: str = "default", random_state=None
     if isinstance(n_patients, bool) or not isinstance(n_patients, (int, np.integer)):
         raise TypeError(f"n_patients must be an integer, got {n_patients!r}")
     if not 1 <= n_patients <= MAX_PATIENTS:
-        raise ValueError(f"n_patients must be between 1 and {MAX_PATIENTS:,}, got {n_patients:,}")
+        raise ValueError(BAD_SIZE.format(maximum=MAX_PATIENTS, n=n_patients))
     params = get_scenario(scenario).parameters
+    shifts = _NO_SHIFTS if site is None else site
+    population = shifts.population_parameters(params)
     rng = np.random.default_rng(random_state)
     n = int(n_patients)
 
-    patients, latents = _draw_population(rng, n, params)
+    patients, latents = _draw_enrolled(rng, n, population, shifts.case_mix)
+    # The scenario's true model, whatever the site's population.
     logits = _response_logits(patients, latents, params)
     latent_outcome = logits + _outcome_noise(rng, logits.shape, params.outcome_noise_correlation)
-    arm_index = _assign_arms(rng, patients, params)
+    arm_index = _assign_arms(rng, patients, shifts.assignment_parameters(params))
     assigned_outcome = latent_outcome[np.arange(n), arm_index]
 
     # How response is measured; the truth columns below keep the true definition (threshold 0).
     threshold = _per_ancestry(params.response_threshold_by_ancestry,
                               patients["ancestry"].cat.codes.to_numpy(), default=0.0)
+    threshold = threshold + shifts.outcome.response_threshold_shift
     patients["arm"] = pd.Categorical.from_codes(arm_index, categories=ARMS)
     patients["response"] = (assigned_outcome > threshold).astype(np.int8)
     margin = _calibration(params).remission_margin
@@ -119,11 +141,74 @@ def make_cohort(n_patients: int, *, scenario: str = "default", random_state=None
         truth[f"response_{arm}"] = (latent_outcome[:, i] > 0).astype(np.int8)
 
     # Drawn last, so the other columns do not depend on the consent parameters.
-    consent = _consent_decisions(rng, patients, params)
+    consent = _consent_decisions(rng, patients, population)
+    # A site's recording and measurement errors come after, so switching them off leaves
+    # every other value of the same seed as it was.
+    _misrecord_outcomes(rng, patients, shifts.outcome)
+    _measure(rng, patients, shifts.measurement)
 
+    patients = patients[list(PATIENT_COLUMNS)]
+    if site is not None:
+        for frame in (patients, truth, consent):
+            frame.insert(1, SITE_COLUMN, pd.Categorical([site.name] * n, categories=[site.name]))
     seed = int(random_state) if isinstance(random_state, (int, np.integer)) else None
-    return Cohort(patients=patients[list(PATIENT_COLUMNS)], truth=truth, scenario=scenario,
-                  random_state=seed, consent=consent)
+    return Cohort(patients=patients, truth=truth, scenario=scenario, random_state=seed,
+                  consent=consent)
+
+
+def make_multisite_cohort(sites: Mapping[Site, int], *, scenario: str = "default",
+                          random_state=None) -> Cohort:
+    """Generate one cohort per site and stack them, with a ``site`` column.
+
+    Parameters
+    ----------
+    sites : mapping of Site to int
+        Each site and its number of patients, in the order the frames list them; names must
+        differ.
+    scenario : str
+        A name in ``synthetic_data.SCENARIOS``: its true response model holds at every site.
+    random_state : None, int or numpy.random.Generator
+        Each site is drawn with ``site_seed(random_state, site)``: the same integer gives
+        identical frames, and a site's patients do not depend on the other sites.
+
+    Returns
+    -------
+    Cohort
+        As ``make_cohort`` with a site; ``patient_id`` runs from 1 across all sites.
+
+    Examples
+    --------
+    >>> from synthetic_data import SITE_SCENARIOS
+    >>> trial, clinic = SITE_SCENARIOS["trial_to_clinic"].sites
+    >>> cohort = make_multisite_cohort({trial: 300, clinic: 200}, random_state=7)
+    >>> cohort.patients["site"].value_counts().to_dict()
+    {'trial': 300, 'clinic': 200}
+    """
+    if not sites:
+        raise ValueError(NO_SITES)
+    check_distinct_names(sites)
+    total = sum(sites.values())
+    if total > MAX_PATIENTS:
+        raise ValueError(BAD_SIZE.format(maximum=MAX_PATIENTS, n=total))
+    if isinstance(random_state, (int, np.integer)):
+        base = int(random_state)
+    else:
+        base = int(np.random.default_rng(random_state).integers(2**63))
+    cohorts = [make_cohort(n, scenario=scenario, site=site, random_state=site_seed(base, site))
+               for site, n in sites.items()]
+    names = [site.name for site in sites]
+    patient_id = np.arange(1, total + 1, dtype=np.int64)
+
+    def stack(frames):
+        frame = pd.concat(frames, ignore_index=True)
+        frame["patient_id"] = patient_id
+        frame[SITE_COLUMN] = pd.Categorical(frame[SITE_COLUMN].astype(str), categories=names)
+        return frame
+
+    seed = base if isinstance(random_state, (int, np.integer)) else None
+    return Cohort(patients=stack([c.patients for c in cohorts]),
+                  truth=stack([c.truth for c in cohorts]), scenario=scenario, random_state=seed,
+                  consent=stack([c.consent for c in cohorts]))
 
 
 def true_response_probabilities(patients: pd.DataFrame, truth: pd.DataFrame, *,
@@ -198,6 +283,64 @@ def _clip_round(name: str, values: np.ndarray) -> np.ndarray:
     if variable.kind == "integer":
         return np.rint(values).astype(np.int64)
     return np.round(values, variable.decimals)
+
+
+def _draw_enrolled(rng, n: int, p: CohortParameters, case_mix: CaseMix):
+    """``_draw_population``, redrawing patients who fail the inclusion criteria."""
+    if not case_mix.has_criteria:
+        return _draw_population(rng, n, p)
+    frames, latent_parts, enrolled, drawn = [], [], 0, 0
+    while enrolled < n:
+        if drawn >= MAX_DRAWS_PER_ENROLLED * max(n, 100):
+            raise ValueError(FEW_ELIGIBLE.format(ratio=MAX_DRAWS_PER_ENROLLED))
+        share = enrolled / drawn if drawn else 0.5
+        batch = int(np.ceil((n - enrolled) / max(share, 1 / MAX_DRAWS_PER_ENROLLED) * 1.2)) + 10
+        patients, latents = _draw_population(rng, batch, p)
+        keep = case_mix.eligible(patients)
+        frames.append(patients[keep])
+        latent_parts.append({name: values[keep] for name, values in latents.items()})
+        enrolled, drawn = enrolled + int(keep.sum()), drawn + batch
+    patients = pd.concat(frames, ignore_index=True).iloc[:n].reset_index(drop=True)
+    patients["patient_id"] = np.arange(1, n + 1, dtype=np.int64)
+    latents = {name: np.concatenate([part[name] for part in latent_parts])[:n]
+               for name in latent_parts[0]}
+    return patients, latents
+
+
+def _misrecord_outcomes(rng, patients: pd.DataFrame, outcome: Outcome) -> None:
+    """Record the opposite response for a share of patients; a flipped patient never remits."""
+    if not outcome.misclassification:
+        return
+    flipped = rng.random(len(patients)) < outcome.misclassification
+    patients["response"] = (patients["response"].to_numpy() ^ flipped).astype(np.int8)
+    patients["remission"] = (patients["remission"].to_numpy() & ~flipped).astype(np.int8)
+
+
+_EEG_COLUMNS = ("racc_theta_z", "eeg_ssri_signature_z")
+_GENETIC_COLUMNS = tuple(v.name for v in DATA_DICTIONARY.values() if v.data_class == "genetic")
+
+
+def _measure(rng, patients: pd.DataFrame, m: Measurement) -> None:
+    """Replace true values by what the site's assays and devices record (NaN: not measured)."""
+    n = len(patients)
+    if m.shifts_crp:
+        noise = np.exp(m.crp_ln_noise_sd * rng.standard_normal(n))
+        patients["crp_mg_l"] = _clip_round(
+            "crp_mg_l", patients["crp_mg_l"].to_numpy() * m.crp_factor * noise
+            + m.crp_offset_mg_l)
+    if m.eeg_noise_sd:
+        for name in _EEG_COLUMNS:
+            patients[name] = _clip_round(name, patients[name].to_numpy()
+                                         + m.eeg_noise_sd * rng.standard_normal(n))
+    if m.eeg_missing_share:
+        missing = rng.random(n) < m.eeg_missing_share
+        for name in _EEG_COLUMNS:
+            patients[name] = np.where(missing, np.nan, patients[name].to_numpy())
+    if not m.genotyped:
+        for name in _GENETIC_COLUMNS:
+            categories = DATA_DICTIONARY[name].categories
+            patients[name] = (pd.Categorical.from_codes(np.full(n, -1), categories=categories)
+                              if categories else np.full(n, np.nan))
 
 
 def _draw_population(rng, n: int, p: CohortParameters):

@@ -2,7 +2,9 @@
 
 Every number here mirrors a published finding or is marked *assumed* in the data dictionary
 (``synthetic_data.dictionary``). A scenario is a set of overrides of these defaults
-(``synthetic_data.scenarios``).
+(``synthetic_data.scenarios``). A site (``synthetic_data.sites``) changes who is enrolled, what
+is measured, how response is recorded and who gets which treatment, each shift citing its
+evidence the way the dictionary does; it never changes the response model.
 """
 
 from __future__ import annotations
