@@ -186,8 +186,10 @@ def test_with_no_shift_the_external_auc_agrees_with_the_internal(suite, site_b, 
     validation = external_validation(suite, site_b.patients, random_state=3)
     result = validation.results[(arm, ALGORITHM, "full")]
     internal, external = result["internal"], result["external"]
-    assert abs(external["roc_auc"] - internal["roc_auc"]) < _half_width(internal) + _half_width(external)
-    assert internal["roc_auc"] == suite.model(arm=arm, algorithm=ALGORITHM, variant="full").metrics["roc_auc"]
+    allowed = _half_width(internal) + _half_width(external)
+    assert abs(external["roc_auc"] - internal["roc_auc"]) < allowed
+    stored = suite.model(arm=arm, algorithm=ALGORITHM, variant="full").metrics
+    assert [internal[k] for k in AUC] == [stored[k] for k in AUC]  # as stored, no second value
     assert external["n_test"] == int((site_b.patients["arm"] == arm).sum())
 
 
@@ -330,7 +332,8 @@ def test_leave_one_site_out_trains_without_each_site_and_scores_at_it(n_sites):
     for i, frame in enumerate(frames):
         external = table[(table["left_out"] == f"site {i}") & (table["setting"] == "external")]
         counts = frame["arm"].value_counts()
-        assert dict(zip(external["arm"], external["n_test"])) == {a: counts[a] for a in FIRST_LINE_ARMS}
+        assert dict(zip(external["arm"], external["n_test"])) == {a: counts[a]
+                                                                  for a in FIRST_LINE_ARMS}
         internal = table[(table["left_out"] == f"site {i}") & (table["setting"] == "internal")]
         others = pd.concat(frames[:i] + frames[i + 1:])["arm"].value_counts()
         for arm, n_test in zip(internal["arm"], internal["n_test"]):
@@ -362,7 +365,8 @@ def test_shap_importance_side_by_side_moves_only_the_shifted_feature(suite, site
     assert list(table.columns) == [INTERNAL, "A", "B"]
     assert list(table.index) == list(model.global_importance)
     others = table.index.drop(feature)
-    pd.testing.assert_series_equal(table.loc[others, "A"], table.loc[others, "B"], check_names=False)
+    pd.testing.assert_series_equal(table.loc[others, "A"], table.loc[others, "B"],
+                                   check_names=False)
     scaler = model.pipeline.named_steps["prepare"].named_transformers_["number"]
     column = list(scaler.feature_names_in_).index(feature)
     coefficient = model.pipeline[-1].coef_[0][column]
