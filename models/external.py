@@ -104,11 +104,15 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray, *, slope: b
     fits = np.full((len(weights), design.shape[1]), np.nan)
     usable = _estimable(x, y, weights, slope=slope)
     counts = weights[usable]
-    beta = np.zeros((len(counts), design.shape[1]))
+    k = design.shape[1]
+    # Per patient the outer product of its design row, flattened: each fit's Hessian is then
+    # one matrix product with its weights.
+    outer = (design[:, :, None] * design[:, None, :]).reshape(len(x), k * k)
+    beta = np.zeros((len(counts), k))
     for _ in range(NEWTON_STEPS):
         mu = expit(beta @ design.T + offset)
         gradient = (counts * (y - mu)) @ design
-        hessian = np.einsum("rn,ni,nj->rij", counts * mu * (1 - mu), design, design)
+        hessian = ((counts * mu * (1 - mu)) @ outer).reshape(-1, k, k)
         step = np.linalg.solve(hessian, gradient[..., None])[..., 0]
         beta += step
         if np.abs(step).max(initial=0.0) < NEWTON_TOLERANCE:
