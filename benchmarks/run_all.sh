@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Run every benchmark, one after the other: generation in memory, storage on SQLite, storage on a
 # throw-away PostgreSQL (skipped with a note when no server binaries are installed), the models
-# (training, explanations, global SHAP), the patient page (skipped with a note, exit status 2,
-# while the page does not exist or answers 404) and a class browsing during two trainings and a
-# 20,000-patient generation on make run's SQLite set-up.
+# (training, explanations, global SHAP), external validation at another site, the patient page
+# (skipped with a note, exit status 2, while the page does not exist or answers 404) and a class
+# browsing during two trainings and a 20,000-patient generation on make run's SQLite set-up.
 # From the repository root: benchmarks/run_all.sh [PYTHON]   (default .venv/bin/python)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,8 @@ else
 fi
 echo
 "$python" benchmarks/bench_models.py
+echo
+"$python" benchmarks/bench_external_validation.py
 echo
 status=0
 "$python" benchmarks/bench_patient_page.py || status=$?

@@ -214,9 +214,9 @@ def _train_suite(patients, *, truth, scenario, random_state, arms, algorithms, v
                        n_patients=len(patients), skipped=skipped, excluded=excluded,
                        excluded_by_split=excluded_by_split)
     if truth is not None and RANKING_ALGORITHM in algorithms and held_out:
-        suite.policy = _policy(suite, patients, truth, np.concatenate(held_out),
-                               _ranking_variants(patients.index, variants, permitted),
-                               n_resamples=n_resamples)
+        suite.policy = suite_policy(suite, patients, truth, np.concatenate(held_out),
+                                    ranking_variants(patients.index, variants, permitted),
+                                    n_resamples=n_resamples)
     return suite
 
 
@@ -274,7 +274,7 @@ def _fit(arm, algorithm, variant, train, test, *, truth, scenario, seed, rng, n_
     return model
 
 
-def _ranking_variants(index: pd.Index, variants, permitted: dict | None) -> pd.Series:
+def ranking_variants(index: pd.Index, variants, permitted: dict | None) -> pd.Series:
     """Per patient, the variant whose ranking the patient page shows: the richest trained variant
     whose data the patient permits (``VARIANTS`` lists them richest first, in the consent gate's
     order); missing for a patient who permits none."""
@@ -285,16 +285,17 @@ def _ranking_variants(index: pd.Index, variants, permitted: dict | None) -> pd.S
     return chosen
 
 
-def _policy(suite: ModelSuite, patients, truth, held_out_index, ranking_variants: pd.Series, *,
-            n_resamples: int) -> dict | None:
+def suite_policy(suite: ModelSuite, patients, truth, held_out_index, variants_by_patient: pd.Series,
+                 *, n_resamples: int) -> dict | None:
     """The policy value (``models.policy``) over the held-out patients who permit a variant, each
     with the top arm of that variant's ranking (``ModelSuite.rank``, as on the patient page), and
-    ``n_excluded``: how many held-out patients it left out."""
+    ``n_excluded``: how many held-out patients it left out. ``variants_by_patient`` is
+    ``ranking_variants``'s answer; external validation passes another site's patients."""
     ranked = {arm for arm, algorithm, _ in suite.models if algorithm == RANKING_ALGORITHM}
     arms = [a for a in ACTIVE_ARMS if a in ranked]
     if not arms:  # placebo alone: no treatment to choose between
         return None
-    variant_of = ranking_variants.loc[held_out_index].dropna()
+    variant_of = variants_by_patient.loc[held_out_index].dropna()
     choice = pd.Series(None, index=variant_of.index, dtype=object)
     for variant, members in variant_of.groupby(variant_of, sort=False):
         rankings = suite.rank(patients.loc[members.index], variant=variant)
