@@ -17,10 +17,4 @@ class Migration(migrations.Migration):
         migrations.AddField(model_name="patient", name="number",
                             field=models.PositiveIntegerField(null=True)),
         migrations.RunPython(number_patients, migrations.RunPython.noop),
-        migrations.AlterField(model_name="patient", name="number",
-                              field=models.PositiveIntegerField()),
-        migrations.AddConstraint(
-            model_name="patient",
-            constraint=models.UniqueConstraint(fields=("cohort", "number"),
-                                               name="one_patient_per_number")),
     ]

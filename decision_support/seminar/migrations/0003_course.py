@@ -18,8 +18,4 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT,
                                     related_name="seminar_packs", to="courses.course")),
         migrations.RunPython(into_default_course, migrations.RunPython.noop),
-        migrations.AlterField(
-            model_name="seminarpack", name="course",
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT,
-                                    related_name="seminar_packs", to="courses.course")),
     ]
