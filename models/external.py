@@ -182,6 +182,7 @@ class ExternalValidation:
     skipped: dict[str, str]  # arm -> why its models could not be scored at the site
     n_patients: int
     policy: dict | None = None  # ``suite_policy`` over every patient of the site (with truth)
+    excluded: dict[str, int] | None = None  # per variant: left out by ``permitted``
 
     @property
     def metrics(self) -> pd.DataFrame:
@@ -207,7 +208,8 @@ def _too_few(received: pd.DataFrame, arm: str) -> str | None:
 
 
 def external_validation(suite: ModelSuite, patients: pd.DataFrame, *,
-                        truth: pd.DataFrame | None = None, n_resamples: int = 200,
+                        truth: pd.DataFrame | None = None, permitted: dict | None = None,
+                        n_resamples: int = 200,
                         random_state: int | None = None) -> ExternalValidation:
     """Score every model of ``suite`` on another site's patients.
 
@@ -220,6 +222,11 @@ def external_validation(suite: ModelSuite, patients: pd.DataFrame, *,
         Each arm's models are scored on the patients who received that arm.
     truth : pandas.DataFrame, optional
         The new site's ground truth, aligned with ``patients``: enables the policy value.
+    permitted : dict, optional
+        Per variant, a boolean Series over ``patients.index``: the patients that variant's
+        models may be scored on (consent to model training), as ``train_suite`` takes it; the
+        policy value ranks each patient with the richest variant permitted and leaves out those
+        permitted none. Everyone when omitted.
     n_resamples : int
         Bootstrap resamples for every interval.
     random_state : int, optional
@@ -234,13 +241,18 @@ def external_validation(suite: ModelSuite, patients: pd.DataFrame, *,
         ``calibration_slope`` each with ``_low`` and ``_high``, and ``calibration``
         (``{"predicted": [...], "observed": [...]}``); ``skipped`` (arm -> reason) lists the arms
         the site cannot score; ``policy`` is ``models.policy.policy_values``'s dict with
-        ``n_excluded``, over every patient of the site (None without truth).
+        ``n_excluded``, over every patient of the site (None without truth); ``excluded``
+        counts, per variant, the patients ``permitted`` left out.
     """
     _check_columns(patients, {f for model in suite.models.values() for f in model.features})
     rng = np.random.default_rng(random_state)
+    variants = {variant for _, _, variant in suite.models}
+    everyone = pd.Series(True, index=patients.index)
+    usable = {v: (permitted[v].loc[patients.index] if permitted else everyone).to_numpy()
+              for v in variants}
     results, skipped = {}, {}
     for (arm, algorithm, variant), model in suite.models.items():
-        received = patients[patients["arm"] == arm]
+        received = patients[usable[variant] & (patients["arm"] == arm).to_numpy()]
         if reason := _too_few(received, arm):
             skipped[arm] = reason
             continue
@@ -251,12 +263,12 @@ def external_validation(suite: ModelSuite, patients: pd.DataFrame, *,
         }
     policy = None
     if truth is not None:
-        variants = {variant for _, _, variant in suite.models}
         policy = suite_policy(suite, patients, truth, patients.index,
-                              ranking_variants(patients.index, variants, None),
+                              ranking_variants(patients.index, variants, permitted),
                               n_resamples=n_resamples)
     return ExternalValidation(results=results, skipped=skipped, n_patients=len(patients),
-                              policy=policy)
+                              policy=policy,
+                              excluded={v: int((~usable[v]).sum()) for v in sorted(variants)})
 
 
 def leave_one_site_out(patients: pd.DataFrame, *, site_column: str = "site", arms=ARMS,
