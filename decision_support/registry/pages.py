@@ -360,3 +360,55 @@ def model_facts(model: TrainedModel, *, truth_check: dict | None) -> dict:
     return {"arm": model.arm, "algorithm": model.algorithm, "variant": model.variant,
             "features": model.features, "metrics": model.metrics, "evaluation": model.evaluation,
             "truth_check": truth_check}
+
+
+# --- "Does it travel?" ------------------------------------------------------------------------
+
+TRAVEL_FIGURES = ("roc_auc", "calibration_in_the_large", "calibration_slope", "brier")
+
+
+def _figure(figures: dict, name: str) -> dict:
+    """One figure with its interval (None where the site could not estimate it)."""
+    return {"value": figures.get(name), "low": figures.get(f"{name}_low"),
+            "high": figures.get(f"{name}_high")}
+
+
+def travel_rows(models: list[dict]) -> list[dict]:
+    """Per model of one site's stored external validation, in arm, algorithm, variant order:
+    each figure internal (held out at the development site) beside external (this site), the
+    AUC's change, and the patients each was computed on (small counts hidden)."""
+    rows = []
+    for m in sorted(models, key=lambda m: (ARMS.index(m["arm"]), ALGORITHMS.index(m["algorithm"]),
+                                           VARIANTS.index(m["variant"]))):
+        internal, external = m["internal"], m["external"]
+        auc_change = (None if None in (internal["roc_auc"], external["roc_auc"])
+                      else external["roc_auc"] - internal["roc_auc"])
+        rows.append({
+            "arm": m["arm"], "arm_label": ARM_LABELS[m["arm"]],
+            "algorithm_label": ALGORITHM_LABELS[m["algorithm"]],
+            "variant": m["variant"], "variant_label": VARIANT_LABELS[m["variant"]],
+            "figures": [{"name": name, "internal": _figure(internal, name),
+                         "external": _figure(external, name)} for name in TRAVEL_FIGURES],
+            "auc_change": auc_change,
+            "n_internal": suppress_count(internal["n_test"]),
+            "n_external": suppress_count(external["n_test"]),
+        })
+    return rows
+
+
+def recalibration_rows(results: list[dict]) -> list[dict]:
+    """Per arm, calibration-in-the-large, slope and ROC AUC before and after recalibration on the
+    rest of the site, or why the arm's model could not be recalibrated."""
+    rows = []
+    for r in sorted(results, key=lambda r: ARMS.index(r["arm"])):
+        row = {"arm": r["arm"], "arm_label": ARM_LABELS[r["arm"]], "error": r.get("error")}
+        if row["error"] is None:
+            # A negative slope reverses every rank: the AUC becomes 1 - AUC.
+            row |= {"n_local": r["n_local"], "n_evaluated": suppress_count(r["n_evaluated"]),
+                    "intercept": r["intercept"], "slope": r["slope"], "reversed": r["slope"] < 0,
+                    "figures": [{"name": name, "before": _figure(r["before"], name),
+                                 "after": _figure(r["after"], name)}
+                                for name in ("calibration_in_the_large", "calibration_slope",
+                                             "roc_auc")]}
+        rows.append(row)
+    return rows
