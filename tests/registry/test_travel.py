@@ -9,7 +9,8 @@ from decision_support.accounts.roles import Role
 from decision_support.cohorts.models import Patient
 from decision_support.cohorts.selectors import patients_frame
 from decision_support.cohorts.services import cohort_generate
-from decision_support.consent.reads import model_training_permitted
+from decision_support.consent.erasure import runs_trained_on
+from decision_support.consent.reads import model_training_permitted, model_training_rows
 from decision_support.registry.models import ExternalValidation
 from models.ranking import RANKING_ALGORITHM
 from synthetic_data import SITE_SCENARIOS
@@ -175,3 +176,24 @@ def test_a_bad_recalibration_setting_is_refused_naming_the_field(client, make_us
     query = {"n_local": "100", "seed": "1", field: value}
     response = _page(client, make_user, Role.STUDENT, run, **query)
     assert response.status_code == 400 and f"({field})" in response.content.decode()
+
+
+# --- what else knows a run's training set -----------------------------------------------------
+
+def test_the_explanation_refits_use_the_training_patients_of_the_development_site(run):
+    """The explanation comparison refits on a run's training split again: at the development
+    site alone it is the split training used (as many patients as each model learnt from)."""
+    for model in run.models.all():
+        rows = model_training_rows(cohort_id=run.cohort_id, arm=model.arm, variant=model.variant,
+                                   seed=run.seed, site=run.development_site)
+        assert len(rows) == model.metrics["n_train"], model
+        assert set(_site_patients(run.cohort, run.development_site)
+                   .filter(pk__in=rows.index).values_list("pk", flat=True)) == set(rows.index)
+
+
+@pytest.mark.parametrize("site,trained", [("trial", True), ("clinic", False)])
+def test_erasing_a_patient_names_the_run_only_if_their_site_trained_it(run, site, trained):
+    patients = _site_patients(run.cohort, site).order_by("pk")
+    permitted = model_training_permitted(patients.values_list("pk", flat=True))["clinical_only"]
+    patient = patients.get(pk=permitted[permitted].index[0])
+    assert (runs_trained_on(patient) == [run]) is trained
