@@ -2,6 +2,9 @@
 site only, validated once per other site at the end of training (through the consent gate), and
 the page that shows it."""
 
+import html
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -12,6 +15,7 @@ from decision_support.cohorts.services import cohort_generate
 from decision_support.consent.erasure import runs_trained_on
 from decision_support.consent.reads import model_training_permitted, model_training_rows
 from decision_support.registry.models import ExternalValidation
+from models.external import LOCAL_UNUSABLE
 from models.ranking import RANKING_ALGORITHM
 from synthetic_data import SITE_SCENARIOS
 from tests.trained_runs import committed_run
@@ -150,6 +154,8 @@ def test_recalibration_on_a_local_sample_leaves_the_auc_unchanged_or_reversed(
     assert response.status_code == 200 and 'id="recalibration-table-clinic"' in text
     rows = text.split('data-figure="roc_auc"')[1:]
     assert rows, "no arm was recalibrated"
+    for refusal in re.findall(r'<td colspan="5">(.*?)</td>', text, flags=re.S):
+        assert html.unescape(refusal) == LOCAL_UNUSABLE or refusal.startswith("a local sample of")
     for row in rows:
         before, after = (float(cell.split()[0]) for cell in row.split('<td class="num">')[3:5])
         if row.startswith(" data-reversed"):
