@@ -162,14 +162,15 @@ def cohort_generate(*, n_patients: int, scenario: str = "default", seed: int | N
 @transaction.atomic
 def cohort_create(*, actor, purpose: str, scenario: str, n_patients: int, seed: int | None,
                   name: str, is_demo: bool = False, course: Course | None = None,
-                  progress: Progress | None = None) -> Cohort:
+                  progress: Progress | None = None, site_scenario: str | None = None) -> Cohort:
     """``cohort_generate`` for a signed-in educator or a command (``generate_cohort``), audited
     (``cohort.create``) in the same transaction."""
     cohort = cohort_generate(n_patients=n_patients, scenario=scenario, seed=seed, name=name,
-                             is_demo=is_demo, actor=actor, course=course, progress=progress)
+                             is_demo=is_demo, actor=actor, course=course, progress=progress,
+                             site_scenario=site_scenario)
     audit_record(actor=actor, purpose=purpose, action="cohort.create", object_type="cohort",
                  object_ref=str(cohort.uid), outcome="allowed",
-                 detail={"cohort": cohort.pk, "course": cohort.course_id, "scenario": scenario, "n_patients": n_patients,
+                 detail={"cohort": cohort.pk, "course": cohort.course_id, "scenario": cohort.scenario, "n_patients": n_patients,
                          "seed": cohort.seed, "seed_drawn": seed is None,
                          "fingerprint": cohort.fingerprint,
                          "erased_left_out": cohort.erased_left_out})
