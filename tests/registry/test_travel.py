@@ -203,3 +203,25 @@ def test_erasing_a_patient_names_the_run_only_if_their_site_trained_it(run, site
     permitted = model_training_permitted(patients.values_list("pk", flat=True))["clinical_only"]
     patient = patients.get(pk=permitted[permitted].index[0])
     assert (runs_trained_on(patient) == [run]) is trained
+
+
+@pytest.mark.parametrize("role,changes", [(Role.STUDENT, False), (Role.EDUCATOR, True)])
+def test_no_number_a_student_sees_changes_with_the_truth_at_the_other_site(client, make_user, run,
+                                                                           role, changes):
+    """The policy value at the other site is scored with the truth: replacing it changes the
+    educator's page and not one character of the student's."""
+    validation = run.external_validations.get()
+    stored = validation.results
+    client.force_login(make_user(role))
+    path = reverse("run_travel", args=[run.pk])
+    before = client.get(path).content.decode()
+    replaced = {name: round(0.0917 + 0.113 * i, 4) for i, name in enumerate(
+        ("oracle", "model", "best_single", "random"))}
+    try:
+        ExternalValidation.objects.filter(pk=validation.pk).update(
+            results={**stored, "policy": {**stored["policy"], **replaced}})
+        after = client.get(path).content.decode()
+    finally:
+        ExternalValidation.objects.filter(pk=validation.pk).update(results=stored)
+    strip = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"|nonce="[^"]*"')
+    assert (strip.sub("", before) != strip.sub("", after)) is changes
