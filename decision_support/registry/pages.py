@@ -15,11 +15,12 @@ from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.evaluation import confusion_at
 from models.features import NOT_MODEL_INPUTS, VARIANT_LABELS, VARIANTS
 from models.policy import POLICIES
-from models.ranking import ACTIVE_ARMS
+from models.ranking import ACTIVE_ARMS, RANKING_ALGORITHM
 from models.truth import CREDITED_TOP, DECOYS, MEASURES, NOISE_AUC
 from synthetic_data import ARMS, ARM_LABELS, DATA_DICTIONARY
 
 from .models import TrainedModel, TrainingRun
+from .selectors import RECALIBRATED_VARIANT
 
 
 # A random forest averages probabilities, so its exact SHAP values are in probability units;
@@ -394,6 +395,27 @@ def travel_rows(models: list[dict]) -> list[dict]:
             "n_external": suppress_count(external["n_test"]),
         })
     return rows
+
+
+def travel_calibration_charts(site: str, site_label: str, development_label: str,
+                              models: list[dict]) -> list[Chart]:
+    """Per arm, the ranking model's (all data: the model the recalibration control recalibrates)
+    calibration curve at the development site (held out) beside the one at ``site``."""
+    charts = []
+    for m in sorted(models, key=lambda m: ARMS.index(m["arm"])):
+        if (m["algorithm"], m["variant"]) != (RANKING_ALGORITHM, RECALIBRATED_VARIANT):
+            continue
+        internal, external = m["internal"]["calibration"], m["external"]["calibration"]
+        charts.append(line_chart(
+            f"calibration-{site}-{m['arm']}", f"{ARM_LABELS[m['arm']]}: calibration at both sites",
+            "Mean predicted probability", "Observed response rate",
+            {f"{development_label} (internal)": (internal["predicted"], internal["observed"]),
+             f"{site_label} (external)": (external["predicted"], external["observed"])},
+            diagonal=True,
+            caption=(f"{ALGORITHM_LABELS[RANKING_ALGORITHM]} on all data: patients in equal-sized "
+                     "groups by predicted probability at each site. On the dotted diagonal the "
+                     "predictions would be exactly right.")))
+    return charts
 
 
 def recalibration_rows(results: list[dict]) -> list[dict]:

@@ -102,9 +102,12 @@ def run_travel(request, run_id: int):
     lesson = SITE_SCENARIOS.get(run.cohort.scenario)
     labels = {site.name: site.label for site in lesson.sites} if lesson else {}
     policy = run_policy(run, roles=request.roles)
+    development_label = labels.get(run.development_site, run.development_site)
     sites = [{
         "site": v["site"], "label": labels.get(v["site"], v["site"]),
         "rows": pages.travel_rows(v["models"]),
+        "charts": pages.travel_calibration_charts(v["site"], labels.get(v["site"], v["site"]),
+                                                  development_label, v["models"]),
         "skipped": [(ARM_LABELS[arm], reason) for arm, reason in v["skipped"].items()],
         "excluded": v["excluded_by_consent"],
         "policy_rows": pages.policy_rows(v["policy"]) if v["policy"] else [],
@@ -113,7 +116,8 @@ def run_travel(request, run_id: int):
     } for v in run_external_validations(run, roles=request.roles)]
     return render(request, "registry/run_travel.html", {
         "run": run, "cohort": run.cohort, "lesson": lesson, "sites": sites,
-        "development_label": labels.get(run.development_site, run.development_site),
+        "development_label": development_label,
+        "chart_specs": [chart.as_json() for s in sites for chart in s["charts"]],
         "form": form, "form_errors": errors,
         "internal_policy_rows": pages.policy_rows(policy.value) if policy.value else [],
         "truth_shown": policy.value is not None or any(s["policy_rows"] for s in sites),

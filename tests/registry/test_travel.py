@@ -225,3 +225,16 @@ def test_no_number_a_student_sees_changes_with_the_truth_at_the_other_site(clien
         ExternalValidation.objects.filter(pk=validation.pk).update(results=stored)
     strip = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"|nonce="[^"]*"')
     assert (strip.sub("", before) != strip.sub("", after)) is changes
+
+
+def test_each_arm_has_a_calibration_chart_at_both_sites_with_its_table(client, make_user, run):
+    text = _page(client, make_user, Role.STUDENT, run).content.decode()
+    models = [m for m in run.external_validations.get().results["models"]
+              if (m["algorithm"], m["variant"]) == (RANKING_ALGORITHM, "full")]
+    assert models
+    for m in models:
+        chart = text.split(f'data-chart="calibration-clinic-{m["arm"]}"')[1].split("</figure>")[0]
+        assert "Table of this chart" in chart
+        for setting in ("internal", "external"):
+            for value in m[setting]["calibration"]["observed"]:
+                assert f'<td class="num">{round(value, 4)}</td>' in chart
