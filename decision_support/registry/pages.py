@@ -397,6 +397,11 @@ def travel_rows(models: list[dict]) -> list[dict]:
     return rows
 
 
+def travel_exclusions(excluded: dict[str, int]) -> list[tuple[str, int | str]]:
+    """Per variant, the other site's patients consent left out (small counts hidden)."""
+    return [(v, suppress_count(excluded[v])) for v in VARIANTS if v in excluded]
+
+
 def travel_calibration_charts(site: str, site_label: str, development_label: str,
                               models: list[dict]) -> list[Chart]:
     """Per arm, the ranking model's (all data: the model the recalibration control recalibrates)

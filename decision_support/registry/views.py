@@ -109,7 +109,7 @@ def run_travel(request, run_id: int):
         "charts": pages.travel_calibration_charts(v["site"], labels.get(v["site"], v["site"]),
                                                   development_label, v["models"]),
         "skipped": [(ARM_LABELS[arm], reason) for arm, reason in v["skipped"].items()],
-        "excluded": v["excluded_by_consent"],
+        "excluded": pages.travel_exclusions(v["excluded_by_consent"]),
         "policy_rows": pages.policy_rows(v["policy"]) if v["policy"] else [],
         "recalibration": (pages.recalibration_rows(site_recalibration(run, v["site"], **chosen))
                           if asked else None),

@@ -14,6 +14,7 @@ from decision_support.cohorts.selectors import patients_frame
 from decision_support.cohorts.services import cohort_generate
 from decision_support.consent.erasure import runs_trained_on
 from decision_support.consent.reads import model_training_permitted, model_training_rows
+from decision_support.registry import pages
 from decision_support.registry.models import ExternalValidation
 from models.external import LOCAL_UNUSABLE
 from models.ranking import RANKING_ALGORITHM
@@ -238,3 +239,13 @@ def test_each_arm_has_a_calibration_chart_at_both_sites_with_its_table(client, m
         for setting in ("internal", "external"):
             for value in m[setting]["calibration"]["observed"]:
                 assert f'<td class="num">{round(value, 4)}</td>' in chart
+
+
+@pytest.mark.parametrize("count,shown", [(0, 0), (1, "<11"), (10, "<11"), (11, 11), (123, 123)])
+def test_the_other_sites_small_counts_are_hidden(count, shown):
+    excluded = {"full": count, "clinical_only": count}
+    assert pages.travel_exclusions(excluded) == [("full", shown), ("clinical_only", shown)]
+    rows = pages.travel_rows([{"arm": "ssri", "algorithm": RANKING_ALGORITHM, "variant": "full",
+                               "internal": {"roc_auc": 0.6, "n_test": count},
+                               "external": {"roc_auc": 0.5, "n_test": count}}])
+    assert (rows[0]["n_internal"], rows[0]["n_external"]) == (shown, shown)
