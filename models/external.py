@@ -49,8 +49,10 @@ from .training import (GLOBAL_SHAP_ROWS, ModelSuite, TrainedModel, ranking_varia
 INTERVAL_LEVEL = 0.95
 # A forest can predict exactly 0 or 1, whose logit is infinite: probabilities are clipped first.
 PROBABILITY_FLOOR = 1e-6
-NEWTON_STEPS = 50
+NEWTON_STEPS = 100
 NEWTON_TOLERANCE = 1e-10
+MAX_STEP = 5.0  # logits, per Newton step and coefficient
+MAX_CONDITION = 1e12  # of a Newton step's Hessian; beyond it the fit is taken not to exist
 RECALIBRATION_SIZES = (50, 500)  # the local sample a user may choose, inclusive
 LEAVE_ONE_SITE_OUT_ALGORITHMS = ("logistic_regression",)
 INTERNAL = "internal"  # the setting of the training site's held-out figures
@@ -65,7 +67,6 @@ LOCAL_TOO_LARGE = ("a local sample of {n_local} leaves {rest} of the {n} patient
                    "{arm} at this site to evaluate on: {reason}")
 LOCAL_UNUSABLE = ("no logistic recalibration fits this local sample: it needs responders and "
                   "non-responders whose predicted probabilities overlap")
-NOT_CONVERGED = "the calibration regression did not converge in {steps} Newton steps"
 TOO_FEW_SITES = "leave-one-site-out needs at least two sites in column {column!r}; found {sites}"
 INDEX_NOT_UNIQUE = "the patients' index must be unique (one row per patient across sites)"
 RESERVED_SITE = f"a site may not be called {INTERNAL!r}: that column holds the training figures"
@@ -98,7 +99,8 @@ def _estimable(x: np.ndarray, y: np.ndarray, weights: np.ndarray, *, slope: bool
 def _fit_logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray, *, slope: bool) -> np.ndarray:
     """Logistic regressions of ``y`` on ``x``, one per row of ``weights`` (each patient's count):
     with ``slope`` columns (intercept, coefficient of ``x``), without it the intercept alone with
-    ``x`` as offset. NaN where the fit does not exist (``_estimable``)."""
+    ``x`` as offset. NaN where the fit does not exist (``_estimable``, a Hessian beyond
+    ``MAX_CONDITION`` on the way, or no convergence in ``NEWTON_STEPS``)."""
     design = np.column_stack([np.ones_like(x), x]) if slope else np.ones((len(x), 1))
     offset = np.zeros_like(x) if slope else x
     fits = np.full((len(weights), design.shape[1]), np.nan)
@@ -109,16 +111,25 @@ def _fit_logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray, *, slope: b
     # one matrix product with its weights.
     outer = (design[:, :, None] * design[:, None, :]).reshape(len(x), k * k)
     beta = np.zeros((len(counts), k))
+    failed = np.zeros(len(counts), dtype=bool)
     for _ in range(NEWTON_STEPS):
         mu = expit(beta @ design.T + offset)
         gradient = (counts * (y - mu)) @ design
         hessian = ((counts * mu * (1 - mu)) @ outer).reshape(-1, k, k)
+        # A fit that runs off towards a near-separation the check above let through (a few
+        # patients, predictions almost 0 or 1) leaves a singular Hessian: no fit, NaN.
+        failed |= ~(np.linalg.cond(hessian) < MAX_CONDITION)
+        hessian[failed], gradient[failed] = np.eye(k), 0.0
         step = np.linalg.solve(hessian, gradient[..., None])[..., 0]
+        # Newton's step overshoots from far away on a few patients (the Hessian vanishes as
+        # the predictions saturate): a step is at most MAX_STEP logits, in the same direction.
+        step *= np.minimum(1.0, MAX_STEP / np.maximum(np.abs(step).max(axis=1), 1e-300))[:, None]
         beta += step
-        if np.abs(step).max(initial=0.0) < NEWTON_TOLERANCE:
+        converged = np.abs(step).max(axis=1, initial=0.0) < NEWTON_TOLERANCE
+        if converged.all():
             break
-    else:
-        raise ArithmeticError(NOT_CONVERGED.format(steps=NEWTON_STEPS))
+    # Still moving after NEWTON_STEPS: running off towards a separation, no fit.
+    beta[failed | ~converged] = np.nan
     fits[usable] = beta
     return fits
 
