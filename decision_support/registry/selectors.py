@@ -10,13 +10,11 @@ a multi-site run's external validation likewise (``run_external_validations``).
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from decision_support.accounts.access import MODEL_TRUTH_ROLES, can
 from decision_support.cohorts.models import Patient
 from decision_support.cohorts.selectors import patients_frame
 from decision_support.consent.reads import model_training_permitted
-from models.external import LOCAL_UNUSABLE, recalibrate
+from models.external import recalibrate
 from models.ranking import RANKING_ALGORITHM, AlgorithmChoice, choose_algorithm
 
 from .loading import fitted_model
@@ -97,10 +95,6 @@ def site_recalibration(run: TrainingRun, site: str, *, n_local: int, seed: int) 
         try:
             results.append(recalibrate(fitted_model(row), frame, n_local=n_local,
                                        n_resamples=RECALIBRATION_RESAMPLES, random_state=seed))
-        # Before ValueError, its base class: a perfect separation that models.external's
-        # check let through to Newton's method.
-        except np.linalg.LinAlgError:
-            results.append({"arm": row.arm, "error": LOCAL_UNUSABLE})
         except ValueError as error:
             results.append({"arm": row.arm, "error": str(error)})
     return results

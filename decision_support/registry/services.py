@@ -61,9 +61,9 @@ def training_run_create(*, cohort: Cohort, seed: int | None = None,
                         permitted={v: p[trained_on] for v, p in permitted.items()},
                         progress=tracked if progress else None)
     if progress:
-        # Skipped arms are never reported, so say here that fitting is over and storing begins.
-        progress(seen["total"], seen["total"], STORING_LABEL if not development
-                 else EXTERNAL_LABEL)
+        # Skipped arms are never reported, so say here that fitting is over and storing (or
+        # validating at the other sites) begins.
+        progress(seen["total"], seen["total"], EXTERNAL_LABEL if development else STORING_LABEL)
     external = {
         site: external_validation(suite, frame[rows], truth=_rows(truth, rows),
                                   permitted={v: p[rows] for v, p in permitted.items()},

@@ -2,6 +2,7 @@
 site only, validated once per other site at the end of training (through the consent gate), and
 the page that shows it."""
 
+import functools
 import html
 import re
 
@@ -14,10 +15,11 @@ from decision_support.cohorts.selectors import patients_frame
 from decision_support.cohorts.services import cohort_generate
 from decision_support.consent.erasure import runs_trained_on
 from decision_support.consent.reads import model_training_permitted, model_training_rows
-from decision_support.registry import pages
+from decision_support.registry import jobs, pages, services
 from decision_support.registry.models import ExternalValidation
 from models.external import LOCAL_UNUSABLE
 from models.ranking import RANKING_ALGORITHM
+from models.training import train_suite
 from synthetic_data import SITE_SCENARIOS
 from tests.trained_runs import committed_run
 
@@ -249,3 +251,22 @@ def test_the_other_sites_small_counts_are_hidden(count, shown):
                                "internal": {"roc_auc": 0.6, "n_test": count},
                                "external": {"roc_auc": 0.5, "n_test": count}}])
     assert (rows[0]["n_internal"], rows[0]["n_external"]) == (shown, shown)
+
+
+@pytest.mark.parametrize("label,message", [
+    (services.EXTERNAL_LABEL, "Validating the models at the other sites, then storing them"),
+    (services.STORING_LABEL, "Storing the models in the registry")])
+def test_a_training_job_says_when_it_validates_at_the_other_sites(label, message):
+    fraction, shown = jobs.progress_message(9, 9, label)
+    assert shown == message and fraction == jobs.READ_SHARE + jobs.FIT_SHARE
+
+
+def test_training_a_multi_site_cohort_reports_the_validation_step(monkeypatch):
+    cohort = cohort_generate(n_patients=150, seed=4, site_scenario="assay_shift")
+    monkeypatch.setattr(services, "train_suite", functools.partial(
+        train_suite, algorithms=(RANKING_ALGORITHM,), variants=("full",), n_resamples=20))
+    labels = []
+    run = services.training_run_create(cohort=cohort, seed=2,
+                                       progress=lambda done, total, label: labels.append(label))
+    assert labels[-1] == services.EXTERNAL_LABEL
+    assert list(run.external_validations.values_list("site", flat=True)) == ["lab_b"]
