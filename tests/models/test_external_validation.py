@@ -382,3 +382,17 @@ def test_no_site_may_take_the_internal_column(suite, site_b):
     model = suite.model(arm="ssri", algorithm=ALGORITHM, variant="full")
     with pytest.raises(ValueError, match=RESERVED_SITE):
         importance_by_site(model, {INTERNAL: site_b.patients})
+
+
+@pytest.mark.parametrize("seed", [186, 1881, 4062, 11930])
+def test_a_fit_far_from_the_start_on_a_few_patients_converges_to_the_hand_computation(seed):
+    """Two or three patients with predictions far from their outcomes: Newton's full first step
+    overshot until the Hessian vanished ('Singular matrix' on main)."""
+    rng = np.random.default_rng(seed)
+    n, spread = int(rng.integers(2, 61)), float(rng.uniform(0.1, 4))
+    x = rng.normal(0, spread, n)
+    y = (rng.random(n) < expit(x)).astype(float)
+    assert n <= 3 and 0 < y.sum() < n
+    by_hand = brentq(lambda a: expit(a + x).mean() - y.mean(), -50, 50, xtol=1e-12)
+    assert _fit_logistic(x, y, np.ones((1, n)), slope=False)[0, 0] == pytest.approx(by_hand,
+                                                                                    abs=1e-6)
