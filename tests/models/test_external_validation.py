@@ -396,3 +396,20 @@ def test_a_fit_far_from_the_start_on_a_few_patients_converges_to_the_hand_comput
     by_hand = brentq(lambda a: expit(a + x).mean() - y.mean(), -50, 50, xtol=1e-12)
     assert _fit_logistic(x, y, np.ones((1, n)), slope=False)[0, 0] == pytest.approx(by_hand,
                                                                                     abs=1e-6)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.3, 0.9])
+def test_each_model_is_scored_only_on_the_patients_permitted_for_its_variant(suite, site_b,
+                                                                           share):
+    """``permitted`` (consent to model training, per variant) leaves patients out of every
+    figure at the site and of the policy value, and counts them."""
+    patients, truth = site_b.patients, site_b.truth
+    rng = np.random.default_rng(5)
+    usable = pd.Series(rng.random(len(patients)) >= share, index=patients.index)
+    validation = external_validation(suite, patients, truth=truth, permitted={"full": usable},
+                                     n_resamples=20, random_state=3)
+    assert validation.excluded == {"full": int((~usable).sum())}
+    for (arm, _, _), result in validation.results.items():
+        received = patients[usable.to_numpy() & (patients["arm"] == arm).to_numpy()]
+        assert result["external"]["n_test"] == len(received)
+    assert validation.policy["n_excluded"] == int((~usable).sum())
