@@ -49,8 +49,10 @@ from .training import (GLOBAL_SHAP_ROWS, ModelSuite, TrainedModel, ranking_varia
 INTERVAL_LEVEL = 0.95
 # A forest can predict exactly 0 or 1, whose logit is infinite: probabilities are clipped first.
 PROBABILITY_FLOOR = 1e-6
-NEWTON_STEPS = 50
+NEWTON_STEPS = 100
 NEWTON_TOLERANCE = 1e-10
+STEP_HALVINGS = 40
+MAX_CONDITION = 1e12  # of a Newton step's Hessian; beyond it the fit is taken not to exist
 RECALIBRATION_SIZES = (50, 500)  # the local sample a user may choose, inclusive
 LEAVE_ONE_SITE_OUT_ALGORITHMS = ("logistic_regression",)
 INTERNAL = "internal"  # the setting of the training site's held-out figures
@@ -65,7 +67,6 @@ LOCAL_TOO_LARGE = ("a local sample of {n_local} leaves {rest} of the {n} patient
                    "{arm} at this site to evaluate on: {reason}")
 LOCAL_UNUSABLE = ("no logistic recalibration fits this local sample: it needs responders and "
                   "non-responders whose predicted probabilities overlap")
-NOT_CONVERGED = "the calibration regression did not converge in {steps} Newton steps"
 TOO_FEW_SITES = "leave-one-site-out needs at least two sites in column {column!r}; found {sites}"
 INDEX_NOT_UNIQUE = "the patients' index must be unique (one row per patient across sites)"
 RESERVED_SITE = f"a site may not be called {INTERNAL!r}: that column holds the training figures"
@@ -98,27 +99,48 @@ def _estimable(x: np.ndarray, y: np.ndarray, weights: np.ndarray, *, slope: bool
 def _fit_logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray, *, slope: bool) -> np.ndarray:
     """Logistic regressions of ``y`` on ``x``, one per row of ``weights`` (each patient's count):
     with ``slope`` columns (intercept, coefficient of ``x``), without it the intercept alone with
-    ``x`` as offset. NaN where the fit does not exist (``_estimable``)."""
+    ``x`` as offset. NaN where the fit does not exist (``_estimable``), or where Newton's method
+    meets a singular Hessian or has not converged after ``NEWTON_STEPS``."""
     design = np.column_stack([np.ones_like(x), x]) if slope else np.ones((len(x), 1))
     offset = np.zeros_like(x) if slope else x
     fits = np.full((len(weights), design.shape[1]), np.nan)
     usable = _estimable(x, y, weights, slope=slope)
     counts = weights[usable]
     k = design.shape[1]
+
+    def log_likelihood(beta):
+        eta = beta @ design.T + offset
+        return (counts * (y * eta - np.logaddexp(0.0, eta))).sum(axis=1)
+
     # Per patient the outer product of its design row, flattened: each fit's Hessian is then
     # one matrix product with its weights.
     outer = (design[:, :, None] * design[:, None, :]).reshape(len(x), k * k)
     beta = np.zeros((len(counts), k))
+    current = log_likelihood(beta)
+    failed = np.zeros(len(counts), dtype=bool)
+    converged = np.zeros(len(counts), dtype=bool)
     for _ in range(NEWTON_STEPS):
         mu = expit(beta @ design.T + offset)
         gradient = (counts * (y - mu)) @ design
         hessian = ((counts * mu * (1 - mu)) @ outer).reshape(-1, k, k)
+        failed |= ~(np.linalg.cond(hessian) < MAX_CONDITION)
+        hessian[failed], gradient[failed] = np.eye(k), 0.0
         step = np.linalg.solve(hessian, gradient[..., None])[..., 0]
-        beta += step
-        if np.abs(step).max(initial=0.0) < NEWTON_TOLERANCE:
+        # From far away a full Newton step can overshoot into saturated predictions: halve it
+        # until the (concave) log-likelihood does not fall.
+        scale = np.ones(len(counts))
+        for _ in range(STEP_HALVINGS):
+            trial = log_likelihood(beta + scale[:, None] * step)
+            worse = trial < current - 1e-12 * np.abs(current)
+            if not worse.any():
+                break
+            scale[worse] /= 2
+        beta += scale[:, None] * step
+        current = log_likelihood(beta)
+        converged = np.abs(step).max(axis=1, initial=0.0) < NEWTON_TOLERANCE
+        if converged.all():
             break
-    else:
-        raise ArithmeticError(NOT_CONVERGED.format(steps=NEWTON_STEPS))
+    beta[failed | ~converged] = np.nan
     fits[usable] = beta
     return fits
 
@@ -182,6 +204,7 @@ class ExternalValidation:
     skipped: dict[str, str]  # arm -> why its models could not be scored at the site
     n_patients: int
     policy: dict | None = None  # ``suite_policy`` over every patient of the site (with truth)
+    excluded: dict[str, int] | None = None  # per variant: left out by ``permitted``
 
     @property
     def metrics(self) -> pd.DataFrame:
@@ -207,7 +230,8 @@ def _too_few(received: pd.DataFrame, arm: str) -> str | None:
 
 
 def external_validation(suite: ModelSuite, patients: pd.DataFrame, *,
-                        truth: pd.DataFrame | None = None, n_resamples: int = 200,
+                        truth: pd.DataFrame | None = None, permitted: dict | None = None,
+                        n_resamples: int = 200,
                         random_state: int | None = None) -> ExternalValidation:
     """Score every model of ``suite`` on another site's patients.
 
@@ -220,6 +244,11 @@ def external_validation(suite: ModelSuite, patients: pd.DataFrame, *,
         Each arm's models are scored on the patients who received that arm.
     truth : pandas.DataFrame, optional
         The new site's ground truth, aligned with ``patients``: enables the policy value.
+    permitted : dict, optional
+        Per variant, a boolean Series over ``patients.index``: the patients that variant's
+        models may be scored on (consent to model training), as ``train_suite`` takes it; the
+        policy value ranks each patient with the richest variant permitted and leaves out those
+        permitted none. Everyone when omitted.
     n_resamples : int
         Bootstrap resamples for every interval.
     random_state : int, optional
@@ -234,13 +263,18 @@ def external_validation(suite: ModelSuite, patients: pd.DataFrame, *,
         ``calibration_slope`` each with ``_low`` and ``_high``, and ``calibration``
         (``{"predicted": [...], "observed": [...]}``); ``skipped`` (arm -> reason) lists the arms
         the site cannot score; ``policy`` is ``models.policy.policy_values``'s dict with
-        ``n_excluded``, over every patient of the site (None without truth).
+        ``n_excluded``, over every patient of the site (None without truth); ``excluded``
+        counts, per variant, the patients ``permitted`` left out.
     """
     _check_columns(patients, {f for model in suite.models.values() for f in model.features})
     rng = np.random.default_rng(random_state)
+    variants = {variant for _, _, variant in suite.models}
+    everyone = pd.Series(True, index=patients.index)
+    usable = {v: (permitted[v].loc[patients.index] if permitted else everyone).to_numpy()
+              for v in variants}
     results, skipped = {}, {}
     for (arm, algorithm, variant), model in suite.models.items():
-        received = patients[patients["arm"] == arm]
+        received = patients[usable[variant] & (patients["arm"] == arm).to_numpy()]
         if reason := _too_few(received, arm):
             skipped[arm] = reason
             continue
@@ -251,12 +285,12 @@ def external_validation(suite: ModelSuite, patients: pd.DataFrame, *,
         }
     policy = None
     if truth is not None:
-        variants = {variant for _, _, variant in suite.models}
         policy = suite_policy(suite, patients, truth, patients.index,
-                              ranking_variants(patients.index, variants, None),
+                              ranking_variants(patients.index, variants, permitted),
                               n_resamples=n_resamples)
     return ExternalValidation(results=results, skipped=skipped, n_patients=len(patients),
-                              policy=policy)
+                              policy=policy,
+                              excluded={v: int((~usable[v]).sum()) for v in sorted(variants)})
 
 
 def leave_one_site_out(patients: pd.DataFrame, *, site_column: str = "site", arms=ARMS,

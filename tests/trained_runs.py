@@ -32,16 +32,17 @@ def clear_model_caches():
 @contextmanager
 def committed_run(django_db_blocker, *, n_patients: int, cohort_seed: int = 1,
                   training_seed: int = 1, name: str | None = None, scenario: str = "default",
-                  prepare=None, **suite_options):
-    """Yields the training run of a new generated cohort; ``prepare(cohort)``, if given, runs
-    before training (to change the cohort's consent, say); ``suite_options`` narrow
-    ``train_suite`` (``algorithms=``, ``variants=``, ``n_resamples=``, ...) to save time."""
+                  site_scenario: str | None = None, prepare=None, **suite_options):
+    """Yields the training run of a new generated cohort (``n_patients`` per site with a
+    ``site_scenario``); ``prepare(cohort)``, if given, runs before training (to change the
+    cohort's consent, say); ``suite_options`` narrow ``train_suite`` (``algorithms=``,
+    ``variants=``, ``n_resamples=``, ...) to save time."""
     clear_model_caches()
     with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch:
         if suite_options:
             patch.setattr(services, "train_suite", functools.partial(train_suite, **suite_options))
         cohort = cohort_generate(n_patients=n_patients, seed=cohort_seed, scenario=scenario,
-                                 **({"name": name} if name else {}))
+                                 site_scenario=site_scenario, **({"name": name} if name else {}))
         if prepare:
             prepare(cohort)
         run = services.training_run_create(cohort=cohort, seed=training_seed)

@@ -105,6 +105,7 @@ POLICIES: dict[str, Policy | None] = {
     "models_home": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
     "run_overview": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
     "model_detail": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
+    "run_travel": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
     # Patients: the list (stewards see consent, not clinical data) and one patient's page.
     "patient_list": Policy(EVERYONE, audit_read="patient.list"),
     "patient_detail": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER}), audit_read="patient.view",

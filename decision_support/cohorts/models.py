@@ -15,7 +15,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-from synthetic_data import ARMS, DATA_DICTIONARY
+from synthetic_data import ARMS, DATA_DICTIONARY, SITE_SCENARIOS
 
 
 def _choices(name: str) -> list[tuple[str, str]]:
@@ -70,6 +70,20 @@ class Cohort(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def true_model_scenario(self) -> str:
+        """The scenario whose true response model drew the data: a multi-site cohort's
+        ``scenario`` names its site scenario, which names the true model's scenario."""
+        lesson = SITE_SCENARIOS.get(self.scenario)
+        return self.scenario if lesson is None else lesson.scenario
+
+    @property
+    def development_site(self) -> str | None:
+        """Where a multi-site cohort's models are trained: its site scenario's first site (the
+        others validate them); None for a cohort without sites."""
+        lesson = SITE_SCENARIOS.get(self.scenario)
+        return None if lesson is None else lesson.sites[0].name
+
 
 class Patient(models.Model):
     """A pseudonymised patient: the assigned treatment and the observed outcome."""
@@ -83,6 +97,9 @@ class Patient(models.Model):
     arm = models.CharField(max_length=16, choices=[(a, a) for a in ARMS])
     response = models.BooleanField()
     remission = models.BooleanField()
+    # Where a multi-site cohort's patient was collected (``synthetic_data.sites``); null for a
+    # cohort without sites. Not a model input, not in the CSV format.
+    site = models.CharField(max_length=32, null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -52,6 +52,13 @@ def patients_frame(patients) -> pd.DataFrame:
     return frame
 
 
+def patient_sites(patients) -> pd.Series:
+    """Where each patient of a Patient queryset was collected (index: patient pk; None for a
+    cohort without sites). Kept apart from ``patients_frame``: the site is no model input."""
+    rows = patients.order_by("pk").values_list("pk", "site")
+    return pd.Series(dict(rows), dtype=object).rename_axis("pk")
+
+
 def truth_frame(patients) -> pd.DataFrame:
     """The ground truth of a Patient queryset (index: patient pk), in the generator's columns."""
     rows = GroundTruth.objects.filter(patient__in=patients).order_by("patient_id").values_list(

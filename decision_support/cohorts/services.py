@@ -13,7 +13,8 @@ import pandas as pd
 from django.conf import settings
 from django.db import transaction
 
-from synthetic_data import ARMS, GENERATOR_VERSION, make_cohort, read_patients_csv
+from synthetic_data import (ARMS, GENERATOR_VERSION, get_site_scenario, make_cohort,
+                            make_multisite_cohort, read_patients_csv)
 
 from decision_support.audit.services import audit_record
 from decision_support.consent.models import Tombstone
@@ -57,7 +58,8 @@ def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: st
     The cohort's fingerprint identifies the data (``fingerprints``: a digest of every patient's
     data, before anyone is left out). A patient erased from any copy of the same data is left
     out (``erased_left_out`` counts them; ``n_patients`` counts those stored).
-    Patients are stored under keyed pseudonyms; their data classes go to separate tables.
+    Patients are stored under keyed pseudonyms; their data classes go to separate tables, and a
+    multi-site frame's ``site`` column to ``Patient.site``.
     ``consent`` (the generator's decisions, aligned with ``patients``) seeds the consent
     records; then the decisions recorded in earlier copies are carried over
     (``consent_carry_over``, audited as done by ``actor``). ``progress`` is called with the
@@ -125,20 +127,32 @@ def _store_truth(pks: list[int], truth: pd.DataFrame) -> None:
 @transaction.atomic
 def cohort_generate(*, n_patients: int, scenario: str = "default", seed: int | None = None,
                     name: str = "", is_demo: bool = False, actor=None,
-                    course: Course | None = None, progress: Progress | None = None) -> Cohort:
+                    course: Course | None = None, progress: Progress | None = None,
+                    site_scenario: str | None = None) -> Cohort:
     """Generate a cohort with ``synthetic_data`` and store it (``cohort_store``) with its ground
     truth and the consent decisions the generator drew (some patients decline genetic use or
     model training; in the ``consent_selection`` scenario, who declines depends on the patient).
+
+    With ``site_scenario`` (a name in ``synthetic_data.SITE_SCENARIOS``) the cohort is drawn
+    at each of its sites, ``n_patients`` per site (``make_multisite_cohort``, with the site
+    scenario's true model; ``scenario`` is not used), and its ``scenario`` is the site
+    scenario's name.
 
     Without a seed, a random one is drawn and recorded, so every cohort can be regenerated; a
     regenerated cohort is a copy of the same data (same fingerprint).
     """
     if seed is None:
         seed = secrets.randbelow(2**31)
-    generated = make_cohort(n_patients, scenario=scenario, random_state=seed)
+    if site_scenario is None:
+        generated = make_cohort(n_patients, scenario=scenario, random_state=seed)
+    else:
+        lesson = get_site_scenario(site_scenario)
+        generated = make_multisite_cohort(dict.fromkeys(lesson.sites, n_patients),
+                                          scenario=lesson.scenario, random_state=seed)
+        scenario = site_scenario
     return cohort_store(
         patients=generated.patients, truth=generated.truth, consent=generated.consent,
-        name=name or f"{scenario} cohort of {n_patients:,} (seed {seed})",
+        name=name or f"{scenario} cohort of {len(generated.patients):,} (seed {seed})",
         scenario=scenario, seed=seed, source=Cohort.Source.GENERATED,
         generator_version=GENERATOR_VERSION, is_demo=is_demo, actor=actor, course=course,
         progress=progress,
@@ -148,14 +162,15 @@ def cohort_generate(*, n_patients: int, scenario: str = "default", seed: int | N
 @transaction.atomic
 def cohort_create(*, actor, purpose: str, scenario: str, n_patients: int, seed: int | None,
                   name: str, is_demo: bool = False, course: Course | None = None,
-                  progress: Progress | None = None) -> Cohort:
+                  progress: Progress | None = None, site_scenario: str | None = None) -> Cohort:
     """``cohort_generate`` for a signed-in educator or a command (``generate_cohort``), audited
     (``cohort.create``) in the same transaction."""
     cohort = cohort_generate(n_patients=n_patients, scenario=scenario, seed=seed, name=name,
-                             is_demo=is_demo, actor=actor, course=course, progress=progress)
+                             is_demo=is_demo, actor=actor, course=course, progress=progress,
+                             site_scenario=site_scenario)
     audit_record(actor=actor, purpose=purpose, action="cohort.create", object_type="cohort",
                  object_ref=str(cohort.uid), outcome="allowed",
-                 detail={"cohort": cohort.pk, "course": cohort.course_id, "scenario": scenario, "n_patients": n_patients,
+                 detail={"cohort": cohort.pk, "course": cohort.course_id, "scenario": cohort.scenario, "n_patients": n_patients,
                          "seed": cohort.seed, "seed_drawn": seed is None,
                          "fingerprint": cohort.fingerprint,
                          "erased_left_out": cohort.erased_left_out})

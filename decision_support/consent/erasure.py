@@ -65,10 +65,13 @@ def erasure_plan(patient: Patient) -> ErasurePlan:
 
 def runs_trained_on(patient: Patient) -> list[TrainingRun]:
     """The cohort's training runs whose training set included ``patient``: those at whose
-    creation the patient's model-training consent put them in it (``reads.in_model_training``)."""
+    creation the patient's model-training consent put them in it (``reads.in_model_training``),
+    a multi-site run's only at its development site."""
     records = list(patient.consent_records.filter(purpose=Purpose.MODEL_TRAINING))
-    return [run for run in TrainingRun.objects.filter(cohort_id=patient.cohort_id).order_by("pk")
-            if in_model_training(permitted_classes(
+    runs = TrainingRun.objects.filter(cohort_id=patient.cohort_id).order_by("pk")
+    return [run for run in runs
+            if run.development_site in ("", patient.site)
+            and in_model_training(permitted_classes(
                 [r for r in records if r.recorded_at <= run.created_at],
                 purpose=Purpose.MODEL_TRAINING, now=run.created_at))]
 

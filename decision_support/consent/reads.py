@@ -154,13 +154,15 @@ def in_model_training(classes) -> bool:
     return model_variant_for(classes) is not None
 
 
-def model_training_rows(*, cohort_id: int, arm: str, variant: str, seed: int,
+def model_training_rows(*, cohort_id: int, arm: str, variant: str, seed: int, site: str = "",
                         now: dt.datetime | None = None) -> pd.DataFrame:
     """One arm's training patients of a run trained with ``seed``, for ``variant``: the run's
-    stratified split (``models.training.split_arm``) of the patients stored now, then those whose
-    consent to model training covers the variant now. Empty when too few patients are left
-    (erasures since the run) to split as training did."""
-    received = patients_frame(Patient.objects.filter(cohort=cohort_id, arm=arm))
+    stratified split (``models.training.split_arm``) of the patients stored now (at ``site``
+    alone, a multi-site run's development site, when given), then those whose consent to model
+    training covers the variant now. Empty when too few patients are left (erasures since the
+    run) to split as training did."""
+    at_site = {"site": site} if site else {}
+    received = patients_frame(Patient.objects.filter(cohort=cohort_id, arm=arm, **at_site))
     try:
         train, _ = split_arm(received, seed=seed)
     except ValueError:

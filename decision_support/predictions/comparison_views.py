@@ -137,7 +137,8 @@ def _stability(consented, run, arm: str, order: list[str], hidden) -> dict:
     """Per algorithm, the patient's SHAP values over refits with ``STABILITY_SEEDS``."""
     variant = consented.variant
     # The arm's training patients as the run split them, with consent to model training now.
-    train = model_training_rows(cohort_id=run.cohort_id, arm=arm, variant=variant, seed=run.seed)
+    train = model_training_rows(cohort_id=run.cohort_id, arm=arm, variant=variant, seed=run.seed,
+                                site=run.development_site)
     if len(train) == 0 or train["response"].nunique() < 2:
         return {"n_train": len(train), "tables": [],
                 "refused": "Too few training patients with consent to model training."}

@@ -238,7 +238,7 @@ def patient_what_if(request, pseudonym: str):
         context["truth_absent"] = TRUTH_NEEDS_CURRENT_GENERATOR.format(
             version=cohort.generator_version, current=GENERATOR_VERSION)
     elif truth is not None and len(truth):
-        true_p = _true_probabilities(truth, cohort.scenario,
+        true_p = _true_probabilities(truth, cohort.true_model_scenario,
                                      {"before": consented.frame, "after": frame})
         context["truth_rows"] = [
             {"arm": row["arm"], "label": row["label"],

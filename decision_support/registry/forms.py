@@ -1,4 +1,5 @@
-"""The model pages' query: which of an arm's models to show, and at which threshold."""
+"""The model pages' query: which of an arm's models to show, and at which threshold; and the
+"Does it travel?" page's recalibration (the local sample's size and seed)."""
 
 from decimal import Decimal
 
@@ -6,6 +7,7 @@ from django import forms
 
 from decision_support.query_parameters import BoundedDecimalField
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
+from models.external import RECALIBRATION_SIZES
 from models.features import VARIANTS, VARIANT_LABELS
 from models.ranking import RANKING_ALGORITHM
 
@@ -29,3 +31,13 @@ class ModelPageForm(forms.Form):
         if opening is not None:
             self.fields["algorithm"].initial = opening.algorithm
             self.fields["variant"].initial = opening.variant
+
+
+class RecalibrationForm(forms.Form):
+    """Recalibrate on a random local sample at each other site: its size and the seed of the
+    draw (the same seed draws the same patients)."""
+
+    n_local = forms.IntegerField(label="Local sample size", initial=200,
+                                 min_value=RECALIBRATION_SIZES[0],
+                                 max_value=RECALIBRATION_SIZES[1])
+    seed = forms.IntegerField(label="Seed", initial=1, min_value=0, max_value=2**31 - 1)

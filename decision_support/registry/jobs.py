@@ -35,7 +35,7 @@ from decision_support.courses.readonly import course_check_open
 from models.training import Progress
 
 from .models import TrainingJob, TrainingRun
-from .services import STORING_LABEL, training_run_create
+from .services import EXTERNAL_LABEL, STORING_LABEL, training_run_create
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +149,8 @@ def progress_message(done: int, total: int, label: str) -> tuple[float, str]:
     """The bar's fraction and message after ``done`` of ``total`` models (``label``: the last)."""
     if label == STORING_LABEL or total == 0:
         return READ_SHARE + FIT_SHARE, "Storing the models in the registry"
+    if label == EXTERNAL_LABEL:
+        return READ_SHARE + FIT_SHARE, EXTERNAL_LABEL.capitalize()
     return (READ_SHARE + FIT_SHARE * done / total,
             f"Fitted {done} of {total} models (last: {label})")
 

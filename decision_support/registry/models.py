@@ -45,6 +45,8 @@ class TrainingRun(models.Model):
                   "calibration, fairness audit, truth check): patients left out because they did "
                   "not consent to model training. The policy value keeps its own count.")
     duration_seconds = models.FloatField()
+    # A multi-site cohort's run trains at one site (``Cohort.development_site``); empty otherwise.
+    development_site = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -77,6 +79,27 @@ class TrainedModel(models.Model):
 
     def __str__(self):
         return f"{self.arm} {self.algorithm} {self.variant} (run {self.run_id})"
+
+
+class ExternalValidation(models.Model):
+    """A multi-site run's models scored at one site they were not trained at, computed once at
+    the end of training (``models.external.external_validation``): per model its internal and
+    external figures, the arms the site could not score, the policy value there (from the
+    truth) and the patients consent left out."""
+
+    run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE,
+                            related_name="external_validations")
+    site = models.CharField(max_length=32)
+    results = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run", "id"]
+        constraints = [models.UniqueConstraint(fields=["run", "site"],
+                                               name="one_external_validation_per_run_site")]
+
+    def __str__(self):
+        return f"Run {self.run_id} at {self.site}"
 
 
 class TrainingJob(models.Model):

@@ -15,11 +15,12 @@ from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.evaluation import confusion_at
 from models.features import NOT_MODEL_INPUTS, VARIANT_LABELS, VARIANTS
 from models.policy import POLICIES
-from models.ranking import ACTIVE_ARMS
+from models.ranking import ACTIVE_ARMS, RANKING_ALGORITHM
 from models.truth import CREDITED_TOP, DECOYS, MEASURES, NOISE_AUC
 from synthetic_data import ARMS, ARM_LABELS, DATA_DICTIONARY
 
 from .models import TrainedModel, TrainingRun
+from .selectors import RECALIBRATED_VARIANT
 
 
 # A random forest averages probabilities, so its exact SHAP values are in probability units;
@@ -360,3 +361,81 @@ def model_facts(model: TrainedModel, *, truth_check: dict | None) -> dict:
     return {"arm": model.arm, "algorithm": model.algorithm, "variant": model.variant,
             "features": model.features, "metrics": model.metrics, "evaluation": model.evaluation,
             "truth_check": truth_check}
+
+
+# --- "Does it travel?" ------------------------------------------------------------------------
+
+TRAVEL_FIGURES = ("roc_auc", "calibration_in_the_large", "calibration_slope", "brier")
+
+
+def _figure(figures: dict, name: str) -> dict:
+    """One figure with its interval (None where the site could not estimate it)."""
+    return {"value": figures.get(name), "low": figures.get(f"{name}_low"),
+            "high": figures.get(f"{name}_high")}
+
+
+def travel_rows(models: list[dict]) -> list[dict]:
+    """Per model of one site's stored external validation, in arm, algorithm, variant order:
+    each figure internal (held out at the development site) beside external (this site), the
+    AUC's change, and the patients each was computed on (small counts hidden)."""
+    rows = []
+    for m in sorted(models, key=lambda m: (ARMS.index(m["arm"]), ALGORITHMS.index(m["algorithm"]),
+                                           VARIANTS.index(m["variant"]))):
+        internal, external = m["internal"], m["external"]
+        auc_change = (None if None in (internal["roc_auc"], external["roc_auc"])
+                      else external["roc_auc"] - internal["roc_auc"])
+        rows.append({
+            "arm": m["arm"], "arm_label": ARM_LABELS[m["arm"]],
+            "algorithm_label": ALGORITHM_LABELS[m["algorithm"]],
+            "variant": m["variant"], "variant_label": VARIANT_LABELS[m["variant"]],
+            "figures": [{"name": name, "internal": _figure(internal, name),
+                         "external": _figure(external, name)} for name in TRAVEL_FIGURES],
+            "auc_change": auc_change,
+            "n_internal": suppress_count(internal["n_test"]),
+            "n_external": suppress_count(external["n_test"]),
+        })
+    return rows
+
+
+def travel_exclusions(excluded: dict[str, int]) -> list[tuple[str, int | str]]:
+    """Per variant, the other site's patients consent left out (small counts hidden)."""
+    return [(v, suppress_count(excluded[v])) for v in VARIANTS if v in excluded]
+
+
+def travel_calibration_charts(site: str, site_label: str, development_label: str,
+                              models: list[dict]) -> list[Chart]:
+    """Per arm, the ranking model's (all data: the model the recalibration control recalibrates)
+    calibration curve at the development site (held out) beside the one at ``site``."""
+    charts = []
+    for m in sorted(models, key=lambda m: ARMS.index(m["arm"])):
+        if (m["algorithm"], m["variant"]) != (RANKING_ALGORITHM, RECALIBRATED_VARIANT):
+            continue
+        internal, external = m["internal"]["calibration"], m["external"]["calibration"]
+        charts.append(line_chart(
+            f"calibration-{site}-{m['arm']}", f"{ARM_LABELS[m['arm']]}: calibration at both sites",
+            "Mean predicted probability", "Observed response rate",
+            {f"{development_label} (internal)": (internal["predicted"], internal["observed"]),
+             f"{site_label} (external)": (external["predicted"], external["observed"])},
+            diagonal=True,
+            caption=(f"{ALGORITHM_LABELS[RANKING_ALGORITHM]} on all data: patients in equal-sized "
+                     "groups by predicted probability at each site. On the dotted diagonal the "
+                     "predictions would be exactly right.")))
+    return charts
+
+
+def recalibration_rows(results: list[dict]) -> list[dict]:
+    """Per arm, calibration-in-the-large, slope and ROC AUC before and after recalibration on the
+    rest of the site, or why the arm's model could not be recalibrated."""
+    rows = []
+    for r in sorted(results, key=lambda r: ARMS.index(r["arm"])):
+        row = {"arm": r["arm"], "arm_label": ARM_LABELS[r["arm"]], "error": r.get("error")}
+        if row["error"] is None:
+            # A negative slope reverses every rank: the AUC becomes 1 - AUC.
+            row |= {"n_local": r["n_local"], "n_evaluated": suppress_count(r["n_evaluated"]),
+                    "intercept": r["intercept"], "slope": r["slope"], "reversed": r["slope"] < 0,
+                    "figures": [{"name": name, "before": _figure(r["before"], name),
+                                 "after": _figure(r["after"], name)}
+                                for name in ("calibration_in_the_large", "calibration_slope",
+                                             "roc_auc")]}
+        rows.append(row)
+    return rows

@@ -4,14 +4,20 @@ may see.
 
 The simulation's truth reaches model pages only through the readers below that take the reader's
 roles (``model_truth_check``, ``run_policy``): they apply the field rules of ``accounts.access``
-(``MODEL_TRUTH_ROLES``), so a page, export or API answer for another role never receives it.
+(``MODEL_TRUTH_ROLES``), so a page, export or API answer for another role never receives it;
+a multi-site run's external validation likewise (``run_external_validations``).
 """
 
 from dataclasses import dataclass
 
 from decision_support.accounts.access import MODEL_TRUTH_ROLES, can
-from models.ranking import AlgorithmChoice, choose_algorithm
+from decision_support.cohorts.models import Patient
+from decision_support.cohorts.selectors import patients_frame
+from decision_support.consent.reads import model_training_permitted
+from models.external import recalibrate
+from models.ranking import RANKING_ALGORITHM, AlgorithmChoice, choose_algorithm
 
+from .loading import fitted_model
 from .models import TrainedModel, TrainingJob, TrainingRun
 
 
@@ -60,3 +66,35 @@ def active_training_job(cohort) -> TrainingJob | None:
     """The queued or running training job of a cohort, if any."""
     return (TrainingJob.objects.filter(cohort=cohort, status__in=TrainingJob.ACTIVE)
             .order_by("-started_at").first())
+
+
+def run_external_validations(run: TrainingRun, *, roles) -> list[dict]:
+    """A multi-site run's stored external validation, one dict per site (``site`` and the stored
+    ``results``); the policy value at each site, scored with the truth, is None for roles that
+    may not see the model-level truth."""
+    shown = can(roles, MODEL_TRUTH_ROLES)
+    return [{"site": v.site, **v.results, "policy": v.results["policy"] if shown else None}
+            for v in run.external_validations.all()]
+
+
+RECALIBRATED_VARIANT = "full"
+RECALIBRATION_RESAMPLES = 100
+
+
+def site_recalibration(run: TrainingRun, site: str, *, n_local: int, seed: int) -> list[dict]:
+    """Per arm, the run's ranking model (``RANKING_ALGORITHM``, all data) recalibrated on
+    ``n_local`` patients drawn (with ``seed``) at ``site`` among those whose consent to model
+    training covers its data, as training chose them (``models.external.recalibrate``: the
+    figures before and after on the rest of the site); ``error`` says why an arm's model could
+    not be recalibrated."""
+    frame = patients_frame(Patient.objects.filter(cohort=run.cohort_id, site=site))
+    frame = frame[model_training_permitted(frame.index)[RECALIBRATED_VARIANT].to_numpy()]
+    rows = run.models.filter(algorithm=RANKING_ALGORITHM, variant=RECALIBRATED_VARIANT)
+    results = []
+    for row in rows.order_by("pk"):
+        try:
+            results.append(recalibrate(fitted_model(row), frame, n_local=n_local,
+                                       n_resamples=RECALIBRATION_RESAMPLES, random_state=seed))
+        except ValueError as error:
+            results.append({"arm": row.arm, "error": str(error)})
+    return results

@@ -1,24 +1,29 @@
-"""Writes: training runs (train the suite on a stored cohort, keep every model in the registry).
+"""Writes: training runs (train the suite on a stored cohort, keep every model in the registry,
+and a multi-site cohort's external validation at each other site).
 Training jobs, which carry them out for a page or the command line: ``jobs``."""
 
+import math
 import platform
 import time
 from collections.abc import Callable
 from importlib.metadata import version
 
+import numpy as np
 from django.db import transaction
 
 from decision_support.cohorts.models import Cohort, Patient
-from decision_support.cohorts.selectors import patients_frame, truth_frame
+from decision_support.cohorts.selectors import patient_sites, patients_frame, truth_frame
 from decision_support.consent.reads import model_training_permitted
+from models.external import ExternalValidation as ExternalFigures, external_validation
 from models.persistence import model_to_bytes
 from models.ranking import RANKING_ALGORITHM
 from models.training import ModelSuite, Progress, TrainedModel as FittedModel, train_suite
 
-from .models import ModelArtifact, TrainedModel, TrainingRun
+from .models import ExternalValidation, ModelArtifact, TrainedModel, TrainingRun
 
 _VERSIONED_LIBRARIES = ("scikit-learn", "shap", "skops", "numpy", "pandas")
 STORING_LABEL = "storing the models"
+EXTERNAL_LABEL = "validating the models at the other sites, then storing them"
 
 
 def library_versions() -> dict:
@@ -30,11 +35,20 @@ def training_run_create(*, cohort: Cohort, seed: int | None = None,
                         progress: Progress | None = None,
                         on_stored: Callable[[TrainingRun], None] | None = None) -> TrainingRun:
     """Train the default suite on a cohort and store it (the store is one transaction, which ends
-    with ``on_stored(run)``: a training job records its end in it)."""
+    with ``on_stored(run)``: a training job records its end in it).
+
+    A multi-site cohort trains at its development site alone (``Cohort.development_site``);
+    then the suite is scored at each other site (``models.external.external_validation``) on
+    the patients whose consent to model training covers each variant's data, as training uses.
+    """
     patients = Patient.objects.filter(cohort=cohort)
     frame = patients_frame(patients)
     truth = truth_frame(patients) if cohort.source == Cohort.Source.GENERATED else None
     permitted = model_training_permitted(frame.index)
+    sites = patient_sites(patients)
+    development = cohort.development_site
+    at = {site: (sites == site).to_numpy() for site in dict.fromkeys(sites.dropna())}
+    trained_on = at[development] if development else np.ones(len(frame), dtype=bool)
     started = time.perf_counter()
     seen = {"total": 0}
 
@@ -42,22 +56,38 @@ def training_run_create(*, cohort: Cohort, seed: int | None = None,
         seen["total"] = total
         progress(done, total, label)
 
-    suite = train_suite(frame, truth=truth, scenario=cohort.scenario, random_state=seed,
-                        permitted=permitted, progress=tracked if progress else None)
+    suite = train_suite(frame[trained_on], truth=_rows(truth, trained_on),
+                        scenario=cohort.true_model_scenario, random_state=seed,
+                        permitted={v: p[trained_on] for v, p in permitted.items()},
+                        progress=tracked if progress else None)
     if progress:
-        # Skipped arms are never reported, so say here that fitting is over and storing begins.
-        progress(seen["total"], seen["total"], STORING_LABEL)
-    return _store_suite(cohort, suite, duration=time.perf_counter() - started, on_stored=on_stored)
+        # Skipped arms are never reported, so say here that fitting is over and storing (or
+        # validating at the other sites) begins.
+        progress(seen["total"], seen["total"], EXTERNAL_LABEL if development else STORING_LABEL)
+    external = {
+        site: external_validation(suite, frame[rows], truth=_rows(truth, rows),
+                                  permitted={v: p[rows] for v, p in permitted.items()},
+                                  random_state=suite.random_state)
+        for site, rows in at.items() if site != development
+    }
+    return _store_suite(cohort, suite, development=development or "", external=external,
+                        duration=time.perf_counter() - started, on_stored=on_stored)
+
+
+def _rows(truth, rows):
+    return None if truth is None else truth[rows]
 
 
 @transaction.atomic
-def _store_suite(cohort: Cohort, suite: ModelSuite, *, duration: float,
+def _store_suite(cohort: Cohort, suite: ModelSuite, *, development: str,
+                 external: dict[str, ExternalFigures], duration: float,
                  on_stored: Callable[[TrainingRun], None] | None = None) -> TrainingRun:
     run = TrainingRun.objects.create(
         cohort=cohort, scenario=cohort.scenario, seed=suite.random_state,
         n_patients=suite.n_patients, library_versions=library_versions(),
         policy_value=suite.policy, skipped_arms=suite.skipped, duration_seconds=duration,
-        excluded_by_consent=suite.excluded, excluded_by_split=suite.excluded_by_split)
+        excluded_by_consent=suite.excluded, excluded_by_split=suite.excluded_by_split,
+        development_site=development)
     TrainedModel.objects.bulk_create([
         TrainedModel(
             run=run, arm=m.arm, algorithm=m.algorithm, variant=m.variant,
@@ -73,9 +103,36 @@ def _store_suite(cohort: Cohort, suite: ModelSuite, *, duration: float,
             refit_coefficients=_refits(suite, m))
         for m in suite.models.values()
     ])
+    ExternalValidation.objects.bulk_create([
+        ExternalValidation(run=run, site=site, results=_external_results(validation))
+        for site, validation in external.items()
+    ])
     if on_stored:
         on_stored(run)
     return run
+
+
+def _external_results(validation: ExternalFigures) -> dict:
+    """One site's external validation as JSON: non-finite figures (a fit that does not exist)
+    become null, which every database's JSON accepts."""
+    return _finite({
+        "models": [{"arm": arm, "algorithm": algorithm, "variant": variant, **figures}
+                   for (arm, algorithm, variant), figures in validation.results.items()],
+        "skipped": validation.skipped, "n_patients": validation.n_patients,
+        "policy": validation.policy, "excluded_by_consent": validation.excluded,
+    })
+
+
+def _finite(value):
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _refits(suite: ModelSuite, model: FittedModel) -> list | None:

@@ -1,5 +1,5 @@
-"""Model pages (a training run, one arm's models), and training a cohort from a page with the job
-page that follows it."""
+"""Model pages (a training run, one arm's models, whether a multi-site run's models travel), and
+training a cohort from a page with the job page that follows it."""
 
 from urllib.parse import urlencode
 
@@ -14,14 +14,14 @@ from decision_support.cohorts.selectors import visible_cohorts
 from decision_support.consent.selectors import erased_patients_in_run
 from decision_support.query_parameters import query_settings
 from models.ranking import best_model
-from synthetic_data import ARMS, ARM_LABELS
+from synthetic_data import ARMS, ARM_LABELS, SITE_SCENARIOS
 
 from . import pages
-from .forms import ModelPageForm
+from .forms import ModelPageForm, RecalibrationForm
 from .jobs import expire_stale_jobs, queue_place, training_job_start
 from .models import TrainingJob, TrainingRun
 from .selectors import (active_training_job, latest_run, model_truth_check, ranking_choice,
-                        run_policy)
+                        run_external_validations, run_policy, site_recalibration)
 
 
 def models_home(request):
@@ -56,6 +56,7 @@ def run_overview(request, cohort_id: int):
             "policy_excluded": pages.policy_exclusions(value),
             "split_exclusions": pages.split_exclusions(run),
             "chart_specs": [chart.as_json()] if chart else [],
+            "travels": run.external_validations.exists(),
         })
     return render(request, "registry/run_overview.html", context)
 
@@ -88,6 +89,39 @@ def model_detail(request, run_id: int, arm: str):
         "best": pages.model_summary(best), "ranking_reason": ranking_choice(run).reason,
     })
     return render(request, "registry/model_detail.html", context)
+
+
+def run_travel(request, run_id: int):
+    """Does it travel? A multi-site run's models at each site they were not trained at, beside
+    their internal figures; recalibrated on a local sample when the form asks (a bad size or
+    seed is refused with 400); the truth (the same true model at every site) for the roles that
+    may see the model-level truth."""
+    run = get_object_or_404(TrainingRun.objects.select_related("cohort"), pk=run_id)
+    form, chosen, errors = query_settings(RecalibrationForm, request.GET)
+    asked = any(name in request.GET for name in form.fields)
+    lesson = SITE_SCENARIOS.get(run.cohort.scenario)
+    labels = {site.name: site.label for site in lesson.sites} if lesson else {}
+    policy = run_policy(run, roles=request.roles)
+    development_label = labels.get(run.development_site, run.development_site)
+    sites = [{
+        "site": v["site"], "label": labels.get(v["site"], v["site"]),
+        "rows": pages.travel_rows(v["models"]),
+        "charts": pages.travel_calibration_charts(v["site"], labels.get(v["site"], v["site"]),
+                                                  development_label, v["models"]),
+        "skipped": [(ARM_LABELS[arm], reason) for arm, reason in v["skipped"].items()],
+        "excluded": pages.travel_exclusions(v["excluded_by_consent"]),
+        "policy_rows": pages.policy_rows(v["policy"]) if v["policy"] else [],
+        "recalibration": (pages.recalibration_rows(site_recalibration(run, v["site"], **chosen))
+                          if asked else None),
+    } for v in run_external_validations(run, roles=request.roles)]
+    return render(request, "registry/run_travel.html", {
+        "run": run, "cohort": run.cohort, "lesson": lesson, "sites": sites,
+        "development_label": development_label,
+        "chart_specs": [chart.as_json() for s in sites for chart in s["charts"]],
+        "form": form, "form_errors": errors,
+        "internal_policy_rows": pages.policy_rows(policy.value) if policy.value else [],
+        "truth_shown": policy.value is not None or any(s["policy_rows"] for s in sites),
+    })
 
 
 # --- Human oversight: retraining ---------------------------------------------------------------

@@ -50,3 +50,16 @@ def test_a_generated_cohort_comes_with_a_consent_mix():
     cohort = Cohort.objects.get()
     assert ConsentRecord.objects.filter(patient__cohort=cohort).count() == 200 * 9
     assert ConsentRecord.objects.filter(patient__cohort=cohort, provision="deny").exists()
+
+
+@pytest.mark.parametrize("name", ["trial_to_clinic", "assay_shift"])
+def test_it_draws_a_site_scenario_at_each_of_its_sites(name, capsys):
+    from synthetic_data import SITE_SCENARIOS
+
+    call_command("generate_cohort", site_scenario=name, patients=20, seed=3)
+    cohort = Cohort.objects.get()
+    sites = [site.name for site in SITE_SCENARIOS[name].sites]
+    assert (cohort.scenario, cohort.n_patients) == (name, 20 * len(sites))
+    assert set(cohort.patients.values_list("site", flat=True)) == set(sites)
+    assert f"{20 * len(sites)}/{20 * len(sites)}" in capsys.readouterr().err
+    assert AuditEntry.objects.get(action="cohort.create").detail["scenario"] == name

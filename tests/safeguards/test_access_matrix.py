@@ -37,6 +37,7 @@ MATRIX = {
     "run_overview": (lambda o: reverse("run_overview", args=[o["cohort"].pk]), {E, S, R}, 200),
     "model_detail": (lambda o: reverse("model_detail", args=[o["run"].pk, o["arm"]]), {E, S, R}, 200),
     "model_fairness": (lambda o: reverse("model_fairness", args=[o["run"].pk, o["arm"]]), {E, S, R}, 200),
+    "run_travel": (lambda o: reverse("run_travel", args=[o["run"].pk]), {E, S, R}, 200),
     "model_card": (lambda o: reverse("model_card", args=[o["run"].pk, o["arm"]]), {E, S, R}, 200),
     "patient_list": (lambda o: reverse("patient_list", args=[o["cohort"].pk]), ALL, 200),
     "patient_detail": (lambda o: reverse("patient_detail", args=[o["patient"].pseudonym]),

@@ -107,6 +107,9 @@ WALK = {
                               + [_model_path("model_detail", o, threshold="0.30")],
     "model_fairness": lambda o: [_model_path("model_fairness", o),
                                  _model_path("model_fairness", o, threshold="0.30")],
+    # The fixture's run has one site: the page says it has no external validation.
+    "run_travel": lambda o: [("get", reverse("run_travel", args=[o["run"].pk]), {}),
+                             ("get", reverse("run_travel", args=[o["run"].pk]), {"n_local": "50"})],
     "model_card": lambda o: [_model_path("model_card", o, **m) for m in EVERY_MODEL]
                             + [_model_path("model_card", o, threshold="0.30")],
     # With each filter on the ranking that students and reviewers may use (the truth filter is

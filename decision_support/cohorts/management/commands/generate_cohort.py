@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from synthetic_data import SCENARIOS
+from synthetic_data import SCENARIOS, SITE_SCENARIOS
 from synthetic_data.generator import MAX_PATIENTS
 
 from decision_support.audit.services import command_line_actor
@@ -17,6 +17,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--scenario", default="default", choices=sorted(SCENARIOS))
+        parser.add_argument("--site-scenario", default=None, choices=sorted(SITE_SCENARIOS),
+                            help="Draw the cohort at each site of a site scenario (--patients "
+                                 "per site; --scenario is then not used).")
         parser.add_argument("--patients", type=int, default=5_000)
         parser.add_argument("--seed", type=int, default=None,
                             help="Random seed; drawn at random and recorded when omitted.")
@@ -25,7 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--course", type=int, default=None,
                             help="The id of the course it belongs to (default: the demo course).")
 
-    def handle(self, *, scenario, patients, seed, name, demo, course, **options):
+    def handle(self, *, scenario, site_scenario, patients, seed, name, demo, course, **options):
         if not 1 <= patients <= MAX_PATIENTS:
             raise CommandError(f"--patients must be between 1 and {MAX_PATIENTS:,}, got {patients}")
         if seed is not None and not 0 <= seed < 2**63:
@@ -35,9 +38,11 @@ class Command(BaseCommand):
             course = Course.objects.filter(pk=course_id).first()
             if course is None:
                 raise CommandError(f"--course: there is no course {course_id}")
-        with tqdm(total=patients, desc="Storing patients", unit="patient",
+        n_sites = len(SITE_SCENARIOS[site_scenario].sites) if site_scenario else 1
+        with tqdm(total=patients * n_sites, desc="Storing patients", unit="patient",
                   disable=options["verbosity"] == 0) as bar:
             cohort = cohort_create(actor=command_line_actor(), purpose=Purpose.EDUCATION,
                                    n_patients=patients, scenario=scenario, seed=seed, name=name,
-                                   is_demo=demo, course=course, progress=bar.update)
+                                   is_demo=demo, course=course, progress=bar.update,
+                                   site_scenario=site_scenario)
         return f"Cohort {cohort.pk} '{cohort.name}': {cohort.n_patients:,} patients, seed {cohort.seed}."
