@@ -6,7 +6,7 @@ Error messages name the field and never echo what was sent.
 
 from django import forms
 
-from synthetic_data import SCENARIOS
+from synthetic_data import SCENARIOS, SITE_SCENARIOS
 
 from decision_support.courses.models import Course
 
@@ -22,8 +22,10 @@ NAME_MAX_CHARS = Cohort._meta.get_field("name").max_length
 REQUIRED = "{name} is required"
 NOT_A_SCENARIO = "scenario must be one of: {known}"
 SIZE_OUT_OF_BOUNDS = f"size must be a whole number from {MIN_PATIENTS:,} to {MAX_PATIENTS:,} patients"
-SIZE_BELOW_LESSON = ("size must be at least {minimum:,} patients for the {scenario} scenario: its "
-                     "lesson does not show reliably in smaller cohorts")
+SIZE_BELOW_LESSON = ("size must be at least {minimum:,} patients{per_site} for the {scenario} "
+                     "scenario: its lesson does not show reliably in smaller cohorts")
+SIZE_ABOVE_SITES = ("size must be at most {maximum:,} patients per site for the {scenario} "
+                    "scenario: its {n_sites} sites together may hold {total:,}")
 SEED_OUT_OF_BOUNDS = f"seed must be empty or a whole number from 0 to {MAX_SEED:,}"
 NAME_TOO_LONG = f"name must be at most {NAME_MAX_CHARS} characters"
 NAME_INVALID = "name must be plain text"
@@ -37,13 +39,29 @@ def _whole_number(name_message: str, **bounds) -> dict:
 
 
 def scenario_choices() -> list[tuple[str, str]]:
-    """Every registered scenario, read when the form is built (scenarios may be added)."""
-    return [(name, scenario.title) for name, scenario in SCENARIOS.items()]
+    """Every registered scenario, then every multi-site one, read when the form is built
+    (scenarios may be added)."""
+    return [(name, scenario.title) for name, scenario in (*SCENARIOS.items(),
+                                                          *SITE_SCENARIOS.items())]
+
+
+def n_sites(scenario: str) -> int:
+    """How many sites a scenario draws its cohort at: the size the form takes is per site."""
+    lesson = SITE_SCENARIOS.get(scenario)
+    return len(lesson.sites) if lesson else 1
 
 
 def smallest_size(scenario: str) -> int:
-    """The smallest cohort the page offers for a scenario: where its lesson shows."""
-    return max(MIN_PATIENTS, SCENARIOS[scenario].min_patients)
+    """The smallest cohort (per site, for a multi-site scenario) the page offers for a
+    scenario: where its lesson shows."""
+    lesson = SITE_SCENARIOS.get(scenario)
+    needed = lesson.min_patients_per_site if lesson else SCENARIOS[scenario].min_patients
+    return max(MIN_PATIENTS, needed)
+
+
+def largest_size(scenario: str) -> int:
+    """The largest cohort per site: every site together at most ``MAX_PATIENTS``."""
+    return MAX_PATIENTS // n_sites(scenario)
 
 
 NOT_YOUR_COURSE = "course: choose one of the courses you teach."
@@ -94,13 +112,20 @@ class CohortCreateForm(forms.Form):
         return course
 
     def clean(self):
+        """A multi-site scenario's size is per site; ``site_scenario`` names it for
+        ``services.cohort_create`` (None for a single-site scenario)."""
         cleaned = super().clean()
         scenario, size = cleaned.get("scenario"), cleaned.get("n_patients")
+        if scenario:
+            cleaned["site_scenario"] = scenario if scenario in SITE_SCENARIOS else None
         if scenario and size is not None:
-            minimum = smallest_size(scenario)
+            minimum, maximum, sites = smallest_size(scenario), largest_size(scenario), n_sites(scenario)
             if size < minimum:
-                self.add_error("n_patients", SIZE_BELOW_LESSON.format(minimum=minimum,
-                                                                      scenario=scenario))
+                self.add_error("n_patients", SIZE_BELOW_LESSON.format(
+                    minimum=minimum, scenario=scenario, per_site=" per site" if sites > 1 else ""))
+            elif size > maximum:
+                self.add_error("n_patients", SIZE_ABOVE_SITES.format(
+                    maximum=maximum, scenario=scenario, n_sites=sites, total=MAX_PATIENTS))
         return cleaned
 
     def clean_name(self):

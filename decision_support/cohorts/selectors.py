@@ -10,7 +10,7 @@ import pandas as pd
 
 from decision_support.lib.charts import Chart, bar_chart
 from decision_support.lib.suppression import (SUPPRESSED, suppress_count, suppress_counts,
-                                              suppress_table)
+                                              suppress_statistic, suppress_table)
 from synthetic_data import ARMS, DATA_DICTIONARY, TREATMENT_RESISTANT_ARMS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
@@ -128,6 +128,38 @@ def cohort_summary(frame: pd.DataFrame) -> dict:
         "response_rate": responders.share(0, 0),
         "arms": arms,
     }
+
+
+def site_summary(frame: pd.DataFrame, sites: pd.Series, labels: dict[str, str]) -> list[dict]:
+    """A multi-site cohort's sites side by side (``frame``: consented patients; ``sites``: each
+    patient's site, ``patient_sites``): patients, women, psychiatric comorbidity, mean HAM-D17,
+    median CRP and recorded response, each site a row of tables whose column totals the
+    overview's counts imply, so complementary suppression spans the sites."""
+    at = sites.reindex(frame.index)
+    names = [name for name in labels if (at == name).any()]
+
+    def split(flag, yes):
+        values = [frame.loc[at == name, flag].dropna() for name in names]
+        return suppress_table([[int((v == yes).sum()), int((v != yes).sum())] for v in values])
+
+    patients_at = suppress_counts([int((at == name).sum()) for name in names])
+    sexes = split("sex", "female")
+    comorbid = split("psychiatric_comorbidity", 1)
+    responders = split("response", 1)
+    rows = []
+    for i, name in enumerate(names):
+        patients = frame[at == name]
+        crp = patients["crp_mg_l"].dropna()
+        rows.append({
+            "site": name, "label": labels[name], "n": patients_at.cell(0, i),
+            "female_share": sexes.share(i, 0),
+            "comorbidity_share": comorbid.share(i, 0),
+            "hamd17_mean": suppress_statistic(float(patients["hamd17"].mean()),
+                                              int(patients["hamd17"].notna().sum())),
+            "crp_median": suppress_statistic(float(crp.median()) if len(crp) else None, len(crp)),
+            "response_rate": responders.share(i, 0),
+        })
+    return rows
 
 
 def cohort_overview_charts(frame: pd.DataFrame) -> list[Chart]:

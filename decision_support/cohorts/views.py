@@ -6,7 +6,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
-from synthetic_data import ARM_LABELS, DATA_CLASSES, DATA_DICTIONARY, FIRST_LINE_ARMS, SCENARIOS
+from synthetic_data import (ARM_LABELS, DATA_CLASSES, DATA_DICTIONARY, FIRST_LINE_ARMS, SCENARIOS,
+                            SITE_SCENARIOS)
 
 from decision_support.accounts.access import POLICIES, audit_context, can
 from decision_support.consent.reads import consented_cohort
@@ -19,9 +20,10 @@ from decision_support.registry.selectors import (active_training_job, latest_run
                                                   model_truth_check)
 
 from .forms import (DEFAULT_PATIENTS, MAX_PATIENTS, MIN_PATIENTS, CohortCompareForm,
-                    CohortCreateForm, smallest_size)
+                    CohortCreateForm, largest_size, n_sites, scenario_choices, smallest_size)
 from .models import Cohort
-from .selectors import cohort_overview_charts, cohort_summary, other_copies, visible_cohorts
+from .selectors import (cohort_overview_charts, cohort_summary, other_copies, patient_sites,
+                        site_summary, visible_cohorts)
 from . import services
 
 
@@ -46,9 +48,15 @@ def cohort_overview(request, cohort_id: int):
     left_out = [(ConsentClass(c).label, suppress_count(n)) for c, n in consented.left_out.items()]
     audit_context(request, object_type="cohort", object_ref=str(cohort.uid),
                   classes_left_out=[c for c, n in consented.left_out.items() if n])
+    scenario = scenario_texts(cohort.scenario)
+    labels = {site["name"]: site["label"] for site in scenario["sites"]} if scenario else {}
+    run = latest_run(cohort)
     return render(request, "cohorts/overview.html", {
         "cohort": cohort,
-        "scenario": scenario_texts(cohort.scenario),
+        "scenario": scenario,
+        "sites": (site_summary(consented.frame, patient_sites(cohort.patients.all()), labels)
+                  if labels else []),
+        "travel_run": run if labels and run is not None and run.development_site else None,
         "summary": cohort_summary(consented.frame),
         "left_out": left_out,
         "other_copies": other_copies(cohort),
@@ -77,24 +85,31 @@ def data_dictionary(request):
 
 
 SIZE_HELP = (f"From {MIN_PATIENTS:,} to {MAX_PATIENTS:,} patients (some scenarios need more, as "
-             f"each says); {DEFAULT_PATIENTS:,} by default.")
+             f"each says; a multi-site scenario's size is per site); {DEFAULT_PATIENTS:,} by default.")
 
 
 def scenario_texts(name: str) -> dict | None:
-    """A scenario's title, teaching note, discussion questions and what to expect (None for a
-    cohort without one, such as an imported cohort)."""
-    scenario = SCENARIOS.get(name)
+    """A scenario's title, teaching note, discussion questions and what to expect, and for a
+    multi-site scenario its sites with their shifts (None for a cohort without a scenario, such
+    as an imported cohort)."""
+    scenario = SCENARIOS.get(name) or SITE_SCENARIOS.get(name)
     if scenario is None:
         return None
+    sites = getattr(scenario, "sites", ())
     return {"name": scenario.name, "title": scenario.title, "teaching_note": scenario.teaching_note,
             "questions": tuple(getattr(scenario, "questions", ()) or ()),
             "expected": getattr(scenario, "expected", "") or "",
-            "sizes": _sizes(scenario.name)}
+            "sizes": _sizes(scenario.name),
+            "sites": [{"name": site.name, "label": site.label,
+                       "shifts": [(kind.replace("_", " ").capitalize(), shift)
+                                  for kind, shift in site.shifts.items()]} for site in sites]}
 
 
 def _sizes(scenario: str) -> str:
-    minimum = smallest_size(scenario)
-    text = f"{minimum:,} to {MAX_PATIENTS:,} patients"
+    minimum, maximum = smallest_size(scenario), largest_size(scenario)
+    text = f"{minimum:,} to {maximum:,} patients"
+    if n_sites(scenario) > 1:
+        text += f" at each of its {n_sites(scenario)} sites"
     return f"{text}: the lesson does not show reliably in smaller cohorts" if minimum > MIN_PATIENTS else text
 
 
@@ -124,7 +139,8 @@ def cohort_create(request):
     selected = form["scenario"].value() or "default"
     return render(request, "cohorts/create.html", {
         "form": form,
-        "scenarios": [{**scenario_texts(name), "checked": name == selected} for name in SCENARIOS],
+        "scenarios": [{**scenario_texts(name), "checked": name == selected}
+                      for name, _ in scenario_choices()],
         "size_help": SIZE_HELP,
     }, status=status)
 

@@ -30,7 +30,7 @@ def test_a_size_below_the_lesson_is_refused_naming_the_size(scenario):
     minimum = smallest_size(scenario)
     form = _form(scenario=scenario, n_patients=minimum - 1)
     assert not form.is_valid()
-    assert form.errors["n_patients"] == [SIZE_BELOW_LESSON.format(minimum=minimum,
+    assert form.errors["n_patients"] == [SIZE_BELOW_LESSON.format(minimum=minimum, per_site="",
                                                                   scenario=scenario)]
     assert form.errors["n_patients"][0].startswith("size must be at least")
 
