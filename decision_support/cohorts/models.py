@@ -62,8 +62,9 @@ class Cohort(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["is_demo"], condition=Q(is_demo=True),
-                                    name="one_demo_cohort"),
+            # The demo: the default scenario's cohort and a multi-site lesson's (seed_demo).
+            models.UniqueConstraint(fields=["scenario"], condition=Q(is_demo=True),
+                                    name="one_demo_cohort_per_scenario"),
             models.CheckConstraint(condition=~Q(fingerprint=""), name="cohort_has_fingerprint"),
         ]
 

@@ -4,7 +4,7 @@ A reset, in one transaction, removes what the class recorded (``COURSE_RECORDS``
 decisions, reviews, exercises with their answers), brings the consent of the
 course's patients back to what the seed drew (``consent.services.consent_restore_seeded``:
 appended decisions, never deleted history; erasures stay), and removes every cohort but the
-course's first one (its demo cohort if it has it), with their training runs, jobs and the model
+course's demo cohorts (else its first cohort), with their training runs, jobs and the model
 artifacts nothing else uses. Seminar packs stay, unless every case they had went with a removed
 cohort. An archive makes the course read-only (``readonly.course_check_open``) and revokes its join
 codes. Both are audited (``course.reset``, ``course.archive``) with counts of what changed.
@@ -44,13 +44,12 @@ COURSE_RECORDS: tuple[tuple[str, Callable[[Course], QuerySet]], ...] = (
 
 @dataclass(frozen=True)
 class ResetPlan:
-    kept_cohort: Cohort | None  # the course's first cohort (its demo cohort if it has it)
+    kept_cohorts: list[Cohort]  # the course's demo cohorts, else its first cohort
     removed_cohorts: QuerySet  # every other cohort of the course
     records: dict[str, QuerySet]  # COURSE_RECORDS for this course
 
     def kept_patients(self) -> QuerySet:
-        return Patient.objects.filter(cohort__in=[] if self.kept_cohort is None
-                                      else [self.kept_cohort])
+        return Patient.objects.filter(cohort__in=self.kept_cohorts)
 
     def removals(self) -> dict[str, int]:
         """What a reset would remove, by kind."""
@@ -64,9 +63,9 @@ class ResetPlan:
 
 def reset_plan(course: Course) -> ResetPlan:
     cohorts = Cohort.objects.filter(course=course)
-    kept = cohorts.order_by("-is_demo", "created_at", "pk").first()
-    return ResetPlan(kept_cohort=kept,
-                     removed_cohorts=cohorts.exclude(pk=getattr(kept, "pk", None)),
+    kept = list(cohorts.filter(is_demo=True)) or list(cohorts.order_by("created_at", "pk")[:1])
+    return ResetPlan(kept_cohorts=kept,
+                     removed_cohorts=cohorts.exclude(pk__in=[cohort.pk for cohort in kept]),
                      records={name: rows(course) for name, rows in COURSE_RECORDS})
 
 
@@ -112,7 +111,7 @@ def course_reset(*, course: Course, actor, purpose: str) -> dict[str, int]:
                                                         actor=actor)
     audit_record(actor=actor, purpose=purpose, action="course.reset", object_type="course",
                  object_ref=str(course.pk), outcome="allowed",
-                 detail={**counts, "kept_cohort": getattr(plan.kept_cohort, "pk", None)})
+                 detail={**counts, "kept_cohorts": sorted(c.pk for c in plan.kept_cohorts)})
     return counts
 
 

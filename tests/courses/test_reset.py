@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.models import Cohort, Patient
+from decision_support.cohorts.services import cohort_generate
 from decision_support.consent.models import ConsentRecord, Tombstone
 from decision_support.consent.selectors import permitted_classes_by_patient
 from decision_support.consent.services import consent_give, consent_withdraw
@@ -161,7 +162,7 @@ def test_a_reset_is_audited_once_with_its_counts(client, classroom):
     entry = AuditEntry.objects.get(action="course.reset")
     assert (entry.actor, entry.role, entry.outcome, entry.object_type, entry.object_ref) == (
         "teacher", "educator", "allowed", "course", str(classroom.course.pk))
-    assert entry.detail["kept_cohort"] == classroom.first.pk
+    assert entry.detail["kept_cohorts"] == [classroom.first.pk]
     assert (entry.detail["decisions"], entry.detail["reviews"], entry.detail["cohorts"]) == (4, 3, 1)
 
 
@@ -180,3 +181,18 @@ def test_a_wrong_typed_name_answers_400_naming_the_field_and_changes_nothing(cli
 def test_the_expected_name_is_said_when_the_typed_one_is_wrong(client, classroom):
     response = _reset(client, classroom, name="nope")
     assert CONFIRM_MISMATCH.format(name=COURSE_NAME).replace("'", "&#x27;") in response.content.decode()
+
+
+@pytest.mark.parametrize("demo_scenarios", [["default"], ["default", "trial_to_clinic"]])
+def test_a_reset_keeps_every_demo_cohort_of_the_course(classroom, demo_scenarios):
+    """seed_demo's cohorts (the default demo and the multi-site lesson) are what a course began
+    with: a reset keeps them all, and only them, whichever was created first."""
+    demos = [cohort_generate(n_patients=30, seed=3, is_demo=True, course=classroom.course,
+                             **({"site_scenario": name} if name != "default" else {}))
+             for name in demo_scenarios]
+    course_reset(course=classroom.course, actor=classroom.educator, purpose=Purpose.EDUCATION)
+    assert (sorted(Cohort.objects.filter(course=classroom.course).values_list("pk", flat=True))
+            == sorted(cohort.pk for cohort in demos))
+    entry = AuditEntry.objects.get(action="course.reset")
+    assert entry.detail["kept_cohorts"] == sorted(cohort.pk for cohort in demos)
+    assert entry.detail["cohorts"] == 2  # the classroom's first and extra cohorts

@@ -14,24 +14,28 @@ class Command(BaseCommand):
             "as a job for a task worker.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--cohort", type=int, help="Cohort id; default: the demo cohort, "
-                            "else the newest cohort.")
+        parser.add_argument("--cohort", type=int, help="Cohort id; default: every demo cohort "
+                            "(seed_demo), else the newest cohort.")
         parser.add_argument("--seed", type=int, default=None,
                             help="Random seed; drawn at random and recorded when omitted.")
         parser.add_argument("--if-missing", action="store_true",
-                            help="Do nothing if the cohort already has a training run.")
+                            help="Leave out a cohort that already has a training run.")
         parser.add_argument("--enqueue", action="store_true",
                             help="Queue the job for a task worker (`manage.py db_worker`, started "
                                  "by `make run`) and return at once.")
 
     def handle(self, *, cohort, seed, if_missing, enqueue, **options):
-        chosen = self._cohort(cohort)
-        if if_missing and chosen.training_runs.exists():
-            return f"Cohort {chosen.pk} already has a training run; nothing to do."
         if seed is not None and not 0 <= seed < 2**31:
             raise CommandError(f"--seed must be between 0 and 2**31 - 1, got {seed}")
-        with tqdm(total=1, desc="Training models", unit="model",
-                  disable=options["verbosity"] == 0 or enqueue) as bar:
+        return "\n".join(self._train(chosen, seed=seed, if_missing=if_missing, enqueue=enqueue,
+                                     verbosity=options["verbosity"])
+                         for chosen in self._cohorts(cohort))
+
+    def _train(self, chosen, *, seed, if_missing, enqueue, verbosity) -> str:
+        if if_missing and chosen.training_runs.exists():
+            return f"Cohort {chosen.pk} already has a training run; nothing to do."
+        with tqdm(total=1, desc=f"Training models on cohort {chosen.pk}", unit="model",
+                  disable=verbosity == 0 or enqueue) as bar:
             def progress(done, total, label):
                 bar.total = total
                 bar.set_postfix_str(label)
@@ -53,13 +57,13 @@ class Command(BaseCommand):
         return (f"Training run {run.pk} on cohort {chosen.pk}: {run.models.count()} models, seed "
                 f"{run.seed}, {run.duration_seconds:.1f} s.{skipped}")
 
-    def _cohort(self, cohort_id):
+    def _cohorts(self, cohort_id) -> list[Cohort]:
         if cohort_id is not None:
             try:
-                return Cohort.objects.get(pk=cohort_id)
+                return [Cohort.objects.get(pk=cohort_id)]
             except Cohort.DoesNotExist:
                 raise CommandError(f"--cohort {cohort_id}: no such cohort") from None
-        chosen = Cohort.objects.filter(is_demo=True).first() or Cohort.objects.first()
-        if chosen is None:
+        chosen = list(Cohort.objects.filter(is_demo=True)) or list(Cohort.objects.all()[:1])
+        if not chosen:
             raise CommandError("There is no cohort yet: run generate_cohort or seed_demo first.")
         return chosen
