@@ -13,7 +13,8 @@ the site, not because patients respond differently. Four kinds of shift:
 
 Each shift says what it mirrors with ``finding``, ``citation`` and ``evidence`` (published or
 assumed), as the data dictionary does for variables. ``SITE_SCENARIOS`` holds the multi-site
-lessons; they are kept out of ``SCENARIOS`` because a stored cohort has no site column yet.
+lessons, kept apart from ``SCENARIOS``: a site scenario names the scenario whose true model holds
+at every site, and a cohort drawn from it has a site column.
 """
 
 from __future__ import annotations
