@@ -270,7 +270,8 @@ def run_travel(request, run_id: int = ObjectId):
     policy value there (for the roles that may see the truth)."""
     run = _get(TrainingRun.objects.select_related("cohort"), "training run", pk=run_id)
     labels = run.cohort.site_labels
-    where = where_validated(run_validation(run).for_models(run.models.all()))
+    where = where_validated(run_validation(run).for_models(
+        run.models.only("run", "arm", "algorithm", "variant")))
     return {"run_id": run.pk, "cohort_id": run.cohort_id,
             "validated_at": {
                 "development_site": ({"site": run.development_site, "label": where["development"]}

@@ -69,12 +69,12 @@ def model_card_excerpt(model: TrainedModel) -> dict:
 
 # --- where the models were validated ---------------------------------------------------------
 
-AT_DEVELOPMENT_SITE = ("This patient was seen at {site}, where the models were developed: their "
-                       "held-out figures come from patients of this site.")
-DEVELOPED_ELSEWHERE = ("The models were developed at {development}, not at this patient's site "
-                       "({site}). How each did at {site} (external: every patient of the site who "
-                       "received the arm and whose consent to model training covers the model's "
-                       "data):")
+AT_DEVELOPMENT_SITE = ("This patient was seen at the site where the models were developed "
+                       "({site}): their held-out figures come from patients of this site.")
+DEVELOPED_ELSEWHERE = ("The models were developed at another site ({development}), not at this "
+                       "patient's ({site}). How each did at this patient's site (external: every "
+                       "patient there who received the arm and whose consent to model training "
+                       "covers the model's data):")
 
 
 def models_validation(patient, run, models: list[TrainedModel]) -> dict:

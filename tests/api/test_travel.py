@@ -151,6 +151,27 @@ def test_no_value_a_student_gets_changes_with_the_truth_at_the_other_site(client
     assert (before != after) is changes
 
 
+def test_an_arm_the_other_site_could_not_score_is_listed_with_its_reason_as_on_the_page(
+        client, make_user, token_for, travel_run):
+    validation = travel_run.external_validations.get()
+    stored = validation.results
+    arm = stored["models"][0]["arm"]
+    reason = f"too few patients at this site: 0 received {arm}, 0 responded"
+    try:
+        ExternalValidation.objects.filter(pk=validation.pk).update(results={
+            **stored, "models": [m for m in stored["models"] if m["arm"] != arm],
+            "skipped": {arm: reason}})
+        body = _api(client, token_for, Role.STUDENT, travel_run)
+        page = _page(client, make_user, Role.STUDENT, travel_run)
+    finally:
+        ExternalValidation.objects.filter(pk=validation.pk).update(results=stored)
+    [site] = body["sites"]
+    assert site["skipped_arms"] == {arm: reason}
+    assert arm not in {m["arm"] for m in site["models"]}
+    assert f"<strong>{ARM_LABELS[arm]}</strong>: {html.escape(reason)}" in page
+    assert body["validated_at"]["not_at"] == [f"Not validated at {CLINIC.label}: {reason}."]
+
+
 def test_a_multi_site_run_says_where_it_was_validated(client, token_for, travel_run):
     validated = _api(client, token_for, Role.STUDENT, travel_run)["validated_at"]
     assert validated["development_site"] == {"site": TRIAL.name, "label": TRIAL.label}

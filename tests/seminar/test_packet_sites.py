@@ -49,7 +49,7 @@ def cases(django_db_setup, django_db_blocker, trained):
 def _expected(case, run) -> tuple[list[str], list[str]]:
     """(what the packet must say, what it must not)."""
     if case == "one_site":
-        return [VALIDATED_AT_ONE_SITE, WHY_ONE_SITE], [TRIAL.label, "developed at"]
+        return [VALIDATED_AT_ONE_SITE, WHY_ONE_SITE], [TRIAL.label, "developed at another site"]
     validated = VALIDATED_AT.format(development=TRIAL.label, external=CLINIC.label)
     if case == "development_site":
         return [validated, AT_DEVELOPMENT_SITE.format(site=TRIAL.label)], [VALIDATED_AT_ONE_SITE]
