@@ -9,7 +9,7 @@ printable case packet can build the same card, or an excerpt of it, without Djan
 
 from __future__ import annotations
 
-from synthetic_data import DATA_DICTIONARY, TREATMENT_RESISTANT_ARMS
+from synthetic_data import ARM_LABELS, DATA_DICTIONARY, TREATMENT_RESISTANT_ARMS
 from synthetic_data.scenarios import SCENARIOS
 
 from .algorithms import ALGORITHM_LABELS
@@ -39,9 +39,29 @@ OVERALL_METRICS = (
 )
 NO_GROUPS = ("Subgroup metrics are missing: this run was trained before held-out patients' sex, "
              "ancestry and age band were stored. Retrain to see them.")
+# Where a model was validated ("validated at: ..., not at: ...").
+VALIDATED_AT = "Validated at: {development} (internal, held-out) and {external} (external)."
+VALIDATED_AT_DEVELOPMENT_ONLY = ("Validated at: {development} (internal, held-out) only; not at "
+                                 "any other site.")
+VALIDATED_AT_ONE_SITE = ("Validated at: one site only (the cohort's own held-out patients); not "
+                         "validated at any other site.")
+NOT_VALIDATED_AT = "Not validated at {site}: {reason}."
+NOT_SCORED = "not scored at this site"
+WHY_ONE_SITE = ("Why it matters: held-out patients of the same site share its case mix, its "
+                "measurements and its way of recording response, so a model can look good there "
+                "and fail at the next clinic. Only about a fifth of psychiatric prediction models "
+                "are ever validated externally (Meehan et al. 2022, Molecular Psychiatry).")
+WHY_EXTERNAL = ("External figures are over every patient of the other site who received the arm "
+                "and whose consent to model training covers the model's data. A lower ROC AUC "
+                "there means the model ranks that site's patients worse; a calibration slope "
+                "below 1, that its predictions are too extreme for them. Only about a fifth of "
+                "psychiatric prediction models are ever validated externally (Meehan et al. "
+                "2022, Molecular Psychiatry).")
+EXTERNAL_FIGURES = ("roc_auc", "calibration_slope")
 
 
-def model_card(*, run: dict, model: dict, fairness: dict | None = None) -> dict:
+def model_card(*, run: dict, model: dict, fairness: dict | None = None,
+               validation: dict | None = None) -> dict:
     """The content of one model's card.
 
     Parameters
@@ -57,13 +77,17 @@ def model_card(*, run: dict, model: dict, fairness: dict | None = None) -> dict:
     fairness : dict, optional
         ``models.fairness.fairness_audit`` of the model's held-out predictions; ``None`` when
         the run stored no group labels (the card then says to retrain).
+    validation : dict, optional
+        Where the model was validated, as ``where_validated`` takes it; ``None``: at one site
+        only (its cohort's held-out patients).
 
     Returns
     -------
     dict
         One key per section: ``details``, ``intended_use``, ``out_of_scope_use``,
-        ``training_data``, ``consent``, ``metrics``, ``limitations``, ``ethical_considerations``,
-        ``tradeoffs``. Metric values are the stored ones, unchanged.
+        ``training_data``, ``consent``, ``metrics``, ``validation`` (``where_validated``),
+        ``limitations``, ``ethical_considerations``, ``tradeoffs``. Metric values are the stored
+        ones, unchanged.
     """
     metrics = model["metrics"]
     scenario = SCENARIOS.get(run["scenario"])
@@ -106,10 +130,60 @@ def model_card(*, run: dict, model: dict, fairness: dict | None = None) -> dict:
                      "variant uses were left out of its training and its evaluation."),
         },
         "metrics": _metrics(metrics, fairness),
+        "validation": where_validated(validation),
         "limitations": _limitations(model, run, fairness),
         "ethical_considerations": _ethics(model, run),
         "tradeoffs": _tradeoffs(model),
     }
+
+
+def where_validated(validation: dict | None) -> dict:
+    """Where models were validated: "validated at: ..., not at: ...", why it matters, and each
+    model's external ROC AUC and calibration slope (with their intervals) at each other site.
+
+    Parameters
+    ----------
+    validation : dict or None
+        ``development``: the label of the site the models were trained at, None for a cohort of
+        one site; ``sites``: per other site its ``site`` (name), ``label`` and ``models``, each
+        with ``arm``, ``algorithm``, ``variant``, the stored ``external`` figures (None where
+        the site could not score the model) and ``skipped`` (why not, or None). ``None`` is a
+        cohort of one site.
+
+    Returns
+    -------
+    dict
+        ``multi_site``, ``development`` (label or None), ``statement``, ``not_at`` (one
+        sentence per site and reason a model was not scored there), ``why`` and ``sites``: per
+        other site ``site``, ``label`` and ``rows`` (per model: ``arm``, ``arm_label``,
+        ``algorithm``, ``variant``, ``scored``, ``reason`` and each of ``EXTERNAL_FIGURES`` as
+        ``value``, ``low`` and ``high``, None where not scored).
+    """
+    development = (validation or {}).get("development")
+    if development is None:
+        return {"multi_site": False, "development": None, "statement": VALIDATED_AT_ONE_SITE,
+                "not_at": [], "why": WHY_ONE_SITE, "sites": []}
+    sites, not_at = [], []
+    for site in validation["sites"]:
+        rows = []
+        for m in site["models"]:
+            external = m["external"] or {}
+            reason = None if m["external"] else (m["skipped"] or NOT_SCORED)
+            rows.append({"arm": m["arm"], "arm_label": ARM_LABELS.get(m["arm"], m["arm"]),
+                         "algorithm": m["algorithm"], "variant": m["variant"],
+                         "scored": reason is None, "reason": reason,
+                         **{name: {"value": external.get(name),
+                                   "low": external.get(f"{name}_low"),
+                                   "high": external.get(f"{name}_high")}
+                            for name in EXTERNAL_FIGURES}})
+        not_at += [NOT_VALIDATED_AT.format(site=site["label"], reason=reason)
+                   for reason in dict.fromkeys(r["reason"] for r in rows if not r["scored"])]
+        sites.append({"site": site["site"], "label": site["label"], "rows": rows})
+    scored = [s["label"] for s in sites if any(r["scored"] for r in s["rows"])]
+    statement = (VALIDATED_AT.format(development=development, external=" and ".join(scored))
+                 if scored else VALIDATED_AT_DEVELOPMENT_ONLY.format(development=development))
+    return {"multi_site": True, "development": development, "statement": statement,
+            "not_at": not_at, "why": WHY_EXTERNAL, "sites": sites}
 
 
 def _label(feature: str) -> str:
@@ -236,4 +310,5 @@ def _tradeoffs(model: dict) -> list[str]:
     ]
 
 
-__all__ = ["INTENDED_USE", "NO_GROUPS", "OUT_OF_SCOPE_USE", "model_card"]
+__all__ = ["INTENDED_USE", "NO_GROUPS", "OUT_OF_SCOPE_USE", "VALIDATED_AT", "VALIDATED_AT_ONE_SITE",
+           "WHY_ONE_SITE", "model_card", "where_validated"]

@@ -201,6 +201,7 @@ API_PAGES = {
     "api_patient_predictions": "patient_detail",
     "api_patient_explanations": "patient_detail",
     "api_run_models": "run_overview",
+    "api_run_travel": "run_travel",
 }
 POLICIES.update({endpoint: replace(POLICIES[page], methods=frozenset({"GET"}))
                  for endpoint, page in API_PAGES.items()})

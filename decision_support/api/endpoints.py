@@ -1,5 +1,5 @@
-"""The JSON API under ``/api/`` (django-ninja): cohorts, patients, predictions, explanations and
-model metrics, read-only.
+"""The JSON API under ``/api/`` (django-ninja): cohorts, patients, predictions, explanations,
+model metrics and whether a run's models travel to other sites, read-only.
 
 No second path to the data: the access gate (``accounts.access``) authenticates the bearer token,
 admits the roles of the page that shows the same data and writes the same audit entry; patient
@@ -33,9 +33,12 @@ from decision_support.predictions.selectors import (patient_guidance, patient_li
                                                     patient_predictions, patient_ranking,
                                                     prediction_pause, true_response_probabilities)
 from decision_support.registry.models import TrainingRun
-from decision_support.registry.pages import policy_exclusions
-from decision_support.registry.selectors import latest_run, ranking_choice, run_policy
+from decision_support.registry.pages import policy_exclusions, travel_exclusions, travel_rows
+from decision_support.registry.selectors import (latest_run, ranking_choice,
+                                                 run_external_validations, run_policy,
+                                                 run_validation)
 from models.algorithms import ALGORITHMS
+from models.model_card import where_validated
 from models.ranking import RANKING_ALGORITHM
 
 from . import schemas
@@ -256,6 +259,42 @@ def run_models(request, run_id: int = ObjectId):
                         **{k: m.metrics.get(k) for k in metric_names},
                         "small_sample": bool(m.metrics.get("small_sample"))}
                        for m in run.models.all()]}
+
+
+@api.get("/runs/{run_id}/travel/", url_name="api_run_travel", tags=["models"],
+         response={200: schemas.TravelOut, **ERRORS})
+def run_travel(request, run_id: int = ObjectId):
+    """Does it travel? Where the run's models were validated and, per other site of a
+    multi-site cohort, each model's internal and external figures (as on the travel page), the
+    arms the site could not score, the patients consent left out (counts 1-10 hidden) and the
+    policy value there (for the roles that may see the truth)."""
+    run = _get(TrainingRun.objects.select_related("cohort"), "training run", pk=run_id)
+    labels = run.cohort.site_labels
+    where = where_validated(run_validation(run).for_models(
+        run.models.only("run", "arm", "algorithm", "variant")))
+    return {"run_id": run.pk, "cohort_id": run.cohort_id,
+            "validated_at": {
+                "development_site": ({"site": run.development_site, "label": where["development"]}
+                                     if where["multi_site"] else None),
+                "external_sites": [{"site": s["site"], "label": s["label"]}
+                                   for s in where["sites"]],
+                "statement": where["statement"], "not_at": where["not_at"]},
+            "sites": [{"site": v["site"], "label": labels.get(v["site"], v["site"]),
+                       "models": [_travel_model(row) for row in travel_rows(v["models"])],
+                       "skipped_arms": v["skipped"],
+                       "excluded_by_consent": dict(travel_exclusions(v["excluded_by_consent"])),
+                       "policy_value": _policy_value(v["policy"]) if v["policy"] else None,
+                       "policy_value_withheld": v["policy_withheld"]}
+                      for v in run_external_validations(run, roles=request.roles)]}
+
+
+def _travel_model(row: dict) -> dict:
+    """A row of the travel page's table (``registry.pages.travel_rows``) as JSON."""
+    return {"arm": row["arm"], "algorithm": row["algorithm"], "variant": row["variant"],
+            **{setting: {f["name"]: f[setting] for f in row["figures"]}
+               for setting in ("internal", "external")},
+            "auc_change": row["auc_change"],
+            "n_internal": row["n_internal"], "n_external": row["n_external"]}
 
 
 def _policy_value(value: dict) -> dict:

@@ -184,3 +184,58 @@ class RunOut(Schema):
     policy_value_withheld: bool
     top_choice_shares: dict[str, float]  # how often the model ranks each arm first
     models: list[ModelMetrics]
+
+
+class Figure(Schema):
+    value: float | None  # null where the site could not estimate it
+    low: float | None  # 95% bootstrap interval; null where none
+    high: float | None
+
+
+class TravelFigures(Schema):
+    roc_auc: Figure
+    calibration_in_the_large: Figure  # 0: right on average; negative: predictions too high
+    calibration_slope: Figure  # 1: spread right; below 1: predictions too extreme
+    brier: Figure
+
+
+class TravelModel(Schema):
+    arm: str
+    algorithm: str
+    variant: str
+    internal: TravelFigures  # held out at the development site
+    external: TravelFigures  # at this site
+    auc_change: float | None  # external minus internal ROC AUC
+    n_internal: Suppressible
+    n_external: Suppressible
+
+
+class SiteOut(Schema):
+    site: str
+    label: str
+
+
+class TravelSite(SiteOut):
+    models: list[TravelModel]
+    skipped_arms: dict[str, str]  # arm -> why the site could not score its models
+    excluded_by_consent: dict[str, Suppressible]  # per variant: no model-training consent
+    # The policy value at this site, scored with the truth: null for roles that may not see it.
+    policy_value: PolicyValueOut | None
+    policy_value_withheld: bool
+
+
+class ValidatedAt(Schema):
+    development_site: SiteOut | None  # null: a cohort of one site
+    external_sites: list[SiteOut]
+    statement: str  # "Validated at: ..." as on the model card
+    not_at: list[str]  # where some of the run's models could not be scored, and why
+
+
+class TravelOut(Schema):
+    """Does it travel? A multi-site run's models at each site they were not trained at, beside
+    their internal figures (the page ``runs/<id>/travel/``)."""
+
+    run_id: int
+    cohort_id: int
+    validated_at: ValidatedAt
+    sites: list[TravelSite]  # empty for a cohort of one site

@@ -85,6 +85,13 @@ class Cohort(models.Model):
         lesson = SITE_SCENARIOS.get(self.scenario)
         return None if lesson is None else lesson.sites[0].name
 
+    @property
+    def site_labels(self) -> dict[str, str]:
+        """A multi-site cohort's sites, name to label, the development site first; {} for a
+        cohort without sites."""
+        lesson = SITE_SCENARIOS.get(self.scenario)
+        return {} if lesson is None else {site.name: site.label for site in lesson.sites}
+
 
 class Patient(models.Model):
     """A pseudonymised patient: the assigned treatment and the observed outcome."""

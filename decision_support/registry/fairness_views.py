@@ -28,7 +28,7 @@ from synthetic_data import ARMS, ARM_LABELS
 from . import pages
 from .forms import ModelPageForm
 from .models import TrainedModel, TrainingRun
-from .selectors import latest_run, model_truth_check
+from .selectors import latest_run, model_truth_check, run_validation
 
 RETRAIN_MESSAGE = ("This run was trained before held-out patients' sex, ancestry and age band were "
                    "stored, so its fairness cannot be audited. Train the cohort again to see it.")
@@ -256,7 +256,8 @@ def model_card(request, run_id: int, arm: str):
     context = _page_context(run, model, form, chosen, errors)
     audit = stored_audit(model, chosen["threshold"], seed=run.seed)
     facts = pages.model_facts(model, truth_check=model_truth_check(model, roles=request.roles))
-    card = build_model_card(run=pages.run_facts(run), model=facts, fairness=audit)
+    card = build_model_card(run=pages.run_facts(run), model=facts, fairness=audit,
+                            validation=run_validation(run).for_models([model]))
     overall = [{**row,
                 "shown": f"{row['value']:.3f}",
                 "ci": (f"{row['low']:.3f}\u2060\u2013\u2060{row['high']:.3f}"
@@ -266,6 +267,8 @@ def model_card(request, run_id: int, arm: str):
     excluded = card["consent"]["excluded"]
     context.update({
         "card": card, "overall": overall,
+        "travel_url": (reverse("run_travel", args=[run.pk])
+                       if card["validation"]["multi_site"] else None),
         "at_threshold": [{"label": row["label"], **_cell(row["key"], row["value"], row["ci"],
                                                          row["hidden"])}
                          for row in card["metrics"].get("at_threshold", [])],

@@ -385,7 +385,7 @@ def travel_rows(models: list[dict]) -> list[dict]:
         auc_change = (None if None in (internal["roc_auc"], external["roc_auc"])
                       else external["roc_auc"] - internal["roc_auc"])
         rows.append({
-            "arm": m["arm"], "arm_label": ARM_LABELS[m["arm"]],
+            "arm": m["arm"], "arm_label": ARM_LABELS[m["arm"]], "algorithm": m["algorithm"],
             "algorithm_label": ALGORITHM_LABELS[m["algorithm"]],
             "variant": m["variant"], "variant_label": VARIANT_LABELS[m["variant"]],
             "figures": [{"name": name, "internal": _figure(internal, name),

@@ -5,7 +5,8 @@ may see.
 The simulation's truth reaches model pages only through the readers below that take the reader's
 roles (``model_truth_check``, ``run_policy``): they apply the field rules of ``accounts.access``
 (``MODEL_TRUTH_ROLES``), so a page, export or API answer for another role never receives it;
-a multi-site run's external validation likewise (``run_external_validations``).
+a multi-site run's external validation likewise (``run_external_validations``). Where a run's
+models were validated (``run_validation``) holds no truth.
 """
 
 from dataclasses import dataclass
@@ -71,10 +72,48 @@ def active_training_job(cohort) -> TrainingJob | None:
 def run_external_validations(run: TrainingRun, *, roles) -> list[dict]:
     """A multi-site run's stored external validation, one dict per site (``site`` and the stored
     ``results``); the policy value at each site, scored with the truth, is None for roles that
-    may not see the model-level truth."""
+    may not see the model-level truth (``policy_withheld`` then says whether there is one)."""
     shown = can(roles, MODEL_TRUTH_ROLES)
-    return [{"site": v.site, **v.results, "policy": v.results["policy"] if shown else None}
+    return [{"site": v.site, **v.results, "policy": v.results["policy"] if shown else None,
+             "policy_withheld": bool(v.results["policy"]) and not shown}
             for v in run.external_validations.all()]
+
+
+@dataclass(frozen=True)
+class RunValidation:
+    """Where a run's models were validated: held out at the development site, and at each other
+    site of a multi-site cohort from its stored external validation (observed outcomes only, no
+    truth). The one source of the "validated at" facts of the model card, the case packet and
+    the API."""
+
+    development: str  # the development site's name; "" for a cohort of one site
+    labels: dict[str, str]  # every site of the cohort, name -> label
+    # Per other site, in the order stored: (arm, algorithm, variant) -> the stored figures, and
+    # the arms the site could not score with the reason.
+    figures: dict[str, dict[tuple[str, str, str], dict]]
+    skipped: dict[str, dict[str, str]]
+
+    def for_models(self, models) -> dict | None:
+        """``models`` (rows of the run) as ``models.model_card.where_validated`` takes them;
+        None for a cohort of one site."""
+        if not self.development:
+            return None
+        return {"development": self.labels.get(self.development, self.development),
+                "sites": [{"site": site, "label": self.labels.get(site, site), "models": [
+                    {"arm": m.arm, "algorithm": m.algorithm, "variant": m.variant,
+                     "external": figures.get((m.arm, m.algorithm, m.variant), {}).get("external"),
+                     "skipped": self.skipped[site].get(m.arm)} for m in models]}
+                    for site, figures in self.figures.items()]}
+
+
+def run_validation(run: TrainingRun) -> RunValidation:
+    """Where ``run``'s models were validated (``RunValidation``)."""
+    stored = list(run.external_validations.all())
+    return RunValidation(
+        development=run.development_site, labels=run.cohort.site_labels,
+        figures={v.site: {(m["arm"], m["algorithm"], m["variant"]): m
+                          for m in v.results["models"]} for v in stored},
+        skipped={v.site: v.results["skipped"] for v in stored})
 
 
 RECALIBRATED_VARIANT = "full"

@@ -100,7 +100,7 @@ def run_travel(request, run_id: int):
     form, chosen, errors = query_settings(RecalibrationForm, request.GET)
     asked = any(name in request.GET for name in form.fields)
     lesson = SITE_SCENARIOS.get(run.cohort.scenario)
-    labels = {site.name: site.label for site in lesson.sites} if lesson else {}
+    labels = run.cohort.site_labels
     policy = run_policy(run, roles=request.roles)
     development_label = labels.get(run.development_site, run.development_site)
     sites = [{

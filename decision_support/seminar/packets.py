@@ -29,9 +29,10 @@ from decision_support.predictions.selectors import (patient_guidance, patient_pr
                                                     prediction_pause)
 from decision_support.registry.models import TrainedModel
 from decision_support.registry.pages import model_facts, run_facts
+from decision_support.registry.selectors import run_validation
 from models.features import VARIANT_LABELS
 from models.algorithms import ALGORITHM_LABELS
-from models.model_card import model_card
+from models.model_card import model_card, where_validated
 from models.pgx import GUIDANCE_DISCLAIMER
 from synthetic_data import ARM_LABELS, DATA_DICTIONARY, SCENARIOS
 
@@ -64,6 +65,42 @@ def model_card_excerpt(model: TrainedModel) -> dict:
         "card_url": (reverse("model_card", args=[model.run_id, model.arm]) + "?"
                      + urlencode({"algorithm": model.algorithm, "variant": model.variant})),
     }
+
+
+# --- where the models were validated ---------------------------------------------------------
+
+AT_DEVELOPMENT_SITE = ("This patient was seen at the site where the models were developed "
+                       "({site}): their held-out figures come from patients of this site.")
+DEVELOPED_ELSEWHERE = ("The models were developed at another site ({development}), not at this "
+                       "patient's ({site}). How each did at this patient's site (external: every "
+                       "patient there who received the arm and whose consent to model training "
+                       "covers the model's data):")
+
+
+def models_validation(patient, run, models: list[TrainedModel]) -> dict:
+    """Where the models that ranked ``patient`` were validated (``models.model_card.
+    where_validated`` of ``registry.selectors.run_validation``), each model's held-out ROC AUC,
+    and for a patient of a multi-site cohort how the models did at the patient's site."""
+    validation = run_validation(run)
+    where = where_validated(validation.for_models(models))
+    arms = [{"arm_label": ARM_LABELS[m.arm],
+             "internal": {"value": m.metrics["roc_auc"], "low": m.metrics["roc_auc_low"],
+                          "high": m.metrics["roc_auc_high"]},
+             "external": [site["rows"][i] for site in where["sites"]]}
+            for i, m in enumerate(models)]
+    here = None
+    if where["multi_site"] and patient.site:
+        label = validation.labels.get(patient.site, patient.site)
+        if patient.site == run.development_site:
+            here = {"at_development": True, "text": AT_DEVELOPMENT_SITE.format(site=label),
+                    "rows": []}
+        else:
+            rows = next((site["rows"] for site in where["sites"] if site["site"] == patient.site),
+                        [])
+            here = {"at_development": False, "rows": rows,
+                    "text": DEVELOPED_ELSEWHERE.format(development=where["development"],
+                                                       site=label)}
+    return {**where, "arms": arms, "here": here}
 
 
 # --- the waterfall as SVG -------------------------------------------------------------------
@@ -150,6 +187,8 @@ def case_packet(patient, *, purpose: str, roles, with_key: bool = False) -> dict
         "waterfall_rows": top["chart"].table_rows if top else [],
         "units": top["units"] if top else "",
         "card": model_card_excerpt(top["model"]) if top else None,
+        "validation": (models_validation(patient, run, [item["model"] for item in explained])
+                       if explained else None),
         "guidance": patient_guidance(consented),
         "guidance_disclaimer": GUIDANCE_DISCLAIMER,
         "scenario": scenario,

@@ -104,6 +104,7 @@ MATRIX = {
     "api_patient_explanations": (lambda o: reverse("api:api_patient_explanations",
                                                    args=[o["patient"].pseudonym]), {E, S, R}, 200),
     "api_run_models": (lambda o: reverse("api:api_run_models", args=[o["run"].pk]), {E, S, R}, 200),
+    "api_run_travel": (lambda o: reverse("api:api_run_travel", args=[o["run"].pk]), {E, S, R}, 200),
 }
 # URL name -> the HTTP methods its view answers; every other method gets 405 from the gate, before
 # any view runs. Written out apart from POLICIES, like the matrix.

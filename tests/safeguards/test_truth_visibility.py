@@ -164,6 +164,8 @@ WALK = {
                                                            args=[o["patient"].pseudonym]),
                                             {"algorithm": a}) for a in ALGORITHMS],
     "api_run_models": lambda o: [("get", reverse("api:api_run_models", args=[o["run"].pk]), {})],
+    # One site, as the travel page above (tests/api/test_travel.py walks a multi-site run).
+    "api_run_travel": lambda o: [("get", reverse("api:api_run_travel", args=[o["run"].pk]), {})],
 }
 
 
