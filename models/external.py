@@ -59,8 +59,9 @@ INTERNAL = "internal"  # the setting of the training site's held-out figures
 EXTERNAL = "external"
 
 MISSING_COLUMNS = "the site's patients lack the columns {columns}"
-TOO_FEW_AT_SITE = ("too few patients at this site: {n} received {arm}, {responders} responded; at "
-                   "least one responder and one non-responder needed")
+# No counts in a reason: pages show it as it is, and a count of 1-10 may not be shown.
+TOO_FEW_AT_SITE = ("too few patients at this site: among those who received {arm}, at least one "
+                   "responder and one non-responder needed")
 BAD_LOCAL_SIZE = ("the local sample must be a whole number of patients from {low} to {high}; got "
                   "{n_local!r}")
 LOCAL_TOO_LARGE = ("a local sample of {n_local} leaves {rest} of the {n} patients who received "
@@ -226,7 +227,7 @@ def _too_few(received: pd.DataFrame, arm: str) -> str | None:
     responders = int(received["response"].sum())
     if 0 < responders < len(received):
         return None
-    return TOO_FEW_AT_SITE.format(n=len(received), arm=arm, responders=responders)
+    return TOO_FEW_AT_SITE.format(arm=arm)
 
 
 def external_validation(suite: ModelSuite, patients: pd.DataFrame, *,

@@ -180,8 +180,9 @@ def _train_suite(patients, *, truth, scenario, random_state, arms, algorithms, v
         received = patients[patients["arm"] == arm]
         y = received["response"].to_numpy()
         if min(y.sum(), len(y) - y.sum()) < MIN_PATIENTS_PER_CLASS:
-            skipped[arm] = (f"too few patients: {len(y)} received {arm}, {int(y.sum())} responded; "
-                            f"at least {MIN_PATIENTS_PER_CLASS} responders and non-responders needed")
+            # No counts in a reason: pages show it as it is, and a count of 1-10 may not be shown.
+            skipped[arm] = (f"too few patients: fewer than {MIN_PATIENTS_PER_CLASS} responders or "
+                            f"non-responders among those who received {arm}")
             done += len(algorithms) * len(variants)
             continue
         train_all, test_all = split_arm(received, seed=seed)
@@ -228,9 +229,10 @@ def _too_few_who_consented(splits: dict) -> str | None:
         for name, part, needed in (("training", train, CV_FOLDS), ("held-out", test, 1)):
             responders = int(part["response"].sum())
             if min(responders, len(part) - responders) < needed:
+                shortfall = (f"fewer than {needed} responders or non-responders" if needed > 1
+                             else "no responders or no non-responders")
                 return (f"too few patients who consented to model training: the {name} split of "
-                        f"the {variant} variant has {responders} responders and "
-                        f"{len(part) - responders} non-responders; at least {needed} of each needed")
+                        f"the {variant} variant has {shortfall}")
     return None
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from decision_support.accounts.roles import Role
 from decision_support.cohorts.templatetags.cohort_format import percent
 from decision_support.registry.models import ExternalValidation
+from models.external import TOO_FEW_AT_SITE
 from models.model_card import VALIDATED_AT_ONE_SITE
 from models.ranking import RANKING_ALGORITHM
 from synthetic_data import ARM_LABELS, SITE_SCENARIOS
@@ -156,7 +157,7 @@ def test_an_arm_the_other_site_could_not_score_is_listed_with_its_reason_as_on_t
     validation = travel_run.external_validations.get()
     stored = validation.results
     arm = stored["models"][0]["arm"]
-    reason = f"too few patients at this site: 0 received {arm}, 0 responded"
+    reason = TOO_FEW_AT_SITE.format(arm=arm)
     try:
         ExternalValidation.objects.filter(pk=validation.pk).update(results={
             **stored, "models": [m for m in stored["models"] if m["arm"] != arm],

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from decision_support.accounts.roles import Role
 from decision_support.registry.models import ExternalValidation
+from models.external import TOO_FEW_AT_SITE
 from models.model_card import (NOT_VALIDATED_AT, VALIDATED_AT, VALIDATED_AT_DEVELOPMENT_ONLY,
                                VALIDATED_AT_ONE_SITE, WHY_ONE_SITE)
 from models.ranking import RANKING_ALGORITHM
@@ -89,7 +90,7 @@ def test_a_model_the_other_site_could_not_score_is_not_said_to_be_validated_ther
     validation = travel_run.external_validations.get()
     stored = validation.results
     model = travel_run.models.order_by("pk").first()
-    reason = f"too few patients at this site: 0 received {model.arm}"
+    reason = TOO_FEW_AT_SITE.format(arm=model.arm)
     try:
         ExternalValidation.objects.filter(pk=validation.pk).update(results={
             **stored, "models": [m for m in stored["models"] if m["arm"] != model.arm],
