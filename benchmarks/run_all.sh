@@ -2,8 +2,9 @@
 # Run every benchmark, one after the other: generation in memory, storage on SQLite, storage on a
 # throw-away PostgreSQL (skipped with a note when no server binaries are installed), the models
 # (training, explanations, global SHAP), external validation at another site, the patient page
-# (skipped with a note, exit status 2, while the page does not exist or answers 404) and a class
-# browsing during two trainings and a 20,000-patient generation on make run's SQLite set-up.
+# (skipped with a note, exit status 2, while the page does not exist or answers 404), the "Does it
+# travel?" page and a class browsing during two trainings and a 20,000-patient generation on make
+# run's SQLite set-up.
 # From the repository root: benchmarks/run_all.sh [PYTHON]   (default .venv/bin/python)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,5 +30,7 @@ if [ "$status" -eq 2 ]; then
 elif [ "$status" -ne 0 ]; then
   exit "$status"
 fi
+echo
+"$python" benchmarks/bench_travel_page.py
 echo
 "$python" benchmarks/bench_class_during_training.py

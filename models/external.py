@@ -414,7 +414,9 @@ def importance_by_site(model: TrainedModel, sites: Mapping[str, pd.DataFrame], *
     """
     if INTERNAL in sites:
         raise ValueError(RESERVED_SITE)
-    columns = {INTERNAL: pd.Series(model.global_importance, dtype=float)}
+    # Sorted here: a model loaded from PostgreSQL's jsonb has its importance in key order.
+    columns = {INTERNAL: pd.Series(model.global_importance, dtype=float)
+               .sort_values(ascending=False, kind="stable")}
     for site, patients in sites.items():
         _check_columns(patients, model.features)
         sample = patients[patients["arm"] == model.arm].iloc[:rows]

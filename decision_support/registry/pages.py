@@ -13,6 +13,7 @@ from decision_support.lib.charts import (Chart, bar_chart, beeswarm_chart, inter
 from decision_support.lib.suppression import suppress_count
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.evaluation import confusion_at
+from models.external import EXTERNAL, INTERNAL
 from models.features import NOT_MODEL_INPUTS, VARIANT_LABELS, VARIANTS
 from models.policy import POLICIES
 from models.ranking import ACTIVE_ARMS, RANKING_ALGORITHM
@@ -421,6 +422,52 @@ def travel_calibration_charts(site: str, site_label: str, development_label: str
                      "groups by predicted probability at each site. On the dotted diagonal the "
                      "predictions would be exactly right.")))
     return charts
+
+
+SHAP_SHIFT_TOP = 8  # features charted per arm, the most important at the development site
+
+
+def travel_importance(site: str, site_label: str, development_label: str,
+                      importance: list[dict]) -> list[dict]:
+    """Per arm, the ranking model's mean |SHAP| for its ``SHAP_SHIFT_TOP`` most important
+    features at the development site (held out) beside the same at ``site``, as a bar chart
+    (with its table), and a sentence computed from them (``importance_shift``)."""
+    shown = []
+    for m in sorted(importance, key=lambda m: ARMS.index(m["arm"])):
+        top = sorted(m["features"], key=lambda f: -f[INTERNAL])[:SHAP_SHIFT_TOP]
+        arm_label = ARM_LABELS[m["arm"]]
+        chart = bar_chart(
+            f"shap-shift-{site}-{m['arm']}", f"{arm_label}: SHAP importance at both sites",
+            "Feature", f"Mean |SHAP| ({shap_units(m['algorithm'])})",
+            [_label(f["feature"]) for f in top],
+            {f"{development_label} (internal)": [f[INTERNAL] for f in top],
+             f"{site_label} (external)": [f[EXTERNAL] for f in top]},
+            caption=(f"{ALGORITHM_LABELS[m['algorithm']]} on all data: how much each feature "
+                     f"moves the prediction on average, over {suppress_count(m['n_internal'])} "
+                     f"held-out patients at {development_label} and "
+                     f"{suppress_count(m['n_external'])} patients at {site_label} who received "
+                     f"the arm; the {len(top)} most important at {development_label}."))
+        shown.append({"arm": m["arm"], "chart": chart,
+                      "interpretation": importance_shift(top, site_label, development_label)})
+    return shown
+
+
+def importance_shift(features: list[dict], site_label: str, development_label: str) -> str:
+    """Which of ``features`` (``{"feature", "internal", "external"}``, most important at the
+    development site first) changed its mean |SHAP| most between the sites, by how much, and
+    whether the most important feature is the same at both."""
+    moved = max(features, key=lambda f: abs(f[EXTERNAL] - f[INTERNAL]))
+    before, after = moved[INTERNAL], moved[EXTERNAL]
+    change = f" ({after / before - 1:+.0%})" if before else ""
+    sentence = (f"Of these {len(features)} features, {_label(moved['feature'])}'s importance "
+                f"moved most: {before:.3f} at {development_label}, {after:.3f} at "
+                f"{site_label}{change}. ")
+    first_here = features[0]["feature"]
+    first_there = max(features, key=lambda f: f[EXTERNAL])["feature"]
+    if first_here == first_there:
+        return sentence + f"Of these, {_label(first_here)} is the most important at both sites."
+    return sentence + (f"Of these, the most important is {_label(first_here)} at "
+                       f"{development_label}, {_label(first_there)} at {site_label}.")
 
 
 def recalibration_rows(results: list[dict]) -> list[dict]:

@@ -1,5 +1,6 @@
 """Writes: training runs (train the suite on a stored cohort, keep every model in the registry,
-and a multi-site cohort's external validation at each other site).
+and a multi-site cohort's external validation at each other site, with each arm's ranking model's
+global SHAP importance there beside the development site's).
 Training jobs, which carry them out for a page or the command line: ``jobs``."""
 
 import math
@@ -14,12 +15,15 @@ from django.db import transaction
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.selectors import patient_sites, patients_frame, truth_frame
 from decision_support.consent.reads import model_training_permitted
-from models.external import ExternalValidation as ExternalFigures, external_validation
+from models.external import (EXTERNAL, INTERNAL, ExternalValidation as ExternalFigures,
+                             external_validation, importance_by_site)
 from models.persistence import model_to_bytes
 from models.ranking import RANKING_ALGORITHM
-from models.training import ModelSuite, Progress, TrainedModel as FittedModel, train_suite
+from models.training import (GLOBAL_SHAP_ROWS, ModelSuite, Progress, TrainedModel as FittedModel,
+                             train_suite)
 
 from .models import ExternalValidation, ModelArtifact, TrainedModel, TrainingRun
+from .selectors import RECALIBRATED_VARIANT
 
 _VERSIONED_LIBRARIES = ("scikit-learn", "shap", "skops", "numpy", "pandas")
 STORING_LABEL = "storing the models"
@@ -39,7 +43,8 @@ def training_run_create(*, cohort: Cohort, seed: int | None = None,
 
     A multi-site cohort trains at its development site alone (``Cohort.development_site``);
     then the suite is scored at each other site (``models.external.external_validation``) on
-    the patients whose consent to model training covers each variant's data, as training uses.
+    the patients whose consent to model training covers each variant's data, as training uses,
+    and each arm's ranking model's SHAP importance is computed there (``_site_importance``).
     """
     patients = Patient.objects.filter(cohort=cohort)
     frame = patients_frame(patients)
@@ -64,14 +69,42 @@ def training_run_create(*, cohort: Cohort, seed: int | None = None,
         # Skipped arms are never reported, so say here that fitting is over and storing (or
         # validating at the other sites) begins.
         progress(seen["total"], seen["total"], EXTERNAL_LABEL if development else STORING_LABEL)
-    external = {
-        site: external_validation(suite, frame[rows], truth=_rows(truth, rows),
-                                  permitted={v: p[rows] for v, p in permitted.items()},
-                                  random_state=suite.random_state)
-        for site, rows in at.items() if site != development
-    }
+    external, importance = {}, {}
+    for site, rows in at.items():
+        if site == development:
+            continue
+        site_permitted = {v: p[rows] for v, p in permitted.items()}
+        external[site] = external_validation(suite, frame[rows], truth=_rows(truth, rows),
+                                             permitted=site_permitted,
+                                             random_state=suite.random_state)
+        importance[site] = _site_importance(suite, external[site], frame[rows], site_permitted)
     return _store_suite(cohort, suite, development=development or "", external=external,
-                        duration=time.perf_counter() - started, on_stored=on_stored)
+                        importance=importance, duration=time.perf_counter() - started,
+                        on_stored=on_stored)
+
+
+def _site_importance(suite: ModelSuite, validation: ExternalFigures, patients,
+                     permitted: dict) -> list[dict]:
+    """Per arm the site could score, the ranking model's (``RANKING_ALGORITHM``, all data: the
+    model the page charts and recalibrates) mean |SHAP| per feature on the development site's
+    held-out patients (as stored at training) beside this site's patients whose consent covers
+    its data, each over at most ``GLOBAL_SHAP_ROWS`` of those who received the arm."""
+    usable = patients[permitted[RECALIBRATED_VARIANT].to_numpy()]
+    importance = []
+    for arm, algorithm, variant in validation.results:
+        if (algorithm, variant) != (RANKING_ALGORITHM, RECALIBRATED_VARIANT):
+            continue
+        model = suite.models[(arm, algorithm, variant)]
+        table = importance_by_site(model, {EXTERNAL: usable})
+        importance.append({
+            "arm": arm, "algorithm": algorithm, "variant": variant,
+            "n_internal": min(GLOBAL_SHAP_ROWS, len(model.test_outcomes)),
+            "n_external": min(GLOBAL_SHAP_ROWS, int((usable["arm"] == arm).sum())),
+            "features": [{"feature": feature, INTERNAL: row[INTERNAL],
+                          EXTERNAL: round(row[EXTERNAL], 6)}
+                         for feature, row in table.iterrows()],
+        })
+    return importance
 
 
 def _rows(truth, rows):
@@ -80,7 +113,8 @@ def _rows(truth, rows):
 
 @transaction.atomic
 def _store_suite(cohort: Cohort, suite: ModelSuite, *, development: str,
-                 external: dict[str, ExternalFigures], duration: float,
+                 external: dict[str, ExternalFigures], importance: dict[str, list[dict]],
+                 duration: float,
                  on_stored: Callable[[TrainingRun], None] | None = None) -> TrainingRun:
     run = TrainingRun.objects.create(
         cohort=cohort, scenario=cohort.scenario, seed=suite.random_state,
@@ -104,7 +138,8 @@ def _store_suite(cohort: Cohort, suite: ModelSuite, *, development: str,
         for m in suite.models.values()
     ])
     ExternalValidation.objects.bulk_create([
-        ExternalValidation(run=run, site=site, results=_external_results(validation))
+        ExternalValidation(run=run, site=site,
+                           results=_external_results(validation, importance[site]))
         for site, validation in external.items()
     ])
     if on_stored:
@@ -112,14 +147,16 @@ def _store_suite(cohort: Cohort, suite: ModelSuite, *, development: str,
     return run
 
 
-def _external_results(validation: ExternalFigures) -> dict:
-    """One site's external validation as JSON: non-finite figures (a fit that does not exist)
-    become null, which every database's JSON accepts."""
+def _external_results(validation: ExternalFigures, importance: list[dict]) -> dict:
+    """One site's external validation and SHAP importance (``_site_importance``) as JSON:
+    non-finite figures (a fit that does not exist) become null, which every database's JSON
+    accepts."""
     return _finite({
         "models": [{"arm": arm, "algorithm": algorithm, "variant": variant, **figures}
                    for (arm, algorithm, variant), figures in validation.results.items()],
         "skipped": validation.skipped, "n_patients": validation.n_patients,
         "policy": validation.policy, "excluded_by_consent": validation.excluded,
+        "importance": importance,
     })
 
 

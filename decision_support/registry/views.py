@@ -108,6 +108,10 @@ def run_travel(request, run_id: int):
         "rows": pages.travel_rows(v["models"]),
         "charts": pages.travel_calibration_charts(v["site"], labels.get(v["site"], v["site"]),
                                                   development_label, v["models"]),
+        # Runs stored before SHAP importance was computed at validation have none.
+        "importance": (pages.travel_importance(v["site"], labels.get(v["site"], v["site"]),
+                                               development_label, v["importance"])
+                       if "importance" in v else None),
         "skipped": [(ARM_LABELS[arm], reason) for arm, reason in v["skipped"].items()],
         "excluded": pages.travel_exclusions(v["excluded_by_consent"]),
         "policy_rows": pages.policy_rows(v["policy"]) if v["policy"] else [],
@@ -117,7 +121,8 @@ def run_travel(request, run_id: int):
     return render(request, "registry/run_travel.html", {
         "run": run, "cohort": run.cohort, "lesson": lesson, "sites": sites,
         "development_label": development_label,
-        "chart_specs": [chart.as_json() for s in sites for chart in s["charts"]],
+        "chart_specs": [chart.as_json() for s in sites
+                        for chart in s["charts"] + [i["chart"] for i in s["importance"] or []]],
         "form": form, "form_errors": errors,
         "internal_policy_rows": pages.policy_rows(policy.value) if policy.value else [],
         "truth_shown": policy.value is not None or any(s["policy_rows"] for s in sites),

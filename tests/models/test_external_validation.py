@@ -4,6 +4,8 @@ scored at another: no shift, shifted measurements and outcomes, recalibration on
 leave-one-site-out, SHAP importance side by side. Sites are built here from ``make_cohort``
 output (plain Python, no database); tolerances come from the sampling error of each figure."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -379,6 +381,22 @@ def test_shap_importance_side_by_side_moves_only_the_shifted_feature(suite, site
                                             - model.background_mean[column])))
     assert table.loc[feature, "B"] == pytest.approx(by_hand, rel=1e-9)
     assert table[INTERNAL].to_dict() == pytest.approx(model.global_importance)
+
+
+@pytest.mark.parametrize("order", ["by name", "by name length", "least important first"])
+def test_shap_importance_by_site_lists_the_most_important_at_training_first(suite, site_b,
+                                                                           order):
+    """Whatever order the stored importance comes back in (PostgreSQL's jsonb returns the keys
+    shortest first), the table lists the features most important at training first."""
+    model = suite.model(arm="ssri", algorithm=ALGORITHM, variant="full")
+    keys = {"by name": lambda kv: kv[0], "by name length": lambda kv: (len(kv[0]), kv[0]),
+            "least important first": lambda kv: kv[1]}[order]
+    stored = dataclasses.replace(model, global_importance=dict(
+        sorted(model.global_importance.items(), key=keys)))
+    table = importance_by_site(stored, {"B": site_b.patients})
+    assert list(table.index) == sorted(model.global_importance,
+                                       key=lambda f: -model.global_importance[f])
+    assert table[INTERNAL].is_monotonic_decreasing
 
 
 def test_no_site_may_take_the_internal_column(suite, site_b):

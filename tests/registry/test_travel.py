@@ -16,10 +16,11 @@ from decision_support.cohorts.services import cohort_generate
 from decision_support.consent.erasure import runs_trained_on
 from decision_support.consent.reads import model_training_permitted, model_training_rows
 from decision_support.registry import jobs, pages, services
+from decision_support.registry.loading import fitted_model
 from decision_support.registry.models import ExternalValidation
-from models.external import LOCAL_UNUSABLE
+from models.external import LOCAL_UNUSABLE, importance_by_site
 from models.ranking import RANKING_ALGORITHM
-from models.training import train_suite
+from models.training import GLOBAL_SHAP_ROWS, train_suite
 from synthetic_data import SITE_SCENARIOS
 from tests.trained_runs import committed_run
 
@@ -34,6 +35,15 @@ def run(django_db_setup, django_db_blocker):
     with committed_run(django_db_blocker, n_patients=PER_SITE, cohort_seed=5,
                        site_scenario="trial_to_clinic", algorithms=(RANKING_ALGORITHM,),
                        n_resamples=50) as run:
+        yield run
+
+
+@pytest.fixture(scope="module")
+def assay_run(django_db_setup, django_db_blocker):
+    """An assay_shift cohort of 500 patients per site, one logistic regression per arm."""
+    with committed_run(django_db_blocker, n_patients=PER_SITE, cohort_seed=3,
+                       site_scenario="assay_shift", algorithms=(RANKING_ALGORITHM,),
+                       variants=("full",), n_resamples=20) as run:
         yield run
 
 
@@ -270,3 +280,106 @@ def test_training_a_multi_site_cohort_reports_the_validation_step(monkeypatch):
                                        progress=lambda done, total, label: labels.append(label))
     assert labels[-1] == services.EXTERNAL_LABEL
     assert list(run.external_validations.values_list("site", flat=True)) == ["lab_b"]
+
+
+# --- SHAP shift -------------------------------------------------------------------------------
+
+def _importance(run, site):
+    return {m["arm"]: m for m in run.external_validations.get(site=site).results["importance"]}
+
+
+@pytest.mark.parametrize("patients", ["permitted", "everyone"])
+def test_stored_importance_is_the_ranking_models_shap_at_both_sites_on_permitted_patients(
+        run, patients):
+    """Recomputed with ``importance_by_site`` on the other site's patients whose consent to
+    model training covers the ranking model's data it matches the stored figures; on every
+    patient (consent ignored) it would not."""
+    clinic = SITE_SCENARIOS["trial_to_clinic"].sites[1].name
+    frame = patients_frame(_site_patients(run.cohort, clinic))
+    permitted = model_training_permitted(frame.index)["full"].to_numpy()
+    rows = frame[permitted] if patients == "permitted" else frame
+    stored = _importance(run, clinic)
+    assert set(stored) == {m["arm"] for m in run.external_validations.get().results["models"]}
+    matches = []
+    for arm, m in stored.items():
+        assert (m["algorithm"], m["variant"]) == (RANKING_ALGORITHM, "full")
+        model = fitted_model(run.models.get(arm=arm, algorithm=RANKING_ALGORITHM, variant="full"))
+        table = importance_by_site(model, {clinic: rows})
+        assert [f["feature"] for f in m["features"]] == list(table.index)
+        assert [f["internal"] for f in m["features"]] == table["internal"].tolist()
+        matches.append([f["external"] for f in m["features"]]
+                       == pytest.approx(table[clinic].tolist(), abs=1e-6))
+        if patients == "permitted":
+            assert m["n_external"] == min(GLOBAL_SHAP_ROWS, int((rows["arm"] == arm).sum()))
+    assert all(matches) if patients == "permitted" else not any(matches)
+
+
+@pytest.mark.parametrize("role", [Role.EDUCATOR, Role.STUDENT])
+def test_each_arm_has_a_shap_shift_chart_whose_table_shows_the_stored_top_features(
+        client, make_user, run, role):
+    text = _page(client, make_user, role, run).content.decode()
+    stored = _importance(run, "clinic")
+    site_labels = {site.name: site.label for site in SITE_SCENARIOS["trial_to_clinic"].sites}
+    assert stored
+    for arm, m in stored.items():
+        chart = text.split(f'data-chart="shap-shift-clinic-{arm}"')[1].split("</figure>")[0]
+        assert "Table of this chart" in chart
+        top = sorted(m["features"], key=lambda f: -f["internal"])[:pages.SHAP_SHIFT_TOP]
+        labels = re.findall(r'<tr><th scope="row">(.*?)</th>', chart)
+        assert labels == [html.escape(pages._label(f["feature"]), quote=True) for f in top]
+        for f in top:
+            row = chart.split(f'<th scope="row">{html.escape(pages._label(f["feature"]))}</th>')[1]
+            row = row.split("</tr>")[0]
+            assert row == (f'<td class="num">{round(f["internal"], 4)}</td>'
+                           f'<td class="num">{round(f["external"], 4)}</td>')
+        reading = text.split(f'id="shap-shift-clinic-{arm}-reading">')[1].split("</p>")[0]
+        assert html.unescape(reading) == pages.importance_shift(top, site_labels["clinic"],
+                                                                site_labels["trial"])
+
+
+def test_a_run_stored_without_shap_importance_says_to_retrain(client, make_user, run):
+    validation = run.external_validations.get()
+    stored = validation.results
+    old = {k: v for k, v in stored.items() if k != "importance"}
+    try:
+        ExternalValidation.objects.filter(pk=validation.pk).update(results=old)
+        response = _page(client, make_user, Role.STUDENT, run)
+    finally:
+        ExternalValidation.objects.filter(pk=validation.pk).update(results=stored)
+    text = response.content.decode()
+    assert response.status_code == 200 and 'id="travel-table-clinic"' in text
+    assert "not computed for this run; retrain to see it" in text
+    assert 'data-chart="shap-shift-' not in text
+
+
+def _feature(name, internal, external):
+    return {"feature": name, "internal": internal, "external": external}
+
+
+@pytest.mark.parametrize("features,moved,first", [
+    ([_feature("crp_mg_l", 0.30, 0.50), _feature("age", 0.20, 0.21), _feature("hamd17", 0.1, 0.1)],
+     "hs-CRP", "is the most important at both sites"),
+    ([_feature("crp_mg_l", 0.30, 0.31), _feature("age", 0.20, 0.05), _feature("hamd17", 0.1, 0.1)],
+     "Age", "is the most important at both sites"),
+    ([_feature("crp_mg_l", 0.30, 0.10), _feature("age", 0.20, 0.21), _feature("hamd17", 0.1, 0.1)],
+     "hs-CRP", "the most important is hs-CRP at Trial, Age at Clinic"),
+])
+def test_the_shap_shift_reading_names_the_feature_that_moved_most(features, moved, first):
+    reading = pages.importance_shift(features, "Clinic", "Trial")
+    assert reading.startswith(f"Of these 3 features, {moved}'s importance moved most")
+    assert first in reading
+
+
+def test_the_shifted_lab_changes_crps_importance_more_than_the_median_features(assay_run):
+    """Site B's lab records CRP 40% higher and noisier: the models read CRP differently there.
+    The relative change of mean |SHAP| (each feature on its own scale), averaged over the arms,
+    is larger for CRP than for the median feature."""
+    stored = _importance(assay_run, "lab_b")
+    assert len(stored) >= 3
+    changes = {}
+    for m in stored.values():
+        for f in m["features"]:
+            changes.setdefault(f["feature"], []).append(abs(f["external"] / f["internal"] - 1))
+    mean_change = {feature: sum(c) / len(c) for feature, c in changes.items()}
+    median = sorted(mean_change.values())[len(mean_change) // 2]
+    assert mean_change["crp_mg_l"] > 2 * median
