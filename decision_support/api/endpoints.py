@@ -281,6 +281,7 @@ def run_travel(request, run_id: int = ObjectId):
                 "statement": where["statement"], "not_at": where["not_at"]},
             "sites": [{"site": v["site"], "label": labels.get(v["site"], v["site"]),
                        "models": [_travel_model(row) for row in travel_rows(v["models"])],
+                       "importance": _travel_importance(v.get("importance")),
                        "skipped_arms": v["skipped"],
                        "excluded_by_consent": dict(travel_exclusions(v["excluded_by_consent"])),
                        "policy_value": _policy_value(v["policy"]) if v["policy"] else None,
@@ -295,6 +296,17 @@ def _travel_model(row: dict) -> dict:
                for setting in ("internal", "external")},
             "auc_change": row["auc_change"],
             "n_internal": row["n_internal"], "n_external": row["n_external"]}
+
+
+def _travel_importance(importance: list[dict] | None) -> list[dict] | None:
+    """The stored SHAP shift per arm (``registry.services``), counts 1-10 hidden as the page's
+    captions hide them."""
+    if importance is None:
+        return None
+    return [{**m, "n_internal": suppress_count(m["n_internal"]),
+             "n_external": suppress_count(m["n_external"]),
+             "features": sorted(m["features"], key=lambda f: -f["internal"])}
+            for m in importance]
 
 
 def _policy_value(value: dict) -> dict:

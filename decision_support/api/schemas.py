@@ -215,8 +215,27 @@ class SiteOut(Schema):
     label: str
 
 
+class FeatureShift(Schema):
+    feature: str
+    internal: float  # mean |SHAP| on the development site's held-out patients
+    external: float  # mean |SHAP| on this site's patients
+
+
+class TravelImportance(Schema):
+    """An arm's ranking model's SHAP importance at both sites, every feature, most important at
+    the development site first (the page charts the first eight)."""
+    arm: str
+    algorithm: str
+    variant: str
+    n_internal: Suppressible
+    n_external: Suppressible
+    features: list[FeatureShift]
+
+
 class TravelSite(SiteOut):
     models: list[TravelModel]
+    # Null for a run validated before SHAP importance was stored at validation.
+    importance: list[TravelImportance] | None
     skipped_arms: dict[str, str]  # arm -> why the site could not score its models
     excluded_by_consent: dict[str, Suppressible]  # per variant: no model-training consent
     # The policy value at this site, scored with the truth: null for roles that may not see it.

@@ -186,3 +186,30 @@ def test_a_one_site_run_says_it_was_validated_nowhere_else(client, token_for, ru
     assert body["sites"] == []
     assert body["validated_at"] == {"development_site": None, "external_sites": [],
                                     "statement": VALIDATED_AT_ONE_SITE, "not_at": []}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_shap_shift_is_the_stored_one_every_feature_most_important_first(
+        client, token_for, travel_run, role):
+    stored = travel_run.external_validations.get().results["importance"]
+    body = _api(client, token_for, role, travel_run)
+    (site,) = body["sites"]
+    assert [m["arm"] for m in site["importance"]] == [m["arm"] for m in stored]
+    for shown, kept in zip(site["importance"], stored):
+        assert sorted(shown["features"], key=lambda f: f["feature"]) == sorted(
+            kept["features"], key=lambda f: f["feature"])
+        internal = [f["internal"] for f in shown["features"]]
+        assert internal == sorted(internal, reverse=True)
+        assert shown["n_internal"] == (kept["n_internal"] if not 0 < kept["n_internal"] < 11
+                                       else "<11")
+
+
+def test_a_run_validated_before_the_shap_shift_was_stored_has_none(client, token_for, travel_run):
+    validation = travel_run.external_validations.get()
+    stored = validation.results
+    try:
+        ExternalValidation.objects.filter(pk=validation.pk).update(
+            results={k: v for k, v in stored.items() if k != "importance"})
+        assert _api(client, token_for, Role.STUDENT, travel_run)["sites"][0]["importance"] is None
+    finally:
+        ExternalValidation.objects.filter(pk=validation.pk).update(results=stored)
