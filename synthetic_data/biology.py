@@ -133,10 +133,10 @@ class ArmBiology(Biology):
             parts = [f"Offered only after {TREATMENT_RESISTANT_MIN_FAILURES} or more prior failed "
                      f"treatments; responds {edge:.0f} percentage points above {comparators} in "
                      "the same patients."]
-        if arm == "placebo" and parameters.placebo_response_treatment_resistant is not None:
+        sham = parameters.placebo_response_treatment_resistant
+        if arm == "placebo" and sham is not None:
             parts.append(f"Patients with {TREATMENT_RESISTANT_MIN_FAILURES} or more prior "
-                         f"failures respond at {parameters.placebo_response_treatment_resistant:.0%}, "
-                         "like the sham arms of rTMS trials.")
+                         f"failures respond at {sham:.0%}, like the sham arms of rTMS trials.")
         own = [f"{DATA_DICTIONARY[b.name].label} "
                f"{e.text(parameters, DATA_DICTIONARY[b.name].evidence, arms=False)}"
                for b in BIOLOGY.values() for e in b.effects

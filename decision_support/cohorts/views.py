@@ -6,8 +6,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
-from synthetic_data import (ARM_LABELS, DATA_CLASSES, DATA_DICTIONARY, FIRST_LINE_ARMS, SCENARIOS,
-                            SITE_SCENARIOS)
+from synthetic_data import (ARM_BIOLOGY, ARM_LABELS, ARMS, DATA_CLASSES, DATA_DICTIONARY,
+                            FIRST_LINE_ARMS, SCENARIOS, SITE_SCENARIOS)
 
 from decision_support.accounts.access import POLICIES, audit_context, can
 from decision_support.consent.reads import consented_cohort
@@ -76,7 +76,8 @@ def data_dictionary(request):
          [v for v in DATA_DICTIONARY.values() if v.data_class == data_class])
         for data_class in DATA_CLASSES
     ]
-    return render(request, "cohorts/dictionary.html", {"groups": groups})
+    arms = [{"name": arm, "label": ARM_LABELS[arm], "entry": ARM_BIOLOGY[arm]} for arm in ARMS]
+    return render(request, "cohorts/dictionary.html", {"groups": groups, "arms": arms})
 
 
 # --- Teaching scenarios: a cohort from a scenario, two cohorts side by side ---------------------

@@ -22,7 +22,8 @@ from synthetic_data.generator import calibrate
 TAUGHT = [v.name for v in DATA_DICTIONARY.values() if v.observed and v.data_class != "identifier"]
 EFFECTS = [(entry, effect) for entry in BIOLOGY.values() for effect in entry.effects]
 
-# Two values of a variable whose terms differ by exactly the effect's size: (column, value, reference).
+# Two values of a variable whose terms differ by exactly the effect's size:
+# (column, value, reference).
 CONTRASTS = {
     ("effect_female", ""): ("sex", "female", "male"),
     ("effect_maltreatment_drug_arms", ""): ("childhood_maltreatment", 1, 0),
