@@ -208,8 +208,8 @@ BIOLOGY: dict[str, Biology] = _entries(
         "guilt, sleep, appetite, anxiety and other symptoms; a higher score means more severe "
         "depression. It measures symptoms, not a brain process: two patients with the same "
         "score can have quite different symptoms.",
-        "The difference between drug and placebo is larger in severe depression, mostly because "
-        "placebo helps less there. A total score hides which symptoms changed.",
+        "The difference between drug and placebo is larger in severe depression than in mild "
+        "depression. A total score hides which symptoms changed.",
         "Hamilton 1960 (Journal of Neurology, Neurosurgery and Psychiatry); Fournier et al. 2010 "
         "(JAMA)",
         effects=(Effect("placebo_hamd_slope", ("placebo",), "per point above {hamd_mean:g}"),),
@@ -288,8 +288,8 @@ BIOLOGY: dict[str, Biology] = _entries(
     ),
     Biology(
         "racc_theta_z", "circuits and brain regions",
-        "Theta-band EEG activity (4-7 Hz) traced to the rostral anterior cingulate cortex, a "
-        "region linking emotion with attention and self-monitoring. Higher activity before "
+        "Theta-band EEG activity, a slow brain rhythm, traced to the rostral anterior cingulate "
+        "cortex, a region linking emotion with attention and self-monitoring. Higher activity before "
         "treatment goes with more improvement, whatever the treatment, placebo included.",
         "Prognostic, not prescriptive: it says who is likely to improve, not which treatment to "
         "choose. Locating an EEG source inside the brain is approximate.",
@@ -492,8 +492,8 @@ ARM_BIOLOGY: dict[str, ArmBiology] = _entries(
         "Placebo or usual care has no specific drug action. Improvement comes from expectation "
         "and care, which engage prefrontal and reward circuits, from the natural course of an "
         "episode that often lifts by itself, and from regression to the mean.",
-        "Placebo response in trials is large and has grown over the decades; the same "
-        "non-specific part sits inside every active arm's response.",
+        "Placebo response in antidepressant trials is large and varies from trial to trial; the "
+        "same non-specific part sits inside every active arm's response.",
         "Benedetti 2014 (Neuron); Mayberg et al. 2002 (American Journal of Psychiatry); "
         "Furukawa et al. 2016 (Lancet Psychiatry)",
     ),
