@@ -101,6 +101,7 @@ POLICIES: dict[str, Policy | None] = {
     "cohort_list": Policy(EVERYONE),
     "cohort_overview": Policy(EVERYONE, audit_read="cohort.overview"),
     "data_dictionary": Policy(EVERYONE),
+    "primer": Policy(EVERYONE),
     # Models: metrics, explanations, the truth check.
     "models_home": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
     "run_overview": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),

@@ -4,10 +4,12 @@ from django.contrib import messages
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.text import slugify
 
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from synthetic_data import (ARM_BIOLOGY, ARM_LABELS, ARMS, DATA_CLASSES, DATA_DICTIONARY,
                             FIRST_LINE_ARMS, SCENARIOS, SITE_SCENARIOS)
+from synthetic_data.primer import PRIMER, STRUCTURES
 
 from decision_support.accounts.access import POLICIES, audit_context, can
 from decision_support.consent.reads import consented_cohort
@@ -78,6 +80,31 @@ def data_dictionary(request):
     ]
     arms = [{"name": arm, "label": ARM_LABELS[arm], "entry": ARM_BIOLOGY[arm]} for arm in ARMS]
     return render(request, "cohorts/dictionary.html", {"groups": groups, "arms": arms})
+
+
+def primer(request):
+    """Each seed topic of the course text and where it lives in the product, with the figure of
+    the brain systems (``synthetic_data.primer``); page links only to pages the user may open."""
+    lessons = {**SCENARIOS, **SITE_SCENARIOS}
+
+    def variables(names):
+        return [(name, DATA_DICTIONARY[name].label) for name in names]
+
+    def arms(names):
+        return [(name, ARM_LABELS[name]) for name in names]
+
+    topics = [{
+        "name": topic.name, "anchor": slugify(topic.name), "summary": topic.summary,
+        "variables": variables(topic.variables), "arms": arms(topic.arms),
+        "scenarios": [(name, lessons[name].title) for name in topic.scenarios],
+        "pages": [(label, reverse(name)) for label, name in topic.pages
+                  if can(request.roles, POLICIES[name].roles)],
+        "not_simulated": topic.not_simulated,
+    } for topic in PRIMER]
+    structures = [{"key": s.key, "label": s.label, "role": s.role,
+                   "variables": variables(s.variables), "arms": arms(s.arms)}
+                  for s in STRUCTURES]
+    return render(request, "cohorts/primer.html", {"topics": topics, "structures": structures})
 
 
 # --- Teaching scenarios: a cohort from a scenario, two cohorts side by side ---------------------
