@@ -12,6 +12,7 @@ from synthetic_data import (ARM_BIOLOGY, ARM_LABELS, ARMS, DATA_CLASSES, DATA_DI
 from synthetic_data.primer import PRIMER, STRUCTURES
 
 from decision_support.accounts.access import POLICIES, audit_context, can
+from decision_support.accounts.guide import first_visit_guide
 from decision_support.consent.reads import consented_cohort
 from decision_support.courses.selectors import courses_where
 from decision_support.consent.selectors import carried_over_decisions
@@ -32,7 +33,8 @@ from . import services
 def home(request):
     cohort = visible_cohorts(request.course_ids).first()
     if cohort is None:
-        return render(request, "cohorts/empty.html")
+        return render(request, "cohorts/empty.html",
+                      {"first_visit": first_visit_guide(request.user)})
     return redirect("cohort_overview", cohort_id=cohort.pk)
 
 
@@ -54,6 +56,7 @@ def cohort_overview(request, cohort_id: int):
     labels = {site["name"]: site["label"] for site in scenario["sites"]} if scenario else {}
     run = latest_run(cohort)
     return render(request, "cohorts/overview.html", {
+        "first_visit": first_visit_guide(request.user),
         "cohort": cohort,
         "scenario": scenario,
         "sites": (site_summary(consented.frame, patient_sites(cohort.patients.all()), labels)
