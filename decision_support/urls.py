@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/api-tokens/", account_views.api_tokens, name="api_tokens"),
+    path("accounts/guide/close/", account_views.guide_dismiss, name="guide_dismiss"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("", include("decision_support.cohorts.urls")),

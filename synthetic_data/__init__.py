@@ -1,5 +1,6 @@
 """Synthetic precision-psychiatry cohorts with a known ground truth. Plain Python, no Django."""
 
+from .biology import ARM_BIOLOGY, BIOLOGY, TOPICS, ArmBiology, Biology, Effect, biology_of
 from .dictionary import DATA_CLASSES, DATA_DICTIONARY, PATIENT_COLUMNS, TRUTH_COLUMNS, Variable
 from .generator import (
     GENERATOR_VERSION,
@@ -26,7 +27,11 @@ from .sites import (
 )
 
 __all__ = [
+    "ARM_BIOLOGY",
     "ARM_LABELS",
+    "ArmBiology",
+    "BIOLOGY",
+    "Biology",
     "ARMS",
     "Assignment",
     "CaseMix",
@@ -35,6 +40,7 @@ __all__ = [
     "CohortParameters",
     "DATA_CLASSES",
     "DATA_DICTIONARY",
+    "Effect",
     "FIRST_LINE_ARMS",
     "GENERATOR_VERSION",
     "Measurement",
@@ -46,9 +52,11 @@ __all__ = [
     "Scenario",
     "Site",
     "SiteScenario",
+    "TOPICS",
     "TREATMENT_RESISTANT_ARMS",
     "TRUTH_COLUMNS",
     "Variable",
+    "biology_of",
     "get_scenario",
     "get_site_scenario",
     "make_cohort",

@@ -101,6 +101,8 @@ POLICIES: dict[str, Policy | None] = {
     "cohort_list": Policy(EVERYONE),
     "cohort_overview": Policy(EVERYONE, audit_read="cohort.overview"),
     "data_dictionary": Policy(EVERYONE),
+    "primer": Policy(EVERYONE),
+    "guide_dismiss": Policy(EVERYONE, methods=ACTION),
     # Models: metrics, explanations, the truth check.
     "models_home": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
     "run_overview": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),

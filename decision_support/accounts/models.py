@@ -22,3 +22,11 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+
+class GuideDismissal(models.Model):
+    """A user closed the first-visit guide: it stays closed, in every session."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                primary_key=True, related_name="guide_dismissal")
+    dismissed_at = models.DateTimeField(auto_now_add=True)

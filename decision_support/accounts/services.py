@@ -7,6 +7,7 @@ from django.db import transaction
 
 from decision_support.courses.models import Course, Membership
 
+from .models import GuideDismissal
 from .roles import SITE_ROLES, Role
 
 DEMO_USERNAME_PREFIX = "demo_"
@@ -37,3 +38,8 @@ def demo_accounts_ensure() -> list[tuple[str, Role, str | None]]:
                                              defaults={"role": role.value})
         results.append((username, role, password))
     return results
+
+
+def guide_dismiss(*, user) -> None:
+    """Close the first-visit guide for ``user`` (again: nothing changes)."""
+    GuideDismissal.objects.get_or_create(user=user)

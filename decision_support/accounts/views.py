@@ -1,10 +1,14 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+
+from decision_support.lib.redirects import safe_next
 
 from .forms import ApiTokenCreateForm, ApiTokenRevokeForm
 from .models import ApiToken
+from .services import guide_dismiss as guide_dismiss_service
 from .tokens import MAX_ACTIVE_TOKENS, api_token_create, api_token_revoke
 
 NOT_YOUR_TOKEN = "revoke must name one of your active tokens"
@@ -40,3 +44,9 @@ def api_tokens(request):
     if new_token:
         response["Cache-Control"] = "no-store"  # the token is shown once and never cached
     return response
+
+
+def guide_dismiss(request):
+    """Close the first-visit guide for good, then back to the page it was closed on."""
+    guide_dismiss_service(user=request.user)
+    return redirect(safe_next(request, reverse("home")))

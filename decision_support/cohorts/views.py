@@ -4,12 +4,15 @@ from django.contrib import messages
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.text import slugify
 
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
-from synthetic_data import (ARM_LABELS, DATA_CLASSES, DATA_DICTIONARY, FIRST_LINE_ARMS, SCENARIOS,
-                            SITE_SCENARIOS)
+from synthetic_data import (ARM_BIOLOGY, ARM_LABELS, ARMS, DATA_CLASSES, DATA_DICTIONARY,
+                            FIRST_LINE_ARMS, SCENARIOS, SITE_SCENARIOS)
+from synthetic_data.primer import PRIMER, STRUCTURES
 
 from decision_support.accounts.access import POLICIES, audit_context, can
+from decision_support.accounts.guide import first_visit_guide
 from decision_support.consent.reads import consented_cohort
 from decision_support.courses.selectors import courses_where
 from decision_support.consent.selectors import carried_over_decisions
@@ -30,7 +33,8 @@ from . import services
 def home(request):
     cohort = visible_cohorts(request.course_ids).first()
     if cohort is None:
-        return render(request, "cohorts/empty.html")
+        return render(request, "cohorts/empty.html",
+                      {"first_visit": first_visit_guide(request.user)})
     return redirect("cohort_overview", cohort_id=cohort.pk)
 
 
@@ -52,6 +56,7 @@ def cohort_overview(request, cohort_id: int):
     labels = {site["name"]: site["label"] for site in scenario["sites"]} if scenario else {}
     run = latest_run(cohort)
     return render(request, "cohorts/overview.html", {
+        "first_visit": first_visit_guide(request.user),
         "cohort": cohort,
         "scenario": scenario,
         "sites": (site_summary(consented.frame, patient_sites(cohort.patients.all()), labels)
@@ -76,7 +81,33 @@ def data_dictionary(request):
          [v for v in DATA_DICTIONARY.values() if v.data_class == data_class])
         for data_class in DATA_CLASSES
     ]
-    return render(request, "cohorts/dictionary.html", {"groups": groups})
+    arms = [{"name": arm, "label": ARM_LABELS[arm], "entry": ARM_BIOLOGY[arm]} for arm in ARMS]
+    return render(request, "cohorts/dictionary.html", {"groups": groups, "arms": arms})
+
+
+def primer(request):
+    """Each seed topic of the course text and where it lives in the product, with the figure of
+    the brain systems (``synthetic_data.primer``); page links only to pages the user may open."""
+    lessons = {**SCENARIOS, **SITE_SCENARIOS}
+
+    def variables(names):
+        return [(name, DATA_DICTIONARY[name].label) for name in names]
+
+    def arms(names):
+        return [(name, ARM_LABELS[name]) for name in names]
+
+    topics = [{
+        "name": topic.name, "anchor": slugify(topic.name), "summary": topic.summary,
+        "variables": variables(topic.variables), "arms": arms(topic.arms),
+        "scenarios": [(name, lessons[name].title) for name in topic.scenarios],
+        "pages": [(label, reverse(name)) for label, name in topic.pages
+                  if can(request.roles, POLICIES[name].roles)],
+        "not_simulated": topic.not_simulated,
+    } for topic in PRIMER]
+    structures = [{"key": s.key, "label": s.label, "role": s.role,
+                   "variables": variables(s.variables), "arms": arms(s.arms)}
+                  for s in STRUCTURES]
+    return render(request, "cohorts/primer.html", {"topics": topics, "structures": structures})
 
 
 # --- Teaching scenarios: a cohort from a scenario, two cohorts side by side ---------------------

@@ -5,12 +5,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from decision_support.accounts import access
 from decision_support.accounts.access import audit_context
 from decision_support.cohorts.models import Cohort
 from decision_support.lib.form_errors import field_errors
+from decision_support.lib.redirects import safe_next
 from decision_support.query_parameters import page_parameter, query_settings
 from decision_support.registry.selectors import ranking_choice
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
@@ -141,15 +141,6 @@ def decision_record(request, pseudonym: str):
                    "decision_errors": field_errors(form)}, status=400)
 
 
-def _safe_next(request, fallback: str) -> str:
-    target = request.POST.get("next", "")
-    # Only a local path: redirect() would read a bare word as a URL name.
-    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return fallback
-
-
 def predictions_pause(request):
     """Pause or resume every prediction (``action``: pause or resume; empty: the other state)."""
     form = PauseForm(request.POST)
@@ -159,4 +150,4 @@ def predictions_pause(request):
     action = form.cleaned_data["action"] or ("resume" if prediction_pause() else "pause")
     change = pause_service if action == "pause" else resume_service
     change(actor=request.user, reason=form.cleaned_data["reason"], purpose=request.purpose)
-    return redirect(_safe_next(request, reverse("models_home")))
+    return redirect(safe_next(request, reverse("models_home")))

@@ -1,9 +1,10 @@
+import html
 import re
 
 import pytest
 from django.urls import reverse
 
-from synthetic_data import DATA_DICTIONARY
+from synthetic_data import ARM_BIOLOGY, ARM_LABELS, ARMS, BIOLOGY, DATA_DICTIONARY
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +62,33 @@ def test_dictionary_page_lists_every_variable_with_its_evidence(signed_in_client
     for name in DATA_DICTIONARY:
         assert f'id="var-{name}"' in page
     assert "evidence-assumed" in page and "Schmaal 2016" in page
+
+
+@pytest.mark.parametrize("name", list(BIOLOGY))
+def test_dictionary_page_says_under_each_variable_why_it_could_matter(signed_in_client, name):
+    page = html.unescape(signed_in_client.get(reverse("data_dictionary")).content.decode())
+    row = re.search(rf'<tr id="var-{name}">.*?</tr>\s*'
+                    rf'<tr class="why-row" id="why-{name}">(.*?)</tr>', page, re.S)
+    assert row, f"no 'why this could matter' row under {name}"
+    entry = BIOLOGY[name]
+    topic = entry.topic[0].upper() + entry.topic[1:]
+    for text in (entry.biology, topic, entry.encoded(), entry.caveat, entry.citation):
+        assert text in row.group(1)
+    # Keyboard reachable (a native disclosure) and opened for printing.
+    assert '<details class="why">' in row.group(1)
+    assert "<summary>Why this could matter" in row.group(1)
+    assert 'src="/static/js/print_details.js"' in page
+
+
+@pytest.mark.parametrize("arm", ARMS)
+def test_dictionary_page_lists_each_arm_with_its_mechanism(signed_in_client, arm):
+    page = html.unescape(signed_in_client.get(reverse("data_dictionary")).content.decode())
+    label = re.escape(ARM_LABELS[arm])
+    row = re.search(rf'<tr id="arm-{arm}"><th scope="row">{label}</th>(.*?)</tr>', page, re.S)
+    assert row, arm
+    entry = ARM_BIOLOGY[arm]
+    for text in (entry.biology, entry.encoded(), entry.caveat, entry.citation):
+        assert text in row.group(1)
 
 
 def test_pages_load_no_asset_from_another_host(signed_in_client, demo_cohort):

@@ -31,6 +31,8 @@ MATRIX = {
     "cohort_list": (lambda o: reverse("cohort_list"), ALL, 200),
     "cohort_overview": (lambda o: reverse("cohort_overview", args=[o["cohort"].pk]), ALL, 200),
     "data_dictionary": (lambda o: reverse("data_dictionary"), ALL, 200),
+    "primer": (lambda o: reverse("primer"), ALL, 200),
+    "guide_dismiss": (lambda o: reverse("guide_dismiss"), ALL, 405),
     "cohort_create": (lambda o: reverse("cohort_create"), {E}, 200),
     "cohort_compare": (lambda o: reverse("cohort_compare") + f"?a={o['cohort'].pk}", {E, S, R}, 200),
     "models_home": (lambda o: reverse("models_home"), {E, S, R}, 302),
@@ -112,8 +114,8 @@ READ, FORM, ACTION, API_READ = {"GET", "HEAD"}, {"GET", "HEAD", "POST"}, {"POST"
 FORMS = {"cohort_create", "aggregate_export", "patient_consent", "patient_erase",
          "seminar_pack_create", "api_tokens", "course_create", "course_roster", "course_reset",
          "course_archive", "exercise_create", "exercise_answer"}
-ACTIONS = {"decision_record", "predictions_pause", "cohort_train", "model_review", "case_review",
-           "course_members", "course_join_codes", "exercise_open", "exercise_reveal",
+ACTIONS = {"guide_dismiss", "decision_record", "predictions_pause", "cohort_train", "model_review",
+           "case_review", "course_members", "course_join_codes", "exercise_open", "exercise_reveal",
            "seminar_pack_add"}
 ANSWERS = {name: API_READ if name in API_PAGES else FORM if name in FORMS
            else ACTION if name in ACTIONS else READ for name in MATRIX}

@@ -22,7 +22,7 @@ from decision_support.seminar import packets
 from decision_support.seminar.services import seminar_pack_create
 from models.model_card import INTENDED_USE, OUT_OF_SCOPE_USE
 from models.pgx import GUIDANCE_DISCLAIMER
-from synthetic_data import DATA_DICTIONARY, SCENARIOS
+from synthetic_data import DATA_DICTIONARY, SCENARIOS, biology_of
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +107,30 @@ def test_a_paused_prediction_prints_no_ranking_and_no_chart(trained, signed_in, 
     assert "Predictions are paused" in body and "<svg" not in body and "90% interval" not in body
 
 
+@pytest.mark.parametrize("withdrawn", [None, ConsentClass.GENETIC, ConsentClass.BIOMARKER])
+def test_the_packet_says_why_each_variable_it_shows_could_matter(trained, signed_in, make_user,
+                                                                 withdrawn):
+    patient = trained["patient"]
+    if withdrawn:
+        consent_withdraw(patient=patient, data_class=withdrawn, purpose=Purpose.EDUCATION,
+                         actor=make_user(Role.DATA_STEWARD, username="seminar_steward"))
+    response = signed_in(Role.EDUCATOR).get(reverse("case_packet", args=[patient.pseudonym]))
+    body = html.unescape(response.content.decode())
+    shown = {row["name"] for group in response.context["packet"]["groups"] for row in group["rows"]}
+    assert "Variables in this packet" in body
+    glossary = body.split("Variables in this packet", 1)[1].split("</section>", 1)[0]
+    assert shown and (not withdrawn or not any(DATA_DICTIONARY[n].data_class == withdrawn
+                                               for n in shown))
+    for name in DATA_DICTIONARY:
+        entry = f'id="glossary-{patient.pseudonym}-{name}"'
+        if name in shown:  # printed whole: no closed <details> that would print nothing
+            assert entry in glossary and biology_of(name).biology in glossary, name
+            assert biology_of(name).caveat in glossary, name
+        else:
+            assert entry not in glossary, name
+    assert "<details" not in glossary
+
+
 def test_the_pdf_opens_and_holds_the_case_pseudonym_and_chart(trained, signed_in):
     patient = trained["patient"]
     response = signed_in(Role.ETHICS_REVIEWER).get(reverse("case_packet_pdf", args=[patient.pseudonym]))
@@ -124,6 +148,7 @@ def test_the_pdf_opens_and_holds_the_case_pseudonym_and_chart(trained, signed_in
     assert packet["card"]["roc_auc"] == packet["top"]["model"].metrics["roc_auc"]
     contributions = [row[1] for row in packet["waterfall_rows"][1:-1]]
     assert f"{contributions[0]:+.3f}" in text
+    assert "Variables in this packet" in text
     [entry] = _audited("patient.packet_pdf")
     assert entry.object_ref == patient.pseudonym
 
