@@ -13,4 +13,5 @@ urlpatterns = [
     path("cohorts/<int:cohort_id>/", views.cohort_overview, name="cohort_overview"),
     path("cohorts/<int:cohort_id>/export/", privacy_views.aggregate_export, name="aggregate_export"),
     path("data-dictionary/", views.data_dictionary, name="data_dictionary"),
+    path("glossary/", views.glossary, name="glossary"),
 ]

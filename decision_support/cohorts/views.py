@@ -13,6 +13,7 @@ from decision_support.accounts.access import POLICIES, audit_context, can
 from decision_support.consent.reads import consented_cohort
 from decision_support.courses.selectors import courses_where
 from decision_support.consent.selectors import carried_over_decisions
+from decision_support.lib.glossary import glossary_by_topic
 from decision_support.lib.suppression import SUPPRESSED, suppress_count
 from decision_support.lib.vocabulary import ConsentClass
 from decision_support.registry.pages import truth_summary
@@ -77,6 +78,10 @@ def data_dictionary(request):
         for data_class in DATA_CLASSES
     ]
     return render(request, "cohorts/dictionary.html", {"groups": groups})
+
+
+def glossary(request):
+    return render(request, "cohorts/glossary.html", {"topics": glossary_by_topic()})
 
 
 # --- Teaching scenarios: a cohort from a scenario, two cohorts side by side ---------------------

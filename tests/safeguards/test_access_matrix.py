@@ -31,6 +31,7 @@ MATRIX = {
     "cohort_list": (lambda o: reverse("cohort_list"), ALL, 200),
     "cohort_overview": (lambda o: reverse("cohort_overview", args=[o["cohort"].pk]), ALL, 200),
     "data_dictionary": (lambda o: reverse("data_dictionary"), ALL, 200),
+    "glossary": (lambda o: reverse("glossary"), ALL, 200),
     "cohort_create": (lambda o: reverse("cohort_create"), {E}, 200),
     "cohort_compare": (lambda o: reverse("cohort_compare") + f"?a={o['cohort'].pk}", {E, S, R}, 200),
     "models_home": (lambda o: reverse("models_home"), {E, S, R}, 302),

@@ -98,6 +98,7 @@ WALK = {
     "cohort_list": lambda o: [("get", reverse("cohort_list"), {})],
     "cohort_overview": lambda o: [("get", reverse("cohort_overview", args=[o["cohort"].pk]), {})],
     "data_dictionary": lambda o: [("get", reverse("data_dictionary"), {})],
+    "glossary": lambda o: [("get", reverse("glossary"), {})],
     "cohort_compare": lambda o: [("get", reverse("cohort_compare"), {"a": o["cohort"].pk}),
                                  ("get", reverse("cohort_compare"),
                                   {"a": o["cohort"].pk, "b": o["cohort"].pk})],
