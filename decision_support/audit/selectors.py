@@ -30,7 +30,8 @@ def object_names(entries) -> dict[tuple[str, str], str]:
             refs[entry.object_type].add(entry.object_ref)
     names = {("cohort", str(c.uid)): f"cohort {c.pk} ({c.name})"
              for c in Cohort.objects.filter(uid__in=_uuids(refs["cohort"]))}
-    numbers = [int(ref) for ref in refs["course"] if ref.isascii() and ref.isdigit() and len(ref) < 19]
+    numbers = [int(ref) for ref in refs["course"]
+               if ref.isascii() and ref.isdigit() and len(ref) < 19]  # fits a bigint
     names |= {("course", str(c.pk)): f"course {c.pk} ({c.name})"
               for c in Course.objects.filter(pk__in=numbers)}
     return names

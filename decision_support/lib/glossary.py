@@ -57,7 +57,8 @@ class Term:
 
 _1000G = "1000 Genomes Project Consortium, Nature 2015 (super-population codes)"
 _CPIC_TERMS = "Caudle et al., Genet Med 2017 (CPIC standard phenotype terms)"
-_CALIBRATION = "Van Calster et al., BMC Med 2019, 'Calibration: the Achilles heel of predictive analytics'"
+_CALIBRATION = ("Van Calster et al., BMC Med 2019, 'Calibration: the Achilles heel of predictive "
+                "analytics'")
 _STEYERBERG = "Steyerberg, Clinical Prediction Models, 2nd ed., Springer 2019"
 _RESISTANT = TREATMENT_RESISTANT_MIN_FAILURES
 
@@ -140,7 +141,7 @@ GLOSSARY: tuple[Term, ...] = (
     Term("placebo", "Placebo",
          "An inactive treatment given in the same way as the real one, so that improvement from "
          "expectation, attention and time can be told apart from the treatment's own effect. "
-         "About a third of patients respond to placebo in antidepressant trials.", "population",
+         "About 35 to 40% of patients respond to placebo in antidepressant trials.", "population",
          citation="Furukawa et al., Lancet Psychiatry 2016"),
     # --- biomarkers and measures ---
     Term("biomarker", "Biomarker",
@@ -179,7 +180,8 @@ GLOSSARY: tuple[Term, ...] = (
     Term("bdnf", "BDNF",
          "Brain-derived neurotrophic factor: a growth factor that supports the survival of "
          "neurons and the strengthening of synapses. The cohort has its serum level (ng/mL) and "
-         "a variant of its gene (Val66Met).", "biology", expansion="Brain-derived neurotrophic factor",
+         "a variant of its gene (Val66Met).", "biology",
+         expansion="Brain-derived neurotrophic factor",
          citation="Molendijk et al., Mol Psychiatry 2014"),
     Term("z-score", "z-score (z)",
          "A value expressed in standard deviations from the mean: 0 is average, +1 one standard "
@@ -197,9 +199,9 @@ GLOSSARY: tuple[Term, ...] = (
          "biology", expansion="Standard deviation"),
     # --- genetics and pharmacogenetics ---
     Term("gwas", "GWAS",
-         "Genome-wide association study: hundreds of thousands of people's genomes are scanned for "
-         "common variants that are more frequent in people with a trait. Most participants to "
-         "date have been of European ancestry.", "genetics",
+         "Genome-wide association study: the genomes of many thousands of people are read at "
+         "hundreds of thousands of common variants, looking for those more frequent in people "
+         "with a trait. Most participants to date have been of European ancestry.", "genetics",
          expansion="Genome-wide association study",
          citation="Visscher et al., Am J Hum Genet 2017; Popejoy and Fullerton, Nature 2016"),
     Term("polygenic-score", "Polygenic score (PRS, PGS)",
@@ -296,7 +298,7 @@ GLOSSARY: tuple[Term, ...] = (
     Term("auc", "AUC",
          "Area under the ROC curve: the chance that the model gives a randomly chosen responder a "
          "higher score than a randomly chosen non-responder. 0.5 is a coin toss, 1 perfect; "
-         "published response models mostly reach 0.6 to 0.7.", "evaluation",
+         "treatment-response models in depression seldom do much better than 0.7.", "evaluation",
          expansion="Area under the (ROC) curve", citation="Hanley and McNeil, Radiology 1982",
          links=("ROC AUC", "AUC")),
     Term("balanced-accuracy", "Balanced accuracy",
@@ -334,7 +336,8 @@ GLOSSARY: tuple[Term, ...] = (
          "The training patients split into k parts; the model is trained on k-1 and scored on "
          "the one left out, k times over. Used here to choose among models without touching "
          "the held-out patients.", "evaluation",
-         citation="Hastie, Tibshirani and Friedman, The Elements of Statistical Learning, 2009, ch. 7",
+         citation="Hastie, Tibshirani and Friedman, The Elements of Statistical Learning, "
+         "2009, ch. 7",
          links=("cross-validation", "cross-validated", "CV")),
     Term("bootstrap-interval", "Bootstrap interval (95% CI)",
          "A range for a figure obtained by recomputing it on many resamples of the patients "
@@ -463,7 +466,8 @@ GLOSSARY: tuple[Term, ...] = (
          "are copies, and share erasures, consent decisions and the privacy budget.",
          "safeguards", links=("fingerprint",)),
     Term("small-cell-suppression", "Small-cell suppression (\u201c<11\u201d)",
-         f"Counts of 1 to {MIN_CELL - 1} patients are never shown; they read \u201c{SUPPRESSED}\u201d, "
+         f"Counts of 1 to {MIN_CELL - 1} patients are never shown; they read "
+         f"\u201c{SUPPRESSED}\u201d, "
          "and rates or means over fewer patients are hidden, because small groups can identify "
          "people. Other cells are hidden too where the total would give a hidden one away "
          "(complementary suppression).", "safeguards",
@@ -483,7 +487,7 @@ GLOSSARY: tuple[Term, ...] = (
     Term("audit-log", "Audit log (hash chain)",
          "Every sensitive read and every write, who, when, for what purpose and with what "
          "outcome; each entry's keyed hash covers the previous one's, so an edit, deletion or "
-         "reordering shows.", "safeguards", citation="RFC 6962 (the chaining idea); HIPAA "
+         "reordering shows.", "safeguards", citation="RFC 6962 (tamper-evident logs); HIPAA "
          "164.312(b)", links=("audit log", "hash-chained")),
     Term("gdpr", "GDPR",
          "The EU's General Data Protection Regulation; health and genetic data are special "

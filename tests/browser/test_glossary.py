@@ -30,7 +30,8 @@ def _tab_to(page: Page, href: str) -> None:
 
 def test_a_student_tabs_from_the_navigation_to_the_glossary_and_from_a_metric_to_its_entry(
         live_server, page: Page, make_user, run):
-    sign_in(page, live_server.url + reverse("model_detail", args=[run.pk, "ssri"]), make_user("student"))
+    sign_in(page, live_server.url + reverse("model_detail", args=[run.pk, "ssri"]),
+            make_user("student"))
     _tab_to(page, "/glossary/")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Glossary")

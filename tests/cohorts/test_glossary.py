@@ -17,7 +17,8 @@ from synthetic_data import ARM_LABELS, DATA_DICTIONARY, SCENARIOS, SITE_SCENARIO
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "decision_support" / "templates"
 # A word with two capitals in a row: an abbreviation (HAM-D17, hs-CRP, rACC, EUR, STAR*D).
-ABBREVIATION = re.compile(r"(?<![\w/.*-])[A-Za-z0-9*]*[A-Z]{2}[A-Za-z0-9*]*(?:-[A-Za-z0-9]+)*(?![\w/-])")
+ABBREVIATION = re.compile(
+    r"(?<![\w/.*-])[A-Za-z0-9*]*[A-Z]{2}[A-Za-z0-9*]*(?:-[A-Za-z0-9]+)*(?![\w/-])")
 # Abbreviations that are not subject matter: file formats, the app's own furniture, an example
 # join code.
 NOT_TERMS = {"API", "CSV", "JSON", "PDF", "README", "USERNAME", "UTF-8", "K7QM-3XWD", "DOCTYPE",
@@ -25,7 +26,8 @@ NOT_TERMS = {"API", "CSV", "JSON", "PDF", "README", "USERNAME", "UTF-8", "K7QM-3
 
 
 def _template_text(path: Path) -> str:
-    text = re.sub(r"\{%.*?%\}|\{\{.*?\}\}|\{#.*?#\}", " ", path.read_text(encoding="utf-8"), flags=re.S)
+    text = re.sub(r"\{%.*?%\}|\{\{.*?\}\}|\{#.*?#\}", " ", path.read_text(encoding="utf-8"),
+                  flags=re.S)
     text = re.sub(r"<script.*?</script>|<style.*?</style>", " ", text, flags=re.S)
     return re.sub(r"<[^>]*>", " ", text, flags=re.S)
 
@@ -37,14 +39,16 @@ def _shown_texts() -> dict[str, str]:
     for v in DATA_DICTIONARY.values():
         texts[f"dictionary {v.name}"] = " ".join([v.label, v.finding, *v.categories])
     for s in [*SCENARIOS.values(), *SITE_SCENARIOS.values()]:
-        texts[f"scenario {s.name}"] = " ".join([s.title, s.teaching_note, *(getattr(s, "questions", ()) or ()),
+        texts[f"scenario {s.name}"] = " ".join([s.title, s.teaching_note,
+                                                *(getattr(s, "questions", ()) or ()),
                                                 getattr(s, "expected", "") or ""])
     texts["labels"] = " ".join([*ARM_LABELS.values(), *METRIC_LABELS.values(),
                                 *(label for _, label in OVERALL_METRICS)])
     return texts
 
 
-@pytest.mark.parametrize("where, text", _shown_texts().items(), ids=lambda x: x if len(x) < 60 else "")
+@pytest.mark.parametrize("where, text", _shown_texts().items(),
+                         ids=lambda x: x if len(x) < 60 else "")
 def test_every_abbreviation_a_page_shows_has_a_glossary_entry(where, text):
     missing = {a for a in ABBREVIATION.findall(text)
                if a not in NOT_TERMS and not TERM_PATTERN.search(a)}
@@ -58,7 +62,8 @@ def test_every_ancestry_group_and_metaboliser_phenotype_has_its_own_entry(variab
         assert term_for(category).anchor == category.lower()
 
 
-@pytest.mark.parametrize("label", [*METRIC_LABELS.values(), *(label for _, label in OVERALL_METRICS)])
+@pytest.mark.parametrize("label", [*METRIC_LABELS.values(),
+                                   *(label for _, label in OVERALL_METRICS)])
 def test_every_metric_the_model_and_fairness_pages_show_links_to_an_entry(label):
     assert TERM_PATTERN.search(label), label
 
@@ -88,7 +93,8 @@ def _glossed(value) -> str:
 def test_terms_become_links_to_their_entries_and_the_text_reads_the_same(text, links):
     rendered = _glossed(text)
     assert re.sub(r"<[^>]+>", "", rendered) == text.replace("&", "&amp;")
-    found = re.findall(r'<a class="term" href="/glossary/#([\w-]+)">(?:<abbr title="[^"]+">)?([^<]+)', rendered)
+    found = re.findall(r'<a class="term" href="/glossary/#([\w-]+)">(?:<abbr title="[^"]+">)?([^<]+)',
+                       rendered)
     assert found == links
 
 
