@@ -124,25 +124,44 @@ def narrative(explanation: Explanation, *, arm_label: str, medians: dict, top: i
         if value == 0:
             continue
         direction = "raised" if value > 0 else "lowered"
-        said = (f"{DATA_DICTIONARY[feature].label} (value not shown)" if feature in hidden
+        said = (f"{_in_sentence(DATA_DICTIONARY[feature].label)} (value not shown)"
+                if feature in hidden
                 else describe(feature, explanation.feature_values[feature], medians))
         sentences.append(f"{said} "
                          f"{direction} the predicted {arm_label} response")
     if not sentences:
         return f"No feature moved the predicted {arm_label} response away from the average."
     text = "; ".join(sentences)
-    return text[0].upper() + text[1:] + "."
+    first = text.split(" ", 1)[0]
+    # "Anxious depression ...", but "hs-CRP ..." and "rACC theta ..." keep their case.
+    return (text[0].upper() + text[1:] if first.islower() else text) + "."
+
+
+# How a binary feature's absence reads where "no <label>" would not: a label that is itself a
+# negation, or names a gene and its allele.
+ABSENT = {
+    "dst_nonsuppression": "normal dexamethasone suppression",
+    "bdnf_met_carrier": "BDNF Val66Met: no Met allele",
+}
 
 
 def describe(feature: str, value, medians: dict) -> str:
-    """'high hs-CRP (8.2 mg/L)', 'anxious depression', 'CYP2C19 metaboliser phenotype UM'."""
+    """'hs-CRP above the median (8.2 mg/L)', 'anxious depression', 'normal dexamethasone
+    suppression', 'CYP2C19 metaboliser phenotype UM': a phrase to go inside a sentence."""
     variable = DATA_DICTIONARY[feature]
+    label = _in_sentence(variable.label)
     if variable.categories:
-        return f"{variable.label} {value}"
+        return f"{label} {value}"
     if variable.kind == "binary":
-        label = variable.label if variable.label[:2].isupper() else variable.label.lower()
-        return label if value else f"no {label}"
+        return label if value else ABSENT.get(feature, f"no {label}")
     median = medians.get(feature, value)
-    level = "high" if value > median else "low" if value < median else "median"
-    unit = f" {variable.unit}" if variable.unit and variable.unit != "z" else ""
-    return f"{level} {variable.label} ({value:g}{unit})"
+    level = ("above the median" if value > median else "below the median" if value < median
+             else "at the median")
+    unit = f" {variable.unit}" if variable.unit not in ("", "z", "fraction") else ""
+    return f"{label} {level} ({value:g}{unit})"
+
+
+def _in_sentence(label: str) -> str:
+    """A label inside a sentence: lower case, unless it opens with an abbreviation (hs-CRP,
+    CYP2C19, BDNF, HAM-D17 keep theirs)."""
+    return label if label[:2].isupper() or not label[:1].isupper() else label[0].lower() + label[1:]

@@ -96,13 +96,14 @@ PUBLIC = None  # URLs anyone may open (signing in and out)
 POLICIES: dict[str, Policy | None] = {
     "login": PUBLIC,
     "logout": PUBLIC,
-    # Cohorts and the data dictionary: aggregates only (small cells suppressed).
+    # Cohorts, the data dictionary and the glossary: aggregates only (small cells suppressed).
     "home": Policy(EVERYONE),
     "cohort_list": Policy(EVERYONE),
     "cohort_overview": Policy(EVERYONE, audit_read="cohort.overview"),
     "data_dictionary": Policy(EVERYONE),
     "primer": Policy(EVERYONE),
     "guide_dismiss": Policy(EVERYONE, methods=ACTION),
+    "glossary": Policy(EVERYONE),
     # Models: metrics, explanations, the truth check.
     "models_home": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
     "run_overview": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),

@@ -12,6 +12,7 @@ NAVIGATION = [
     ("Reviews", "review_list"),
     ("Data dictionary", "data_dictionary"),
     ("Primer", "primer"),
+    ("Glossary", "glossary"),
     ("Erasures", "erasure_list"),
     ("Audit log", "audit_log"),
     ("API", "api_tokens"),

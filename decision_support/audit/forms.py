@@ -34,7 +34,7 @@ class AuditFilterForm(forms.Form):
                             validators=[RegexValidator(r"^[\w.@+-]+\Z", BAD_USERNAME)])
     role = forms.ChoiceField(label="Role", required=False, choices=[ANY, *Role.choices])
     purpose = forms.ChoiceField(label="Purpose", required=False,
-                                choices=[ANY, *((value, f"{value} ({label})")
+                                choices=[ANY, *((value, f"{label} ({value})")
                                                 for value, label in Purpose.choices)])
     action = forms.ChoiceField(label="Action", required=False)
     outcome = forms.ChoiceField(label="Outcome", required=False, choices=[ANY, *Outcome.choices])

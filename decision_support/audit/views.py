@@ -12,10 +12,13 @@ from django.db.models import Count
 from django.shortcuts import render
 
 from decision_support.accounts.access import audit_context
+from decision_support.accounts.roles import Role
+from decision_support.lib.vocabulary import Purpose
 from decision_support.query_parameters import page_parameter
 
 from .forms import AuditFilterForm
 from .models import AuditEntry, Outcome
+from .selectors import object_names
 from .verify import verify_chain
 
 ENTRIES_PER_PAGE = 50
@@ -30,8 +33,14 @@ def audit_log(request):
     with page_parameter():
         page = Paginator(entries.order_by("-sequence"), ENTRIES_PER_PAGE).page(
             request.GET.get("page", 1))
+    names = object_names(page.object_list)
     for entry in page.object_list:
         entry.detail_text = json.dumps(entry.detail, sort_keys=True, ensure_ascii=False)
+        # Codes as the pages name them ("TRAIN" is education, not model training); a value
+        # the vocabulary does not know is shown as stored.
+        entry.purpose_label = _label(Purpose, entry.purpose)
+        entry.role_label = ", ".join(_label(Role, role) for role in entry.role.split(",") if role)
+        entry.object_name = names.get((entry.object_type, entry.object_ref))
     audit_context(request, object_type="audit_log",
                   filters=form.filters() if valid else {},
                   invalid=sorted(form.errors) if not valid else [], page=page.number)
@@ -40,6 +49,10 @@ def audit_log(request):
         "summary": _summary(entries), "outcomes": Outcome.choices,
         "filtered": valid and bool(form.filters()),
     })
+
+
+def _label(choices, value: str) -> str:
+    return choices(value).label if value in choices.values else value
 
 
 def _summary(entries) -> list[dict]:

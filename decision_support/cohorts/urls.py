@@ -14,4 +14,5 @@ urlpatterns = [
     path("cohorts/<int:cohort_id>/export/", privacy_views.aggregate_export, name="aggregate_export"),
     path("data-dictionary/", views.data_dictionary, name="data_dictionary"),
     path("primer/", views.primer, name="primer"),
+    path("glossary/", views.glossary, name="glossary"),
 ]

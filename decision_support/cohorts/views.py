@@ -16,6 +16,7 @@ from decision_support.accounts.guide import first_visit_guide
 from decision_support.consent.reads import consented_cohort
 from decision_support.courses.selectors import courses_where
 from decision_support.consent.selectors import carried_over_decisions
+from decision_support.lib.glossary import glossary_by_topic
 from decision_support.lib.suppression import SUPPRESSED, suppress_count
 from decision_support.lib.vocabulary import ConsentClass
 from decision_support.registry.pages import truth_summary
@@ -108,6 +109,10 @@ def primer(request):
                    "variables": variables(s.variables), "arms": arms(s.arms)}
                   for s in STRUCTURES]
     return render(request, "cohorts/primer.html", {"topics": topics, "structures": structures})
+
+
+def glossary(request):
+    return render(request, "cohorts/glossary.html", {"topics": glossary_by_topic()})
 
 
 # --- Teaching scenarios: a cohort from a scenario, two cohorts side by side ---------------------

@@ -148,7 +148,7 @@ def waterfall_svg(chart) -> str:
 
 
 def _withheld(consented, hidden: frozenset[str]) -> list[dict]:
-    rows = [{"what": f"{ConsentClass(c).label} data", "why": WITHHELD_BY_CONSENT}
+    rows = [{"what": ConsentClass(c).label, "why": WITHHELD_BY_CONSENT}
             for c in sorted(consented.withheld)]
     hidden_here = [DATA_DICTIONARY[n].label for n in sorted(hidden & set(consented.values.index))]
     if hidden_here:

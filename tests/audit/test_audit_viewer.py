@@ -11,6 +11,8 @@ from decision_support.audit import services
 from decision_support.audit.checkpoints import checkpoint_append
 from decision_support.audit.models import AuditEntry
 from decision_support.audit.services import audit_record
+from decision_support.courses.services import course_create
+from decision_support.lib.vocabulary import Purpose
 
 from .tampering import delete_from, set_column
 
@@ -230,3 +232,58 @@ def test_the_log_is_paged_by_50_and_the_pages_keep_the_filters(client, steward, 
 def test_the_viewer_only_reads(client, steward):
     client.force_login(steward)
     assert client.post(URL).status_code == 405
+
+
+# --- Wording: the log names things as the pages do -------------------------------------------
+
+
+def _entries_table(response) -> str:
+    return response.content.decode().split('id="audit-entries"')[1].split("</table>")[0]
+
+
+@pytest.mark.parametrize("purpose", list(Purpose), ids=lambda p: p.value)
+def test_the_purpose_shows_as_its_label_with_the_stored_code_in_a_title(client, steward, make_user,
+                                                                        purpose):
+    """TRAIN is HL7's code for training people: shown bare it reads as model training."""
+    audit_record(actor=make_user("educator"), role="educator", purpose=purpose.value,
+                 action="patient.view", object_type="patient", object_ref="ref1", outcome="allowed")
+    client.force_login(steward)
+    table = _entries_table(client.get(URL))
+    assert f'<span title="Purpose-of-use code {purpose.value}">{purpose.label}</span>' in table
+    assert f"<td>{purpose.value}</td>" not in table
+
+
+def test_the_purpose_filter_names_the_purpose_before_its_code(client, steward):
+    client.force_login(steward)
+    page = client.get(URL).content.decode()
+    assert '<option value="TRAIN">Education and demonstration (TRAIN)</option>' in page
+
+
+def test_roles_show_as_their_labels(client, steward, log):
+    client.force_login(steward)
+    table = _entries_table(client.get(URL))
+    assert "<td>Educator, Data steward</td>" in table and "<td>Student</td>" in table
+    assert "educator,data_steward" not in table
+
+
+def test_a_cohort_read_names_the_cohort_by_number_and_name_as_the_pages_do(client, steward,
+                                                                         demo_cohort):
+    """Opening a cohort writes its uid; the log shows "cohort 1 (name)", the uid in a title."""
+    client.force_login(steward)
+    assert client.get(reverse("cohort_overview", args=[demo_cohort.pk])).status_code == 200
+    table = _entries_table(client.get(URL))
+    assert (f'<span title="Stored reference: {demo_cohort.uid}">cohort {demo_cohort.pk} '
+            f"({demo_cohort.name})</span>") in table
+    assert f"cohort {demo_cohort.uid}" not in table
+
+
+def test_a_course_names_its_name_and_a_gone_object_its_stored_reference(client, steward, make_user):
+    educator = make_user("educator")
+    course = course_create(actor=educator, purpose=Purpose.EDUCATION, name="Autumn seminar")
+    gone = "0b5e3c2e-1d7a-4f43-9c62-2f1e0d9b8a71"
+    audit_record(actor=educator, role="educator", purpose="TRAIN", action="cohort.create",
+                 object_type="cohort", object_ref=gone, outcome="allowed")
+    client.force_login(steward)
+    table = _entries_table(client.get(URL))
+    assert f"course {course.pk} (Autumn seminar)</span>" in table
+    assert f"<td>cohort {gone}</td>" in table

@@ -303,7 +303,8 @@ def test_a_withdrawal_after_the_exercise_was_made_holds_on_its_pages(
     client.force_login(students(1)[0])
     page = client.get(reverse("exercise_answer", args=[exercise.pk])).content.decode()
     assert f'id="values-{data_class}"' not in page
-    assert 'id="consent-note"' in page
+    note = re.search(r'id="consent-note".*?</p>', page, re.S).group(0)
+    assert f"{data_class.label}.</p>" in note and "data data" not in note  # the label says "data"
     offered = set(re.findall(r'name="arm" value="(\w+)"', page))
     if data_class == ConsentClass.CLINICAL:
         assert offered == set(eligible_arms(False))

@@ -53,8 +53,17 @@ def _get(client, make_user, run, name, role=Role.EDUCATOR, query=QUERY):
     return response
 
 
+# Terms link to the glossary (cohorts/templatetags/glossary.py); these tests read the terms' text.
+GLOSSARY_LINK = re.compile(
+    r'<a class="term" href="[^"]*">(?:<abbr title="[^"]*">)?([^<]*)(?:</abbr>)?</a>')
+
+
+def _decoded(response) -> str:
+    return GLOSSARY_LINK.sub(r"\1", response.content.decode())
+
+
 def _text(response) -> str:
-    return html.unescape(response.content.decode())
+    return html.unescape(_decoded(response))
 
 
 @pytest.mark.parametrize("name", ["model_fairness", "model_card"])
@@ -103,7 +112,7 @@ def test_small_groups_read_under_11_and_are_flagged(client, make_user, run):
     small = [(attribute, g["group"]) for attribute, info in audit["attributes"].items()
              for g in info["groups"] if g["small"]]
     assert small, "a 600-patient cohort has groups under 11 among an arm's held-out patients"
-    page = response.content.decode()
+    page = _decoded(response)
     for attribute, group in small:
         table = re.search(rf'id="fairness-table-{attribute}".*?</table>', page, re.S).group(0)
         row = re.search(rf'<th scope="row">{re.escape(group)} <mark>.*?</tr>', table, re.S).group(0)
@@ -117,7 +126,7 @@ def test_small_groups_read_under_11_and_are_flagged(client, make_user, run):
 
 def test_every_chart_has_its_table_and_no_inline_script(client, make_user, run):
     response = _get(client, make_user, run, "model_fairness")
-    page = response.content.decode()
+    page = _decoded(response)
     specs = response.context["chart_specs"]
     assert len(specs) == 9
     for spec in specs:
@@ -304,7 +313,7 @@ def test_a_group_reads_under_11_only_when_it_has_fewer_than_11_patients(client, 
     patients, and then no value, interval or bar; a larger group shows its true size, or "hidden"
     (never "<11") when its size is hidden so that a small group's cannot be derived."""
     response = _get_arm(client, make_user, arm_model, name)
-    page = response.content.decode()
+    page = _decoded(response)
     for attribute, sizes in _true_sizes(arm_model).items():
         shown = _size_cells(page, f"{table_prefix}-{attribute}")
         assert set(shown) == set(sizes), (attribute, shown)
@@ -331,7 +340,7 @@ def test_a_group_with_no_held_out_patient_is_named_on_the_page_and_the_card(clie
                                                                           arm_model):
     """A group the model was never tested on is the starkest underrepresentation: it must not
     vanish from the page because it has no row."""
-    fairness_page = _get_arm(client, make_user, arm_model, "model_fairness").content.decode()
+    fairness_page = _decoded(_get_arm(client, make_user, arm_model, "model_fairness"))
     card = _get_arm(client, make_user, arm_model, "model_card")
     limitations = " ".join(card.context["card"]["limitations"])
     for attribute, sizes in _true_sizes(arm_model).items():
@@ -394,7 +403,7 @@ def test_the_card_lists_every_small_or_partly_hidden_group_among_its_limitations
                                                                                 arm_model):
     response = _get_arm(client, make_user, arm_model, "model_card")
     limitations = " ".join(response.context["card"]["limitations"])
-    page = response.content.decode()
+    page = _decoded(response)
     for attribute, sizes in _true_sizes(arm_model).items():
         label = {"sex": "sex", "ancestry": "ancestry group", "age_band": "age band"}[attribute]
         cells = _size_cells(page, f"card-subgroups-{attribute}")
@@ -426,7 +435,7 @@ def _auc_on_pages(client, model) -> dict[str, str]:
     for name, row_pattern in (
             ("model_fairness", r'id="fairness-overall".*?<th scope="row">ROC AUC</th>(.*?)</tr>'),
             ("model_card", r'id="card-metric-roc_auc">(.*?)</tr>')):
-        page = client.get(reverse(name, args=args), query).content.decode()
+        page = _decoded(client.get(reverse(name, args=args), query))
         row = re.search(row_pattern, page, re.S).group(1)
         value, interval = re.findall(r'<td class="num">(.*?)</td>', row)[-2:]
         shown[name] = f"{value} ({interval})"

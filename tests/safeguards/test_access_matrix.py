@@ -33,6 +33,7 @@ MATRIX = {
     "data_dictionary": (lambda o: reverse("data_dictionary"), ALL, 200),
     "primer": (lambda o: reverse("primer"), ALL, 200),
     "guide_dismiss": (lambda o: reverse("guide_dismiss"), ALL, 405),
+    "glossary": (lambda o: reverse("glossary"), ALL, 200),
     "cohort_create": (lambda o: reverse("cohort_create"), {E}, 200),
     "cohort_compare": (lambda o: reverse("cohort_compare") + f"?a={o['cohort'].pk}", {E, S, R}, 200),
     "models_home": (lambda o: reverse("models_home"), {E, S, R}, 302),

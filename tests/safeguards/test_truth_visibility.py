@@ -99,6 +99,7 @@ WALK = {
     "cohort_overview": lambda o: [("get", reverse("cohort_overview", args=[o["cohort"].pk]), {})],
     "data_dictionary": lambda o: [("get", reverse("data_dictionary"), {})],
     "primer": lambda o: [("get", reverse("primer"), {})],
+    "glossary": lambda o: [("get", reverse("glossary"), {})],
     "cohort_compare": lambda o: [("get", reverse("cohort_compare"), {"a": o["cohort"].pk}),
                                  ("get", reverse("cohort_compare"),
                                   {"a": o["cohort"].pk, "b": o["cohort"].pk})],
