@@ -10,6 +10,8 @@ from .generator import (
     true_response_probabilities,
 )
 from .importer import CohortImportError, read_patients_csv
+from .lessons import (LESSON_MINUTES, LESSON_PAGES, LESSON_PLANS, LessonPlan, Step,
+                      get_lesson_plan)
 from .parameters import ARM_LABELS, ARMS, FIRST_LINE_ARMS, TREATMENT_RESISTANT_ARMS, CohortParameters
 from .scenarios import SCENARIOS, Scenario, get_scenario
 from .sites import (
@@ -37,6 +39,10 @@ __all__ = [
     "DATA_DICTIONARY",
     "FIRST_LINE_ARMS",
     "GENERATOR_VERSION",
+    "LESSON_MINUTES",
+    "LESSON_PAGES",
+    "LESSON_PLANS",
+    "LessonPlan",
     "Measurement",
     "Outcome",
     "PATIENT_COLUMNS",
@@ -45,10 +51,12 @@ __all__ = [
     "SITE_SCENARIOS",
     "Scenario",
     "Site",
+    "Step",
     "SiteScenario",
     "TREATMENT_RESISTANT_ARMS",
     "TRUTH_COLUMNS",
     "Variable",
+    "get_lesson_plan",
     "get_scenario",
     "get_site_scenario",
     "make_cohort",

@@ -11,6 +11,7 @@ NAVIGATION = [
     ("Exercises", "exercise_list"),
     ("Reviews", "review_list"),
     ("Data dictionary", "data_dictionary"),
+    ("Lesson plans", "lesson_list"),
     ("Erasures", "erasure_list"),
     ("Audit log", "audit_log"),
     ("API", "api_tokens"),
