@@ -8,10 +8,10 @@ from tests.browser.conftest import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NAVIGATION = {
-    "educator": ["Courses", "Cohorts", "Models", "Seminar packs", "Exercises", "Reviews", "Data dictionary", "API"],
-    "student": ["Courses", "Cohorts", "Models", "Seminar packs", "Exercises", "Data dictionary", "API"],
-    "ethics_reviewer": ["Courses", "Cohorts", "Models", "Seminar packs", "Reviews", "Data dictionary", "Audit log", "API"],
-    "data_steward": ["Courses", "Cohorts", "Data dictionary", "Erasures", "Audit log", "API"],
+    "educator": ["Courses", "Cohorts", "Models", "Seminar packs", "Exercises", "Reviews", "Data dictionary", "Lesson plans", "API"],
+    "student": ["Courses", "Cohorts", "Models", "Seminar packs", "Exercises", "Data dictionary", "Lesson plans", "API"],
+    "ethics_reviewer": ["Courses", "Cohorts", "Models", "Seminar packs", "Reviews", "Data dictionary", "Lesson plans", "Audit log", "API"],
+    "data_steward": ["Courses", "Cohorts", "Data dictionary", "Lesson plans", "Erasures", "Audit log", "API"],
 }
 AUDIT_LOG_ROLES = {"ethics_reviewer", "data_steward"}
 
