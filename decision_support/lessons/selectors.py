@@ -88,7 +88,7 @@ def lesson_plan_list() -> list[dict]:
 
 def shown_plan(name: str, *, roles, course_ids) -> ShownPlan:
     """The plan ``name`` for these roles, its steps linked to the newest cohort of its scenario
-    in ``course_ids``; raises ValueError for an unknown plan."""
+    in ``course_ids`` (``request.course_ids``); raises ValueError for an unknown plan."""
     plan = get_lesson_plan(name)
     scenario = plan.cohort_scenario
     cohort = visible_cohorts(course_ids).filter(scenario=scenario).first()

@@ -12,15 +12,15 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 
 from decision_support.seminar.packets import pdf_from_html
+from synthetic_data import LESSON_PLANS
 
 from .selectors import lesson_plan_list, shown_plan
 
 
 def _plan(request, lesson: str):
-    try:
-        return shown_plan(lesson, roles=request.roles, course_ids=request.course_ids)
-    except ValueError:
-        raise Http404("no such lesson plan") from None
+    if lesson not in LESSON_PLANS:
+        raise Http404("no such lesson plan")
+    return shown_plan(lesson, roles=request.roles, course_ids=request.course_ids)
 
 
 def lesson_list(request):
