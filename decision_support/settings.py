@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "decision_support.privacy",
     "decision_support.seminar",
     "decision_support.exercises",
+    "decision_support.lessons",
     "decision_support.api",
 ]
 

@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("decision_support.courses.reset_urls")),
     path("", include("decision_support.courses.urls")),
     path("", include("decision_support.exercises.urls")),
+    path("", include("decision_support.lessons.urls")),
 ]

@@ -11,6 +11,8 @@ from .generator import (
     true_response_probabilities,
 )
 from .importer import CohortImportError, read_patients_csv
+from .lessons import (LESSON_MINUTES, LESSON_PAGES, LESSON_PLANS, LessonPlan, Step,
+                      get_lesson_plan)
 from .parameters import ARM_LABELS, ARMS, FIRST_LINE_ARMS, TREATMENT_RESISTANT_ARMS, CohortParameters
 from .scenarios import SCENARIOS, Scenario, get_scenario
 from .sites import (
@@ -43,6 +45,10 @@ __all__ = [
     "Effect",
     "FIRST_LINE_ARMS",
     "GENERATOR_VERSION",
+    "LESSON_MINUTES",
+    "LESSON_PAGES",
+    "LESSON_PLANS",
+    "LessonPlan",
     "Measurement",
     "Outcome",
     "PATIENT_COLUMNS",
@@ -51,12 +57,14 @@ __all__ = [
     "SITE_SCENARIOS",
     "Scenario",
     "Site",
+    "Step",
     "SiteScenario",
     "TOPICS",
     "TREATMENT_RESISTANT_ARMS",
     "TRUTH_COLUMNS",
     "Variable",
     "biology_of",
+    "get_lesson_plan",
     "get_scenario",
     "get_site_scenario",
     "make_cohort",

@@ -104,6 +104,10 @@ POLICIES: dict[str, Policy | None] = {
     "primer": Policy(EVERYONE),
     "guide_dismiss": Policy(EVERYONE, methods=ACTION),
     "glossary": Policy(EVERYONE),
+    # Lesson plans: every role reads them (the answer key is educators' only, see below).
+    "lesson_list": Policy(EVERYONE),
+    "lesson_detail": Policy(EVERYONE),
+    "lesson_pdf": Policy(EVERYONE),
     # Models: metrics, explanations, the truth check.
     "models_home": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
     "run_overview": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER})),
@@ -216,6 +220,8 @@ POLICIES.update({endpoint: replace(POLICIES[page], methods=frozenset({"GET"}))
 PATIENT_TRUTH_ROLES = frozenset({EDUCATOR})
 MODEL_TRUTH_ROLES = frozenset({EDUCATOR, REVIEWER})
 GENOTYPE_ROLES = frozenset({EDUCATOR, REVIEWER})
+# A lesson plan's answer key is like the truth: what a good answer says, for those who teach.
+ANSWER_KEY_ROLES = frozenset({EDUCATOR})
 # Treatment decisions: everyone's on a patient for the course's educators; every other reader sees
 # only their own, so a student's choice is not anchored by the class's.
 ALL_DECISIONS_ROLES = frozenset({EDUCATOR})

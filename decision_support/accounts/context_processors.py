@@ -13,6 +13,7 @@ NAVIGATION = [
     ("Data dictionary", "data_dictionary"),
     ("Primer", "primer"),
     ("Glossary", "glossary"),
+    ("Lesson plans", "lesson_list"),
     ("Erasures", "erasure_list"),
     ("Audit log", "audit_log"),
     ("API", "api_tokens"),

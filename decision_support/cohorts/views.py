@@ -171,7 +171,10 @@ def cohort_create(request):
             return redirect("cohort_overview", cohort_id=cohort.pk)
         status = 400
     else:
-        form = CohortCreateForm(courses=courses)
+        # A lesson plan's link names its scenario (?scenario=...): chosen, if it is one.
+        chosen = request.GET.get("scenario")
+        form = CohortCreateForm(courses=courses, initial={"scenario": chosen}
+                                if chosen in dict(scenario_choices()) else None)
     selected = form["scenario"].value() or "default"
     return render(request, "cohorts/create.html", {
         "form": form,

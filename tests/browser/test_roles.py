@@ -8,10 +8,10 @@ from tests.browser.conftest import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NAVIGATION = {
-    "educator": ["Courses", "Cohorts", "Models", "Seminar packs", "Exercises", "Reviews", "Data dictionary", "Primer", "Glossary", "API"],
-    "student": ["Courses", "Cohorts", "Models", "Seminar packs", "Exercises", "Data dictionary", "Primer", "Glossary", "API"],
-    "ethics_reviewer": ["Courses", "Cohorts", "Models", "Seminar packs", "Reviews", "Data dictionary", "Primer", "Glossary", "Audit log", "API"],
-    "data_steward": ["Courses", "Cohorts", "Data dictionary", "Primer", "Glossary", "Erasures", "Audit log", "API"],
+    "educator": ["Courses", "Cohorts", "Models", "Seminar packs", "Exercises", "Reviews", "Data dictionary", "Primer", "Glossary", "Lesson plans", "API"],
+    "student": ["Courses", "Cohorts", "Models", "Seminar packs", "Exercises", "Data dictionary", "Primer", "Glossary", "Lesson plans", "API"],
+    "ethics_reviewer": ["Courses", "Cohorts", "Models", "Seminar packs", "Reviews", "Data dictionary", "Primer", "Glossary", "Lesson plans", "Audit log", "API"],
+    "data_steward": ["Courses", "Cohorts", "Data dictionary", "Primer", "Glossary", "Lesson plans", "Erasures", "Audit log", "API"],
 }
 AUDIT_LOG_ROLES = {"ethics_reviewer", "data_steward"}
 

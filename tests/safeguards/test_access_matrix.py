@@ -34,6 +34,10 @@ MATRIX = {
     "primer": (lambda o: reverse("primer"), ALL, 200),
     "guide_dismiss": (lambda o: reverse("guide_dismiss"), ALL, 405),
     "glossary": (lambda o: reverse("glossary"), ALL, 200),
+    # Lesson plans: every role (the answer key is educators' only: tests/lessons).
+    "lesson_list": (lambda o: reverse("lesson_list"), ALL, 200),
+    "lesson_detail": (lambda o: reverse("lesson_detail", args=["default"]), ALL, 200),
+    "lesson_pdf": (lambda o: reverse("lesson_pdf", args=["default"]), ALL, 200),
     "cohort_create": (lambda o: reverse("cohort_create"), {E}, 200),
     "cohort_compare": (lambda o: reverse("cohort_compare") + f"?a={o['cohort'].pk}", {E, S, R}, 200),
     "models_home": (lambda o: reverse("models_home"), {E, S, R}, 302),

@@ -38,8 +38,9 @@ OBJECT_URLS = sorted(name for name, keys in url_keywords().items()
 def test_every_url_that_takes_an_identifier_names_an_object_the_gate_scopes():
     """A keyword the gate does not know would leave a URL unscoped: every keyword a signed-in
     page captures is either one the gate resolves to a course or a plain parameter (an arm).
-    Public pages (a join code, a set-password link) name no course object."""
-    plain = {"arm"}
+    Public pages (a join code, a set-password link) name no course object, nor does a lesson
+    plan (the same for every course)."""
+    plain = {"arm", "lesson"}
     for name, keys in url_keywords().items():
         if POLICIES.get(name) is None:
             continue

@@ -32,7 +32,7 @@ from decision_support.lib.vocabulary import Purpose
 from decision_support.registry.models import TrainedModel
 from models.algorithms import ALGORITHMS
 from models.features import VARIANTS
-from synthetic_data import ARMS, DATA_DICTIONARY
+from synthetic_data import ARMS, DATA_DICTIONARY, LESSON_PLANS
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +100,11 @@ WALK = {
     "data_dictionary": lambda o: [("get", reverse("data_dictionary"), {})],
     "primer": lambda o: [("get", reverse("primer"), {})],
     "glossary": lambda o: [("get", reverse("glossary"), {})],
+    # Every plan, its steps linked to the fixture's cohort and run.
+    "lesson_list": lambda o: [("get", reverse("lesson_list"), {})],
+    "lesson_detail": lambda o: [("get", reverse("lesson_detail", args=[name]), {})
+                                for name in LESSON_PLANS],
+    "lesson_pdf": lambda o: [("get", reverse("lesson_pdf", args=[name]), {}) for name in LESSON_PLANS],
     "cohort_compare": lambda o: [("get", reverse("cohort_compare"), {"a": o["cohort"].pk}),
                                  ("get", reverse("cohort_compare"),
                                   {"a": o["cohort"].pk, "b": o["cohort"].pk})],
