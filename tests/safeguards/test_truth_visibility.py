@@ -99,6 +99,7 @@ WALK = {
     "cohort_overview": lambda o: [("get", reverse("cohort_overview", args=[o["cohort"].pk]), {})],
     "data_dictionary": lambda o: [("get", reverse("data_dictionary"), {})],
     "primer": lambda o: [("get", reverse("primer"), {})],
+    "guide_dismiss": lambda o: [("post", reverse("guide_dismiss"), {})],
     "glossary": lambda o: [("get", reverse("glossary"), {})],
     # Every plan, its steps linked to the fixture's cohort and run.
     "lesson_list": lambda o: [("get", reverse("lesson_list"), {})],
