@@ -32,7 +32,8 @@ def demo_accounts_ensure() -> list[tuple[str, Role, str | None]]:
             user.set_password(password)
             user.save()
         if role in SITE_ROLES:
-            user.groups.add(Group.objects.get(name=role.value))
+            # The migrations make the group; made here too, as the default course is on first use.
+            user.groups.add(Group.objects.get_or_create(name=role.value)[0])
         else:
             Membership.objects.get_or_create(user=user, course=Course.objects.default(),
                                              defaults={"role": role.value})

@@ -1,7 +1,8 @@
 import re
 
 import pytest
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import RequestFactory
 
@@ -64,3 +65,11 @@ def test_an_installation_from_before_gets_the_multi_site_demo_and_keeps_its_demo
     _seed(capsys)
     assert Cohort.objects.get(is_demo=True, scenario="default") == before
     assert Cohort.objects.filter(is_demo=True, scenario=TRAVEL_SCENARIO).count() == 1
+
+
+def test_it_makes_the_data_steward_group_if_a_flush_removed_it(capsys):
+    """Transactional tests flush what the migrations made; the demo still sets up every role."""
+    Group.objects.all().delete()
+    _seed(capsys)
+    steward = f"demo_{Role.DATA_STEWARD.value}"
+    assert Role.DATA_STEWARD in user_roles(get_user_model().objects.get(username=steward))
