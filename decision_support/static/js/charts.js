@@ -62,6 +62,8 @@
       layout.yaxis.ticktext = spec.layout.tick_labels;
       layout.xaxis.zeroline = true;
     }
-    Plotly.newPlot(target, traces, layout, { displaylogo: false, responsive: true });
+    // No mode bar: its buttons (one offers to upload the chart to Plotly Cloud) cost a Tab stop
+    // each and are controls inside the plot's role="img"; every chart has its table instead.
+    Plotly.newPlot(target, traces, layout, { displayModeBar: false, responsive: true });
   });
 })();
