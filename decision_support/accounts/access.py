@@ -119,7 +119,7 @@ POLICIES: dict[str, Policy | None] = {
                              patient_data=True),
     # Human oversight.
     "decision_record": Policy(frozenset({EDUCATOR, STUDENT}), patient_data=True, methods=ACTION),
-    "predictions_pause": Policy(frozenset({EDUCATOR}), methods=ACTION),
+    "predictions_pause": Policy(frozenset({EDUCATOR}), methods=FORM),
     "cohort_train": Policy(frozenset({EDUCATOR}), purpose=Purpose.MODEL_TRAINING, methods=ACTION),
     "training_job": Policy(frozenset({EDUCATOR}), purpose=Purpose.MODEL_TRAINING),
     # Consent and erasure (data stewards).

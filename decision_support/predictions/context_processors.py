@@ -1,5 +1,5 @@
 """Every page's view of the pause switch: the banner while predictions are paused, and the
-pause/resume button for the roles the access gate lets use it."""
+link to the pause page and the resume button, for the roles the access gate lets use them."""
 
 from decision_support.accounts.access import POLICIES, can
 

@@ -19,6 +19,10 @@ FILTER_NOT_OFFERED = "This filter is not available to your role."
 UNKNOWN_PARAMETER = "The patient list has no such filter."
 CASE_NUMBER = re.compile(r"^(?:case\s*)?([0-9]{1,9})$", re.IGNORECASE)
 PSEUDONYM_PREFIX = re.compile(r"^[0-9A-Za-z]{1,64}$")
+PAUSE_CONFIRM_LABEL = "I understand this pauses predictions for every user"
+PAUSE_REASON_REQUIRED = "Say why you pause predictions: every user sees the reason."
+PAUSE_NOT_CONFIRMED = ("Tick the box to confirm that this pauses predictions for every user; "
+                       "nothing was changed.")
 
 
 def _any(choices) -> list[tuple[str, str]]:
@@ -122,10 +126,34 @@ class DecisionForm(forms.Form):
 
 
 class PauseForm(forms.Form):
+    """Pause or resume every prediction. Pausing stops the service for every user, so it needs a
+    reason and a ticked confirmation; resuming restores it and needs neither. ``paused``: whether
+    predictions are paused now (an empty ``action`` means the other state)."""
+
     ACTIONS = [("pause", "Pause predictions"), ("resume", "Resume predictions")]
 
     action = forms.ChoiceField(choices=ACTIONS, required=False,
                                help_text="Empty: switch to the other state.")
-    reason = forms.CharField(label="Reason", required=False,
-                             max_length=PredictionPause.REASON_MAX_CHARS)
+    # Required to pause only (the browser asks too; the page's form only pauses).
+    reason = forms.CharField(label="Reason for pausing", required=False,
+                             max_length=PredictionPause.REASON_MAX_CHARS,
+                             widget=forms.TextInput(attrs={"required": True, "size": 60}))
+    confirm = forms.BooleanField(label=PAUSE_CONFIRM_LABEL, required=False,
+                                 widget=forms.CheckboxInput(attrs={"required": True}))
     next = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+
+    def __init__(self, *args, paused: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.paused = paused
+
+    def clean(self):
+        cleaned = super().clean()
+        if "action" in self.errors:
+            return cleaned
+        cleaned["action"] = cleaned.get("action") or ("resume" if self.paused else "pause")
+        if cleaned["action"] == "pause":
+            if not cleaned.get("reason", "").strip() and "reason" not in self.errors:
+                self.add_error("reason", PAUSE_REASON_REQUIRED)
+            if not cleaned.get("confirm"):
+                self.add_error("confirm", PAUSE_NOT_CONFIRMED)
+        return cleaned

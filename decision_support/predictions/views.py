@@ -142,12 +142,19 @@ def decision_record(request, pseudonym: str):
 
 
 def predictions_pause(request):
-    """Pause or resume every prediction (``action``: pause or resume; empty: the other state)."""
-    form = PauseForm(request.POST)
-    if not form.is_valid():
-        return render(request, "predictions/pause_error.html",
-                      {"errors": field_errors(form)}, status=400)
-    action = form.cleaned_data["action"] or ("resume" if prediction_pause() else "pause")
-    change = pause_service if action == "pause" else resume_service
-    change(actor=request.user, reason=form.cleaned_data["reason"], purpose=request.purpose)
-    return redirect(safe_next(request, reverse("models_home")))
+    """The pause page (GET: the form, with a reason and a confirmation) and its action (POST:
+    ``action`` pause or resume; empty: the other state). A refused POST answers 400 naming the
+    field, and nothing changes."""
+    paused = prediction_pause() is not None
+    if request.method != "POST":
+        form = PauseForm(paused=paused, initial={"next": request.GET.get("next", "")})
+    else:
+        form = PauseForm(request.POST, paused=paused)
+        if form.is_valid():
+            change = pause_service if form.cleaned_data["action"] == "pause" else resume_service
+            change(actor=request.user, reason=form.cleaned_data["reason"],
+                   purpose=request.purpose)
+            return redirect(safe_next(request, reverse("models_home")))
+    return render(request, "predictions/pause.html",
+                  {"form": form, "errors": field_errors(form) if form.is_bound else []},
+                  status=400 if form.is_bound else 200)

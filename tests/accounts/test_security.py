@@ -197,7 +197,7 @@ RESPONSE_KINDS = [
     ("student", "get", "/no-such-page/", 404, None, False),
     ("educator", "get", "/api/cohorts/999999/", 404, None, False),
     ("data_steward", "get", "/api/patients/P0/", 404, None, False),
-    ("educator", "get", "/oversight/pause/", 405, None, False),
+    ("educator", "get", "/accounts/guide/close/", 405, None, False),
     ("educator", "get", "/api/cohorts/?unknown=1", 422, None, False),
     ("educator", "get", "/cohorts/", 500, (cohort_views, "render"), False),
 ]

@@ -190,7 +190,8 @@ def test_a_decision_post_naming_other_patients_records_only_its_own(educator_cli
 
 
 def _pause(client, **data):
-    return client.post(reverse("predictions_pause"), {"action": "pause", **data})
+    return client.post(reverse("predictions_pause"),
+                       {"action": "pause", "reason": "Model under review", "confirm": "on", **data})
 
 
 def test_an_educator_pauses_predictions_and_every_page_says_so(educator_client, patient, run):
@@ -236,7 +237,7 @@ def test_a_student_cannot_pause_predictions(client, make_user):
     assert prediction_pause() is None and not PredictionPause.objects.exists()
     assert AuditEntry.objects.filter(action="access.denied",
                                      object_ref="predictions_pause").exists()
-    assert 'id="pause-form"' not in client.get(reverse("cohort_list")).content.decode()
+    assert 'id="pause-link"' not in client.get(reverse("cohort_list")).content.decode()
 
 
 def test_anonymous_users_cannot_pause_predictions(client):
@@ -268,7 +269,7 @@ def test_resuming_restores_predictions(educator_client, patient, run):
 
 
 def test_a_post_without_an_action_toggles_and_a_repeat_records_nothing(educator_client):
-    educator_client.post(reverse("predictions_pause"))
+    educator_client.post(reverse("predictions_pause"), {"reason": "check", "confirm": "on"})
     assert prediction_pause() is not None
     _pause(educator_client)  # already paused: nothing new
     assert PredictionPause.objects.count() == 1
@@ -282,6 +283,57 @@ def test_a_bad_pause_request_is_refused_naming_the_field(educator_client):
     assert response.status_code == 400
     assert 'id="error-action"' in response.content.decode()
     assert not PredictionPause.objects.exists()
+
+
+@pytest.mark.parametrize("action", ["pause", ""])
+@pytest.mark.parametrize("data, fields", [
+    ({"confirm": "on"}, {"reason"}),
+    ({"reason": "   ", "confirm": "on"}, {"reason"}),
+    ({"reason": "Model under review"}, {"confirm"}),
+    ({"reason": "Model under review", "confirm": ""}, {"confirm"}),
+    ({}, {"reason", "confirm"}),
+], ids=["no-reason", "blank-reason", "no-confirm", "empty-confirm", "neither"])
+def test_a_pause_without_a_reason_or_a_confirmation_changes_nothing_and_names_the_field(
+        educator_client, action, data, fields):
+    response = educator_client.post(reverse("predictions_pause"), {"action": action, **data})
+    assert response.status_code == 400
+    page = response.content.decode()
+    named = {name for name, _label, _message in response.context["errors"]}
+    assert named == fields
+    for name in fields:
+        assert f'id="error-{name}"' in page
+    assert 'id="pause-form"' in page  # the form again, to correct
+    assert not PredictionPause.objects.exists()
+    assert not AuditEntry.objects.filter(action__startswith="predictions.").exists()
+    assert 'id="pause-banner"' not in educator_client.get(reverse("home")).content.decode()
+
+
+def test_resuming_needs_no_reason_and_stays_one_click_in_the_banner(educator_client, educator):
+    predictions_pause(actor=educator, reason="check", purpose=Purpose.EDUCATION)
+    page = educator_client.get(reverse("cohort_list")).content.decode()
+    banner = page[page.index('id="pause-banner"'):page.index("</div>", page.index('id="pause-banner"'))]
+    assert 'method="post"' in banner and 'value="resume"' in banner
+    assert educator_client.post(reverse("predictions_pause"), {"action": "resume"}).status_code == 302
+    assert prediction_pause() is None
+
+
+def test_no_page_pauses_in_one_click_and_the_one_pause_form_asks_a_reason_and_a_confirmation(
+        educator_client, run):
+    """The header and the Models page link to the pause page; its form is the only pause form."""
+    pause = reverse("predictions_pause")
+    for url in [reverse("cohort_list"), reverse("run_overview", args=[run.cohort.pk])]:
+        page = educator_client.get(url).content.decode()
+        assert 'value="pause"' not in page and f'action="{pause}"' not in page, url
+        assert f'<a href="{pause}?next=' in page and "Pause predictions…</a>" in page, url
+    response = educator_client.get(pause, {"next": "/cohorts/"})
+    assert response.status_code == 200 and not PredictionPause.objects.exists()
+    page = response.content.decode()
+    assert page.count('value="pause"') == 1 and 'value="/cohorts/"' in page
+    form = page[page.index('id="pause-form"'):page.index("</form>", page.index('id="pause-form"'))]
+    for field in ('name="reason"', 'name="confirm"'):
+        tag = form[form.rindex("<", 0, form.index(field)):form.index(">", form.index(field))]
+        assert "required" in tag, field
+    assert "I understand this pauses predictions for every user" in form
 
 
 def test_an_offsite_next_is_ignored(educator_client):

@@ -57,9 +57,10 @@ MATRIX = {
     "patient_consent": (lambda o: reverse("patient_consent", args=[o["patient"].pseudonym]), {D}, 200),
     "patient_erase": (lambda o: reverse("patient_erase", args=[o["patient"].pseudonym]), {D}, 200),
     "erasure_list": (lambda o: reverse("erasure_list"), {D}, 200),
+    # The pause page: its form asks a reason and a confirmation (human oversight).
+    "predictions_pause": (lambda o: reverse("predictions_pause"), {E}, 200),
     # POST only: a permitted role's GET gets 405 Method Not Allowed.
     "decision_record": (lambda o: reverse("decision_record", args=[o["patient"].pseudonym]), {E, S}, 405),
-    "predictions_pause": (lambda o: reverse("predictions_pause"), {E}, 405),
     "cohort_train": (lambda o: reverse("cohort_train", args=[o["cohort"].pk]), {E}, 405),
     "training_job": (lambda o: reverse("training_job", args=[o["job"].pk]), {E}, 200),
     "audit_log": (lambda o: reverse("audit_log"), {D, R}, 200),
@@ -118,8 +119,8 @@ MATRIX = {
 READ, FORM, ACTION, API_READ = {"GET", "HEAD"}, {"GET", "HEAD", "POST"}, {"POST"}, {"GET"}
 FORMS = {"cohort_create", "aggregate_export", "patient_consent", "patient_erase",
          "seminar_pack_create", "api_tokens", "course_create", "course_roster", "course_reset",
-         "course_archive", "exercise_create", "exercise_answer"}
-ACTIONS = {"guide_dismiss", "decision_record", "predictions_pause", "cohort_train", "model_review",
+         "course_archive", "exercise_create", "exercise_answer", "predictions_pause"}
+ACTIONS = {"guide_dismiss", "decision_record", "cohort_train", "model_review",
            "case_review", "course_members", "course_join_codes", "exercise_open", "exercise_reveal",
            "seminar_pack_add"}
 ANSWERS = {name: API_READ if name in API_PAGES else FORM if name in FORMS

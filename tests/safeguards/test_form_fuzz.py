@@ -83,7 +83,8 @@ def _pages(o) -> list[tuple[Role, str]]:
     return [
         (Role.EDUCATOR, reverse("patient_detail", args=[patient])),
         (Role.EDUCATOR, reverse("model_detail", args=[run, o["arm"]])),
-        (Role.EDUCATOR, reverse("run_overview", args=[cohort])),
+        # The pause form (it was on the Models page, which has no field left but a button).
+        (Role.EDUCATOR, reverse("predictions_pause")),
         (Role.EDUCATOR, reverse("aggregate_export", args=[cohort])),
         (Role.STUDENT, reverse("patient_detail", args=[patient])),
         (Role.ETHICS_REVIEWER, reverse("patient_detail", args=[patient])),
