@@ -122,6 +122,7 @@ PAGES = {
     "exercise_my_result": lambda o: reverse("exercise_my_result", args=[o["exercise"].pk]),
     "exercise_results": lambda o: reverse("exercise_results", args=[o["revealed_exercise"].pk]),
     "exercise_present": lambda o: reverse("exercise_present", args=[o["revealed_exercise"].pk]),
+    "predictions_pause": lambda o: reverse("predictions_pause"),
 }
 
 # Every chart of the page drawn (charts.js draws one per spec that has a target).
