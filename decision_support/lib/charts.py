@@ -26,6 +26,13 @@ class Chart:
     caption: str = ""
     layout: dict = field(default_factory=dict)
 
+    def labels(self) -> list[str]:
+        """Every text the chart draws: axis titles, legend names, categories and tick labels."""
+        texts = [self.x_title, self.y_title, *self.layout.get("tick_labels", [])]
+        for trace in self.traces:
+            texts += [trace.get("name", ""), *(x for x in trace["x"] if isinstance(x, str))]
+        return texts
+
     def as_json(self) -> dict:
         spec = asdict(self)
         del spec["table_columns"], spec["table_rows"]
