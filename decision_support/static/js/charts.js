@@ -136,8 +136,8 @@
     var height = spec.kind === "beeswarm" ? 60 + 32 * spec.traces.length : 300;
     var valueAxis = { title: axisTitle(spec.y_title, horizontal ? width - 200 : height - 80),
                       tickformat: spec.percent ? ".0%" : "", automargin: true };
-    var drawn = spec.traces.some(function (t) { return t.y.some(function (v) { return v !== null; }); });
-    if (!drawn) { valueAxis.range = [0, 1]; }  // every value hidden: an empty axis, not -1 to 4
+    var anyValue = spec.traces.some(function (t) { return t.y.some(function (v) { return v !== null; }); });
+    if (!anyValue) { valueAxis.range = [0, 1]; }  // every value hidden: an empty axis, not -1 to 4
     var otherAxis = { title: axisTitle(spec.x_title, horizontal ? height - 80 : width - 100),
                       automargin: true, tickangle: 0 };
     if (placement !== null) {
