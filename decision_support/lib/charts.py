@@ -28,10 +28,11 @@ class Chart:
 
     def labels(self) -> list[str]:
         """Every text the chart draws: axis titles, legend names, categories and tick labels."""
-        texts = [self.x_title, self.y_title, *self.layout.get("tick_labels", [])]
-        for trace in self.traces:
-            texts += [trace.get("name", ""), *(x for x in trace["x"] if isinstance(x, str))]
-        return texts
+        names = [trace.get("name", "") for trace in self.traces]
+        categories = dict.fromkeys(x for trace in self.traces for x in trace["x"]
+                                   if isinstance(x, str))
+        ticks = self.layout.get("tick_labels", [])
+        return [self.x_title, self.y_title, *ticks, *names, *categories]
 
     def as_json(self) -> dict:
         spec = asdict(self)

@@ -58,7 +58,8 @@ TABLE_PROBLEMS = """(slack) => {
     // The table's own box less its caption, which sits above its rows.
     boxes.push({name: `${table.id} caption`, box: captionBox});
     boxes.push({name: table.id, box: {left: tableBox.left, right: tableBox.right,
-                                      top: Math.max(tableBox.top, captionBox.bottom), bottom: tableBox.bottom}});
+                                      top: Math.max(tableBox.top, captionBox.bottom),
+                                      bottom: tableBox.bottom}});
   });
   const problems = [];
   boxes.forEach((a, i) => boxes.slice(i + 1).forEach(b => {

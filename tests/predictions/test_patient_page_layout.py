@@ -34,7 +34,7 @@ def _page(client, user, patient, query="") -> str:
 
 def _section_opening(page: str, heading: str) -> str:
     """The ``<details>`` tag whose summary holds the heading ``heading``."""
-    match = re.search(r'(<details[^>]*>)\s*(?:\{#.*?#\}\s*)?<summary><h2 id="' + heading + '"', page)
+    match = re.search(r'(<details[^>]*>)\s*<summary><h2 id="' + heading + '"', page)
     assert match, f"{heading} is not the summary of a <details>"
     return match.group(1)
 
