@@ -5,8 +5,6 @@ gate's (``accounts/access.py``, policy ``audit_log``); this view only tells it w
 used.
 """
 
-import json
-
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import render
@@ -35,7 +33,7 @@ def audit_log(request):
             request.GET.get("page", 1))
     names = object_names(page.object_list)
     for entry in page.object_list:
-        entry.detail_text = json.dumps(entry.detail, sort_keys=True, ensure_ascii=False)
+        entry.detail_lines = [(key, _shown(entry.detail[key])) for key in sorted(entry.detail)]
         # Codes as the pages name them ("TRAIN" is education, not model training); a value
         # the vocabulary does not know is shown as stored.
         entry.purpose_label = _label(Purpose, entry.purpose)
@@ -49,6 +47,20 @@ def audit_log(request):
         "summary": _summary(entries), "outcomes": Outcome.choices,
         "filtered": valid and bool(form.filters()),
     })
+
+
+def _shown(value) -> str:
+    """A stored detail value as a reader reads it: lists comma-separated, nested keys named, no
+    JSON quoting (the stored strings already have their control characters escaped)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "–"
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {_shown(value[key])}" for key in sorted(value)) or "none"
+    if isinstance(value, list):
+        return ", ".join(_shown(item) for item in value) or "none"
+    return str(value)
 
 
 def _label(choices, value: str) -> str:

@@ -26,6 +26,14 @@ class Chart:
     caption: str = ""
     layout: dict = field(default_factory=dict)
 
+    def labels(self) -> list[str]:
+        """Every text the chart draws: axis titles, legend names, categories and tick labels."""
+        names = [trace.get("name", "") for trace in self.traces]
+        categories = dict.fromkeys(x for trace in self.traces for x in trace["x"]
+                                   if isinstance(x, str))
+        ticks = self.layout.get("tick_labels", [])
+        return [self.x_title, self.y_title, *ticks, *names, *categories]
+
     def as_json(self) -> dict:
         spec = asdict(self)
         del spec["table_columns"], spec["table_rows"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from synthetic_data.dictionary import DATA_DICTIONARY
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
 from .suppression import MIN_CELL, SUPPRESSED
@@ -535,6 +536,25 @@ TERM_PATTERN = re.compile(
     + r")(?![\w-])")
 
 
+# Codes a chart may show for a category (an ancestry group "AFR", a metaboliser phenotype "PM"):
+# the category values of the data dictionary that the glossary expands.
+CATEGORY_CODES = frozenset(code for variable in DATA_DICTIONARY.values()
+                           for code in variable.categories or ()
+                           if _exact(code) and code in _SPELLINGS)
+
+
+def codes_in(texts) -> list[Term]:
+    """The category codes (``CATEGORY_CODES``) that ``texts`` use, each term once, in the order
+    of first use: what a chart's legend line expands."""
+    found: dict[str, Term] = {}
+    for text in texts:
+        for match in TERM_PATTERN.finditer(str(text)):
+            if match.group(0) in CATEGORY_CODES:
+                term = term_for(match.group(0))
+                found.setdefault(term.anchor, term)
+    return list(found.values())
+
+
 def glossary_by_topic() -> list[tuple[str, str, list[Term]]]:
     """(topic, its title, its terms alphabetically) in the order of ``TOPICS``."""
     return [(topic, title, sorted((t for t in GLOSSARY if t.topic == topic),
@@ -542,4 +562,5 @@ def glossary_by_topic() -> list[tuple[str, str, list[Term]]]:
             for topic, title in TOPICS.items()]
 
 
-__all__ = ["GLOSSARY", "TERMS", "TERM_PATTERN", "TOPICS", "Term", "glossary_by_topic", "term_for"]
+__all__ = ["CATEGORY_CODES", "GLOSSARY", "TERMS", "TERM_PATTERN", "TOPICS", "Term", "codes_in",
+           "glossary_by_topic", "term_for"]

@@ -15,6 +15,7 @@ from decision_support.registry.models import TrainingRun
 
 from models.features import VARIANT_LABELS
 from models.algorithms import ALGORITHM_LABELS
+from models.pgx import Guidance
 from models.ranking import eligible_arms
 from synthetic_data import ARMS, ARM_LABELS, DATA_DICTIONARY
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
@@ -152,6 +153,13 @@ def truth_rows(values: pd.Series, ranking: pd.DataFrame | None, run: TrainingRun
             "received": arm == values["arm"],
         })
     return rows
+
+
+def cited_guidance(guidance: list[Guidance]) -> tuple[list[tuple[Guidance, int]], list[str]]:
+    """The PGx rules (``selectors.patient_guidance``), each with the number of its citation, and
+    the citations, each once, numbered in the order the rules first cite them."""
+    references = list(dict.fromkeys(rule.citation for rule in guidance))
+    return [(rule, references.index(rule.citation) + 1) for rule in guidance], references
 
 
 def patient_page(values: pd.Series, predictions: PatientPredictions | None,

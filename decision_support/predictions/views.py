@@ -82,11 +82,14 @@ def patient_detail(request, pseudonym: str):
                                        truth_roles=request.roles, hidden=hidden)
                    if run is not None else None)
     context = pages.patient_page(values, predictions, run, hidden)
+    guidance = patient_guidance(consented)
+    pgx_rows, pgx_references = pages.cited_guidance(guidance)
     context.update({
         "patient": patient, "cohort": this.cohort, "run": run, "form": form,
         "form_errors": errors, "algorithm": chosen["algorithm"],
         "algorithm_label": ALGORITHM_LABELS[chosen["algorithm"]],
-        "guidance": patient_guidance(consented), "guidance_disclaimer": GUIDANCE_DISCLAIMER,
+        "guidance": guidance, "pgx_rows": pgx_rows, "pgx_references": pgx_references,
+        "guidance_disclaimer": GUIDANCE_DISCLAIMER,
         "consent": consented, "withheld_labels": this.withheld_labels,
         "received_label": ARM_LABELS[patient.arm],
         "values_hidden": this.values_hidden,

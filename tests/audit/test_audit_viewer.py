@@ -287,3 +287,25 @@ def test_a_course_names_its_name_and_a_gone_object_its_stored_reference(client, 
     table = _entries_table(client.get(URL))
     assert f"course {course.pk} (Autumn seminar)</span>" in table
     assert f"<td>cohort {gone}</td>" in table
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("/patients/abc/", "/patients/abc/"),
+    (["genetic", "epigenetic"], "genetic, epigenetic"),
+    ([], "none"),
+    ({"actor": "alice", "page": 2}, "actor: alice; page: 2"),
+    (True, "yes"),
+    (None, "–"),
+    (3, "3"),
+])
+def test_the_detail_reads_as_key_value_lines_not_json(client, steward, make_user, value, shown):
+    audit_record(actor=make_user("educator"), role="educator", purpose="TRAIN",
+                 action="patient.view", object_type="patient", object_ref="ref1",
+                 outcome="allowed", detail={"zeta": "last", "alpha": value})
+    client.force_login(steward)
+    body = client.get(URL).content.decode()
+    row = next(r for r in body.split("<tr>") if "ref1" in r)
+    detail = row.split('<td class="detail">', 1)[1].split("</td>", 1)[0]
+    lines = re.findall(r"<dt>(.*?):</dt> <dd>(.*?)</dd>", detail)
+    assert lines == [("alpha", shown), ("zeta", "last")]
+    assert "{" not in detail and "&quot;" not in detail

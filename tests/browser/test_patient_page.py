@@ -1,4 +1,5 @@
-"""In Chromium: sign in, open the patient list, click a patient and see the SHAP waterfalls."""
+"""In Chromium: sign in, open the patient list, click a patient, open its explanations and see the
+SHAP waterfalls."""
 
 import re
 
@@ -29,6 +30,11 @@ def test_patient_page_shows_the_shap_waterfall(live_server, page: Page, trained_
     expect(page).to_have_url(re.compile(rf"/patients/{pseudonym}/$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text(pseudonym)
     expect(page.locator("#ranking-table tbody tr").first).to_be_visible()
+    # The explanations wait in a closed section below the summary: opened from the keyboard,
+    # their charts are drawn.
+    summary = page.locator("summary", has=page.locator("#explanations"))
+    summary.focus()
+    page.keyboard.press("Enter")
     # Plotly marks the element it draws into with .js-plotly-plot.
     waterfalls = page.locator('[data-chart^="waterfall-"].js-plotly-plot')
     expect(waterfalls.first).to_be_visible()

@@ -47,6 +47,7 @@ def test_underrepresentation_lesson_from_cohort_to_review(live_server, page: Pag
     cohort_id = re.search(r"/cohorts/(\d+)/models/", page.url).group(1)
     page.goto(base + f"/cohorts/{cohort_id}/patients/")
     page.locator("#patient-table tbody a").first.click()
+    page.locator("summary", has=page.locator("#explanations")).click()  # a closed section
     waterfall = page.locator('[data-chart^="waterfall-"].js-plotly-plot').first
     expect(waterfall.locator(".waterfalllayer path").first).to_be_visible()
     patient_url = page.url

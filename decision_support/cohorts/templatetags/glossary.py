@@ -6,6 +6,9 @@ an ``<abbr>`` with its expansion. The text is escaped; nothing else in it change
 reads the same. Terms are found in plain text only, never inside markup: text marked safe that
 holds markup (a "<" or an entity) is returned as it is; text marked safe without any (a template's
 string literal, ``{{ "ROC AUC"|glossed }}``) escapes to itself, so it is glossed like any text.
+
+``{% chart_codes chart %}``: the line under a chart that expands the category codes it draws
+(ancestry groups, metaboliser phenotypes), each linked to its entry: a chart's text cannot link.
 """
 
 from django import template
@@ -13,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeData, mark_safe
 
-from decision_support.lib.glossary import TERM_PATTERN, term_for
+from decision_support.lib.glossary import TERM_PATTERN, codes_in, term_for
 
 register = template.Library()
 
@@ -37,3 +40,8 @@ def glossed(value):
         end = match.end()
     parts.append(escape(text[end:]))
     return mark_safe("".join(parts))  # every part escaped above
+
+
+@register.inclusion_tag("charts/_codes.html")
+def chart_codes(chart):
+    return {"terms": codes_in(chart.labels()), "page": reverse("glossary")}
