@@ -16,6 +16,10 @@ and audited (``consent.carry_over``), so what the gate decides is the same in ev
 Resetting a course after a class brings its patients' consent back to what the seed drew
 (``consent_restore_seeded``): by appending decisions, like giving and withdrawing, never by
 deleting history.
+
+Every write here (and erasure) that changes what the gate answers for a cohort raises the
+cohort's consent version (``consent_version_raise``) in its transaction: the aggregates stored
+for the older version (``cohorts.aggregates``) are computed again on the next read.
 """
 
 import datetime as dt
@@ -23,7 +27,7 @@ import math
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from sklearn.utils import check_random_state
 
@@ -74,6 +78,14 @@ def consent_withdraw(*, patient: Patient, data_class: str, purpose: str,
                            provision=Provision.DENY, period_end=None, action="consent.withdraw")
 
 
+def consent_version_raise(*, cohort_ids) -> None:
+    """Mark the consent of ``cohort_ids``' patients changed: every write that changes what the
+    gate answers (a decision, seeding, carrying over, erasure) calls this in its transaction, so
+    the aggregates stored for an older version are computed again on the next read
+    (``cohorts.aggregates``)."""
+    Cohort.objects.filter(pk__in=cohort_ids).update(consent_version=F("consent_version") + 1)
+
+
 def lock_copies(patient: Patient) -> list[Patient]:
     """``patient`` and the same person in every other stored copy of the data, locked in pk
     order: serialises decisions and erasure about one person, without deadlocks. Raises
@@ -122,8 +134,10 @@ def _consent_append(*, patient: Patient, data_class: str, purpose: str, actor, p
         record.full_clean()
         record.save()
     PlaceConsent(place_key=copies[0].place_key, **decision).save()
-    # A stored ranking may have read the data this decision concerns: computed again on demand.
+    # A stored ranking or aggregate may have read the data this decision concerns: computed
+    # again on demand.
     CaseRanking.objects.filter(patient__in=copies).delete()
+    consent_version_raise(cohort_ids={copy.cohort_id for copy in copies})
     detail = {"data_class": data_class, "purpose": purpose}
     others = [copy.pseudonym for copy in copies if copy.pk != patient.pk]
     if others:
@@ -217,6 +231,7 @@ def consent_seed_cohort(*, cohort: Cohort, genetic_decline_rate: float = 0.20,
         for purpose in PURPOSES
     ]
     ConsentRecord.objects.bulk_create(records, batch_size=2_000)
+    consent_version_raise(cohort_ids=[cohort.pk])
     return {
         "patients": len(patient_ids),
         "records": len(records),
@@ -254,6 +269,8 @@ def consent_carry_over(*, cohort: Cohort, actor) -> int:
         **{f: getattr(decision, f) for f in _CARRIED_FIELDS})
         for tied in newest.values() for decision in tied]
     ConsentRecord.objects.bulk_create(records, batch_size=2_000)
+    if records:
+        consent_version_raise(cohort_ids=[cohort.pk])
     pseudonyms = dict(cohort.patients.values_list("pk", "pseudonym"))
     for record in records:
         audit_record(actor=actor, purpose=AUDIT_PURPOSE, action="consent.carry_over",
