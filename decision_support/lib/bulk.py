@@ -1,0 +1,41 @@
+"""Inserting many rows at once, in the caller's transaction: PostgreSQL's ``COPY`` (psycopg 3),
+elsewhere multi-row ``INSERT`` statements as large as the database's limit on query parameters
+allows.
+
+Below the ORM, for data validated before it gets here (``cohorts.services.cohort_store``): no
+``save()``, signals or ``full_clean()`` run, and the values must already be what the columns
+store (Python ints, floats, strings and booleans, JSON as text, None for NULL), converted
+once per column by the caller rather than per value by each field. The database's own
+constraints still check every row, and a failure rolls back the caller's transaction.
+"""
+
+from collections.abc import Sequence
+
+from django.db import connections, router
+
+
+def bulk_insert(model, columns: dict[str, Sequence]) -> None:
+    """Insert one row per position of ``columns`` (field name or attname -> values, all of
+    the same length) into ``model``'s table."""
+    rows = list(zip(*columns.values()))
+    if not rows:
+        return
+    connection = connections[router.db_for_write(model)]
+    fields = [model._meta.get_field(name) for name in columns]
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Below Django's cursor wrapper: its errors made Django's (IntegrityError...) here.
+            with connection.wrap_database_errors, \
+                    cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        size = connection.ops.bulk_batch_size(fields, rows)
+        row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        for start in range(0, len(rows), size):
+            batch = rows[start:start + size]
+            cursor.execute(f"INSERT INTO {table} ({names}) VALUES "
+                           + ", ".join([row_sql] * len(batch)),
+                           [value for row in batch for value in row])
