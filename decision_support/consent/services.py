@@ -33,6 +33,7 @@ from sklearn.utils import check_random_state
 
 from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Cohort, Patient
+from decision_support.lib.bulk import bulk_insert
 from decision_support.lib.vocabulary import CONSENT_CLASSES, PURPOSES, Purpose
 from decision_support.predictions.models import CaseRanking
 
@@ -54,8 +55,6 @@ BAD_DECISIONS = ("decisions must have the columns declines_genetic and declines_
                  "row per patient ({expected}); got {got}")
 ONE_MICROSECOND = dt.timedelta(microseconds=1)
 CARRIED_OVER = "from an earlier copy of the same data, where the person recorded it"
-# Place keys per query; within every database's limit on query parameters.
-CARRY_BATCH_SIZE = 20_000
 _CARRIED_FIELDS = ("status", "provision", "data_class", "purpose", "period_start", "period_end",
                    "consent_text_version", "recorded_by", "actor_id")
 
@@ -216,25 +215,24 @@ def consent_seed_cohort(*, cohort: Cohort, genetic_decline_rate: float = 0.20,
             raise ValueError(BAD_DECISIONS.format(expected=len(patient_ids),
                                                   got=f"shape {declines_genetic.shape}"))
     now = timezone.now()
-    records = [
-        ConsentRecord(
-            patient_id=pk, status=Status.ACTIVE,
-            provision=Provision.DENY if ((no_genetic and data_class == "genetic")
-                                         or (no_training and purpose == Purpose.MODEL_TRAINING))
-            else Provision.PERMIT,
-            data_class=data_class, purpose=purpose, period_start=now, period_end=None,
-            consent_text_version=CONSENT_TEXT_VERSION, recorded_at=now,
-            recorded_by=SEED_RECORDED_BY, actor_id=None,
-        )
-        for pk, no_genetic, no_training in zip(patient_ids, declines_genetic, declines_training)
-        for data_class in CONSENT_CLASSES
-        for purpose in PURPOSES
-    ]
-    ConsentRecord.objects.bulk_create(records, batch_size=2_000)
+    # Every patient's record of every class and purpose, in that order.
+    grid = [(data_class, purpose) for data_class in CONSENT_CLASSES for purpose in PURPOSES]
+    denied = np.array([[c == "genetic", p == Purpose.MODEL_TRAINING] for c, p in grid])
+    denies = (np.outer(declines_genetic, denied[:, 0])
+              | np.outer(declines_training, denied[:, 1])).ravel()
+    records = len(denies)
+    bulk_insert(ConsentRecord, {
+        "patient_id": np.repeat(patient_ids, len(grid)).tolist(),
+        "provision": np.where(denies, Provision.DENY.value, Provision.PERMIT.value).tolist(),
+        "data_class": [c for c, _ in grid] * len(patient_ids),
+        "purpose": [p for _, p in grid] * len(patient_ids),
+    }, constants={"status": Status.ACTIVE, "period_start": now, "period_end": None,
+                  "consent_text_version": CONSENT_TEXT_VERSION, "recorded_at": now,
+                  "recorded_by": SEED_RECORDED_BY, "actor_id": None, "carried_over": False})
     consent_version_raise(cohort_ids=[cohort.pk])
     return {
         "patients": len(patient_ids),
-        "records": len(records),
+        "records": records,
         "declined_genetic": int(declines_genetic.sum()),
         "declined_training": int(declines_training.sum()),
     }
@@ -254,23 +252,21 @@ def consent_carry_over(*, cohort: Cohort, actor) -> int:
     # The gate reads only the newest record of each class and purpose, so the newest decision
     # (with any recorded at the same instant: a tie the gate resolves) is all a copy needs.
     newest: dict[tuple, list[PlaceConsent]] = {}
-    keys = list(patients)
-    for start in range(0, len(keys), CARRY_BATCH_SIZE):
-        for decision in PlaceConsent.objects.filter(
-                place_key__in=keys[start:start + CARRY_BATCH_SIZE]):
-            key = decision.place_key, decision.data_class, decision.purpose
-            if key not in newest or decision.recorded_at > newest[key][0].recorded_at:
-                newest[key] = [decision]
-            elif decision.recorded_at == newest[key][0].recorded_at:
-                newest[key].append(decision)
+    for decision in PlaceConsent.objects.filter(place_key__in=cohort.patients.values("place_key")):
+        key = decision.place_key, decision.data_class, decision.purpose
+        if key not in newest or decision.recorded_at > newest[key][0].recorded_at:
+            newest[key] = [decision]
+        elif decision.recorded_at == newest[key][0].recorded_at:
+            newest[key].append(decision)
+    if not newest:
+        return 0
     now = _now_after(ConsentRecord.objects.filter(patient__cohort=cohort))
     records = [ConsentRecord(
         patient_id=patients[decision.place_key], carried_over=True, recorded_at=now,
         **{f: getattr(decision, f) for f in _CARRIED_FIELDS})
         for tied in newest.values() for decision in tied]
     ConsentRecord.objects.bulk_create(records, batch_size=2_000)
-    if records:
-        consent_version_raise(cohort_ids=[cohort.pk])
+    consent_version_raise(cohort_ids=[cohort.pk])
     pseudonyms = dict(cohort.patients.values_list("pk", "pseudonym"))
     for record in records:
         audit_record(actor=actor, purpose=AUDIT_PURPOSE, action="consent.carry_over",

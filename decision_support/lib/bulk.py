@@ -14,14 +14,17 @@ from collections.abc import Sequence
 from django.db import connections, router
 
 
-def bulk_insert(model, columns: dict[str, Sequence]) -> None:
+def bulk_insert(model, columns: dict[str, Sequence], constants: dict | None = None) -> None:
     """Insert one row per position of ``columns`` (field name or attname -> values, all of
-    the same length) into ``model``'s table."""
-    rows = list(zip(*columns.values()))
+    the same length) into ``model``'s table, each row with the ``constants`` (field name ->
+    one value of any type the field takes, such as a datetime, converted once by the field)."""
+    connection = connections[router.db_for_write(model)]
+    constants = {name: model._meta.get_field(name).get_db_prep_save(value, connection)
+                 for name, value in (constants or {}).items()}
+    rows = [row + tuple(constants.values()) for row in zip(*columns.values())]
     if not rows:
         return
-    connection = connections[router.db_for_write(model)]
-    fields = [model._meta.get_field(name) for name in columns]
+    fields = [model._meta.get_field(name) for name in [*columns, *constants]]
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     with connection.cursor() as cursor:
