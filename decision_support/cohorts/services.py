@@ -5,7 +5,6 @@ cohort re-created from its seed, a file imported again) leaves out every patient
 earlier copy and carries over the consent decisions recorded in earlier copies.
 """
 
-import json
 import secrets
 from collections.abc import Callable
 
@@ -114,8 +113,12 @@ def _stored(model, frame: pd.DataFrame, names: list[str]) -> dict[str, list]:
 
 
 def _store_truth(pks: list[int], truth: pd.DataFrame) -> None:
+    # Numbers only: Python's repr of a float or an int is its JSON, and formatting a template
+    # costs a fraction of json.dumps per row.
+    template = "{" + ", ".join(f'"{arm}": %r' for arm in ARMS) + "}"
+
     def by_arm(prefix):
-        return [json.dumps(dict(zip(ARMS, values)))
+        return [template % tuple(values)
                 for values in truth[[f"{prefix}{arm}" for arm in ARMS]].to_numpy().tolist()]
 
     bulk_insert(GroundTruth, {"patient_id": pks, **_stored(GroundTruth, truth, LATENT_COLUMNS),

@@ -16,6 +16,7 @@ from decision_support.accounts.guide import first_visit_guide
 from decision_support.courses.selectors import courses_where
 from decision_support.lib.glossary import glossary_by_topic
 from decision_support.lib.suppression import SUPPRESSED
+from decision_support.registry.models import TrainedModel
 from decision_support.registry.pages import truth_summary
 from decision_support.registry.selectors import (active_training_job, latest_run,
                                                   model_truth_check)
@@ -212,7 +213,8 @@ def _run_metrics(cohort: Cohort, roles) -> dict:
     if run is None:
         return {"run": None, "models": {}}
     models = {}
-    for model in run.models.filter(variant="full", arm__in=FIRST_LINE_ARMS):
+    for model in run.models.filter(variant="full", arm__in=FIRST_LINE_ARMS).only(
+            *TrainedModel.SUMMARY_FIELDS, "truth_check"):
         m = model.metrics
         models[(model.arm, model.algorithm)] = {
             "model": model, "roc_auc": f"{m['roc_auc']:.3f}",
