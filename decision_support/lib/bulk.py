@@ -1,6 +1,5 @@
 """Inserting many rows at once, in the caller's transaction: PostgreSQL's ``COPY`` (psycopg 3),
-elsewhere multi-row ``INSERT`` statements as large as the database's limit on query parameters
-allows.
+elsewhere one prepared ``INSERT`` run over every row (``executemany``).
 
 Below the ORM, for data validated before it gets here (``cohorts.services.cohort_store``): no
 ``save()``, signals or ``full_clean()`` run, and the values must already be what the columns
@@ -35,10 +34,7 @@ def bulk_insert(model, columns: dict[str, Sequence], constants: dict | None = No
                 for row in rows:
                     copy.write_row(row)
             return
-        size = connection.ops.bulk_batch_size(fields, rows)
-        row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-        for start in range(0, len(rows), size):
-            batch = rows[start:start + size]
-            cursor.execute(f"INSERT INTO {table} ({names}) VALUES "
-                           + ", ".join([row_sql] * len(batch)),
-                           [value for row in batch for value in row])
+        # One prepared statement run over every row: SQLite's executemany loops in C, where
+        # multi-row statements (at most 999 parameters each) are parsed again one by one.
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ("
+                           + ", ".join(["%s"] * len(fields)) + ")", rows)
