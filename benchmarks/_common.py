@@ -8,12 +8,16 @@ one run rather than against numbers from another day.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import os
 import platform
+import secrets
 import statistics
 import sys
+import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
@@ -22,6 +26,11 @@ if str(REPO_ROOT) not in sys.path:
 
 def summarize(times: list[float]) -> dict[str, float]:
     return {"median": statistics.median(times), "min": min(times), "max": max(times)}
+
+
+def p95(times: list[float]) -> float:
+    """The 95th percentile (linear interpolation between the nearest ranks)."""
+    return statistics.quantiles(times, n=20, method="inclusive")[-1] if len(times) > 1 else times[0]
 
 
 def environment_lines() -> list[str]:
@@ -53,3 +62,109 @@ def thread_caps(text: str) -> list[int | None]:
         return [None if t == "default" else int(t) for t in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError("takes 'default' or numbers, comma-separated") from None
+
+
+# --- A throw-away database for the benchmarks that run Django ---------------------------------
+
+
+def postgres_target() -> str | None:
+    """'url' or 'pg' when the settings would select PostgreSQL, else None (SQLite)."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        if urlsplit(url).scheme not in ("postgres", "postgresql", "pgsql"):
+            sys.exit(f"bench_storage: DATABASE_URL scheme {urlsplit(url).scheme!r} is not "
+                     "supported; unset it to benchmark SQLite in a temporary folder")
+        return "url"
+    if os.environ.get("PGHOST") or os.environ.get("PGDATABASE"):
+        return "pg"
+    return None
+
+
+def create_throwaway_postgres(target: str) -> tuple[str, dict]:
+    """Create a fresh database; point the environment at it. Returns its name and how to connect
+    to the maintenance database (to drop it afterwards)."""
+    import psycopg
+
+    name = f"bench_{os.getpid()}_{secrets.token_hex(4)}"
+    if target == "url":
+        parts = urlsplit(os.environ["DATABASE_URL"])
+        admin = {"conninfo": urlunsplit(parts._replace(path="/postgres"))}
+        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+    else:
+        admin = {"conninfo": "", "dbname": "postgres"}
+        os.environ["PGDATABASE"] = name
+    with psycopg.connect(**admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, admin
+
+
+def drop_postgres(name: str, admin: dict) -> None:
+    import psycopg
+
+    with psycopg.connect(**admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def backend_lines(connection) -> list[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            import sqlite3
+
+            cursor.execute("PRAGMA journal_mode")
+            journal = cursor.fetchone()[0]
+            cursor.execute("PRAGMA synchronous")
+            sync = cursor.fetchone()[0]
+            return [f"backend: SQLite {sqlite3.sqlite_version} (journal_mode={journal}, "
+                    f"synchronous={sync}), file {connection.settings_dict['NAME']}"]
+        cursor.execute("SELECT version()")
+        version = cursor.fetchone()[0].split(" on ")[0]
+        settings = []
+        for name in ("fsync", "synchronous_commit", "shared_buffers"):
+            cursor.execute(f"SHOW {name}")
+            settings.append(f"{name}={cursor.fetchone()[0]}")
+        import psycopg
+
+        return [f"backend: {version} ({', '.join(settings)}), "
+                f"database {connection.settings_dict['NAME']} on "
+                f"{connection.settings_dict['HOST'] or 'local socket'}",
+                f"driver: psycopg {psycopg.__version__}"]
+
+
+@contextlib.contextmanager
+def django_sandbox(prefix: str):
+    """Environment for a benchmark that runs Django without touching the developer's data:
+    ``DATA_DIR`` a new temporary folder (the SQLite file and any generated keys live there) or,
+    with PostgreSQL selected (``postgres_target``), a throw-away database created here and
+    dropped on exit; ``DEBUG`` off (it records every query: slower and not what we measure); the
+    test client's host allowed. The caller runs ``django.setup()`` and ``migrate``."""
+    data_dir = tempfile.TemporaryDirectory(prefix=prefix)
+    os.environ["DATA_DIR"] = data_dir.name
+    os.environ["DJANGO_DEBUG"] = "0"
+    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "decision_support.settings")
+    target = postgres_target()
+    pg = create_throwaway_postgres(target) if target else None
+    try:
+        yield
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if pg:
+            drop_postgres(*pg)
+        data_dir.cleanup()
+
+
+def signed_in_client(course, role: str = "educator", username: str = "benchmark"):
+    """A ``django.test.Client`` signed in (``force_login``) as a new user holding ``role`` in
+    ``course``."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from decision_support.courses.models import Membership
+
+    user = get_user_model().objects.create_user(username=username, password=None)
+    Membership.objects.create(user=user, course=course, role=role)
+    client = Client()
+    client.force_login(user)
+    return client

@@ -29,8 +29,8 @@ import sys
 import tempfile
 import time
 
-from _common import environment_lines, print_table, summarize
-from bench_storage import backend_lines, create_throwaway_postgres, drop_postgres, postgres_target
+from _common import (backend_lines, create_throwaway_postgres, drop_postgres, environment_lines,
+                     postgres_target, print_table, summarize)
 
 DEFAULT_PATIENTS = 5_000
 DEFAULT_COHORT_SEED = 20261125

@@ -37,17 +37,15 @@ from __future__ import annotations
 import argparse
 import functools
 import gc
-import os
 import sys
-import tempfile
 import time
 import traceback
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from _common import environment_lines, print_table, summarize, thread_caps
-from bench_storage import backend_lines, create_throwaway_postgres, drop_postgres, postgres_target
+from _common import (backend_lines, django_sandbox, environment_lines, print_table,
+                     signed_in_client, summarize, thread_caps)
 
 DEFAULT_PATIENTS = 5_000
 DEFAULT_COHORT_SEED = 20261125
@@ -91,26 +89,13 @@ def main(argv=None) -> None:
     if args.repeats < 1:
         parser.error("--repeats must be positive")
 
-    data_dir = tempfile.TemporaryDirectory(prefix="bench-patient-page-")
-    os.environ["DATA_DIR"] = data_dir.name
-    os.environ["DJANGO_DEBUG"] = "0"  # DEBUG records every query: slower and not what we measure
-    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"  # the test client's host
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "decision_support.settings")
-    target = postgres_target()
-    pg = create_throwaway_postgres(target) if target else None
     status = 0
-    try:
-        run(args)
-    except NotMeasurable as problem:
-        print(f"\nbench_patient_page: NOT MEASURED: {problem}", flush=True)
-        status = 2
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if pg:
-            drop_postgres(*pg)
-        data_dir.cleanup()
+    with django_sandbox("bench-patient-page-"):
+        try:
+            run(args)
+        except NotMeasurable as problem:
+            print(f"\nbench_patient_page: NOT MEASURED: {problem}", flush=True)
+            status = 2
     sys.exit(status)
 
 
@@ -127,11 +112,8 @@ def run(args) -> None:
     import django
 
     django.setup()
-    from django.contrib.auth import get_user_model
-    from decision_support.courses.models import Membership
     from django.core.management import call_command
     from django.db import connection
-    from django.test import Client
     from django.urls import NoReverseMatch, reverse
     from threadpoolctl import threadpool_limits
 
@@ -168,10 +150,7 @@ def run(args) -> None:
           + f" (of which train_suite {run_row.duration_seconds:.1f} s)")
     print()
 
-    user = get_user_model().objects.create_user(username="benchmark", password=None)
-    Membership.objects.create(user=user, course=cohort.course, role="educator")
-    client = Client()
-    client.force_login(user)
+    client = signed_in_client(cohort.course)
 
     pseudonyms = list(Patient.objects.filter(cohort=cohort).order_by("pk")
                       .values_list("pseudonym", flat=True))

@@ -21,79 +21,11 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
-import secrets
-import sys
-import tempfile
 import time
-from urllib.parse import urlsplit, urlunsplit
 
-from _common import environment_lines, print_table, summarize
+from _common import backend_lines, django_sandbox, environment_lines, print_table, summarize
 
 DEFAULT_SIZES = [10_000, 50_000]
-
-
-def postgres_target() -> str | None:
-    """'url' or 'pg' when the settings would select PostgreSQL, else None (SQLite)."""
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        if urlsplit(url).scheme not in ("postgres", "postgresql", "pgsql"):
-            sys.exit(f"bench_storage: DATABASE_URL scheme {urlsplit(url).scheme!r} is not "
-                     "supported; unset it to benchmark SQLite in a temporary folder")
-        return "url"
-    if os.environ.get("PGHOST") or os.environ.get("PGDATABASE"):
-        return "pg"
-    return None
-
-
-def create_throwaway_postgres(target: str) -> tuple[str, dict]:
-    """Create a fresh database; point the environment at it. Returns its name and how to connect
-    to the maintenance database (to drop it afterwards)."""
-    import psycopg
-
-    name = f"bench_{os.getpid()}_{secrets.token_hex(4)}"
-    if target == "url":
-        parts = urlsplit(os.environ["DATABASE_URL"])
-        admin = {"conninfo": urlunsplit(parts._replace(path="/postgres"))}
-        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
-    else:
-        admin = {"conninfo": "", "dbname": "postgres"}
-        os.environ["PGDATABASE"] = name
-    with psycopg.connect(**admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name, admin
-
-
-def drop_postgres(name: str, admin: dict) -> None:
-    import psycopg
-
-    with psycopg.connect(**admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def backend_lines(connection) -> list[str]:
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            import sqlite3
-
-            cursor.execute("PRAGMA journal_mode")
-            journal = cursor.fetchone()[0]
-            cursor.execute("PRAGMA synchronous")
-            sync = cursor.fetchone()[0]
-            return [f"backend: SQLite {sqlite3.sqlite_version} (journal_mode={journal}, "
-                    f"synchronous={sync}), file {connection.settings_dict['NAME']}"]
-        cursor.execute("SELECT version()")
-        version = cursor.fetchone()[0].split(" on ")[0]
-        settings = []
-        for name in ("fsync", "synchronous_commit", "shared_buffers"):
-            cursor.execute(f"SHOW {name}")
-            settings.append(f"{name}={cursor.fetchone()[0]}")
-        import psycopg
-
-        return [f"backend: {version} ({', '.join(settings)}), "
-                f"database {connection.settings_dict['NAME']} on "
-                f"{connection.settings_dict['HOST'] or 'local socket'}",
-                f"driver: psycopg {psycopg.__version__}"]
 
 
 def reset(connection, cohort) -> float:
@@ -118,21 +50,8 @@ def main(argv=None) -> None:
                              "and print the top functions")
     args = parser.parse_args(argv)
 
-    data_dir = tempfile.TemporaryDirectory(prefix="bench-storage-")
-    os.environ["DATA_DIR"] = data_dir.name
-    os.environ["DJANGO_DEBUG"] = "0"  # DEBUG records every query: slower and not what we measure
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "decision_support.settings")
-    target = postgres_target()
-    pg = create_throwaway_postgres(target) if target else None
-    try:
+    with django_sandbox("bench-storage-"):
         run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if pg:
-            drop_postgres(*pg)
-        data_dir.cleanup()
 
 
 def run(args) -> None:

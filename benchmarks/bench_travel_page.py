@@ -31,13 +31,11 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
-import tempfile
 import time
 
-from _common import environment_lines, print_table, summarize
-from bench_storage import backend_lines, create_throwaway_postgres, drop_postgres, postgres_target
+from _common import (backend_lines, django_sandbox, environment_lines, print_table,
+                     signed_in_client, summarize)
 
 DEFAULT_PATIENTS = 5_000
 DEFAULT_SCENARIO = "trial_to_clinic"
@@ -65,36 +63,19 @@ def main(argv=None) -> None:
     if args.repeats < 1:
         parser.error("--repeats must be positive")
 
-    data_dir = tempfile.TemporaryDirectory(prefix="bench-travel-page-")
-    os.environ["DATA_DIR"] = data_dir.name
-    os.environ["DJANGO_DEBUG"] = "0"  # DEBUG records every query: slower and not what we measure
-    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"  # the test client's host
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "decision_support.settings")
-    target = postgres_target()
-    pg = create_throwaway_postgres(target) if target else None
-    try:
+    with django_sandbox("bench-travel-page-"):
         run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if pg:
-            drop_postgres(*pg)
-        data_dir.cleanup()
 
 
 def run(args) -> None:
     import django
 
     django.setup()
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
-    from django.test import Client
     from django.urls import reverse
 
     from decision_support.cohorts.services import cohort_generate
-    from decision_support.courses.models import Membership
     from decision_support.registry.services import training_run_create
 
     print("# travel page: GET /runs/<run>/travel/ through django.test.Client, warm")
@@ -122,10 +103,7 @@ def run(args) -> None:
           f"{', '.join(run_row.external_validations.values_list('site', flat=True))})")
     print()
 
-    user = get_user_model().objects.create_user(username="benchmark", password=None)
-    Membership.objects.create(user=user, course=cohort.course, role="educator")
-    client = Client()
-    client.force_login(user)
+    client = signed_in_client(cohort.course)
     url = reverse("run_travel", args=[run_row.pk])
 
     pages = (("as opened", lambda i: ""),

@@ -33,4 +33,6 @@ fi
 echo
 "$python" benchmarks/bench_travel_page.py
 echo
+"$python" benchmarks/bench_pages.py
+echo
 "$python" benchmarks/bench_class_during_training.py

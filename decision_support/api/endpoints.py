@@ -23,9 +23,9 @@ from ninja.security import HttpBearer
 from pydantic import BeforeValidator
 
 from decision_support.accounts.access import API_NAMESPACE, audit_context
+from decision_support.cohorts.aggregates import cohort_aggregates
 from decision_support.cohorts.models import Cohort
-from decision_support.cohorts.selectors import cohort_summary, visible_cohorts
-from decision_support.consent.reads import consented_cohort
+from decision_support.cohorts.selectors import visible_cohorts
 from decision_support.predictions import pages
 from decision_support.lib.suppression import suppress_count
 from decision_support.predictions.patient import patient_for_request
@@ -154,11 +154,10 @@ def cohorts(request):
 def cohort(request, cohort_id: int = ObjectId):
     """A cohort's aggregates through the consent gate, counts 1-10 suppressed (as its overview)."""
     cohort = _get(Cohort.objects, "cohort", pk=cohort_id)
-    consented = consented_cohort(cohort, purpose=request.purpose)
+    aggregates = cohort_aggregates(cohort, purpose=request.purpose)
     audit_context(request, object_type="cohort", object_ref=str(cohort.uid),
-                  classes_left_out=[c for c, n in consented.left_out.items() if n])
-    return {**_cohort(cohort), "summary": cohort_summary(consented.frame),
-            "left_out": {c: suppress_count(n) for c, n in consented.left_out.items()}}
+                  classes_left_out=aggregates.classes_left_out)
+    return {**_cohort(cohort), "summary": aggregates.summary, "left_out": aggregates.left_out}
 
 
 @api.get("/cohorts/{cohort_id}/patients/", url_name="api_patient_list", tags=["cohorts"],

@@ -58,6 +58,10 @@ class Cohort(models.Model):
     is_demo = models.BooleanField(default=False)
     course = models.ForeignKey("courses.Course", on_delete=models.PROTECT, related_name="cohorts")
     created_at = models.DateTimeField(auto_now_add=True)
+    consent_version = models.PositiveBigIntegerField(
+        default=0, help_text="Raised by every write that changes what the consent gate answers "
+                             "for the cohort's patients (consent.services.consent_version_raise):"
+                             " stored aggregates of an older version are stale.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -193,6 +197,25 @@ class GroundTruth(models.Model):
     genetic_liability_z = models.FloatField()
     p_response = models.JSONField(help_text="True response probability by arm.")
     potential_response = models.JSONField(help_text="Potential outcome (0/1) by arm.")
+
+
+class CohortAggregate(models.Model):
+    """What a cohort's overview and comparison show for one purpose of use (counts, rates,
+    charts, small cells already suppressed), computed once per consent version of the cohort
+    (``aggregates``) instead of per request."""
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="aggregates")
+    purpose = models.CharField(max_length=16)
+    consent_version = models.PositiveBigIntegerField()
+    valid_until = models.DateTimeField(
+        null=True, blank=True, help_text="The next instant a consent period of the cohort starts "
+                                         "or ends: the gate may answer otherwise from then on.")
+    computed_at = models.DateTimeField()
+    content = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cohort", "purpose"],
+                                               name="one_aggregate_per_cohort_and_purpose")]
 
 
 # Where each data class is stored; the storage service and tests read this map.

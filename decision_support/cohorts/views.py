@@ -13,21 +13,19 @@ from synthetic_data.primer import PRIMER, STRUCTURES
 
 from decision_support.accounts.access import POLICIES, audit_context, can
 from decision_support.accounts.guide import first_visit_guide
-from decision_support.consent.reads import consented_cohort
 from decision_support.courses.selectors import courses_where
-from decision_support.consent.selectors import carried_over_decisions
 from decision_support.lib.glossary import glossary_by_topic
-from decision_support.lib.suppression import SUPPRESSED, suppress_count
-from decision_support.lib.vocabulary import ConsentClass
+from decision_support.lib.suppression import SUPPRESSED
+from decision_support.registry.models import TrainedModel
 from decision_support.registry.pages import truth_summary
 from decision_support.registry.selectors import (active_training_job, latest_run,
                                                   model_truth_check)
 
+from .aggregates import cohort_aggregates
 from .forms import (DEFAULT_PATIENTS, MAX_PATIENTS, MIN_PATIENTS, CohortCompareForm,
                     CohortCreateForm, largest_size, n_sites, scenario_choices, smallest_size)
 from .models import Cohort
-from .selectors import (cohort_overview_charts, cohort_summary, other_copies, patient_sites,
-                        site_summary, visible_cohorts)
+from .selectors import other_copies, visible_cohorts
 from . import services
 
 
@@ -48,27 +46,24 @@ def cohort_list(request):
 
 def cohort_overview(request, cohort_id: int):
     cohort = get_object_or_404(Cohort, pk=cohort_id)
-    consented = consented_cohort(cohort, purpose=request.purpose)
-    charts = cohort_overview_charts(consented.frame)
-    left_out = [(ConsentClass(c).label, suppress_count(n)) for c, n in consented.left_out.items()]
+    aggregates = cohort_aggregates(cohort, purpose=request.purpose)
     audit_context(request, object_type="cohort", object_ref=str(cohort.uid),
-                  classes_left_out=[c for c, n in consented.left_out.items() if n])
+                  classes_left_out=aggregates.classes_left_out)
     scenario = scenario_texts(cohort.scenario)
-    labels = {site["name"]: site["label"] for site in scenario["sites"]} if scenario else {}
     run = latest_run(cohort)
     return render(request, "cohorts/overview.html", {
         "first_visit": first_visit_guide(request.user),
         "cohort": cohort,
         "scenario": scenario,
-        "sites": (site_summary(consented.frame, patient_sites(cohort.patients.all()), labels)
-                  if labels else []),
-        "travel_run": run if labels and run is not None and run.development_site else None,
-        "summary": cohort_summary(consented.frame),
-        "left_out": left_out,
+        "sites": aggregates.sites,
+        "travel_run": (run if aggregates.sites and run is not None and run.development_site
+                       else None),
+        "summary": aggregates.summary,
+        "left_out": aggregates.left_out_labelled,
         "other_copies": other_copies(cohort),
-        "carried_over": carried_over_decisions(cohort),
-        "charts": charts,
-        "chart_specs": [chart.as_json() for chart in charts],
+        "carried_over": aggregates.carried_over,
+        "charts": aggregates.charts,
+        "chart_specs": [chart.as_json() for chart in aggregates.charts],
         "suppressed": SUPPRESSED,
         "can_export": can(request.roles, POLICIES["aggregate_export"].roles),
         "can_compare": can(request.roles, POLICIES["cohort_compare"].roles),
@@ -185,13 +180,10 @@ def cohort_create(request):
 
 
 def _aggregates(cohort: Cohort, purpose: str) -> dict:
-    """What the overview shows, read the same way: through the consent gate, small cells
-    suppressed (``selectors.cohort_summary``, ``selectors.cohort_overview_charts``)."""
-    consented = consented_cohort(cohort, purpose=purpose)
-    charts = {chart.id: chart for chart in cohort_overview_charts(consented.frame)}
-    return {"summary": cohort_summary(consented.frame), "charts": charts,
-            "left_out": [(ConsentClass(c).label, suppress_count(n))
-                         for c, n in consented.left_out.items()]}
+    """What the overview shows, the same stored aggregates (``aggregates.cohort_aggregates``)."""
+    aggregates = cohort_aggregates(cohort, purpose=purpose)
+    return {"summary": aggregates.summary, "charts": aggregates.charts_by_id,
+            "left_out": aggregates.left_out_labelled}
 
 
 # The overview's distributions that the comparison shows as tables (chart id -> heading).
@@ -221,7 +213,8 @@ def _run_metrics(cohort: Cohort, roles) -> dict:
     if run is None:
         return {"run": None, "models": {}}
     models = {}
-    for model in run.models.filter(variant="full", arm__in=FIRST_LINE_ARMS):
+    for model in run.models.filter(variant="full", arm__in=FIRST_LINE_ARMS).only(
+            *TrainedModel.SUMMARY_FIELDS, "truth_check"):
         m = model.metrics
         models[(model.arm, model.algorithm)] = {
             "model": model, "roc_auc": f"{m['roc_auc']:.3f}",

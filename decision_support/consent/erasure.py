@@ -28,7 +28,7 @@ from .gate import permitted_classes
 from .models import PlaceConsent, Tombstone
 from .reads import in_model_training
 from .selectors import patient_copies
-from .services import AUDIT_PURPOSE, lock_copies
+from .services import AUDIT_PURPOSE, consent_version_raise, lock_copies
 
 NO_ACTOR = "actor must be a signed-in user; got {value!r}"
 BLOCKED = "erasure is blocked by rows that protect the patient: {blockers}"
@@ -99,6 +99,7 @@ def patient_erase(patient: Patient, *, actor) -> Tombstone:
         for copy in copies}
     _, deleted = Patient.objects.filter(pk__in=list(tombstones)).delete()
     PlaceConsent.objects.erase(patient.place_key)
+    consent_version_raise(cohort_ids={copy.cohort_id for copy in copies})
     tombstone = tombstones[patient.pk]
     audit_record(actor=actor, purpose=AUDIT_PURPOSE, action="patient.erase",
                  outcome="allowed",

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import fields
 
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from decision_support.cohorts.models import Patient
@@ -54,6 +55,16 @@ def permitted_classes_by_patient(patient_ids: Iterable[int], *, purpose: str,
         for patient_id, *values in rows:
             histories[patient_id].append(ConsentEntry(*values))
     return {pk: permitted_classes(histories.get(pk, ()), purpose=purpose, now=now) for pk in ids}
+
+
+def next_consent_boundary(cohort, *, purpose: str, now: dt.datetime) -> dt.datetime | None:
+    """The first instant after ``now`` at which a consent period of ``cohort``'s patients for
+    ``purpose`` starts or ends (None: none does): the gate's answers for the cohort hold until
+    then, unless a decision is recorded."""
+    bounds = ConsentRecord.objects.filter(patient__cohort=cohort, purpose=purpose).aggregate(
+        start=Min("period_start", filter=Q(period_start__gt=now)),
+        end=Min("period_end", filter=Q(period_end__gt=now)))
+    return min((b for b in bounds.values() if b is not None), default=None)
 
 
 def erased_patients_in_run(run) -> int:

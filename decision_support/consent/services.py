@@ -16,6 +16,10 @@ and audited (``consent.carry_over``), so what the gate decides is the same in ev
 Resetting a course after a class brings its patients' consent back to what the seed drew
 (``consent_restore_seeded``): by appending decisions, like giving and withdrawing, never by
 deleting history.
+
+Every write here (and erasure) that changes what the gate answers for a cohort raises the
+cohort's consent version (``consent_version_raise``) in its transaction: the aggregates stored
+for the older version (``cohorts.aggregates``) are computed again on the next read.
 """
 
 import datetime as dt
@@ -23,12 +27,13 @@ import math
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from sklearn.utils import check_random_state
 
 from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Cohort, Patient
+from decision_support.lib.bulk import bulk_insert
 from decision_support.lib.vocabulary import CONSENT_CLASSES, PURPOSES, Purpose
 from decision_support.predictions.models import CaseRanking
 
@@ -50,8 +55,6 @@ BAD_DECISIONS = ("decisions must have the columns declines_genetic and declines_
                  "row per patient ({expected}); got {got}")
 ONE_MICROSECOND = dt.timedelta(microseconds=1)
 CARRIED_OVER = "from an earlier copy of the same data, where the person recorded it"
-# Place keys per query; within every database's limit on query parameters.
-CARRY_BATCH_SIZE = 20_000
 _CARRIED_FIELDS = ("status", "provision", "data_class", "purpose", "period_start", "period_end",
                    "consent_text_version", "recorded_by", "actor_id")
 
@@ -72,6 +75,14 @@ def consent_withdraw(*, patient: Patient, data_class: str, purpose: str,
     """Record that ``patient`` denies ``data_class`` for ``purpose`` from now on."""
     return _consent_append(patient=patient, data_class=data_class, purpose=purpose, actor=actor,
                            provision=Provision.DENY, period_end=None, action="consent.withdraw")
+
+
+def consent_version_raise(*, cohort_ids) -> None:
+    """Mark the consent of ``cohort_ids``' patients changed: every write that changes what the
+    gate answers (a decision, seeding, carrying over, erasure) calls this in its transaction, so
+    the aggregates stored for an older version are computed again on the next read
+    (``cohorts.aggregates``)."""
+    Cohort.objects.filter(pk__in=cohort_ids).update(consent_version=F("consent_version") + 1)
 
 
 def lock_copies(patient: Patient) -> list[Patient]:
@@ -122,8 +133,10 @@ def _consent_append(*, patient: Patient, data_class: str, purpose: str, actor, p
         record.full_clean()
         record.save()
     PlaceConsent(place_key=copies[0].place_key, **decision).save()
-    # A stored ranking may have read the data this decision concerns: computed again on demand.
+    # A stored ranking or aggregate may have read the data this decision concerns: computed
+    # again on demand.
     CaseRanking.objects.filter(patient__in=copies).delete()
+    consent_version_raise(cohort_ids={copy.cohort_id for copy in copies})
     detail = {"data_class": data_class, "purpose": purpose}
     others = [copy.pseudonym for copy in copies if copy.pk != patient.pk]
     if others:
@@ -202,24 +215,24 @@ def consent_seed_cohort(*, cohort: Cohort, genetic_decline_rate: float = 0.20,
             raise ValueError(BAD_DECISIONS.format(expected=len(patient_ids),
                                                   got=f"shape {declines_genetic.shape}"))
     now = timezone.now()
-    records = [
-        ConsentRecord(
-            patient_id=pk, status=Status.ACTIVE,
-            provision=Provision.DENY if ((no_genetic and data_class == "genetic")
-                                         or (no_training and purpose == Purpose.MODEL_TRAINING))
-            else Provision.PERMIT,
-            data_class=data_class, purpose=purpose, period_start=now, period_end=None,
-            consent_text_version=CONSENT_TEXT_VERSION, recorded_at=now,
-            recorded_by=SEED_RECORDED_BY, actor_id=None,
-        )
-        for pk, no_genetic, no_training in zip(patient_ids, declines_genetic, declines_training)
-        for data_class in CONSENT_CLASSES
-        for purpose in PURPOSES
-    ]
-    ConsentRecord.objects.bulk_create(records, batch_size=2_000)
+    # Every patient's record of every class and purpose, in that order.
+    grid = [(data_class, purpose) for data_class in CONSENT_CLASSES for purpose in PURPOSES]
+    denied = np.array([[c == "genetic", p == Purpose.MODEL_TRAINING] for c, p in grid])
+    denies = (np.outer(declines_genetic, denied[:, 0])
+              | np.outer(declines_training, denied[:, 1])).ravel()
+    records = len(denies)
+    bulk_insert(ConsentRecord, {
+        "patient_id": np.repeat(patient_ids, len(grid)).tolist(),
+        "provision": np.where(denies, Provision.DENY.value, Provision.PERMIT.value).tolist(),
+        "data_class": [c for c, _ in grid] * len(patient_ids),
+        "purpose": [p for _, p in grid] * len(patient_ids),
+    }, constants={"status": Status.ACTIVE, "period_start": now, "period_end": None,
+                  "consent_text_version": CONSENT_TEXT_VERSION, "recorded_at": now,
+                  "recorded_by": SEED_RECORDED_BY, "actor_id": None, "carried_over": False})
+    consent_version_raise(cohort_ids=[cohort.pk])
     return {
         "patients": len(patient_ids),
-        "records": len(records),
+        "records": records,
         "declined_genetic": int(declines_genetic.sum()),
         "declined_training": int(declines_training.sum()),
     }
@@ -239,21 +252,21 @@ def consent_carry_over(*, cohort: Cohort, actor) -> int:
     # The gate reads only the newest record of each class and purpose, so the newest decision
     # (with any recorded at the same instant: a tie the gate resolves) is all a copy needs.
     newest: dict[tuple, list[PlaceConsent]] = {}
-    keys = list(patients)
-    for start in range(0, len(keys), CARRY_BATCH_SIZE):
-        for decision in PlaceConsent.objects.filter(
-                place_key__in=keys[start:start + CARRY_BATCH_SIZE]):
-            key = decision.place_key, decision.data_class, decision.purpose
-            if key not in newest or decision.recorded_at > newest[key][0].recorded_at:
-                newest[key] = [decision]
-            elif decision.recorded_at == newest[key][0].recorded_at:
-                newest[key].append(decision)
+    for decision in PlaceConsent.objects.filter(place_key__in=cohort.patients.values("place_key")):
+        key = decision.place_key, decision.data_class, decision.purpose
+        if key not in newest or decision.recorded_at > newest[key][0].recorded_at:
+            newest[key] = [decision]
+        elif decision.recorded_at == newest[key][0].recorded_at:
+            newest[key].append(decision)
+    if not newest:
+        return 0
     now = _now_after(ConsentRecord.objects.filter(patient__cohort=cohort))
     records = [ConsentRecord(
         patient_id=patients[decision.place_key], carried_over=True, recorded_at=now,
         **{f: getattr(decision, f) for f in _CARRIED_FIELDS})
         for tied in newest.values() for decision in tied]
     ConsentRecord.objects.bulk_create(records, batch_size=2_000)
+    consent_version_raise(cohort_ids=[cohort.pk])
     pseudonyms = dict(cohort.patients.values_list("pk", "pseudonym"))
     for record in records:
         audit_record(actor=actor, purpose=AUDIT_PURPOSE, action="consent.carry_over",

@@ -7,7 +7,7 @@ chart carries the table that the page shows beside it, built from the same numbe
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -35,9 +35,10 @@ class Chart:
         return [self.x_title, self.y_title, *ticks, *names, *categories]
 
     def as_json(self) -> dict:
-        spec = asdict(self)
-        del spec["table_columns"], spec["table_rows"]
-        return spec
+        # Shallow: json_script serialises it at once, and asdict's deep copy of every trace
+        # cost a model page about a sixth of its time.
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in ("table_columns", "table_rows")}
 
 
 def plain(value, digits: int = 4):

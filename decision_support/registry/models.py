@@ -57,6 +57,10 @@ class TrainingRun(models.Model):
 
 
 class TrainedModel(models.Model):
+    # What a table of models reads (``pages.model_summary``): loading only these leaves the large
+    # evaluation and explanation (held-out predictions, SHAP values) in the database.
+    SUMMARY_FIELDS = ("run", "arm", "algorithm", "variant", "metrics")
+
     run = models.ForeignKey(TrainingRun, on_delete=models.CASCADE, related_name="models")
     arm = models.CharField(max_length=16, choices=[(a, a) for a in ARMS])
     algorithm = models.CharField(max_length=32, choices=[(a, a) for a in ALGORITHMS])

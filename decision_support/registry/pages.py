@@ -78,7 +78,8 @@ def model_summary(model: TrainedModel) -> dict:
 
 def run_models(run: TrainingRun) -> list[dict]:
     """Every model of a run in arm, algorithm, variant order."""
-    return [model_summary(m) for m in sorted(run.models.all(), key=_order)]
+    return [model_summary(m)
+            for m in sorted(run.models.only(*TrainedModel.SUMMARY_FIELDS), key=_order)]
 
 
 def run_arms(rows: list[dict]) -> list[dict]:

@@ -19,7 +19,7 @@ from synthetic_data import ARMS, ARM_LABELS, SITE_SCENARIOS
 from . import pages
 from .forms import ModelPageForm, RecalibrationForm
 from .jobs import expire_stale_jobs, queue_place, training_job_start
-from .models import TrainingJob, TrainingRun
+from .models import TrainedModel, TrainingJob, TrainingRun
 from .selectors import (active_training_job, latest_run, model_truth_check, ranking_choice,
                         run_external_validations, run_policy, site_recalibration)
 
@@ -65,13 +65,13 @@ def model_detail(request, run_id: int, arm: str):
     run = get_object_or_404(TrainingRun.objects.select_related("cohort"), pk=run_id)
     if arm not in ARMS:
         raise Http404("unknown arm")
-    siblings = list(run.models.filter(arm=arm))
+    siblings = list(run.models.filter(arm=arm).only(*TrainedModel.SUMMARY_FIELDS))
     if not siblings:
         raise Http404("no models for this arm in this run")
     best = best_model(siblings)
     form, chosen, errors = query_settings(ModelPageForm, request.GET, opening=best)
-    model = next((m for m in siblings
-                  if m.algorithm == chosen["algorithm"] and m.variant == chosen["variant"]), None)
+    model = run.models.filter(arm=arm, algorithm=chosen["algorithm"],
+                              variant=chosen["variant"]).first()
     if model is None:
         raise Http404("no such model")
     threshold = chosen["threshold"]
