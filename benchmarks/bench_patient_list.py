@@ -146,7 +146,8 @@ def run(args) -> None:
     timed(f"no filter, page {last_page} by key", {"after": (last_page - 1) * 50})
     timed(f"no filter, page {last_page} by number (old link)", {"page": last_page})
     last = re.search(r'after=(\d+)">Last</a>', client.get(url, {"sex": "female"}).content.decode())
-    timed("sex=female, last page by key", {"sex": "female", "after": last.group(1)})
+    timed("sex=female, last page by key", {"sex": "female",
+                                           **({"after": last.group(1)} if last else {})})
     timed("search: Case 2500", {"q": "Case 2500"})
     for name, value in [("arm", "ssri"), ("ancestry", "AFR"), ("sex", "female"),
                         ("age_band", "45-59"), ("cyp2c19_phenotype", "PM"),
