@@ -157,7 +157,7 @@ def django_sandbox(prefix: str):
 
 def signed_in_client(course, role: str = "educator", username: str = "benchmark"):
     """A ``django.test.Client`` signed in (``force_login``) as a new user holding ``role`` in
-    ``course``."""
+    ``course``; the user is the client's ``user``."""
     from django.contrib.auth import get_user_model
     from django.test import Client
 
@@ -167,4 +167,5 @@ def signed_in_client(course, role: str = "educator", username: str = "benchmark"
     Membership.objects.create(user=user, course=course, role=role)
     client = Client()
     client.force_login(user)
+    client.user = user
     return client

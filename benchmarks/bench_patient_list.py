@@ -1,5 +1,5 @@
 """Patient list with search and filters: ``GET /cohorts/<id>/patients/?...`` through Django's
-test client, warm, on a 5,000-patient cohort.
+test client, warm, on a 5,000-patient cohort (``--patients 100000`` for a large one).
 
 Run from the repository root:
 
@@ -10,10 +10,12 @@ As ``bench_patient_page.py`` does, it never touches the developer's database (DA
 temporary folder, or a throw-away PostgreSQL database), migrates, generates the cohort and trains
 the default suite (timed once, for information), and signs an educator in.
 
-Then, each ``--repeats`` times, the median, min and max milliseconds of:
+Then, each ``--repeats`` times, the median, p95, min and max milliseconds of:
 
-- the list without a filter (first page and last page), and with each value filter, the consent
-  filter and the search (these read the consent of every patient the values match);
+- the list without a filter: the first page, the last page and the middle one by key (the
+  ``?after=<case number>`` its links carry) and the last by number (``?page=N``, the old links,
+  an offset); and with each value filter, the consent filter and the search (these read the
+  consent of every patient the values match), the last page of a filter by key too;
 - the filters on the ranking: the first request after training (it stores every patient's
   ranking summary, ``CaseRanking``; timed once), then warm requests (they read the stored rows);
 - the first ranking request after one patient's consent changed (one ranking computed again);
@@ -29,8 +31,10 @@ import sys
 import tempfile
 import time
 
+import numpy as np
 from _common import (backend_lines, create_throwaway_postgres, drop_postgres, environment_lines,
                      postgres_target, print_table, summarize)
+from bench_patient_page import train
 
 DEFAULT_PATIENTS = 5_000
 DEFAULT_COHORT_SEED = 20261125
@@ -46,6 +50,9 @@ def main(argv=None) -> None:
                         help="cohort seed (default: %(default)s)")
     parser.add_argument("--repeats", type=int, default=15,
                         help="requests per query (default: %(default)s)")
+    parser.add_argument("--train-patients", type=int, metavar="N",
+                        help="train the suite on the cohort's first N patients only (default: "
+                             "all; see bench_patient_page.py)")
     args = parser.parse_args(argv)
     data_dir = tempfile.TemporaryDirectory(prefix="bench-patient-list-")
     os.environ["DATA_DIR"] = data_dir.name
@@ -67,7 +74,8 @@ def main(argv=None) -> None:
 
 def _ms(label: str, times: list[float], found: str) -> list[str]:
     s = summarize(times)
-    return [label, str(len(times)), f"{s['median'] * 1e3:.1f}", f"{s['min'] * 1e3:.1f}",
+    return [label, str(len(times)), f"{s['median'] * 1e3:.1f}",
+            f"{np.percentile(times, 95) * 1e3:.1f}", f"{s['min'] * 1e3:.1f}",
             f"{s['max'] * 1e3:.1f}", found]
 
 
@@ -91,12 +99,12 @@ def run(args) -> None:
     from decision_support.lib.vocabulary import ConsentClass, Purpose
     from decision_support.predictions.models import CaseRanking
     from decision_support.predictions.selectors import patient_ranking
-    from decision_support.registry.services import training_run_create
 
     print("# patient list with filters: GET /cohorts/<id>/patients/?... through django.test.Client")
     for line in environment_lines() + backend_lines(connection):
         print(f"# {line}")
-    print(f"# cohort of {args.patients:,} (seed {args.seed}), training seed {TRAINING_SEED}")
+    print(f"# cohort of {args.patients:,} (seed {args.seed}), training seed {TRAINING_SEED}"
+          + (f" on the first {args.train_patients:,} patients" if args.train_patients else ""))
     print()
     setup = {}
     start = time.perf_counter()
@@ -106,7 +114,7 @@ def run(args) -> None:
     cohort = cohort_generate(n_patients=args.patients, seed=args.seed, name="benchmark")
     setup["cohort_generate"] = time.perf_counter() - start
     start = time.perf_counter()
-    training = training_run_create(cohort=cohort, seed=TRAINING_SEED)
+    training = train(cohort, args.train_patients)
     setup["training_run_create"] = time.perf_counter() - start
     print("set-up (once): " + ", ".join(f"{k} {v:.1f} s" for k, v in setup.items()))
     print()
@@ -134,7 +142,12 @@ def run(args) -> None:
 
     last_page = (args.patients + 49) // 50
     timed("no filter, page 1", {})
-    timed(f"no filter, page {last_page}", {"page": last_page})
+    timed(f"no filter, page {last_page // 2 + 1} by key", {"after": last_page // 2 * 50})
+    timed(f"no filter, page {last_page} by key", {"after": (last_page - 1) * 50})
+    timed(f"no filter, page {last_page} by number (old link)", {"page": last_page})
+    last = re.search(r'after=(\d+)">Last</a>', client.get(url, {"sex": "female"}).content.decode())
+    timed("sex=female, last page by key", {"sex": "female",
+                                           **({"after": last.group(1)} if last else {})})
     timed("search: Case 2500", {"q": "Case 2500"})
     for name, value in [("arm", "ssri"), ("ancestry", "AFR"), ("sex", "female"),
                         ("age_band", "45-59"), ("cyp2c19_phenotype", "PM"),
@@ -153,9 +166,18 @@ def run(args) -> None:
     rows.append(_ms("ranking filter after one consent change", [after], found))
 
     print(f"patient list, milliseconds per request ({args.repeats} requests per row)")
-    print_table(["query", "requests", "median", "min", "max", "patients found"], rows)
+    print_table(["query", "requests", "median", "p95", "min", "max", "patients found"], rows)
     print(f"  rankings stored on the first ranking request: {stored:,} of {args.patients:,} "
           "patients (the others' consent withholds clinical data)")
+
+    counts = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        Patient.objects.filter(cohort=cohort).count()
+        counts.append(time.perf_counter() - start)
+    print(f"  for comparison: COUNT(*) of the cohort's patients, which every unfiltered request "
+          f"ran before issue 18 (the count now comes from the cohort), median "
+          f"{summarize(counts)['median'] * 1e3:.1f} ms")
 
     sample = list(Patient.objects.filter(cohort=cohort).order_by("pk")[:SAMPLE_RANKINGS])
     consented = [consented_patient(p, purpose=Purpose.EDUCATION) for p in sample]

@@ -18,15 +18,16 @@ its own: it loads and verifies the models from the registry, once per process; t
 of the run is loaded and its explainer built, untimed, so that a patient whose consent selects
 another model variant finds it warm too) and then one
 request for each of ``--repeats`` different patients: the whole request through the middleware,
-view, queries and template, in milliseconds. The view's ``patient_predictions`` call (the
-ranking and a SHAP explanation per ranked arm) is wrapped and timed inside the same requests,
-so the rest of the page (consent gate, queries, context, template) shows as the difference; the
-wrapper also tells whether the page computed predictions at all (a patient's consent can rule
-them out) and with which model variant. The pages are timed twice by default
-(``--threads default,1``): with scikit-learn's OpenMP and OpenBLAS thread pools at their
-defaults, as the web app runs now, and capped at one thread with threadpoolctl (what
-``OMP_NUM_THREADS=1`` would do for the web process). Last, the model page of one arm,
-``/runs/<run>/arms/ssri/``, requested ``--repeats`` times after a warm-up (default pools).
+view, queries and template, in milliseconds (median and p95). The view's ``patient_predictions``
+call (the ranking and a SHAP explanation per ranked arm) is wrapped and timed inside the same
+requests, so the rest of the page (consent gate, queries, context, template) shows as the
+difference; the wrapper also tells whether the page computed predictions at all (a patient's
+consent can rule them out) and with which model variant. ``--threads`` times the pages under
+thread-pool caps (threadpoolctl) as well as the app's own (``default``). Then the API's
+explanations of the same patients, ``GET /api/patients/<pseudonym>/explanations/`` with a bearer
+token, per algorithm. Last, the model page of one arm, ``/runs/<run>/arms/ssri/``, requested
+``--repeats`` times after a warm-up. ``--train-patients N`` trains on the cohort's first N
+patients (for 100,000-patient runs: the per-patient work does not depend on it).
 
 Exits with status 2, printing why and no numbers, when the page does not exist yet or answers
 404 or fails for the patients.
@@ -60,7 +61,7 @@ class NotMeasurable(Exception):
 def ms_row(label: str, times: list[float], extra: list[str] = ()) -> list[str]:
     s = summarize(times)
     return [label, str(len(times)), f"{s['median'] * 1e3:.1f}",
-            f"{np.percentile(times, 90) * 1e3:.1f}", f"{s['min'] * 1e3:.1f}",
+            f"{np.percentile(times, 95) * 1e3:.1f}", f"{s['min'] * 1e3:.1f}",
             f"{s['max'] * 1e3:.1f}", *extra]
 
 
@@ -80,11 +81,15 @@ def main(argv=None) -> None:
                              "print the top functions")
     parser.add_argument("--profile-algorithm", default="logistic_regression",
                         help="the page's ?algorithm= for --profile (default: %(default)s)")
-    parser.add_argument("--threads", default="default,1", type=thread_caps,
+    parser.add_argument("--threads", default="default", type=thread_caps,
                         help="thread-pool caps to time the patient page under, comma-separated: "
                              "'default' (as the web app runs now) or a number (threadpoolctl "
                              "limits, as OMP_NUM_THREADS/OPENBLAS_NUM_THREADS would set) "
                              "(default: %(default)s)")
+    parser.add_argument("--train-patients", type=int, metavar="N",
+                        help="train the suite on the cohort's first N patients only (default: "
+                             "all; at 100,000 training takes most of an hour here, and a page's "
+                             "work per patient does not depend on the training set's size)")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be positive")
@@ -119,14 +124,14 @@ def run(args) -> None:
 
     from decision_support.cohorts.models import Patient
     from decision_support.cohorts.services import cohort_generate
-    from decision_support.registry.services import training_run_create
     from models.algorithms import ALGORITHMS
 
     print("# patient page: GET /patients/<pseudonym>/ through django.test.Client, warm")
     for line in environment_lines() + backend_lines(connection):
         print(f"# {line}")
     print(f"# django {django.get_version()}, DEBUG off; cohort of {args.patients:,} "
-          f"(seed {args.seed}), training seed {TRAINING_SEED}")
+          f"(seed {args.seed}), training seed {TRAINING_SEED}"
+          + (f" on the first {args.train_patients:,} patients" if args.train_patients else ""))
     print()
 
     try:
@@ -143,7 +148,7 @@ def run(args) -> None:
     cohort = cohort_generate(n_patients=args.patients, seed=args.seed, name="benchmark")
     setup["cohort_generate"] = time.perf_counter() - start
     start = time.perf_counter()
-    run_row = training_run_create(cohort=cohort, seed=TRAINING_SEED)
+    run_row = train(cohort, args.train_patients)
     setup["training_run_create"] = time.perf_counter() - start
     print("set-up (once, not part of the page figures): "
           + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in setup.items())
@@ -191,13 +196,20 @@ def run(args) -> None:
     print(f"patient page, {args.repeats} requests, each a different patient (milliseconds). "
           "'of which predictions': the view's patient_predictions call (ranking, SHAP per arm), "
           "timed inside the same requests")
-    print_table(["threads", "page", "requests", "median", "p90", "min", "max",
+    print_table(["threads", "page", "requests", "median", "p95", "min", "max",
                  "of which predictions (median)", "KiB"], page_rows)
     for note in notes:
         print(f"  {note}")
     if not probe.installed:
         print("  (decision_support.predictions.views has no patient_predictions: whether the "
               "pages computed predictions could not be checked)")
+    print()
+
+    api_rows = [ms_row(f"?algorithm={algorithm}", api_times(client.user, measured, algorithm))
+                for algorithm in algorithms]
+    print(f"API explanations, GET /api/patients/<pseudonym>/explanations/ (bearer token), "
+          f"{args.repeats} requests, each a different patient (milliseconds)")
+    print_table(["explained by", "requests", "median", "p95", "min", "max"], api_rows)
     print()
 
     try:
@@ -219,9 +231,57 @@ def run(args) -> None:
         times.append(time.perf_counter() - start)
         sizes.append(len(response.content))
     print(f"model page {url}, {args.repeats} requests (milliseconds)")
-    print_table(["page", "requests", "median", "p90", "min", "max", "KiB"],
+    print_table(["page", "requests", "median", "p95", "min", "max", "KiB"],
                 [ms_row(url, times, [f"{np.median(sizes) / 1024:.0f}"])])
     print(f"  warm-up request {cold * 1e3:.0f} ms")
+
+
+def train(cohort, train_patients: int | None):
+    """``training_run_create`` for the cohort; with ``train_patients``, the suite is trained on
+    the cohort's first patients only (``train_suite`` wrapped, as ``tests/trained_runs`` does)."""
+    from unittest import mock
+
+    from decision_support.registry import services
+    from models.training import train_suite
+
+    def first_patients(patients, *, truth=None, permitted=None, **options):
+        keep = patients.index[:train_patients]
+        return train_suite(patients.loc[keep],
+                           truth=None if truth is None else truth.loc[keep],
+                           permitted=permitted and {v: p.loc[keep] for v, p in permitted.items()},
+                           **options)
+
+    with mock.patch.object(services, "train_suite", first_patients if train_patients
+                           else train_suite):
+        return services.training_run_create(cohort=cohort, seed=TRAINING_SEED)
+
+
+def api_times(user, measured: list[str], algorithm: str) -> list[float]:
+    """The API's explanations of every ranked arm for each patient, warm (one untimed request
+    first), through the bearer-token path a script takes."""
+    from django.test import Client
+
+    from decision_support.accounts.tokens import api_token_create
+
+    _, token = api_token_create(user=user, name=f"benchmark {algorithm}")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    def get(pseudonym):
+        response = client.get(f"/api/patients/{pseudonym}/explanations/",
+                              {"algorithm": algorithm})
+        if response.status_code != 200 or not response.json()["explanations"] and \
+                response.json()["status"] == "ok":
+            raise NotMeasurable(f"the API answered {response.status_code} for {pseudonym}")
+        return response
+
+    get(measured[0])
+    times = []
+    gc.collect()
+    for pseudonym in measured:
+        start = time.perf_counter()
+        get(pseudonym)
+        times.append(time.perf_counter() - start)
+    return times
 
 
 @dataclass

@@ -17,7 +17,7 @@ from sklearn.ensemble import RandomForestClassifier
 
 from synthetic_data import DATA_DICTIONARY
 
-from .features import prepare_rows, source_feature
+from .features import FeatureRows, prepare_rows, source_feature
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class ModelExplainer:
     def __init__(self, pipeline, features: list[str], background_mean: np.ndarray):
         self.pipeline = pipeline
         self.features = list(features)
+        self._index = pd.Index(self.features)
         self.prepare, self.classifier = pipeline[:-1], pipeline[-1]
         self.prepared_names = list(self.prepare.get_feature_names_out())
         sources = [source_feature(name, self.features) for name in self.prepared_names]
@@ -62,33 +63,43 @@ class ModelExplainer:
             self._explainer = shap.TreeExplainer(self.classifier)
             self.units = "log-odds"
 
-    def shap_matrix(self, rows: pd.DataFrame) -> tuple[float, pd.DataFrame, np.ndarray]:
-        """(base value, SHAP values per input feature, model outputs) for many rows."""
-        prepared = prepare_rows(self.pipeline, rows)
+    def shap_matrix(self, rows: pd.DataFrame | FeatureRows, *,
+                    prepared: np.ndarray | None = None) -> tuple[float, pd.DataFrame, np.ndarray]:
+        """(base value, SHAP values per input feature, model outputs) for many rows.
+
+        ``prepared``: the rows as ``prepare_rows`` gives them for this pipeline, when the caller
+        has them already. The outputs are the additivity's, base value + sum of the SHAP values:
+        each explainer here is exact (TreeSHAP on the trees' own cover; the linear explainer on
+        the prepared features), so calling the model as well would only repeat the sum.
+        """
+        prepared = prepare_rows(self.pipeline, rows) if prepared is None else prepared
         if self.units == "probability":
             values = self._explainer.shap_values(prepared, check_additivity=False)[..., 1]
             base = float(np.ravel(self._explainer.expected_value)[1])
-            outputs = self.classifier.predict_proba(prepared)[:, 1]
         elif isinstance(self._explainer, shap.LinearExplainer):
             values = self._explainer.shap_values(prepared)
             base = float(np.ravel(self._explainer.expected_value)[0])
-            outputs = self.classifier.decision_function(prepared)
         else:
             values = self._explainer.shap_values(prepared, check_additivity=False)
             base = float(np.ravel(self._explainer.expected_value)[0])
-            outputs = self.classifier.decision_function(prepared)
-        by_input = pd.DataFrame(np.asarray(values) @ self._to_inputs, columns=self.features,
-                                index=rows.index)
-        return base, by_input, np.asarray(outputs, dtype=float)
+        values = np.asarray(values, dtype=float)
+        by_input = pd.DataFrame(values @ self._to_inputs, columns=self.features, index=rows.index)
+        return base, by_input, base + values.sum(axis=1)
 
-    def explain(self, rows: pd.DataFrame) -> list[Explanation]:
-        base, contributions, outputs = self.shap_matrix(rows)
+    def explain(self, rows: pd.DataFrame | FeatureRows, *,
+                prepared: np.ndarray | None = None) -> list[Explanation]:
+        base, contributions, outputs = self.shap_matrix(rows, prepared=prepared)
         probabilities = outputs if self.units == "probability" else 1 / (1 + np.exp(-outputs))
+        values = np.column_stack([np.asarray(rows[f], dtype=object) for f in self.features])
         return [
-            Explanation(base_value=base, contributions=contributions.loc[index],
+            Explanation(base_value=base,
+                        contributions=pd.Series(contributions.to_numpy()[i], index=self._index,
+                                                name=index),
                         model_output=float(output), probability=float(probability),
-                        units=self.units, feature_values=rows.loc[index, self.features])
-            for index, output, probability in zip(rows.index, outputs, probabilities)
+                        units=self.units,
+                        feature_values=pd.Series(values[i], index=self._index, name=index))
+            for i, (index, output, probability) in enumerate(zip(rows.index, outputs,
+                                                                 probabilities))
         ]
 
 

@@ -20,7 +20,7 @@ from synthetic_data import ARMS, FIRST_LINE_ARMS, TREATMENT_RESISTANT_ARMS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
 from .algorithms import ALGORITHM_LABELS, ALGORITHMS
-from .features import VARIANTS, prepare_rows
+from .features import VARIANTS, FeatureRows, prepare_rows
 
 # Refitted by bootstrap at training (cheap for it alone), so only its rankings carry intervals;
 # it also wins a tie of the validated metric.
@@ -109,17 +109,21 @@ def bootstrap_coefficients(pipeline, rows: pd.DataFrame, *, n_refits: int, rng) 
     return np.array(refits)
 
 
-def predicted_responses(rows: pd.DataFrame, point_models: dict) -> dict[str, np.ndarray]:
-    """Each arm's predicted response for every patient in ``rows`` (arm -> array, row order)."""
-    return {arm: pipeline[-1].predict_proba(prepare_rows(pipeline, rows))[:, 1]
+def predicted_responses(rows: pd.DataFrame | FeatureRows, point_models: dict, *,
+                        prepared: dict | None = None) -> dict[str, np.ndarray]:
+    """Each arm's predicted response for every patient in ``rows`` (arm -> array, row order);
+    ``prepared`` (arm -> ``prepare_rows`` for its pipeline) saves preparing the rows again."""
+    prepared = prepared or {arm: prepare_rows(pipeline, rows)
+                            for arm, pipeline in point_models.items()}
+    return {arm: pipeline[-1].predict_proba(prepared[arm])[:, 1]
             for arm, pipeline in point_models.items()}
 
 
-def ranked_arms(rows: pd.DataFrame, point: dict[str, np.ndarray]) -> list[list[str]]:
+def ranked_arms(rows: pd.DataFrame | FeatureRows, point: dict[str, np.ndarray]) -> list[list[str]]:
     """Per patient, the eligible arms of ``point`` (``predicted_responses``) best first. The one
     order of every ranking: by predicted response, and on a tie in the order of
     ``eligible_arms`` (a stable sort, so a tie never depends on the sorting algorithm)."""
-    resistant = rows["prior_failures"].to_numpy() >= TREATMENT_RESISTANT_MIN_FAILURES
+    resistant = np.asarray(rows["prior_failures"]) >= TREATMENT_RESISTANT_MIN_FAILURES
     order = [a for a in eligible_arms(True) if a in point]
     if not order:
         return [[] for _ in resistant]
@@ -131,23 +135,29 @@ def ranked_arms(rows: pd.DataFrame, point: dict[str, np.ndarray]) -> list[list[s
             for i, columns in enumerate(sorted_columns)]
 
 
-def rank_treatments(rows: pd.DataFrame, point_models: dict, refits: dict) -> list[pd.DataFrame]:
+def rank_treatments(rows: pd.DataFrame | FeatureRows, point_models: dict, refits: dict, *,
+                    prepared: dict | None = None,
+                    point: dict | None = None) -> list[pd.DataFrame]:
     """Per patient, a frame of eligible arms sorted by predicted response (best first,
     ``ranked_arms``), with columns ``arm``, ``probability``, ``low`` and ``high`` (a 90% bootstrap
     interval; NaN for an arm without refits).
 
     ``point_models`` maps arms to fitted ranking pipelines; ``refits`` to their
     ``bootstrap_coefficients`` (logistic regression only: other algorithms have none).
+    ``prepared`` (arm -> ``prepare_rows``) and ``point`` (``predicted_responses``, say from exact
+    explanations' additivity; it may leave out the arms no patient of ``rows`` is eligible for)
+    save computing them again.
     """
-    point = predicted_responses(rows, point_models)
+    prepared = prepared or {arm: prepare_rows(pipeline, rows)
+                            for arm, pipeline in point_models.items()}
+    point = point or predicted_responses(rows, point_models, prepared=prepared)
     bounds = {}
-    for arm, pipeline in point_models.items():
+    for arm in point:
         if refits.get(arm) is None:
             bounds[arm] = np.full((2, len(rows)), np.nan)
             continue
-        prepared = prepare_rows(pipeline, rows)
         coefficients = np.asarray(refits[arm])
-        refit_p = 1 / (1 + np.exp(-(prepared @ coefficients[:, 1:].T + coefficients[:, 0])))
+        refit_p = 1 / (1 + np.exp(-(prepared[arm] @ coefficients[:, 1:].T + coefficients[:, 0])))
         bounds[arm] = np.percentile(refit_p, INTERVAL_PERCENTILES, axis=1)
     return [pd.DataFrame({
                 "arm": arms,

@@ -172,8 +172,8 @@ def cohort_patients(request, cohort_id: int = ObjectId, page: PageNumber = Query
         raise HttpError(404, f"page: there is no page {page}") from None
     audit_context(request, object_type="cohort", object_ref=str(cohort.uid),
                   page=listing.page.number, withheld=listing.withheld)
-    return {"page": listing.page.number, "pages": listing.page.paginator.num_pages,
-            "count": listing.page.paginator.count,
+    return {"page": listing.page.number, "pages": listing.page.num_pages,
+            "count": listing.page.count,
             "patients": listing.patients}
 
 
@@ -228,7 +228,9 @@ def explanations(request, pseudonym: str = Pseudonym,
     return {"pseudonym": patient.pseudonym, "case_label": patient.case_label,
             "status": _prediction_status(consented, run),
             "run_id": run.pk if run else None, "variant": consented.variant,
-            "algorithm": algorithm or (ranking_choice(run).algorithm if run else RANKING_ALGORITHM),
+            "algorithm": algorithm or (result.choice.algorithm if result is not None
+                                       else ranking_choice(run).algorithm if run
+                                       else RANKING_ALGORITHM),
             "explanations": [{
                 "arm": item.arm, "algorithm": item.model.algorithm, "variant": item.model.variant,
                 "units": e.units, "base_value": e.base_value, "model_output": e.model_output,

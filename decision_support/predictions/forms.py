@@ -57,7 +57,7 @@ class CaseFilterForm(forms.Form):
                                           choices=_categories("cyp2c19_phenotype"))
 
     FILTER_OF = {"q": "search"}  # field -> filter name, where they differ
-    QUERY_ALSO = ("page",)  # other query parameters of the list
+    QUERY_ALSO = ("page", "after")  # other query parameters of the list (``ListPositionForm``)
 
     def __init__(self, *args, roles, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,6 +95,14 @@ class CaseFilterForm(forms.Form):
         data = dict(self.cleaned_data)
         number, prefix = data.pop("q", (None, ""))
         return CaseFilters(number=number, prefix=prefix, **data)
+
+
+class ListPositionForm(forms.Form):
+    """Where the patient list opens: after a case number, the key its page links carry (a page
+    deep in a large cohort costs what the first does); without it, at ``page`` (old links)."""
+
+    after = forms.IntegerField(label="After case", required=False, min_value=0,
+                               max_value=2**31 - 1)
 
 
 def arm_field(arms: list[str], *, label: str) -> forms.ChoiceField:

@@ -8,17 +8,19 @@ A patient's truth reaches pages only through the readers below that take the rea
 never receives it; the model-level truth has its readers in ``registry.selectors``.
 """
 
+from bisect import bisect_right
 from dataclasses import dataclass, fields
 from functools import reduce
 from operator import or_
 
+import numpy as np
 import pandas as pd
-from django.core.paginator import Page, Paginator
+from django.core.paginator import EmptyPage, Paginator
 from django.db.models import F, Q
 
 from decision_support.accounts.access import (ALL_DECISIONS_ROLES, PATIENT_TRUTH_ROLES, POLICIES,
                                               can, hidden_values)
-from decision_support.cohorts.models import Patient
+from decision_support.cohorts.models import GroundTruth, Patient
 from decision_support.cohorts.selectors import OBSERVED_LOOKUPS, truth_frame
 from decision_support.consent.reads import (ConsentedPatient, consent_classes_of,
                                             patients_permitting)
@@ -31,6 +33,7 @@ from decision_support.registry.selectors import latest_run, ranking_choice
 
 from models.evaluation import AGE_BANDS
 from models.explain import Explanation, narrative
+from models.features import FeatureRows, prepare_rows
 from models.pgx import Guidance, pgx_guidance
 from models.ranking import AlgorithmChoice, eligible_arms, rank_treatments
 from synthetic_data import ARMS, ARM_LABELS
@@ -39,13 +42,6 @@ from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 from .models import CaseRanking, PredictionPause, TreatmentDecision
 
 PATIENTS_PER_PAGE = 50
-
-
-# Predicting for one patient reads a registry row's names, metrics and artifact, never the
-# columns only model pages use: the held-out evaluation, the global explanation (its beeswarm
-# is tens of kB of JSON a row) and the truth check. Decoding them was about a third of a
-# patient page. The ranking's bootstrap refits come from a per-process cache instead.
-PREDICTION_DEFERRED = ("evaluation", "explanation", "truth_check", "refit_coefficients")
 
 
 @dataclass
@@ -77,29 +73,19 @@ def patient_predictions(patient: ConsentedPatient, run: TrainingRun, *,
     rest; without clinical consent nothing is predicted (None). While predictions are paused
     nothing is predicted either (None; see ``patient_ranking``).
     """
-    ranking = patient_ranking(patient, run)
-    if ranking is None:
+    scored = _scored(patient, run, explain=True, algorithm=algorithm)
+    if scored is None:
         return None
-    rows = patient.frame
-    choice = ranking_choice(run)
-    algorithm = algorithm or choice.algorithm
-    registry = {(m.arm, m.algorithm): m for m in run.models.filter(variant=patient.variant)
-                .defer(*PREDICTION_DEFERRED)}
-    explanations = []
-    for arm in ranking["arm"]:
-        row = registry.get((arm, algorithm))
-        if row is None:
-            continue
-        model = fitted_model(row)
-        explanation = model.explain(rows)[0]
-        explanations.append(ArmExplanation(
-            arm=arm, model=row, explanation=explanation,
-            narrative=narrative(explanation, arm_label=ARM_LABELS[arm], medians=model.medians,
-                                hidden=hidden)))
-    true_probability = true_response_probabilities(rows.index[0], roles=truth_roles)
-    return PatientPredictions(ranking=ranking, explanations=explanations,
+    explanations = [ArmExplanation(
+        arm=arm, model=row, explanation=explanation,
+        narrative=narrative(explanation, arm_label=ARM_LABELS[arm],
+                            medians=fitted_model(row).medians, hidden=hidden))
+        for arm in scored.ranking["arm"] if arm in scored.explained
+        for row, explanation in [scored.explained[arm]]]
+    true_probability = true_response_probabilities(patient.frame.index[0], roles=truth_roles)
+    return PatientPredictions(ranking=scored.ranking, explanations=explanations,
                               true_probability=true_probability, variant=patient.variant,
-                              choice=choice)
+                              choice=scored.choice)
 
 
 # --- The patient list and its filters ------------------------------------------------------------
@@ -162,9 +148,32 @@ def offered_filters(roles) -> frozenset[str]:
     return frozenset(offered)
 
 
+NO_PAGE_AFTER = "there is no patient after case {after}"
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """Where a page of the patient list sits: the shape of Django's ``Page`` that the list shows
+    ("Page 3 of 7"), and the key of every page it links to: ``after`` is the case number before
+    that page's first patient, None for the first page."""
+
+    number: int
+    count: int  # the patients the filters find
+    per_page: int
+    next_after: int | None
+    previous_after: int | None
+    last_after: int | None
+    has_next: bool
+    has_previous: bool
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.per_page))
+
+
 @dataclass
 class PatientListPage:
-    page: Page | None  # None while some patients are ``unranked``
+    page: ListPage | None  # None while some patients are ``unranked``
     patients: list[dict]  # pseudonym, case label, and clinical (arm, response, prior failures) or None
     shows_clinical: bool  # False: these roles see pseudonyms only
     withheld: int  # patients on the page whose consent withholds their clinical data
@@ -176,20 +185,24 @@ class PatientListPage:
     run: TrainingRun | None = None
 
 
-def patient_list_page(cohort, number, *, roles, purpose: str, filters: CaseFilters = CaseFilters(),
+def patient_list_page(cohort, number=1, *, after: int | None = None, roles, purpose: str,
+                      filters: CaseFilters = CaseFilters(),
                       until_ranked: bool = False) -> PatientListPage:
     """One page of a cohort's patients that ``filters`` find, in case order: every pseudonym and
     case label, and each patient's treatment, outcome and prior failures where the roles may see
     clinical data (those of a patient's page) and the patient's consent for ``purpose`` covers it.
-    Raises ``InvalidPage`` for a page out of range, and ``ValueError`` for a filter the roles may
-    not use (``offered_filters``). With ``until_ranked``, no page (``unranked`` named instead) while
-    some patients the ranking filters must judge have no stored ranking in the variant their
-    consent allows now; without it, those patients are not found.
+    The page is the one after case number ``after`` (the key the page's links carry), or else
+    page ``number``. Raises ``InvalidPage`` for a page out of range or no patient after
+    ``after``, and ``ValueError`` for a filter the roles may not use (``offered_filters``). With
+    ``until_ranked``, no page (``unranked`` named instead) while some patients the ranking
+    filters must judge have no stored ranking in the variant their consent allows now; without
+    it, those patients are not found.
 
     A filter on a value finds only patients whose consent covers it; a filter on the ranking only
     patients ranked (clinical consent, a training run, predictions not paused), by the stored
     summary of the ranking the patient page shows (``CaseRanking``) in the variant their consent
-    allows now.
+    allows now. Without a filter the count is the cohort's stored patients (``n_patients`` less
+    the erased), not a count of rows.
     """
     refused = filters.active - offered_filters(roles)
     if refused:
@@ -198,15 +211,16 @@ def patient_list_page(cohort, number, *, roles, purpose: str, filters: CaseFilte
     shows_clinical = can(roles, POLICIES["patient_detail"].roles)
     unavailable, unranked, run = "", (), None
     if filters.active - {"search"}:
-        found, unavailable, unranked, run = _consent_filtered(cohort, found, filters,
-                                                              purpose=purpose)
+        kept, unavailable, unranked, run = _consent_filtered(cohort, found, filters,
+                                                             purpose=purpose)
         if unranked and until_ranked:  # no page until they are stored: it could still grow
             return PatientListPage(page=None, patients=[], shows_clinical=shows_clinical,
                                    withheld=0, unranked=unranked, run=run)
+        page, ids = _listed_page(kept, number, after)
     else:
-        found = found.values_list("pk", flat=True)
-    page = Paginator(found, PATIENTS_PER_PAGE).page(number)
-    ids = list(page.object_list)
+        count = (found.count() if filters.active
+                 else cohort.n_patients - cohort.tombstones.count())
+        page, ids = _queried_page(found.values_list("pk", "number"), count, number, after)
     rows = Patient.objects.filter(pk__in=ids).only("pseudonym", "number", "arm", "response") \
         .annotate(prior_failures=F("clinical__prior_failures")).in_bulk()
     clinical = (patients_permitting(ids, needs={ConsentClass.CLINICAL}, purpose=purpose)
@@ -219,6 +233,58 @@ def patient_list_page(cohort, number, *, roles, purpose: str, filters: CaseFilte
     return PatientListPage(page=page, patients=patients, shows_clinical=shows_clinical,
                            withheld=withheld, rankings_unavailable=unavailable,
                            unranked=unranked, run=run)
+
+
+def _start(count: int, number, after: int | None, position_after) -> int:
+    """Where a page starts among ``count`` patients: after case ``after`` (``position_after``
+    counts the patients up to it), or at page ``number`` (checked as Django's paginator does)."""
+    if after is None:
+        return (Paginator(range(count), PATIENTS_PER_PAGE).validate_number(number) - 1) \
+            * PATIENTS_PER_PAGE
+    start = position_after(after)
+    if start >= count > 0 or (count == 0 and after > 0):
+        raise EmptyPage(NO_PAGE_AFTER.format(after=after))
+    return start
+
+
+def _page(count: int, start: int, on_page: list[int], number_at) -> ListPage:
+    """The ``ListPage`` of ``on_page`` (case numbers) starting at position ``start``;
+    ``number_at(position)`` is the case number at a position before ``start`` or on the last
+    page's edge."""
+    per_page = PATIENTS_PER_PAGE
+    last_start = (max(1, -(-count // per_page)) - 1) * per_page
+    previous_start = max(0, start - per_page)
+    return ListPage(number=start // per_page + 1, count=count, per_page=per_page,
+                    next_after=on_page[-1] if start + len(on_page) < count else None,
+                    previous_after=number_at(previous_start - 1) if previous_start else None,
+                    last_after=number_at(last_start - 1) if last_start else None,
+                    has_next=start + len(on_page) < count, has_previous=start > 0)
+
+
+def _listed_page(kept: list[tuple[int, int]], number, after):
+    """The page of ``kept`` ((pk, case number), in case order) and the pks on it."""
+    numbers = [n for _, n in kept]
+    start = _start(len(kept), number, after, lambda key: bisect_right(numbers, key))
+    on_page = kept[start:start + PATIENTS_PER_PAGE]
+    return (_page(len(kept), start, [n for _, n in on_page], numbers.__getitem__),
+            [pk for pk, _ in on_page])
+
+
+def _queried_page(found, count: int, number, after):
+    """The page of ``found`` ((pk, case number) rows in case order, counted ``count``) and the
+    pks on it: by key, the rows after ``after`` (an index range, however deep the page); by
+    number, an offset (the old ``?page=`` links)."""
+    start = _start(count, number, after, lambda key: found.filter(number__lte=key).count())
+    on_page = list(found.filter(number__gt=after)[:PATIENTS_PER_PAGE] if after is not None
+                   else found[start:start + PATIENTS_PER_PAGE])
+    backwards = found.order_by("-number").values_list("number", flat=True)
+
+    def number_at(position: int) -> int:
+        if position >= start:  # the last page's edge: counted from the end
+            return backwards[count - 1 - position]
+        return backwards.filter(number__lt=on_page[0][1])[start - 1 - position]
+
+    return _page(count, start, [n for _, n in on_page], number_at), [pk for pk, _ in on_page]
 
 
 def _value_filtered(patients, filters: CaseFilters):
@@ -240,12 +306,13 @@ def _value_filtered(patients, filters: CaseFilters):
 
 def _consent_filtered(cohort, found, filters: CaseFilters, *, purpose: str):
     """The patients among ``found`` whose consent lets the filters find them and who match the
-    consent and ranking filters; with why the ranking filters found nobody, the patients whose
-    stored ranking is missing or stale, and the run ranked by."""
-    rows = list(found.values_list("pk", "arm"))
-    permitted = permitted_classes_by_patient([pk for pk, _ in rows], purpose=purpose)
+    consent and ranking filters ((pk, case number), in case order); with why the ranking filters
+    found nobody, the patients whose stored ranking is missing or stale, and the run ranked by."""
+    rows = list(found.values_list("pk", "arm", "number"))
+    number_of = {pk: number for pk, _, number in rows}
+    permitted = permitted_classes_by_patient(list(number_of), purpose=purpose)
     needs, everything = filters.needs, frozenset(CONSENT_CLASSES)
-    kept = [(pk, arm) for pk, arm in rows if needs <= permitted[pk]
+    kept = [(pk, arm) for pk, arm, _ in rows if needs <= permitted[pk]
             and (not filters.consent_withheld or permitted[pk] != everything)]
     unavailable, unranked, run = "", (), None
     if set(RANKING_FILTERS) & filters.active:
@@ -256,7 +323,7 @@ def _consent_filtered(cohort, found, filters: CaseFilters, *, purpose: str):
         kept = [(pk, arm) for pk, arm in kept if variants[pk] is not None and not unavailable]
         if kept:
             kept, unranked = _ranking_filtered(run, kept, variants, filters)
-    return [pk for pk, _ in kept], unavailable, unranked, run
+    return [(pk, number_of[pk]) for pk, _ in kept], unavailable, unranked, run
 
 
 def _ranking_filtered(run, kept, variants, filters: CaseFilters):
@@ -291,11 +358,13 @@ def patient_truth(patient_id: int, *, roles) -> pd.DataFrame | None:
 
 def true_response_probabilities(patient_id: int, *, roles) -> dict[str, float] | None:
     """The simulation's probability of response under every arm ({} for an imported cohort),
-    or None for roles that may not see a patient's truth (``patient_truth``)."""
-    truth = patient_truth(patient_id, roles=roles)
-    if truth is None:
+    or None for roles that may not see a patient's truth (``patient_truth``'s rule). One stored
+    value, read without building ``patient_truth``'s frame (a patient page reads it every time)."""
+    if not can(roles, PATIENT_TRUTH_ROLES):
         return None
-    return {arm: float(truth.iloc[0][f"p_response_{arm}"]) for arm in ARMS} if len(truth) else {}
+    stored = GroundTruth.objects.filter(patient_id=patient_id).values_list("p_response",
+                                                                          flat=True).first()
+    return {} if stored is None else {arm: float(stored[arm]) for arm in ARMS}
 
 
 def patient_guidance(patient: ConsentedPatient) -> list[Guidance]:
@@ -322,24 +391,63 @@ def patient_ranking(patient: ConsentedPatient, run: TrainingRun | None) -> pd.Da
 
     The one gate of every prediction of a patient: nothing (None) while predictions are paused,
     without a training run, or without consent to use clinical data. ``patient_predictions`` and
-    the recorded decision's recommendation both go through here, and so must any future API.
+    the recorded decision's recommendation both go through here (``_scored``), and so must any
+    future API.
+    """
+    scored = _scored(patient, run)
+    return None if scored is None else scored.ranking
+
+
+@dataclass
+class _Scored:
+    ranking: pd.DataFrame  # as ``patient_ranking`` answers
+    choice: AlgorithmChoice
+    explained: dict[str, tuple[TrainedModel, Explanation]]  # arm -> (registry row, explanation)
+
+
+def _scored(patient: ConsentedPatient, run: TrainingRun | None, *, explain: bool = False,
+            algorithm: str | None = None) -> _Scored | None:
+    """``patient_ranking``'s gate and ranking; with ``explain``, also ``algorithm``'s (by default
+    the ranking one's) explanation of every arm the patient is eligible for.
+
+    Only the arms the patient is eligible for are scored. Each model's row is prepared once, for
+    its ranking, its interval and its explanation; where the explaining models are the ranking
+    ones, the predicted responses are the explanations' (their SHAP values add up to the model's
+    output exactly), so no model is called beside them.
     """
     if prediction_pause() is not None or run is None or patient.variant is None:
         return None
-    rows = ranking_models(run, patient.variant, ranking_choice(run).algorithm)
-    ranking = rank_treatments(
-        patient.frame, {arm: fitted_model(m).pipeline for arm, m in rows.items()},
-        {arm: refit_coefficients(m) for arm, m in rows.items()})[0]
-    ranked = [rows[arm].metrics for arm in ranking["arm"]]
+    choice = ranking_choice(run)
+    rows = FeatureRows(patient.frame)
+    eligible = eligible_arms(int(rows["prior_failures"][0]) >= TREATMENT_RESISTANT_MIN_FAILURES)
+    ranking_rows = ranking_models(run, patient.variant, choice.algorithm)
+    models = {arm: fitted_model(m) for arm, m in ranking_rows.items() if arm in eligible}
+    prepared = {arm: prepare_rows(model.pipeline, rows) for arm, model in models.items()}
+    explained, point = {}, None
+    if explain:
+        algorithm = algorithm or choice.algorithm
+        same = algorithm == choice.algorithm
+        explaining = (ranking_rows if same
+                      else ranking_models(run, patient.variant, algorithm))
+        explained = {arm: (row, fitted_model(row).explainer.explain(
+                               rows, prepared=prepared[arm] if same else None)[0])
+                     for arm, row in explaining.items() if arm in eligible}
+        if same:
+            point = {arm: np.array([e.probability]) for arm, (_, e) in explained.items()}
+    ranking = rank_treatments(rows, {arm: m.pipeline for arm, m in models.items()},
+                              {arm: refit_coefficients(ranking_rows[arm]) for arm in models},
+                              prepared=prepared, point=point)[0]
+    ranked = [ranking_rows[arm].metrics for arm in ranking["arm"]]
     ranking["small_sample"] = [bool(m.get("small_sample")) for m in ranked]
     ranking["n_test"] = [int(m["n_test"]) for m in ranked]
-    return ranking
+    return _Scored(ranking=ranking, choice=choice, explained=explained)
 
 
 def ranking_models(run: TrainingRun, variant: str, algorithm: str) -> dict[str, TrainedModel]:
-    """The run's models of one variant and algorithm by arm (what a ranking needs of each row)."""
+    """The run's models of one variant and algorithm by arm (what a ranking or an explanation
+    needs of each row)."""
     return {m.arm: m for m in run.models.filter(variant=variant, algorithm=algorithm)
-            .only("pk", "run", "arm", "artifact", "metrics")}
+            .only("pk", "run", "arm", "algorithm", "variant", "artifact", "metrics")}
 
 
 @dataclass(frozen=True)

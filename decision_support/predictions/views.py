@@ -11,7 +11,7 @@ from decision_support.accounts.access import audit_context
 from decision_support.cohorts.models import Cohort
 from decision_support.lib.form_errors import field_errors
 from decision_support.lib.redirects import safe_next
-from decision_support.query_parameters import page_parameter, query_settings
+from decision_support.query_parameters import page_parameter, query_settings, refuse_bad_numbers
 from decision_support.registry.selectors import ranking_choice
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.pgx import GUIDANCE_DISCLAIMER
@@ -19,7 +19,7 @@ from models.ranking import RANKING_ALGORITHM
 from synthetic_data import ARM_LABELS
 
 from . import pages
-from .forms import CaseFilterForm, DecisionForm, PauseForm
+from .forms import CaseFilterForm, DecisionForm, ListPositionForm, PauseForm
 from .patient import patient_for_request
 from .selectors import (decision_options, patient_decisions, patient_guidance, patient_list_page,
                         patient_predictions, prediction_pause)
@@ -64,9 +64,12 @@ def patient_list(request, cohort_id: int):
 
 
 def _patient_list(request, cohort, filters, *, until_ranked: bool = False):
-    with page_parameter():
-        return patient_list_page(cohort, request.GET.get("page", 1), roles=request.roles,
-                                 purpose=request.purpose, filters=filters,
+    position = ListPositionForm(request.GET)
+    refuse_bad_numbers(position)
+    after = position.cleaned_data["after"]
+    with page_parameter("page" if after is None else "after"):
+        return patient_list_page(cohort, request.GET.get("page", 1), after=after,
+                                 roles=request.roles, purpose=request.purpose, filters=filters,
                                  until_ranked=until_ranked)
 
 

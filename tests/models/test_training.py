@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from models.explain import narrative
-from models.features import VARIANT_DATA_CLASSES, variant_features
+from models.features import VARIANT_DATA_CLASSES, FeatureRows, prepare_rows, variant_features
 from models.ranking import ACTIVE_ARMS
 from models.training import CV_FOLDS, train_suite
 from models.truth import CREDITED_TOP, MEASURES, NOISE_AUC, PROXY_FLAG, ZERO_EFFECT_FLAG
@@ -81,19 +81,50 @@ def test_the_same_seed_gives_identical_metrics_and_shap_values(cohort):
             pd.testing.assert_series_equal(a.contributions, b.contributions)
 
 
+def _own_outputs(model, rows) -> np.ndarray:
+    """The model's own output, in the units of its SHAP values: the forest's probability, the
+    others' log-odds (scikit-learn's transform and classifier, not ours)."""
+    prepared = model.pipeline[:-1].transform(rows[model.features])
+    classifier = model.pipeline[-1]
+    return (classifier.predict_proba(prepared)[:, 1] if model.algorithm == "random_forest"
+            else classifier.decision_function(prepared))
+
+
 @pytest.mark.parametrize("algorithm", ["logistic_regression", "random_forest", "gradient_boosting"])
 @pytest.mark.parametrize("variant", ["full", "no_genetic", "clinical_only"])
 def test_shap_values_add_up_to_the_model_output(suite, cohort, algorithm, variant):
+    """Exact to 1e-9 for every algorithm: the output and probability an explanation shows are
+    its SHAP values' sum, not another call of the model."""
     rows = cohort.patients.iloc[:25]
-    model = suite.model(arm="ssri", algorithm=algorithm, variant=variant)
-    explanations = suite.explain(rows, arm="ssri", algorithm=algorithm, variant=variant)
-    probabilities = model.predict(rows)
-    for explanation, probability in zip(explanations, probabilities):
-        total = explanation.base_value + explanation.contributions.sum()
-        assert total == pytest.approx(explanation.model_output, abs=1e-6)
-        assert explanation.probability == pytest.approx(probability, abs=1e-9)
-        assert list(explanation.contributions.index) == variant_features(variant)
+    for arm in ACTIVE_ARMS:
+        model = suite.model(arm=arm, algorithm=algorithm, variant=variant)
+        explanations = suite.explain(rows, arm=arm, algorithm=algorithm, variant=variant)
+        probabilities = model.predict(rows)
+        for explanation, probability, output in zip(explanations, probabilities,
+                                                    _own_outputs(model, rows)):
+            total = explanation.base_value + explanation.contributions.sum()
+            assert total == pytest.approx(output, abs=1e-9)
+            assert explanation.model_output == pytest.approx(output, abs=1e-9)
+            assert explanation.probability == pytest.approx(probability, abs=1e-9)
+            assert list(explanation.contributions.index) == variant_features(variant)
     assert explanations[0].units == ("probability" if algorithm == "random_forest" else "log-odds")
+
+
+@pytest.mark.parametrize("algorithm", ["logistic_regression", "random_forest", "gradient_boosting"])
+def test_an_explanation_calls_no_model_beside_its_shap_values(suite, cohort, algorithm,
+                                                              monkeypatch):
+    model = suite.model(arm="snri", algorithm=algorithm, variant="full")
+    expected = model.explain(cohort.patients.iloc[:5])
+    classifier = type(model.pipeline[-1])
+    for method in ("predict_proba", "decision_function", "predict"):
+        if hasattr(classifier, method):
+            monkeypatch.setattr(classifier, method, lambda *args, **kwargs: pytest.fail("called"))
+    explained = model.explain(FeatureRows(cohort.patients.iloc[:5]))
+    for a, b in zip(explained, expected):
+        assert a.probability == b.probability and a.model_output == b.model_output
+        pd.testing.assert_series_equal(a.contributions, b.contributions)
+        pd.testing.assert_series_equal(a.feature_values.astype(object),
+                                       b.feature_values.astype(object))
 
 
 @pytest.mark.parametrize("variant", ["full", "no_genetic", "clinical_only"])
@@ -241,12 +272,11 @@ def test_patients_a_variant_may_not_use_are_left_out_of_its_training(cohort):
     assert suite.policy["n_excluded"] == 0
 
 
-@pytest.mark.parametrize("algorithm", ["logistic_regression", "gradient_boosting"])
+@pytest.mark.parametrize("algorithm", ["logistic_regression", "random_forest", "gradient_boosting"])
 @pytest.mark.parametrize("variant", ["full", "no_genetic", "clinical_only"])
 def test_fast_row_preparation_equals_scikit_learns(suite, cohort, algorithm, variant):
-    from models.features import prepare_rows
-
     pipeline = suite.model(arm="cbt", algorithm=algorithm, variant=variant).pipeline
     for rows in (cohort.patients.iloc[:1], cohort.patients.iloc[5:80]):
-        np.testing.assert_array_equal(prepare_rows(pipeline, rows),
-                                      pipeline[:-1].transform(rows[variant_features(variant)]))
+        expected = pipeline[:-1].transform(rows[variant_features(variant)])
+        np.testing.assert_array_equal(prepare_rows(pipeline, rows), expected)
+        np.testing.assert_array_equal(prepare_rows(pipeline, FeatureRows(rows)), expected)

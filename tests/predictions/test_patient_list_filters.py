@@ -17,6 +17,7 @@ from decision_support.accounts.roles import Role
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.models import Patient
 from decision_support.cohorts.selectors import patients_frame
+from decision_support.consent.erasure import patient_erase
 from decision_support.consent.gate import model_variant_for
 from decision_support.consent.reads import consent_classes_of, consented_patient
 from decision_support.consent.selectors import permitted_classes_by_patient
@@ -211,7 +212,7 @@ def test_filters_combine_and_stay_on_every_page(as_role, run, expected_by_rankin
     assert set(_found(client, run, {"sex": "female", "small_sample": "on"})) == (
         females & expected["small_sample"])
     text = client.get(_url(run), {"sex": "female", "page": 1}).content.decode()
-    assert 'href="?sex=female&amp;page=2"' in text  # the next page keeps the filter
+    assert re.search(r'href="\?sex=female&amp;after=\d+" rel="next"', text)  # keeps the filter
 
 
 def test_a_role_is_offered_only_the_filters_it_may_use(as_role, run):
@@ -325,3 +326,69 @@ def test_no_filter_finds_a_patient_by_data_their_consent_withholds(as_role, run,
         stored = CaseRanking.objects.filter(run=run, patient=clone).first()
         assert (stored.variant if stored else None) == variant
         transaction.set_rollback(True)
+
+
+# --- Pages by key: the links carry the case number before the page -------------------------------
+
+NEXT = re.compile(r'<a href="\?([^"]*)" rel="next">')
+PREVIOUS = re.compile(r'<a href="\?([^"]*)" rel="prev">')
+LAST = re.compile(r'<a href="\?([^"]*)">Last</a>')
+KEYED_QUERIES = [{}, {"sex": "female"}, {"consent_withheld": "on"}, {"arm": "ssri", "sex": "male"},
+                 {"algorithms_disagree": "on"}, {"q": "1"}]
+
+
+def _query(link: str) -> dict:
+    return dict(pair.split("=", 1) for pair in link.replace("&amp;", "&").split("&") if pair)
+
+
+def _shown(client, run, query: dict) -> tuple[list[tuple[int, str]], int, str]:
+    response = client.get(_url(run), query)
+    assert response.status_code == 200, response.content[:600]
+    text = response.content.decode()
+    count = int(re.search(r'id="match-count"><strong>(\d+)</strong>', text).group(1))
+    return [(int(number), pseudonym) for number, pseudonym in ROW.findall(text)], count, text
+
+
+@pytest.mark.parametrize("query", KEYED_QUERIES, ids=lambda q: "&".join(q) or "no filter")
+def test_next_links_walk_the_same_patients_in_case_order_by_key_keeping_the_filters(
+        as_role, run, query):
+    client = as_role(E)
+    by_number = _found(client, run, query)  # the old ?page=N links, which keep working
+    expected = sorted((number, pseudonym) for pseudonym, number in by_number.items())
+    pages, link = [], None
+    while True:
+        rows, count, text = _shown(client, run, {**query, **(_query(link) if link else {})})
+        assert count == len(expected)
+        pages.append((rows, text))
+        found = NEXT.search(text)
+        if not found:
+            break
+        link = found.group(1)
+        # The next page's key is the last case on this page; the filters stay, no page number.
+        assert _query(link) == {**query, "after": str(rows[-1][0])}
+    assert [row for rows, _ in pages for row in rows] == expected
+    assert all(len(rows) == 50 for rows, _ in pages[:-1])
+    for (before, _), (_, text) in zip(pages, pages[1:]):
+        assert _shown(client, run, _query(PREVIOUS.search(text).group(1)))[0] == before
+    for _, text in pages[:-1]:
+        assert _shown(client, run, _query(LAST.search(text).group(1)))[0] == pages[-1][0]
+
+
+def test_the_count_without_a_filter_is_the_cohorts_patients_less_the_erased(as_role, run,
+                                                                             make_user):
+    client = as_role(E)
+    erased = Patient.objects.filter(cohort=run.cohort).order_by("number")[60]
+    patient_erase(erased, actor=make_user(D, username="steward_erasing"))
+    left = list(Patient.objects.filter(cohort=run.cohort).order_by("number")
+                .values_list("number", "pseudonym"))
+    assert len(left) == run.cohort.n_patients - 1
+    _, count, _ = _shown(client, run, {})
+    assert count == len(left)
+    assert sorted((n, p) for p, n in _found(client, run, {}).items()) == left
+    assert _shown(client, run, {"after": str(left[49][0])})[0] == left[50:100]
+
+
+@pytest.mark.parametrize("after", ["-1", "1e3", "x", "300", "99999999999999999999"])
+def test_a_key_that_is_not_a_case_before_a_page_is_refused_naming_it(as_role, run, after):
+    response = as_role(E).get(_url(run), {"after": after})
+    assert response.status_code == 400 and 'data-field="after"' in response.content.decode()

@@ -3,6 +3,7 @@
 import html
 import re
 
+import pandas as pd
 import pytest
 from django.urls import reverse
 
@@ -11,8 +12,15 @@ from decision_support.cohorts.services import cohort_store
 from decision_support.consent.reads import consented_patient
 from decision_support.consent.services import consent_give
 from decision_support.lib.vocabulary import CONSENT_CLASSES, Purpose
-from decision_support.predictions import pages
+from decision_support.predictions import pages, selectors
+from decision_support.predictions.selectors import patient_predictions
+from decision_support.registry.loading import fitted_model
 from decision_support.registry.models import TrainedModel, TrainingRun
+from decision_support.registry.selectors import ranking_choice
+from models import explain as explain_module
+from models import ranking as ranking_module
+from models.algorithms import ALGORITHMS
+from models.features import prepare_rows
 from models.pgx import GUIDANCE_DISCLAIMER
 from synthetic_data import ARMS, DATA_DICTIONARY, make_cohort
 from tests.trained_runs import committed_run
@@ -260,7 +268,8 @@ def test_patient_list_is_paginated(signed_in_client, run):
     first = Patient.objects.filter(cohort=run.cohort).order_by("pk").first()
     assert page.count('href="/patients/') == 50
     assert f'href="{reverse("patient_detail", args=[first.pseudonym])}"' in page
-    assert "Page 1 of 30" in page and 'href="?page=2"' in page
+    fiftieth = Patient.objects.filter(cohort=run.cohort).order_by("number")[49].number
+    assert "Page 1 of 30" in page and f'href="?after={fiftieth}" rel="next"' in page
     last = _page(signed_in_client.get(url + "?page=30"))
     assert last.count('href="/patients/') == 50 and "Page 30 of 30" in last
     for bad in ("31", "0", "abc", "-1"):
@@ -411,3 +420,51 @@ def test_viewing_a_patient_writes_exactly_one_audit_entry(signed_in_client, sign
     assert (entry.actor, entry.role, entry.purpose, entry.action, entry.object_ref, entry.outcome) == (
         signed_in_user.username, "educator", "TRAIN", "patient.view", patient.pseudonym, "allowed")
     assert verify_chain().ok
+
+
+# --- What a patient's predictions cost: each row prepared once, no model called twice -------------
+
+
+def _prepare_counter(monkeypatch) -> list:
+    """Counts ``prepare_rows`` calls wherever a patient's predictions make them."""
+    calls = []
+
+    def counted(pipeline, rows):
+        calls.append(id(pipeline))
+        return prepare_rows(pipeline, rows)
+
+    for module in (selectors, ranking_module, explain_module):
+        monkeypatch.setattr(module, "prepare_rows", counted)
+    return calls
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_the_numbers_shown_are_each_models_own_predictions_for_every_algorithm(
+        run, patient, algorithm):
+    consented = consented_patient(patient, purpose=Purpose.EDUCATION)
+    predictions = patient_predictions(consented, run, algorithm=algorithm)
+    by_arm = {m.arm: fitted_model(m) for m in run.models.filter(variant=consented.variant)}
+    ranking_by = {m.arm: fitted_model(m) for m in run.models.filter(
+        variant=consented.variant, algorithm=predictions.choice.algorithm)}
+    assert len(predictions.ranking) == 6 and len(predictions.explanations) == 6
+    for row in predictions.ranking.itertuples():
+        assert row.probability == pytest.approx(
+            ranking_by[row.arm].predict(consented.frame)[0], abs=1e-9)
+    for item in predictions.explanations:
+        model = fitted_model(item.model)
+        assert model.algorithm == algorithm and by_arm[item.arm].variant == consented.variant
+        assert item.explanation.probability == pytest.approx(model.predict(consented.frame)[0],
+                                                             abs=1e-9)
+        pd.testing.assert_series_equal(
+            item.explanation.feature_values.astype(object),
+            consented.frame.iloc[0][model.features].astype(object), check_names=False)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_a_patient_page_prepares_each_models_row_once(signed_in_client, run, patient, algorithm,
+                                                      monkeypatch):
+    ranking_algorithm = ranking_choice(run).algorithm
+    calls = _prepare_counter(monkeypatch)
+    _page(signed_in_client.get(reverse("patient_detail", args=[patient.pseudonym]),
+                               {"algorithm": algorithm}))
+    assert len(calls) == len(set(calls)) == (6 if algorithm == ranking_algorithm else 12)

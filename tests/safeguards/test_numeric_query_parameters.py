@@ -35,6 +35,7 @@ PARAMETERS = [
     ("model_fairness", "threshold", {}, ["0.04", "0.96", "2", "-1", "1e308", "0E+999999999"], True),
     ("model_card", "threshold", {}, ["0.04", "0.96", "2", "-1", "1e308", "0E+999999999"], True),
     ("patient_list", "page", {}, ["0", "-1", "7", "99999999999999999999"], True),
+    ("patient_list", "after", {}, ["-1", "300", "99999999999999999999"], False),
     ("audit_log", "page", {}, ["0", "-1", "999999", "99999999999999999999"], True),
     ("cohort_compare", "a", {}, ["0", "-1", BIGINT_PAST_MAX], True),
     ("cohort_compare", "b", {"a": "cohort"}, ["0", "-1", BIGINT_PAST_MAX], False),
