@@ -3,7 +3,6 @@ across refits on request; consent, the pause, field rules and the audit entry re
 
 import html
 import re
-import time
 
 import pytest
 from django.urls import reverse
@@ -241,12 +240,9 @@ def test_stability_is_computed_only_on_request(client, make_user, run, patient, 
     assert calls == [] and 'id="stability-form"' in page and 'id="stability-summary"' not in page
     arm = client.get(_url(patient)).context["arm"]
 
-    started = time.perf_counter()
     response = client.get(_url(patient, arm=arm, stability="1"))
-    elapsed = time.perf_counter() - started
     page = _page(response)
     assert calls == list(ALGORITHMS)
-    assert elapsed < 10  # a few seconds on a busy two-core machine
     stability = response.context["stability"]
     assert stability["n_train"] > 0 and not stability["refused"]
     for table in stability["tables"]:
