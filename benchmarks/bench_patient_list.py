@@ -26,14 +26,10 @@ Then, each ``--repeats`` times, the median, p95, min and max milliseconds of:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 
-import numpy as np
-from _common import (backend_lines, create_throwaway_postgres, drop_postgres, environment_lines,
-                     postgres_target, print_table, summarize)
+from _common import backend_lines, django_sandbox, environment_lines, p95, print_table, summarize
 from bench_patient_page import train
 
 DEFAULT_PATIENTS = 5_000
@@ -54,28 +50,14 @@ def main(argv=None) -> None:
                         help="train the suite on the cohort's first N patients only (default: "
                              "all; see bench_patient_page.py)")
     args = parser.parse_args(argv)
-    data_dir = tempfile.TemporaryDirectory(prefix="bench-patient-list-")
-    os.environ["DATA_DIR"] = data_dir.name
-    os.environ["DJANGO_DEBUG"] = "0"
-    os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "decision_support.settings")
-    target = postgres_target()
-    pg = create_throwaway_postgres(target) if target else None
-    try:
+    with django_sandbox("bench-patient-list-"):
         run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if pg:
-            drop_postgres(*pg)
-        data_dir.cleanup()
 
 
 def _ms(label: str, times: list[float], found: str) -> list[str]:
     s = summarize(times)
     return [label, str(len(times)), f"{s['median'] * 1e3:.1f}",
-            f"{np.percentile(times, 95) * 1e3:.1f}", f"{s['min'] * 1e3:.1f}",
+            f"{p95(times) * 1e3:.1f}", f"{s['min'] * 1e3:.1f}",
             f"{s['max'] * 1e3:.1f}", found]
 
 
