@@ -3,7 +3,8 @@
 The policy allows no inline script or style and no eval. A blocked resource, inline style or
 ``eval`` fires a ``securitypolicyviolation`` event and logs a console error; the test collects
 both on the cohort overview, a model page (bars, lines and the SHAP beeswarm) and a patient page
-(SHAP waterfalls), after hovering a chart so that Plotly draws its hover label and mode bar.
+(SHAP waterfalls, its explanations section opened by choosing an algorithm), after hovering a
+chart so that Plotly draws its hover label.
 """
 
 import re
@@ -54,6 +55,7 @@ def test_charts_draw_under_the_csp_with_no_violation(live_server, page: Page, tr
     _visit(page, live_server.url + f"/runs/{run.pk}/arms/ssri/", "[data-chart]", problems)
     expect(page.locator('[data-chart="beeswarm"].js-plotly-plot .main-svg').first).to_be_visible()
     pseudonym = Patient.objects.filter(cohort=cohort).values_list("pseudonym", flat=True).first()
-    _visit(page, live_server.url + f"/patients/{pseudonym}/", '[data-chart^="waterfall-"]', problems)
+    _visit(page, live_server.url + f"/patients/{pseudonym}/?algorithm=logistic_regression",
+           '[data-chart^="waterfall-"]', problems)
 
     assert problems == [], "\n".join(problems)

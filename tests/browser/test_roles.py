@@ -8,7 +8,7 @@ from tests.browser.conftest import sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NAVIGATION = {
-    "educator": ["Courses", "Cohorts", "Models", "Seminar packs", "Exercises", "Reviews", "Data dictionary", "Primer", "Glossary", "Lesson plans", "API"],
+    "educator": ["Courses", "Cohorts", "Models", "Seminar packs", "Exercises", "Reviews", "Data dictionary", "Primer", "Glossary", "Lesson plans", "API", "Pause predictions…"],
     "student": ["Courses", "Cohorts", "Models", "Seminar packs", "Exercises", "Data dictionary", "Primer", "Glossary", "Lesson plans", "API"],
     "ethics_reviewer": ["Courses", "Cohorts", "Models", "Seminar packs", "Reviews", "Data dictionary", "Primer", "Glossary", "Lesson plans", "Audit log", "API"],
     "data_steward": ["Courses", "Cohorts", "Data dictionary", "Primer", "Glossary", "Lesson plans", "Erasures", "Audit log", "API"],
