@@ -5,7 +5,6 @@ a place key names the patient's place in the cohort's data (its fingerprint), th
 copy of that data, so that erasure and consent decisions outlive the copy they were made in.
 """
 
-import hashlib
 import hmac
 
 from django.conf import settings
@@ -14,7 +13,7 @@ PSEUDONYM_LENGTH = 24  # hex characters: 96 bits
 
 
 def _keyed(message: str) -> str:
-    return hmac.new(settings.PSEUDONYM_KEY.encode(), message.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(settings.PSEUDONYM_KEY.encode(), message.encode(), "sha256").hex()
 
 
 def patient_pseudonym(cohort_uid: str, patient_id: int) -> str:
