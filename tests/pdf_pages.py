@@ -120,3 +120,15 @@ def page_break_faults(content: bytes, html: str) -> list[str]:
     if len(pages) > 1 and len(pages[-1].lines) < MIN_LAST_LINES:
         faults.append(f"the last page, {len(pages)}, holds only {len(pages[-1].lines)} lines")
     return faults
+
+
+def printed(client, monkeypatch, url: str, query: dict | None = None) -> tuple[bytes, str]:
+    """The PDF a view answers for ``url`` and the HTML it rendered it from
+    (``lib.printing.pdf_from_html``, which every PDF of the app goes through)."""
+    from decision_support.lib import printing
+
+    rendered, render = [], printing.pdf_from_html
+    monkeypatch.setattr(printing, "pdf_from_html", lambda html: rendered.append(html) or render(html))
+    response = client.get(url, query or {})
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    return response.content, rendered[0]

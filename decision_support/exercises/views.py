@@ -8,7 +8,7 @@ arm, never names.
 """
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -22,7 +22,7 @@ from decision_support.lib.form_errors import field_errors
 from decision_support.lib.vocabulary import ConsentClass
 from decision_support.predictions import pages
 from decision_support.predictions.selectors import decision_options, patient_predictions
-from decision_support.seminar.packets import pdf_from_html
+from decision_support.lib import printing
 from synthetic_data import ARM_LABELS
 
 from . import charts
@@ -268,6 +268,4 @@ def exercise_pdf(request, exercise_id: int):
     results = _results(request, exercise)
     html = render_to_string("exercises/summary_pdf.html",
                             {"exercise": exercise, "results": results, "arm_labels": ARM_LABELS})
-    response = HttpResponse(pdf_from_html(html), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="exercise-{exercise.pk}-summary.pdf"'
-    return response
+    return printing.pdf_download(html, f"exercise-{exercise.pk}-summary.pdf")

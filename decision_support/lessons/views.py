@@ -2,16 +2,16 @@
 
 The access gate admits every role; ``selectors.shown_plan`` decides what a role sees (the
 answer key for educators only). The PDF is rendered as the case packets are
-(``seminar.packets.pdf_from_html``: static files from disk, nothing fetched).
+(``lib.printing``: static files from disk, nothing fetched).
 """
 
 from dataclasses import replace
 
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
-from decision_support.seminar.packets import pdf_from_html
+from decision_support.lib import printing
 from synthetic_data import LESSON_PLANS
 
 from .selectors import lesson_plan_list, shown_plan
@@ -37,6 +37,4 @@ def lesson_pdf(request, lesson: str):
     plan = replace(plan, steps=tuple(replace(step, url=request.build_absolute_uri(step.url))
                                      if step.url else step for step in plan.steps))
     html = render_to_string("lessons/plan_pdf.html", {"plan": plan})
-    response = HttpResponse(pdf_from_html(html), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="lesson-{plan.name}.pdf"'
-    return response
+    return printing.pdf_download(html, f"lesson-{plan.name}.pdf")

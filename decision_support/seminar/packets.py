@@ -4,21 +4,13 @@ A packet reads the patient as every patient page does (``predictions.patient.pat
 through the consent gate, with the roles' hidden values) and predicts only through
 ``patient_predictions`` (so the prediction pause holds); the field rules (truth, genetic values)
 come from the roles passed in. The waterfall is an inline SVG drawn here, since
-a PDF runs no script. The PDF is rendered by weasyprint with a fetcher that serves static files
-from disk (under their hashed names too, as ``{% static %}`` writes them in production) and
-refuses every other URL, so rendering never touches the network.
+a PDF runs no script (rendered by ``lib.printing``).
 """
 
 from __future__ import annotations
 
-import mimetypes
-from pathlib import Path
-from urllib.parse import unquote, urlencode, urlsplit
+from urllib.parse import urlencode
 
-from django.conf import settings
-from django.contrib.staticfiles import finders
-from django.contrib.staticfiles.storage import staticfiles_storage
-from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -38,8 +30,6 @@ from synthetic_data import ARM_LABELS, DATA_DICTIONARY, SCENARIOS
 
 WITHHELD_BY_CONSENT = "not permitted by the patient's consent for education and demonstration"
 HIDDEN_FROM_ROLE = "values not shown to your role (the models still use them where consent allows)"
-# Any host will do: the fetcher below never opens a connection.
-PDF_BASE_URL = "http://localhost/"
 
 
 # --- model-card excerpt ---------------------------------------------------------------------
@@ -196,41 +186,3 @@ def case_packet(patient, *, purpose: str, roles, with_key: bool = False) -> dict
         "show_truth": bool(page.get("truth_known")),
         "truth_rows": page.get("truth_rows", []),
     }
-
-
-# --- PDF ------------------------------------------------------------------------------------
-
-
-def _static_path(url: str) -> Path | None:
-    """The file behind a static file's URL on ``PDF_BASE_URL``: from the app folders (the finders)
-    or, for a name only ``collectstatic`` wrote (a hashed name in production), from the static
-    files storage. None for any other URL, and for a name leading out of those folders."""
-    parts, base = urlsplit(url), urlsplit(PDF_BASE_URL)
-    prefix = "/" + settings.STATIC_URL.strip("/") + "/"
-    if ((parts.scheme, parts.netloc) != (base.scheme, base.netloc)
-            or not parts.path.startswith(prefix)):
-        return None
-    name = unquote(parts.path[len(prefix):])
-    try:
-        found = finders.find(name)
-        if found is None and staticfiles_storage.location and staticfiles_storage.exists(name):
-            found = staticfiles_storage.path(name)
-    except SuspiciousFileOperation:
-        return None
-    return Path(found) if found else None
-
-
-def pdf_from_html(html: str) -> bytes:
-    """Render ``html`` (a whole document) to PDF; only static files are fetched, from disk."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    class StaticFilesOnly(URLFetcher):
-        def fetch(self, url, headers=None):
-            found = _static_path(url)
-            if found is None:
-                raise ValueError(f"refused to fetch {url}: a packet loads static files only")
-            content_type = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(url, found.read_bytes(), {"Content-Type": content_type})
-
-    return HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=StaticFilesOnly()).write_pdf()

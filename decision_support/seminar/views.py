@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -16,6 +16,7 @@ from django.urls import reverse
 from decision_support.accounts.access import PATIENT_TRUTH_ROLES, POLICIES, audit_context, can
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.courses.selectors import courses_where
+from decision_support.lib import printing
 from decision_support.lib.form_errors import field_errors
 from decision_support.registry.models import TrainedModel, TrainingRun
 from synthetic_data import ARMS
@@ -118,18 +119,12 @@ def case_packet(request, pseudonym: str):
         + (f"?{urlencode({'key': 'on'})}" if packet["show_truth"] else "")})
 
 
-def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 def case_packet_pdf(request, pseudonym: str):
     packet = _packet(request, pseudonym)
     html = render_to_string("seminar/packets_pdf.html",
                             {"title": f"{packet['patient'].case_label} · {packet['patient'].pseudonym}",
                              "packets": [packet]})
-    return _pdf_response(packets.pdf_from_html(html), f"case-{packet['patient'].pseudonym}.pdf")
+    return printing.pdf_download(html, f"case-{packet['patient'].pseudonym}.pdf")
 
 
 # --- seminar packs --------------------------------------------------------------------------
@@ -213,4 +208,4 @@ def seminar_pack_pdf(request, pack_id: int):
                   cases=[case.patient.pseudonym for case in cases])
     html = render_to_string("seminar/packets_pdf.html",
                             {"title": pack.name, "pack": pack, "packets": packs})
-    return _pdf_response(packets.pdf_from_html(html), f"seminar-pack-{pack.pk}.pdf")
+    return printing.pdf_download(html, f"seminar-pack-{pack.pk}.pdf")

@@ -15,6 +15,7 @@ from decision_support.exercises.selectors import CSV_COLUMNS, class_results, stu
 from decision_support.exercises.services import exercise_reveal
 from decision_support.lib.vocabulary import Purpose
 from synthetic_data import ARM_LABELS, FIRST_LINE_ARMS, TREATMENT_RESISTANT_ARMS
+from tests.pdf_pages import page_break_faults, printed
 
 pytestmark = pytest.mark.django_db
 
@@ -150,14 +151,16 @@ def test_the_csv_has_one_row_per_student_and_case(client, make_exercise, student
     assert AuditEntry.objects.filter(action="exercise.export").count() == 1
 
 
-def test_the_pdf_summary_is_one_page_without_names(client, make_exercise, students, educator):
+def test_the_pdf_summary_is_one_page_without_names_and_breaks_nowhere(
+        client, monkeypatch, make_exercise, students, educator):
     exercise = make_exercise()
     class_ = students(2, prefix="pupil")
     _play(client, exercise, class_, PICKS["the best arm"])
     exercise = _reveal(exercise, educator)
     client.force_login(educator)
-    response = client.get(reverse("exercise_pdf", args=[exercise.pk]))
-    reader = PdfReader(io.BytesIO(response.content))
+    content, html = printed(client, monkeypatch, reverse("exercise_pdf", args=[exercise.pk]))
+    assert page_break_faults(content, html) == []
+    reader = PdfReader(io.BytesIO(content))
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert len(reader.pages) == 1
     assert exercise.name in text and "not for clinical use" in text

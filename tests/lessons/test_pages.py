@@ -20,10 +20,9 @@ from decision_support.courses.models import Course
 from decision_support.lessons.selectors import (COHORT_LINKS, NO_COHORT_ASK, NO_COHORT_CREATE,
                                                 NO_RUN, NOT_FOR_YOUR_ROLE, PAGES, ShownPlan,
                                                 ShownStep)
-from decision_support.lessons import views as lesson_views
-from decision_support.seminar.packets import pdf_from_html
+from decision_support.lib.printing import pdf_from_html
 from synthetic_data import LESSON_PAGES, LESSON_PLANS, SCENARIOS, SITE_SCENARIOS
-from tests.pdf_pages import page_break_faults, pdf_pages
+from tests.pdf_pages import page_break_faults, pdf_pages, printed
 
 pytestmark = pytest.mark.django_db
 
@@ -95,12 +94,7 @@ def test_no_pdf_page_ends_with_a_heading_or_is_left_mostly_blank(client, make_us
                                                                  name):
     """An educator's PDF is the longest (it has the answer key)."""
     client.force_login(make_user(E))
-    rendered = []
-    monkeypatch.setattr(lesson_views, "pdf_from_html",
-                        lambda html: rendered.append(html) or pdf_from_html(html))
-    response = client.get(reverse("lesson_pdf", args=[name]))
-    assert response.status_code == 200
-    faults = page_break_faults(response.content, rendered[0])
+    faults = page_break_faults(*printed(client, monkeypatch, reverse("lesson_pdf", args=[name])))
     assert faults == [], "\n".join(faults)
 
 

@@ -16,6 +16,7 @@ from decision_support.accounts.access import GENOTYPE_FEATURES
 from decision_support.accounts.roles import Role
 from decision_support.audit.models import AuditEntry
 from decision_support.consent.services import consent_withdraw
+from decision_support.lib import printing
 from decision_support.lib.vocabulary import ConsentClass, Purpose
 from decision_support.predictions.services import predictions_pause
 from decision_support.seminar import packets
@@ -175,13 +176,13 @@ def test_rendering_a_pdf_opens_no_network_connection(monkeypatch):
     attempts = []
     monkeypatch.setattr(socket.socket, "connect", lambda self, address: attempts.append(address))
     monkeypatch.setattr(socket, "create_connection", lambda *args, **kw: attempts.append(args))
-    pdf = packets.pdf_from_html(
+    pdf = printing.pdf_from_html(
         '<html><head><link rel="stylesheet" href="http://192.0.2.7/evil.css">'
         '<link rel="stylesheet" href="/static/seminar/packet.css"></head>'
         '<body><img src="https://example.org/pixel.png"><p>offline</p></body></html>')
     assert pdf.startswith(b"%PDF-") and attempts == []
-    assert packets._static_path("http://localhost/static/seminar/packet.css").name == "packet.css"
-    assert packets._static_path("http://192.0.2.7/evil.css") is None
+    assert printing.static_path("http://localhost/static/seminar/packet.css").name == "packet.css"
+    assert printing.static_path("http://192.0.2.7/evil.css") is None
 
 
 # --- PDFs in production: static files collected under hashed names ----------------------------
@@ -218,7 +219,7 @@ def test_production_pdfs_have_their_stylesheet(trained, signed_in, production_st
 def test_the_pdf_fetcher_reads_static_files_hashed_or_not_and_nothing_else(production_static):
     stylesheet = Path(finders.find("seminar/packet.css")).read_bytes()
     for url in (production_static, "/static/seminar/packet.css"):
-        assert packets._static_path(f"http://localhost{url}").read_bytes() == stylesheet
+        assert printing.static_path(f"http://localhost{url}").read_bytes() == stylesheet
     for refused in ("http://192.0.2.7/static/seminar/packet.css",
                     "https://localhost/static/seminar/packet.css",
                     "http://localhost/seminar/packet.css",
@@ -226,4 +227,4 @@ def test_the_pdf_fetcher_reads_static_files_hashed_or_not_and_nothing_else(produ
                     "http://localhost/static/%2e%2e/%2e%2e/decision_support/settings.py",
                     "http://localhost/static/seminar/missing.css",
                     "file:///etc/passwd", "data:text/css,body{}"):
-        assert packets._static_path(refused) is None, refused
+        assert printing.static_path(refused) is None, refused
