@@ -18,6 +18,16 @@ def trained_cohort(db):
     clear_model_caches()
 
 
+def tab_to(page: Page, target, max_tabs: int) -> None:
+    """Press Tab until an element of ``target`` (a locator) has the focus: it is reachable by
+    keyboard within ``max_tabs`` presses."""
+    for _ in range(max_tabs):
+        if target.evaluate_all("elements => elements.includes(document.activeElement)"):
+            return
+        page.keyboard.press("Tab")
+    pytest.fail(f"{target} cannot be reached in {max_tabs} presses of the Tab key")
+
+
 def sign_in(page: Page, url: str, user) -> None:
     """Open ``url`` signed out, and sign in as ``user`` on the form it leads to."""
     page.context.clear_cookies()

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from synthetic_data import BIOLOGY
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, tab_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,12 +22,7 @@ def test_why_it_could_matter_opens_by_keyboard_and_prints(live_server, page: Pag
     sign_in(page, live_server.url + reverse("data_dictionary"), signed_in_user)
     first = page.locator("details.why").first
     expect(first).not_to_have_attribute("open", "")
-    for _ in range(MAX_TABS):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.tagName") == "SUMMARY":
-            break
-    else:
-        pytest.fail("no 'Why this could matter' within reach of the Tab key")
+    tab_to(page, page.locator("details.why > summary"), MAX_TABS)
     page.keyboard.press("Enter")
     expect(first).to_have_attribute("open", "")
     expect(first.locator(".why-biology")).to_be_visible()

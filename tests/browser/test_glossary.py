@@ -6,7 +6,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from models.ranking import RANKING_ALGORITHM
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, tab_to
 from tests.trained_runs import committed_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,23 +20,15 @@ def run(django_db_blocker):
         yield run
 
 
-def _tab_to(page: Page, href: str) -> None:
-    for _ in range(MAX_TABS):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.getAttribute('href')") == href:
-            return
-    pytest.fail(f"no link to {href} reached with Tab")
-
-
 def test_a_student_tabs_from_the_navigation_to_the_glossary_and_from_a_metric_to_its_entry(
         live_server, page: Page, make_user, run):
     sign_in(page, live_server.url + reverse("model_detail", args=[run.pk, "ssri"]),
             make_user("student"))
-    _tab_to(page, "/glossary/")
+    tab_to(page, page.locator('a[href="/glossary/"]'), MAX_TABS)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Glossary")
     page.go_back()
-    _tab_to(page, "/glossary/#auc")
+    tab_to(page, page.locator('a[href="/glossary/#auc"]'), MAX_TABS)
     expect(page.locator(":focus abbr")).to_have_attribute("title", "Area under the (ROC) curve")
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{live_server.url}/glossary/#auc")

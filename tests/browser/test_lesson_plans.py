@@ -9,20 +9,11 @@ from playwright.sync_api import Page, expect
 
 from decision_support.accounts.roles import Role
 from synthetic_data import LESSON_PLANS
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, tab_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 MAX_TABS = 100  # more than the pages have focusable elements before the links pressed
-
-
-def _tab_to(page: Page, locator) -> None:
-    """Press Tab until ``locator`` has the focus: it is reachable by keyboard."""
-    for _ in range(MAX_TABS):
-        if locator.evaluate("element => element === document.activeElement"):
-            return
-        page.keyboard.press("Tab")
-    pytest.fail(f"{locator} cannot be reached with the Tab key")
 
 
 def test_a_student_opens_a_lesson_plan_from_the_navigation_by_keyboard(live_server, page: Page,
@@ -30,13 +21,13 @@ def test_a_student_opens_a_lesson_plan_from_the_navigation_by_keyboard(live_serv
     sign_in(page, live_server.url + "/", make_user(Role.STUDENT))
     expect(page).to_have_url(re.compile(rf"/cohorts/{demo_cohort.pk}/$"))
 
-    _tab_to(page, page.get_by_role("navigation", name="Main").get_by_role("link",
-                                                                          name="Lesson plans"))
+    main_navigation = page.get_by_role("navigation", name="Main")
+    tab_to(page, main_navigation.get_by_role("link", name="Lesson plans"), MAX_TABS)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Lesson plans")
 
     plan = LESSON_PLANS["default"]
-    _tab_to(page, page.get_by_role("link", name=plan.title))
+    tab_to(page, page.get_by_role("link", name=plan.title), MAX_TABS)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text(plan.title)
     expect(page.locator(".step")).to_have_count(len(plan.steps))

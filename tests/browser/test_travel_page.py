@@ -13,7 +13,7 @@ from decision_support.cohorts.services import cohort_generate
 from decision_support.registry import services
 from models.ranking import RANKING_ALGORITHM
 from models.training import train_suite
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, tab_to
 from tests.trained_runs import clear_model_caches
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -40,15 +40,6 @@ def _errors(page: Page) -> list[str]:
     return errors
 
 
-def _tab_to(page: Page, locator) -> None:
-    """Press Tab until ``locator`` has the focus: it is reachable by keyboard."""
-    for _ in range(MAX_TABS):
-        if locator.evaluate("element => element === document.activeElement"):
-            return
-        page.keyboard.press("Tab")
-    pytest.fail(f"{locator} cannot be reached with the Tab key")
-
-
 def test_an_educator_follows_the_run_to_the_travel_page_and_recalibrates_by_keyboard(
         live_server, page: Page, make_user, travel_run):
     errors = _errors(page)
@@ -72,7 +63,7 @@ def test_an_educator_follows_the_run_to_the_travel_page_and_recalibrates_by_keyb
 
     page.locator("h1").focus()
     size = page.get_by_label("Local sample size")
-    _tab_to(page, size)
+    tab_to(page, size, MAX_TABS)
     page.keyboard.press("Control+A")
     page.keyboard.type("60")
     page.keyboard.press("Enter")
