@@ -137,6 +137,12 @@ CHARTS_DRAWN = """() => {
   });
 }"""
 
+# Every table region in sight that scrolls is a Tab stop (so a keyboard can scroll it), and none
+# that fits is one (js/table_scroll.js; one in a closed section is no stop until it opens).
+TABLE_STOPS_SETTLED = """() => [...document.querySelectorAll(".table-scroll")]
+  .filter(region => region.closest("details:not([open])") === null)
+  .every(region => (region.scrollWidth > region.clientWidth) === region.hasAttribute("tabindex"))"""
+
 
 # The outermost elements that stick out to the right of the screen, outside any scrolling box.
 OVERFLOWING = """() => {
@@ -232,6 +238,7 @@ def _check(page: Page, url: str, label: str) -> list[str]:
     page.goto(url)
     page.evaluate("document.querySelectorAll('details:not([open])').forEach(d => { d.open = true; })")
     page.wait_for_function(CHARTS_DRAWN)
+    page.wait_for_function(TABLE_STOPS_SETTLED)
     problems = []
     width = page.evaluate("document.documentElement.scrollWidth")
     if width > PHONE["width"] + 1:
@@ -294,3 +301,21 @@ def test_the_decision_form_is_a_few_tab_presses_from_the_top_of_the_patient_page
     else:
         pytest.fail(f"the decision form is not reached in {MAX_TABS_TO_DECISION} Tab presses")
     assert in_charts == 0, f"{in_charts} Tab stops inside the charts"
+
+
+def test_a_table_region_is_a_tab_stop_only_while_it_scrolls(live_server, page: Page,
+                                                            ranking_cohort, make_user):
+    regions = page.locator(".table-scroll")
+    stops = page.locator(".table-scroll[tabindex]")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in(page, live_server.url + reverse("model_detail", args=[ranking_cohort.run.pk, "ssri"]),
+            make_user(Role.EDUCATOR))
+    page.wait_for_function(TABLE_STOPS_SETTLED)
+    wide_stops = stops.count()
+    assert wide_stops < regions.count(), "every table region is a Tab stop on a wide screen"
+    page.set_viewport_size(PHONE)
+    page.wait_for_function(TABLE_STOPS_SETTLED)
+    assert stops.count() > wide_stops, "no table region became a Tab stop on a phone"
+    stops.first.focus()
+    page.keyboard.press("ArrowRight")
+    assert stops.first.evaluate("region => region.scrollLeft") > 0
