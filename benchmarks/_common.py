@@ -16,6 +16,7 @@ import secrets
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -136,7 +137,7 @@ def django_sandbox(prefix: str):
     ``DATA_DIR`` a new temporary folder (the SQLite file and any generated keys live there) or,
     with PostgreSQL selected (``postgres_target``), a throw-away database created here and
     dropped on exit; ``DEBUG`` off (it records every query: slower and not what we measure); the
-    test client's host allowed. The caller runs ``django.setup()`` and ``migrate``."""
+    test client's host allowed. The caller then runs ``django_start``."""
     data_dir = tempfile.TemporaryDirectory(prefix=prefix)
     os.environ["DATA_DIR"] = data_dir.name
     os.environ["DJANGO_DEBUG"] = "0"
@@ -155,17 +156,64 @@ def django_sandbox(prefix: str):
         data_dir.cleanup()
 
 
-def signed_in_client(course, role: str = "educator", username: str = "benchmark"):
-    """A ``django.test.Client`` signed in (``force_login``) as a new user holding ``role`` in
-    ``course``; the user is the client's ``user``."""
+def course_member(course, role: str = "educator", username: str = "benchmark",
+                  password: str | None = None):
+    """A new user holding ``role`` in ``course`` (without a password unless one is given)."""
     from django.contrib.auth import get_user_model
-    from django.test import Client
 
     from decision_support.courses.models import Membership
 
-    user = get_user_model().objects.create_user(username=username, password=None)
+    user = get_user_model().objects.create_user(username=username, password=password)
     Membership.objects.create(user=user, course=course, role=role)
+    return user
+
+
+def signed_in_client(course, role: str = "educator", username: str = "benchmark"):
+    """A ``django.test.Client`` signed in (``force_login``) as a new user holding ``role`` in
+    ``course``; the user is the client's ``user``."""
+    from django.test import Client
+
+    user = course_member(course, role, username)
     client = Client()
     client.force_login(user)
     client.user = user
     return client
+
+
+class SetUp:
+    """Seconds of a benchmark's set-up steps (migrate, storing, training), printed once for
+    information, never part of the figures: ``with setup.timed("name"): ...``."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def timed(self, name: str):
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = time.perf_counter() - start
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.seconds.items())
+
+
+def django_start(title: str, details: str) -> SetUp:
+    """Inside ``django_sandbox``: ``django.setup()``; the header (``title``, the environment, the
+    database, Django's version and DEBUG, then ``details``), each line after a '#'; then
+    ``migrate``, timed as the first set-up step."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    print(f"# {title}")
+    for line in environment_lines() + backend_lines(connection):
+        print(f"# {line}")
+    print(f"# django {django.get_version()}, DEBUG {'on' if settings.DEBUG else 'off'}; {details}")
+    print()
+    setup = SetUp()
+    with setup.timed("migrate"):
+        call_command("migrate", interactive=False, verbosity=0)
+    return setup

@@ -33,8 +33,7 @@ import argparse
 import gc
 import time
 
-from _common import (backend_lines, django_sandbox, environment_lines, p95, print_table,
-                     signed_in_client, summarize)
+from _common import django_sandbox, django_start, p95, print_table, signed_in_client, summarize
 
 DEFAULT_SIZES = [5_000, 100_000]
 DEFAULT_SEED = 20261205
@@ -65,19 +64,8 @@ def main(argv=None) -> None:
 
 
 def run(args) -> None:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    print("# cohort and model pages: GET through django.test.Client, warm, as an educator")
-    for line in environment_lines() + backend_lines(connection):
-        print(f"# {line}")
-    print(f"# django {django.get_version()}, DEBUG off; cohorts seeds {args.seed} and "
-          f"{args.seed + 1}, training seed {TRAINING_SEED}")
-    print()
-    call_command("migrate", interactive=False, verbosity=0)
+    django_start("cohort and model pages: GET through django.test.Client, warm, as an educator",
+                 f"cohorts seeds {args.seed} and {args.seed + 1}, training seed {TRAINING_SEED}")
     storage, rows, after_consent = [], [], []
     for size in args.sizes:
         a, b, stored = store_pair(size, args.seed)

@@ -29,12 +29,11 @@ import argparse
 import sys
 import time
 
-from _common import backend_lines, django_sandbox, environment_lines, p95, print_table, summarize
-from bench_patient_page import train
+from _common import django_sandbox, django_start, p95, print_table, signed_in_client, summarize
+from bench_patient_page import cohort_details, train
 
 DEFAULT_PATIENTS = 5_000
 DEFAULT_COHORT_SEED = 20261125
-TRAINING_SEED = 1
 SAMPLE_RANKINGS = 100
 
 
@@ -62,49 +61,29 @@ def _ms(label: str, times: list[float], found: str) -> list[str]:
 
 
 def run(args) -> None:
-    import django
-
-    django.setup()
+    setup = django_start("patient list with filters: GET /cohorts/<id>/patients/?... through "
+                         "django.test.Client", cohort_details(args))
     import re
 
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-    from django.db import connection
-    from django.test import Client
     from django.urls import reverse
 
     from decision_support.cohorts.models import Patient
     from decision_support.cohorts.services import cohort_generate
     from decision_support.consent.reads import consented_patient
     from decision_support.consent.services import consent_withdraw
-    from decision_support.courses.models import Membership
     from decision_support.lib.vocabulary import ConsentClass, Purpose
     from decision_support.predictions.models import CaseRanking
     from decision_support.predictions.selectors import patient_ranking
 
-    print("# patient list with filters: GET /cohorts/<id>/patients/?... through django.test.Client")
-    for line in environment_lines() + backend_lines(connection):
-        print(f"# {line}")
-    print(f"# cohort of {args.patients:,} (seed {args.seed}), training seed {TRAINING_SEED}"
-          + (f" on the first {args.train_patients:,} patients" if args.train_patients else ""))
-    print()
-    setup = {}
-    start = time.perf_counter()
-    call_command("migrate", interactive=False, verbosity=0)
-    setup["migrate"] = time.perf_counter() - start
-    start = time.perf_counter()
-    cohort = cohort_generate(n_patients=args.patients, seed=args.seed, name="benchmark")
-    setup["cohort_generate"] = time.perf_counter() - start
-    start = time.perf_counter()
-    training = train(cohort, args.train_patients)
-    setup["training_run_create"] = time.perf_counter() - start
-    print("set-up (once): " + ", ".join(f"{k} {v:.1f} s" for k, v in setup.items()))
+    with setup.timed("cohort_generate"):
+        cohort = cohort_generate(n_patients=args.patients, seed=args.seed, name="benchmark")
+    with setup.timed("training_run_create"):
+        training = train(cohort, args.train_patients)
+    print(f"set-up (once): {setup}")
     print()
 
-    user = get_user_model().objects.create_user(username="benchmark", password=None)
-    Membership.objects.create(user=user, course=cohort.course, role="educator")
-    client = Client()
-    client.force_login(user)
+    client = signed_in_client(cohort.course)
+    user = client.user
     url = reverse("patient_list", args=[cohort.pk])
 
     def get(query: dict) -> tuple[float, str]:

@@ -45,8 +45,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
-from _common import (backend_lines, django_sandbox, environment_lines, print_table,
-                     signed_in_client, summarize, thread_caps)
+from _common import (django_sandbox, django_start, print_table, signed_in_client, summarize,
+                     thread_caps)
 
 DEFAULT_PATIENTS = 5_000
 DEFAULT_COHORT_SEED = 20261125
@@ -114,11 +114,8 @@ def get(client, url: str, what: str):
 
 
 def run(args) -> None:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
+    setup = django_start("patient page: GET /patients/<pseudonym>/ through django.test.Client, "
+                         "warm", cohort_details(args))
     from django.urls import NoReverseMatch, reverse
     from threadpoolctl import threadpool_limits
 
@@ -126,33 +123,18 @@ def run(args) -> None:
     from decision_support.cohorts.services import cohort_generate
     from models.algorithms import ALGORITHMS
 
-    print("# patient page: GET /patients/<pseudonym>/ through django.test.Client, warm")
-    for line in environment_lines() + backend_lines(connection):
-        print(f"# {line}")
-    print(f"# django {django.get_version()}, DEBUG off; cohort of {args.patients:,} "
-          f"(seed {args.seed}), training seed {TRAINING_SEED}"
-          + (f" on the first {args.train_patients:,} patients" if args.train_patients else ""))
-    print()
-
     try:
         reverse("patient_detail", args=["x"])
     except NoReverseMatch:
         raise NotMeasurable("there is no URL named 'patient_detail' (/patients/<pseudonym>/) "
                             "yet: decision_support/predictions/urls.py does not route it") from None
 
-    setup = {}
-    start = time.perf_counter()
-    call_command("migrate", interactive=False, verbosity=0)
-    setup["migrate"] = time.perf_counter() - start
-    start = time.perf_counter()
-    cohort = cohort_generate(n_patients=args.patients, seed=args.seed, name="benchmark")
-    setup["cohort_generate"] = time.perf_counter() - start
-    start = time.perf_counter()
-    run_row = train(cohort, args.train_patients)
-    setup["training_run_create"] = time.perf_counter() - start
-    print("set-up (once, not part of the page figures): "
-          + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in setup.items())
-          + f" (of which train_suite {run_row.duration_seconds:.1f} s)")
+    with setup.timed("cohort_generate"):
+        cohort = cohort_generate(n_patients=args.patients, seed=args.seed, name="benchmark")
+    with setup.timed("training_run_create"):
+        run_row = train(cohort, args.train_patients)
+    print(f"set-up (once, not part of the page figures): {setup} (of which train_suite "
+          f"{run_row.duration_seconds:.1f} s)")
     print()
 
     client = signed_in_client(cohort.course)
@@ -234,6 +216,12 @@ def run(args) -> None:
     print_table(["page", "requests", "median", "p95", "min", "max", "KiB"],
                 [ms_row(url, times, [f"{np.median(sizes) / 1024:.0f}"])])
     print(f"  warm-up request {cold * 1e3:.0f} ms")
+
+
+def cohort_details(args) -> str:
+    """The header's cohort: size, seed, training seed and training subset."""
+    return (f"cohort of {args.patients:,} (seed {args.seed}), training seed {TRAINING_SEED}"
+            + (f" on the first {args.train_patients:,} patients" if args.train_patients else ""))
 
 
 def train(cohort, train_patients: int | None):

@@ -34,8 +34,7 @@ import gc
 import sys
 import time
 
-from _common import (backend_lines, django_sandbox, environment_lines, print_table,
-                     signed_in_client, summarize)
+from _common import django_sandbox, django_start, print_table, signed_in_client, summarize
 
 DEFAULT_PATIENTS = 5_000
 DEFAULT_SCENARIO = "trial_to_clinic"
@@ -68,37 +67,21 @@ def main(argv=None) -> None:
 
 
 def run(args) -> None:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
+    setup = django_start("travel page: GET /runs/<run>/travel/ through django.test.Client, warm",
+                         f"{args.scenario} cohort of {args.patients:,} per site (seed "
+                         f"{args.seed}), training seed {TRAINING_SEED}")
     from django.urls import reverse
 
     from decision_support.cohorts.services import cohort_generate
     from decision_support.registry.services import training_run_create
 
-    print("# travel page: GET /runs/<run>/travel/ through django.test.Client, warm")
-    for line in environment_lines() + backend_lines(connection):
-        print(f"# {line}")
-    print(f"# django {django.get_version()}, DEBUG off; {args.scenario} cohort of "
-          f"{args.patients:,} per site (seed {args.seed}), training seed {TRAINING_SEED}")
-    print()
-
-    setup = {}
-    start = time.perf_counter()
-    call_command("migrate", interactive=False, verbosity=0)
-    setup["migrate"] = time.perf_counter() - start
-    start = time.perf_counter()
-    cohort = cohort_generate(n_patients=args.patients, seed=args.seed, name="benchmark",
-                             site_scenario=args.scenario)
-    setup["cohort_generate"] = time.perf_counter() - start
-    start = time.perf_counter()
-    run_row = training_run_create(cohort=cohort, seed=TRAINING_SEED)
-    setup["training_run_create"] = time.perf_counter() - start
-    print("set-up (once, not part of the page figures): "
-          + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in setup.items())
-          + f" (training and validation at the other sites {run_row.duration_seconds:.1f} s; "
+    with setup.timed("cohort_generate"):
+        cohort = cohort_generate(n_patients=args.patients, seed=args.seed, name="benchmark",
+                                 site_scenario=args.scenario)
+    with setup.timed("training_run_create"):
+        run_row = training_run_create(cohort=cohort, seed=TRAINING_SEED)
+    print(f"set-up (once, not part of the page figures): {setup} (training and validation at "
+          f"the other sites {run_row.duration_seconds:.1f} s; "
           f"{run_row.models.count()} models, validated at "
           f"{', '.join(run_row.external_validations.values_list('site', flat=True))})")
     print()
