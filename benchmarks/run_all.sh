@@ -3,7 +3,7 @@
 # throw-away PostgreSQL (skipped with a note when no server binaries are installed), the models
 # (training, explanations, global SHAP), external validation at another site, the patient page
 # (skipped with a note, exit status 2, while the page does not exist or answers 404), the "Does it
-# travel?" page and a class browsing during two trainings and a 20,000-patient generation on make
+# travel?" page, the cohort and model pages' server time and every page's browser load, and a class browsing during two trainings and a 20,000-patient generation on make
 # run's SQLite set-up.
 # From the repository root: benchmarks/run_all.sh [PYTHON]   (default .venv/bin/python)
 set -euo pipefail
@@ -34,5 +34,7 @@ echo
 "$python" benchmarks/bench_travel_page.py
 echo
 "$python" benchmarks/bench_pages.py
+echo
+"$python" benchmarks/bench_browser.py
 echo
 "$python" benchmarks/bench_class_during_training.py
