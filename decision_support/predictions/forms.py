@@ -12,6 +12,7 @@ from synthetic_data import ARM_LABELS, ARMS, DATA_DICTIONARY
 
 from .models import PredictionPause, TreatmentDecision
 from .selectors import AGE_BAND_RANGES, CaseFilters, offered_filters
+from .services import PAUSE_REASON_REQUIRED
 
 SEARCH_HELP = "A case number (14 or Case 14) or the start of a pseudonym."
 NOT_A_SEARCH = "Enter a case number (14 or Case 14) or the start of a pseudonym (letters and digits)."
@@ -20,7 +21,6 @@ UNKNOWN_PARAMETER = "The patient list has no such filter."
 CASE_NUMBER = re.compile(r"^(?:case\s*)?([0-9]{1,9})$", re.IGNORECASE)
 PSEUDONYM_PREFIX = re.compile(r"^[0-9A-Za-z]{1,64}$")
 PAUSE_CONFIRM_LABEL = "I understand this pauses predictions for every user"
-PAUSE_REASON_REQUIRED = "Say why you pause predictions: every user sees the reason."
 PAUSE_NOT_CONFIRMED = ("Tick the box to confirm that this pauses predictions for every user; "
                        "nothing was changed.")
 

@@ -69,6 +69,9 @@ def decision_record(*, patient: Patient, actor, arm: str, reason: str,
     return decision
 
 
+PAUSE_REASON_REQUIRED = "Say why you pause predictions: every user sees the reason."
+
+
 def _pause_set(*, actor, paused: bool, reason: str, purpose: str) -> tuple[PredictionPause, bool]:
     latest = PredictionPause.objects.order_by("-at", "-id").first()
     if (latest.paused if latest else False) == paused:
@@ -85,12 +88,15 @@ def _pause_set(*, actor, paused: bool, reason: str, purpose: str) -> tuple[Predi
 
 
 @transaction.atomic
-def predictions_pause(*, actor, reason: str = "", purpose: str) -> tuple[PredictionPause, bool]:
-    """Pause every prediction (rankings, explanations, recommendations) until resumed.
+def predictions_pause(*, actor, reason: str, purpose: str) -> tuple[PredictionPause, bool]:
+    """Pause every prediction (rankings, explanations, recommendations) until resumed, for the
+    ``reason`` every user will read (required: ``ValidationError`` on ``reason`` without one).
 
     Returns the state in force and whether this call changed it; pausing while paused records
     nothing. Audited ``predictions.pause``.
     """
+    if not (reason or "").strip():
+        raise ValidationError({"reason": PAUSE_REASON_REQUIRED})
     return _pause_set(actor=actor, paused=True, reason=reason, purpose=purpose)
 
 

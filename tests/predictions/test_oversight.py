@@ -2,6 +2,7 @@
 departs from the recommendation; no bulk accept; an educator can pause every prediction."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from decision_support.audit.models import AuditEntry
@@ -12,7 +13,8 @@ from decision_support.lib.vocabulary import Purpose
 from decision_support.predictions.models import PredictionPause, TreatmentDecision
 from decision_support.predictions.selectors import (patient_predictions, patient_ranking,
                                                     prediction_pause)
-from decision_support.predictions.services import predictions_pause, predictions_resume
+from decision_support.predictions.services import (PAUSE_REASON_REQUIRED, predictions_pause,
+                                                    predictions_resume)
 from models.ranking import RANKING_ALGORITHM
 
 pytestmark = pytest.mark.django_db
@@ -248,7 +250,7 @@ def test_anonymous_users_cannot_pause_predictions(client):
 def test_patient_predictions_return_nothing_while_paused(educator, patient, run):
     consented = consented_patient(patient, purpose=Purpose.EDUCATION)
     assert patient_predictions(consented, run, algorithm=RANKING_ALGORITHM) is not None
-    predictions_pause(actor=educator, reason="", purpose=Purpose.EDUCATION)
+    predictions_pause(actor=educator, reason="class check", purpose=Purpose.EDUCATION)
     assert patient_ranking(consented, run) is None
     assert patient_predictions(consented, run, algorithm=RANKING_ALGORITHM) is None
     predictions_resume(actor=educator, purpose=Purpose.EDUCATION)
@@ -308,6 +310,16 @@ def test_a_pause_without_a_reason_or_a_confirmation_changes_nothing_and_names_th
     assert 'id="pause-banner"' not in educator_client.get(reverse("home")).content.decode()
 
 
+@pytest.mark.parametrize("reason", ["", "   \n"])
+def test_the_pause_service_itself_refuses_a_pause_without_a_reason(educator, reason):
+    """Every caller, not only the form: the reason is what every user reads in the banner."""
+    with pytest.raises(ValidationError) as refused:
+        predictions_pause(actor=educator, reason=reason, purpose=Purpose.EDUCATION)
+    assert refused.value.message_dict == {"reason": [PAUSE_REASON_REQUIRED]}
+    assert not PredictionPause.objects.exists()
+    assert not AuditEntry.objects.filter(action__startswith="predictions.").exists()
+
+
 def test_resuming_needs_no_reason_and_stays_one_click_in_the_banner(educator_client, educator):
     predictions_pause(actor=educator, reason="check", purpose=Purpose.EDUCATION)
     page = educator_client.get(reverse("cohort_list")).content.decode()
@@ -343,7 +355,7 @@ def test_an_offsite_next_is_ignored(educator_client):
 
 def test_a_decision_while_paused_records_no_recommendation(educator_client, educator, patient,
                                                            run):
-    predictions_pause(actor=educator, reason="", purpose=Purpose.EDUCATION)
+    predictions_pause(actor=educator, reason="class check", purpose=Purpose.EDUCATION)
     second = _ranking_unpaused(patient, run)[1]
     assert _decide(educator_client, patient, arm=second, reason="").status_code == 302
     decision = TreatmentDecision.objects.get()
@@ -359,7 +371,7 @@ def _ranking_unpaused(patient, run) -> list[str]:
 
 
 def test_the_pause_history_is_append_only(educator):
-    state, changed = predictions_pause(actor=educator, reason="", purpose=Purpose.EDUCATION)
+    state, changed = predictions_pause(actor=educator, reason="class check", purpose=Purpose.EDUCATION)
     assert changed
     state.reason = "rewritten"
     with pytest.raises(AppendOnlyError, match="append-only"):

@@ -261,7 +261,7 @@ def test_a_bad_filter_value_or_an_unknown_filter_is_refused_naming_it(as_role, r
 
 def test_while_predictions_are_paused_the_ranking_filters_find_nobody(as_role, run, make_user):
     educator = make_user(E, username="pauser")
-    predictions_pause(actor=educator, purpose=Purpose.EDUCATION)
+    predictions_pause(actor=educator, reason="class check", purpose=Purpose.EDUCATION)
     text = as_role(E).get(_url(run), {"algorithms_disagree": "on"}).content.decode()
     assert 'id="rankings-paused"' in text and "<strong>0</strong>" in text
     assert not CaseRanking.objects.filter(run=run).exists()  # nothing predicted while paused
