@@ -11,6 +11,13 @@ each shows the same numbers.
 
 The version is read before the data: a decision recorded meanwhile leaves a snapshot marked
 with the older version, which the next read computes again.
+
+Computing them takes seconds at 100,000 patients, so a consent change does not leave it to the
+next page: once its transaction commits (``aggregates_refresh_later``), a task (django-tasks; a
+``db_worker`` carries it out) computes again the purposes stored for the cohort
+(``aggregates_refresh``). A page that comes first computes them itself, so numbers on screen are
+never stale. Many decisions in a row queue one task each, and each but the newest finds the
+cohort's version moved on and does nothing: one computation, not one per decision.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from dataclasses import asdict, dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import task
 
 from decision_support.consent.reads import consented_cohort
 from decision_support.consent.selectors import carried_over_decisions, next_consent_boundary
@@ -67,20 +75,62 @@ def _read(content: dict) -> CohortAggregates:
     return CohortAggregates(**{**content, "charts": [Chart(**c) for c in content["charts"]]})
 
 
+def _version(cohort_id: int) -> int | None:
+    """The cohort's consent version as committed now (None: the cohort is gone)."""
+    return Cohort.objects.filter(pk=cohort_id).values_list("consent_version", flat=True).first()
+
+
 def cohort_aggregates(cohort: Cohort, *, purpose: str) -> CohortAggregates:
     """``cohort``'s aggregates for ``purpose``: the stored ones while the cohort's consent
     version and the gate's answers still hold, else computed and stored."""
     now = timezone.now()
-    version = Cohort.objects.filter(pk=cohort.pk).values_list("consent_version", flat=True).get()
+    version = _version(cohort.pk)
     stored = CohortAggregate.objects.filter(cohort=cohort, purpose=purpose,
                                             consent_version=version).first()
     if stored is not None and (stored.valid_until is None or now < stored.valid_until):
         return _read(stored.content)
+    return _read(_store(cohort, purpose, version, now))
+
+
+def _store(cohort: Cohort, purpose: str, version: int, now) -> dict:
+    """Compute ``cohort``'s aggregates for ``purpose`` as of ``version`` and store them, unless
+    aggregates of a newer version are stored meanwhile (a page and a task may race); returns
+    what was computed."""
     # Through JSON here, so that the first page shows exactly what the next ones read back.
     content = json.loads(json.dumps(_compute(cohort, purpose, now), allow_nan=False))
+    fields = {"consent_version": version, "computed_at": now, "content": content,
+              "valid_until": next_consent_boundary(cohort, purpose=purpose, now=now)}
     with transaction.atomic():
-        CohortAggregate.objects.update_or_create(
-            cohort=cohort, purpose=purpose,
-            defaults={"consent_version": version, "computed_at": now, "content": content,
-                      "valid_until": next_consent_boundary(cohort, purpose=purpose, now=now)})
-    return _read(content)
+        if not CohortAggregate.objects.filter(cohort=cohort, purpose=purpose,
+                                              consent_version__lte=version).update(**fields):
+            CohortAggregate.objects.get_or_create(cohort=cohort, purpose=purpose, defaults=fields)
+    return content
+
+
+@task()
+def aggregates_refresh(cohort_id: int, version: int) -> list[str]:
+    """The task worker's side: compute again the aggregates stored for the cohort at an older
+    version than ``version`` (the one the consent change raised it to); returns their purposes.
+    Does nothing once the cohort's version has moved past ``version`` (a newer change queued its
+    own task) or the cohort is gone."""
+    if _version(cohort_id) != version:
+        return []
+    cohort = Cohort.objects.get(pk=cohort_id)
+    purposes = list(CohortAggregate.objects.filter(cohort=cohort, consent_version__lt=version)
+                    .order_by("purpose").values_list("purpose", flat=True))
+    now = timezone.now()
+    for purpose in purposes:
+        _store(cohort, purpose, version, now)
+    return purposes
+
+
+def aggregates_refresh_later(cohort_ids) -> None:
+    """Queue ``aggregates_refresh`` for each of ``cohort_ids`` that has stored aggregates, once
+    the current transaction commits. Called in the transaction that raised their consent
+    version (``consent.services.consent_version_raise``), after raising it. If queueing fails,
+    the decision stands and the next page computes the aggregates itself."""
+    versions = list(Cohort.objects.filter(pk__in=cohort_ids, aggregates__isnull=False)
+                    .distinct().values_list("pk", "consent_version"))
+    for cohort_id, version in versions:
+        transaction.on_commit(lambda c=cohort_id, v=version: aggregates_refresh.enqueue(c, v),
+                              robust=True)

@@ -5,9 +5,11 @@
 - ``models``: ``ConsentRecord``, an append-only history of consent decisions; ``PlaceConsent``,
   the decisions people recorded, kept by their place in the cohort's data for later copies;
   ``Tombstone``.
-- ``gate``: ``permitted_classes``, the one pure rule that decides what may be used, and
-  ``model_variant_for``, the model variant that uses only permitted data.
-- ``selectors``: the gate applied to stored records (one patient, or many in one query).
+- ``gate``: ``permitted_classes``, the one pure rule that decides what may be used (and
+  ``permitted_table``, the same rule for a whole cohort at once), and ``model_variant_for``, the
+  model variant that uses only permitted data.
+- ``selectors``: the gate applied to stored records (one patient, many in one query, or a
+  cohort's as a table).
 - ``reads``: the one module turning the gate's answer into data: one patient, a cohort's
   aggregates, lists, the model-training set, exports.
 - ``services``: ``consent_give``, ``consent_withdraw``, the demo mix ``consent_seed_cohort``,

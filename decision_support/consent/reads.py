@@ -37,7 +37,8 @@ from models.training import split_arm
 from synthetic_data import DATA_DICTIONARY
 
 from .gate import model_variant_for, variant_permitted
-from .selectors import consent_permitted_classes, permitted_classes_by_patient
+from .selectors import (consent_permitted_classes, permitted_classes_by_patient,
+                        permitted_classes_table)
 
 
 def consent_classes_of(variables: Iterable[str]) -> frozenset[str]:
@@ -87,13 +88,13 @@ class ConsentedCohort:
     left_out: dict[str, int]
 
 
-def _withheld_masked(frame: pd.DataFrame, permitted: dict[int, frozenset[str]]) -> dict[str, int]:
-    """Blank (NaN) each patient's values of the consent classes they did not permit, in place;
-    returns how many patients each class leaves out."""
+def _withheld_masked(frame: pd.DataFrame, permitted: pd.DataFrame) -> dict[str, int]:
+    """Blank (NaN) each patient's values of the consent classes they did not permit
+    (``permitted``: ``permitted_classes_table`` of the frame's patients), in place; returns how
+    many patients each class leaves out."""
     left_out = {}
     for consent_class in CONSENT_CLASSES:
-        allowed = pd.Series([consent_class in permitted[pk] for pk in frame.index],
-                            index=frame.index, dtype=bool)
+        allowed = permitted[consent_class].reindex(frame.index, fill_value=False)
         left_out[consent_class] = int((~allowed).sum())
         for name in _columns_covered(frame, {consent_class}):
             frame[name] = frame[name].where(allowed)
@@ -103,8 +104,9 @@ def _withheld_masked(frame: pd.DataFrame, permitted: dict[int, frozenset[str]]) 
 def consented_cohort(cohort, *, purpose: str, now: dt.datetime | None = None) -> ConsentedCohort:
     """The observed data of every patient of ``cohort`` for ``purpose`` (one consent query for the
     whole cohort), for aggregates."""
-    frame = patients_frame(Patient.objects.filter(cohort=cohort))
-    permitted = permitted_classes_by_patient(frame.index, purpose=purpose, now=now)
+    patients = Patient.objects.filter(cohort=cohort)
+    frame = patients_frame(patients)
+    permitted = permitted_classes_table(patients, purpose=purpose, now=now)
     return ConsentedCohort(frame=frame, left_out=_withheld_masked(frame, permitted))
 
 
@@ -123,7 +125,9 @@ def consented_patients(patients, *, purpose: str,
     many patients' predictions at once: each patient's rows go to the variant named for them."""
     frame = patients_frame(patients)
     permitted = permitted_classes_by_patient(frame.index, purpose=purpose, now=now)
-    _withheld_masked(frame, permitted)
+    _withheld_masked(frame, pd.DataFrame(
+        {c: [c in permitted[pk] for pk in frame.index] for c in CONSENT_CLASSES},
+        index=frame.index, dtype=bool))
     return ConsentedPatients(frame=frame,
                              variants={pk: model_variant_for(permitted[pk]) for pk in frame.index})
 

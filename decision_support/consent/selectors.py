@@ -1,7 +1,8 @@
 """Reads: the consent gate applied to stored consent records.
 
-``consent_permitted_classes`` and ``permitted_classes_by_patient`` answer which consent classes a
-purpose may use; they only load records and leave the decision to ``gate.permitted_classes``.
+``consent_permitted_classes``, ``permitted_classes_by_patient`` and ``permitted_classes_table``
+answer which consent classes a purpose may use; they only load records and leave the decision to
+the gate (``gate.permitted_classes``, or its table form ``gate.permitted_table`` for a cohort).
 Patient data itself is read through ``reads``, which calls them. ``erased_patients_in_run``
 counts the patients erased since a training run learnt from them; ``carried_over_decisions`` the
 decisions a cohort took over from earlier copies of its data; ``patient_copies`` finds one person
@@ -14,20 +15,23 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import fields
 
-from django.db.models import Min, Q
+import pandas as pd
+from django.db.models import CharField, Min, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from decision_support.cohorts.models import Patient
 from decision_support.lib.vocabulary import CONSENT_CLASSES, PURPOSES
 
 from .constants import SEED_RECORDED_BY, Provision
-from .gate import ConsentEntry, check_purpose, permitted_classes
+from .gate import ConsentEntry, check_purpose, permitted_classes, permitted_table
 from .models import ConsentRecord, Tombstone
 
 # Patients per query; large enough that any demo cohort takes one query, small enough for
 # every database's limit on query parameters.
 GATE_BATCH_SIZE = 20_000
 _ENTRY_FIELDS = [f.name for f in fields(ConsentEntry)]
+_DATETIME_FIELDS = ("period_start", "period_end", "recorded_at")
 
 
 def consent_permitted_classes(patient, *, purpose: str,
@@ -42,7 +46,7 @@ def permitted_classes_by_patient(patient_ids: Iterable[int], *, purpose: str,
                                  now: dt.datetime | None = None) -> dict[int, frozenset[str]]:
     """``{patient pk: permitted consent classes}`` for many patients, in one query per
     ``GATE_BATCH_SIZE`` patients. Every given pk is a key; patients without records map to an
-    empty set."""
+    empty set. For a whole cohort, ``permitted_classes_table`` is faster."""
     check_purpose(purpose)
     now = timezone.now() if now is None else now
     ids = list(dict.fromkeys(int(pk) for pk in patient_ids))
@@ -55,6 +59,33 @@ def permitted_classes_by_patient(patient_ids: Iterable[int], *, purpose: str,
         for patient_id, *values in rows:
             histories[patient_id].append(ConsentEntry(*values))
     return {pk: permitted_classes(histories.get(pk, ()), purpose=purpose, now=now) for pk in ids}
+
+
+def permitted_classes_table(patients, *, purpose: str,
+                            now: dt.datetime | None = None) -> pd.DataFrame:
+    """Whether each patient of ``patients`` (a Patient queryset, such as a cohort's) permits each
+    consent class for ``purpose`` at ``now`` (default: the current time): a boolean frame indexed
+    by pk, one column per class of ``CONSENT_CLASSES``, in one query joined to ``patients``.
+
+    The gate's table form (``gate.permitted_table``): at 100,000 patients about three times
+    faster than ``permitted_classes_by_patient`` (most of what remains is reading 300,000 rows),
+    and slower for a handful (a page's patients)."""
+    check_purpose(purpose)
+    now = timezone.now() if now is None else now
+    # Datetimes are read as text and parsed by pandas all at once: converting each into a
+    # datetime object on its own took longer than the rest of the gate. The purpose is known.
+    columns = [f for f in _ENTRY_FIELDS if f != "purpose"]
+    records = pd.DataFrame.from_records(
+        list(ConsentRecord.objects.filter(patient__in=patients.order_by().values("pk"),
+                                          purpose=purpose).order_by()
+             .values_list("patient_id", *(Cast(f, CharField()) if f in _DATETIME_FIELDS else f
+                                          for f in columns))),
+        columns=["patient", *columns])
+    records["purpose"] = purpose
+    for name in _DATETIME_FIELDS:
+        records[name] = pd.to_datetime(records[name], format="ISO8601", utc=True)
+    ids = pd.Index(patients.order_by("pk").values_list("pk", flat=True), name="pk")
+    return permitted_table(records, purpose=purpose, now=now).reindex(ids, fill_value=False)
 
 
 def next_consent_boundary(cohort, *, purpose: str, now: dt.datetime) -> dt.datetime | None:

@@ -19,7 +19,8 @@ deleting history.
 
 Every write here (and erasure) that changes what the gate answers for a cohort raises the
 cohort's consent version (``consent_version_raise``) in its transaction: the aggregates stored
-for the older version (``cohorts.aggregates``) are computed again on the next read.
+for the older version (``cohorts.aggregates``) are computed again by a task queued on commit, or
+by the next read if it comes first.
 """
 
 import datetime as dt
@@ -32,6 +33,7 @@ from django.utils import timezone
 from sklearn.utils import check_random_state
 
 from decision_support.audit.services import audit_record
+from decision_support.cohorts.aggregates import aggregates_refresh_later
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.lib.bulk import bulk_insert
 from decision_support.lib.vocabulary import CONSENT_CLASSES, PURPOSES, Purpose
@@ -80,9 +82,11 @@ def consent_withdraw(*, patient: Patient, data_class: str, purpose: str,
 def consent_version_raise(*, cohort_ids) -> None:
     """Mark the consent of ``cohort_ids``' patients changed: every write that changes what the
     gate answers (a decision, seeding, carrying over, erasure) calls this in its transaction, so
-    the aggregates stored for an older version are computed again on the next read
-    (``cohorts.aggregates``)."""
+    the aggregates stored for an older version are computed again: by a task queued when the
+    transaction commits, or by the next read if it comes first (``cohorts.aggregates``)."""
+    cohort_ids = list(cohort_ids)
     Cohort.objects.filter(pk__in=cohort_ids).update(consent_version=F("consent_version") + 1)
+    aggregates_refresh_later(cohort_ids)
 
 
 def lock_copies(patient: Patient) -> list[Patient]:

@@ -1,13 +1,16 @@
 """A cohort's aggregates are computed once per consent version and every page shows the stored
-numbers; a consent change (a decision, an erasure, a consent period ending) shows at once."""
+numbers; a consent change (a decision, an erasure, a consent period ending) shows at once, and a
+task computes them again once the change commits (one computation for many changes in a row)."""
 
 import datetime as dt
 import re
 from types import SimpleNamespace
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from decision_support.accounts.tokens import api_token_create
 from decision_support.cohorts import aggregates
@@ -23,6 +26,7 @@ from decision_support.lib.vocabulary import ConsentClass, Purpose
 pytestmark = pytest.mark.django_db
 
 GENETIC = ConsentClass.GENETIC.label.lower()
+TASK_PATH = "decision_support.cohorts.aggregates.aggregates_refresh"
 
 
 @pytest.fixture
@@ -137,3 +141,71 @@ def test_every_page_shows_the_stored_aggregates_computed_once(client, educator, 
     assert api["left_out"] == stored["left_out"]
     assert ([c.table_rows for c in overview.context["charts"]]
             == [c["table_rows"] for c in stored["charts"]])
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The cohorts whose aggregates are computed (each a read through the consent gate)."""
+    seen = []
+    original = aggregates.consented_cohort
+    monkeypatch.setattr(aggregates, "consented_cohort",
+                        lambda cohort, **kw: seen.append(cohort.pk) or original(cohort, **kw))
+    return seen
+
+
+def _stored_version(cohort) -> int:
+    return CohortAggregate.objects.get(cohort=cohort, purpose=Purpose.EDUCATION).consent_version
+
+
+@pytest.mark.parametrize("change", ["withdrawal", "giving", "erasure"])
+def test_a_consent_change_computes_the_aggregates_again_once_it_commits(
+        client, educator, demo_cohort, other_cohort, monkeypatch, reads,
+        django_capture_on_commit_callbacks, change):
+    client.force_login(educator)
+    before = _overview(client, {}, demo_cohort, other_cohort)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        CHANGES[change](demo_cohort, educator, monkeypatch)
+    reads.clear()  # the task has run (tests run tasks at once)
+    demo_cohort.refresh_from_db()
+    assert _stored_version(demo_cohort) == demo_cohort.consent_version
+
+    after = _overview(client, {}, demo_cohort, other_cohort)
+    assert reads == []  # the page read what the task stored
+    assert after != before
+    assert after == _expected(demo_cohort)
+
+
+def test_a_consent_change_computes_nothing_for_a_cohort_no_page_has_shown(
+        educator, demo_cohort, reads, monkeypatch, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _withdraw(demo_cohort, educator, monkeypatch)
+    assert reads == []
+    assert not CohortAggregate.objects.filter(cohort=demo_cohort).exists()
+
+
+def test_many_decisions_in_a_row_queue_a_task_each_and_a_worker_computes_once(
+        client, educator, demo_cohort, other_cohort, reads, settings,
+        django_capture_on_commit_callbacks):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    client.force_login(educator)
+    _overview(client, {}, demo_cohort, other_cohort)
+    patients = [p for p in demo_cohort.patients.order_by("pk")
+                if "genetic" in consent_permitted_classes(p, purpose=Purpose.EDUCATION)][:3]
+    with django_capture_on_commit_callbacks(execute=True):
+        for patient in patients:
+            consent_withdraw(patient=patient, data_class="genetic", purpose=Purpose.EDUCATION,
+                             actor=educator)
+    queued = DBTaskResult.objects.filter(task_path=TASK_PATH)
+    assert queued.count() == 3
+    reads.clear()
+
+    # The older decisions' tasks find the cohort's version moved on and do nothing.
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+
+    assert set(queued.values_list("status", flat=True)) == {"SUCCESSFUL"}
+    assert reads == [demo_cohort.pk]
+    demo_cohort.refresh_from_db()
+    assert _stored_version(demo_cohort) == demo_cohort.consent_version
+    assert _overview(client, {}, demo_cohort, other_cohort) == _expected(demo_cohort)
+    assert reads == [demo_cohort.pk]

@@ -2,12 +2,15 @@
 
 import datetime as dt
 import itertools
+from dataclasses import asdict, fields
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from decision_support.consent.constants import Provision, Status
-from decision_support.consent.gate import ConsentEntry, model_variant_for, permitted_classes
+from decision_support.consent.gate import (ConsentEntry, model_variant_for, permitted_classes,
+                                           permitted_table)
 from decision_support.consent.models import ConsentRecord
 from decision_support.lib.vocabulary import CONSENT_CLASS_OF, CONSENT_CLASSES, PURPOSES, Purpose
 from models.features import VARIANT_DATA_CLASSES
@@ -202,3 +205,40 @@ def test_a_newer_deny_always_removes_its_class_and_only_it(history, purpose, now
     deny = entry(data_class, purpose, provision="deny", recorded=7)  # newer than any in history
     after = permitted_classes([*history, deny], purpose=purpose, now=at(now))
     assert after == before - {data_class}
+
+
+# The table form: many patients' histories at once, the same answers patient by patient.
+
+def records_table(histories: dict[int, list[ConsentEntry]]) -> pd.DataFrame:
+    """Histories as ``permitted_table`` reads them, every patient's records interleaved."""
+    rows = [{"patient": pk, **asdict(r)} for pk, history in histories.items() for r in history]
+    table = pd.DataFrame(rows, columns=["patient", *(f.name for f in fields(ConsentEntry))])
+    for name in ("period_start", "period_end", "recorded_at"):
+        table[name] = pd.to_datetime(table[name], utc=True)
+    return table.sample(frac=1, random_state=len(rows))
+
+
+@settings(max_examples=300, deadline=None)
+@given(histories=st.dictionaries(st.integers(1, 50), st.lists(entries(), max_size=10),
+                                 max_size=6),
+       purpose=st.sampled_from(PURPOSES), now=st.integers(0, 13))
+def test_the_table_answers_as_the_gate_does_patient_by_patient(histories, purpose, now):
+    table = permitted_table(records_table(histories), purpose=purpose, now=at(now))
+    assert list(table.columns) == list(CONSENT_CLASSES)
+    got = {pk: frozenset(c for c in CONSENT_CLASSES if row[c]) for pk, row in table.iterrows()}
+    expected = {pk: permitted_classes(history, purpose=purpose, now=at(now))
+                for pk, history in histories.items()}
+    # A patient without a record for the purpose has no row: denied every class.
+    assert {pk: got.get(pk, frozenset()) for pk in histories} == expected
+    assert set(got) <= set(histories)
+
+
+def test_the_table_refuses_what_the_gate_refuses():
+    histories = {1: [entry()], 2: [entry("epigenetic")]}
+    with pytest.raises(ValueError, match=r"^data_class must be one of"):
+        permitted_table(records_table(histories), purpose=EDU, now=at(1))
+    with pytest.raises(ValueError, match=r"^purpose must be one of"):
+        permitted_table(records_table({1: [entry()]}), purpose="TREAT", now=at(1))
+    with pytest.raises(ValueError, match="^now must be a timezone-aware datetime"):
+        permitted_table(records_table({1: [entry()]}), purpose=EDU,
+                        now=dt.datetime(2026, 11, 1, 9, 5))

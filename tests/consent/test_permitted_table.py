@@ -1,0 +1,74 @@
+"""A cohort's consent read as a table (``selectors.permitted_classes_table``, the gate's table
+form over stored records) answers as the gate does patient by patient, over random histories."""
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from django.utils import timezone
+
+from decision_support.cohorts.models import Cohort, Patient
+from decision_support.cohorts.services import cohort_store
+from decision_support.consent.constants import Provision, Status
+from decision_support.consent.models import ConsentRecord
+from decision_support.consent.selectors import (permitted_classes_by_patient,
+                                                permitted_classes_table)
+from decision_support.lib.vocabulary import CONSENT_CLASSES, PURPOSES
+from synthetic_data import make_cohort
+
+pytestmark = pytest.mark.django_db
+
+CET = dt.timezone(dt.timedelta(hours=1))
+
+
+def _random_history(patients: list[int], *, seed: int, now: dt.datetime) -> None:
+    """Records around ``now`` for random patients: few instants (ties happen, some a
+    microsecond apart), periods that start or end either side of ``now``, other purposes."""
+    rng = np.random.default_rng(seed)
+    records = []
+    for _ in range(400):
+        start = now + dt.timedelta(minutes=int(rng.integers(-5, 3)))
+        end = (None if rng.random() < 0.5
+               else start + dt.timedelta(minutes=int(rng.integers(1, 8)),
+                                         microseconds=int(rng.integers(0, 2))))
+        recorded = now + dt.timedelta(minutes=int(rng.integers(-3, 3)),
+                                      microseconds=int(rng.integers(0, 2)))
+        records.append(ConsentRecord(
+            patient_id=int(rng.choice(patients)), data_class=str(rng.choice(CONSENT_CLASSES)),
+            purpose=str(rng.choice(PURPOSES)), status=str(rng.choice(Status.values)),
+            provision=str(rng.choice(Provision.values)),
+            period_start=start.astimezone(CET) if rng.random() < 0.3 else start,
+            period_end=end, recorded_at=recorded, consent_text_version="test",
+            recorded_by="test"))
+    ConsentRecord.objects.bulk_create(records)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_table_matches_the_gate_patient_by_patient(demo_cohort, seed):
+    now = timezone.now().replace(microsecond=500_000)
+    patients = Patient.objects.filter(cohort=demo_cohort)
+    ids = list(patients.order_by("pk").values_list("pk", flat=True))
+    _random_history(ids[:60], seed=seed, now=now)
+    for purpose in PURPOSES:
+        for at in (now, now + dt.timedelta(minutes=2, microseconds=1)):
+            table = permitted_classes_table(patients, purpose=purpose, now=at)
+            assert list(table.index) == ids
+            assert list(table.columns) == list(CONSENT_CLASSES)
+            by_patient = permitted_classes_by_patient(ids, purpose=purpose, now=at)
+            assert {pk: frozenset(c for c in CONSENT_CLASSES if row[c])
+                    for pk, row in table.iterrows()} == by_patient
+
+
+def test_patients_without_records_are_denied_every_class(db):
+    generated = make_cohort(20, random_state=3)
+    cohort = cohort_store(patients=generated.patients, truth=None, name="no consent",
+                          scenario=generated.scenario, seed=3,
+                          source=Cohort.Source.GENERATED)  # no consent mix: no records
+    table = permitted_classes_table(cohort.patients.all(), purpose=PURPOSES[0])
+    assert len(table) == 20
+    assert not table.to_numpy().any()
+
+
+def test_an_unknown_purpose_raises_naming_the_field(demo_cohort):
+    with pytest.raises(ValueError, match=r"^purpose must be one of"):
+        permitted_classes_table(demo_cohort.patients.all(), purpose="TREAT")
