@@ -114,15 +114,19 @@ def expire_stale(model: type[Job], *, error: str) -> int:
 
 class Heartbeat:
     """Touch the job's row every ``TRAINING_HEARTBEAT_SECONDS`` from a thread of its own (one
-    step can take longer than the stale limit). 0 turns it off (the tests' inline backend runs a
-    job inside the request's transaction, where no other connection may write)."""
+    step can take longer than the stale limit), and write the progress ``report`` is given from
+    there too, at once: from its own connection, so that pages see it while the worker's
+    transaction (a cohort being stored) is still open. Only an active job's row is written: a
+    late report never undoes a job's end. 0 turns the thread off and ``report`` writes in the
+    caller's connection (the tests' inline backend runs a job inside the request's transaction,
+    where no other connection may write)."""
 
     def __init__(self, job: Job):
-        self.rows = type(job).objects.filter(pk=job.pk, status__in=job.ACTIVE)
-        self.label, self.stop = f"{type(job).__name__} {job.pk}", threading.Event()
+        self.job, self.rows = job, type(job).objects.filter(pk=job.pk, status__in=job.ACTIVE)
         self.every = settings.TRAINING_HEARTBEAT_SECONDS
-        self.thread = threading.Thread(target=self._beat, name=f"heartbeat-{self.label}",
-                                       daemon=True)
+        self.pending: dict = {}
+        self.lock, self.wake, self.stop = threading.Lock(), threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"heartbeat-{job}", daemon=True)
 
     def __enter__(self):
         if self.every:
@@ -131,22 +135,39 @@ class Heartbeat:
 
     def __exit__(self, *exc_info):
         self.stop.set()
+        self.wake.set()
         if self.every:
             self.thread.join()
 
+    def report(self, **fields) -> None:
+        """Write ``fields`` (progress, message) to the job's row."""
+        if not self.every:
+            job_update(self.job, **fields)
+            return
+        with self.lock:
+            self.pending.update(fields)
+        self.wake.set()
+
     def _beat(self) -> None:
         try:
-            while not self.stop.wait(self.every):
+            while not self.stop.is_set():
+                self.wake.wait(self.every)
+                self.wake.clear()
+                with self.lock:
+                    fields, self.pending = self.pending, {}
                 try:
-                    self.rows.update(updated_at=timezone.now())
+                    self.rows.update(updated_at=timezone.now(), **fields)
                 except Exception:  # a busy database: the next beat tries again
-                    logger.warning("Heartbeat of %s failed", self.label, exc_info=True)
+                    logger.warning("Heartbeat of %s failed", self.job, exc_info=True)
+                    with self.lock:
+                        self.pending = {**fields, **self.pending}
         finally:
             connections.close_all()  # this thread's own connections
 
 
 def carry_out(job: Job, work, *, failed: str, shut_down_error: str) -> bool:
-    """Do ``work()`` for ``job`` in this worker, with a heartbeat; returns whether it finished.
+    """Do ``work(report)`` for ``job`` in this worker, with a heartbeat (``report``: its
+    ``Heartbeat.report``); returns whether it finished.
 
     An exception fails the job with it (the job's page shows it; the log keeps the traceback) and
     ``failed`` as its message; a worker told to stop now (Ctrl-C, SIGTERM) fails it with
@@ -155,8 +176,8 @@ def carry_out(job: Job, work, *, failed: str, shut_down_error: str) -> bool:
     """
     job_update(job, worker=worker_name())
     try:
-        with Heartbeat(job):
-            work()
+        with Heartbeat(job) as heartbeat:
+            work(heartbeat.report)
     except Exception as exc:
         logger.exception("%s failed", job)
         job_update(job, status=Job.Status.FAILED, finished_at=timezone.now(), message=failed,

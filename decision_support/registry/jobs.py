@@ -129,19 +129,19 @@ def run_training_job(job_id: int, *, progress: Progress | None = None) -> Traini
     if not job.is_active:  # failed as stale before a worker reached it
         return job
 
-    def report(done: int, total: int, label: str) -> None:
-        fraction, message = progress_message(done, total, label)
-        job_update(job, progress=round(min(max(fraction, 0.0), 1.0), 4), message=message[:200])
-        if progress:
-            progress(done, total, label)
-
     def stored(run: TrainingRun) -> None:  # in the store's transaction: the run and its job's end
         job_update(job, status=TrainingJob.Status.DONE, progress=1.0,
                    finished_at=timezone.now(), run=run, error="",
                    message=f"Done: training run {run.pk}, {run.models.count()} models, "
                            f"{run.duration_seconds:.1f} s")
 
-    def train() -> None:
+    def train(write) -> None:
+        def report(done: int, total: int, label: str) -> None:
+            fraction, message = progress_message(done, total, label)
+            write(progress=round(min(max(fraction, 0.0), 1.0), 4), message=message[:200])
+            if progress:
+                progress(done, total, label)
+
         _wait_for_slot(job)
         training_run_create(cohort=job.cohort, seed=job.seed, progress=report, on_stored=stored)
 
