@@ -36,11 +36,15 @@ Progress = Callable[[str, int, int], None]
 
 
 def bar_progress(bar) -> Progress:
-    """A ``Progress`` that moves a ``tqdm`` bar (the commands')."""
+    """A ``Progress`` that shows the phase on a ``tqdm`` bar (the commands') and moves it by the
+    patients stored."""
     def report(phase: str, done: int, total: int) -> None:
         bar.total = total
         bar.set_description(phase.capitalize(), refresh=False)
-        bar.update(done - bar.n)
+        if phase == STORING:
+            bar.update(done - bar.n)
+        else:
+            bar.refresh()
     return report
 
 _RECORD_TABLES = [m for m in dict.fromkeys(RECORD_MODELS.values()) if m is not Patient]
@@ -114,7 +118,7 @@ def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: st
         if progress:
             progress(STORING, start + len(chunk), len(patients))
     if progress:
-        progress(SEEDING_CONSENT, len(patients), len(patients))
+        progress(SEEDING_CONSENT, 0, len(patients))
     if consent is not None:
         consent_seed_cohort(cohort=cohort, decisions=consent[kept])
     consent_carry_over(cohort=cohort, actor=actor)
