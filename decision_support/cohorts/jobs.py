@@ -91,7 +91,11 @@ def run_generation_job(job_id: int) -> GenerationJob:
         return job
     # The user who asked, for the audit entry (their name as then, if the account is gone).
     actor = get_user_model().objects.filter(pk=job.actor_id).first() or job.started_by
-    job_update(job, status=GenerationJob.Status.RUNNING, began_at=timezone.now())
+    # Said before the store's transaction begins: on SQLite, the one writer, what the worker
+    # reports inside it shows once it commits (on PostgreSQL at once, ``lib.jobs.Heartbeat``).
+    fraction, message = progress_message(GENERATING, 0, job.total_patients)
+    job_update(job, status=GenerationJob.Status.RUNNING, began_at=timezone.now(),
+               progress=fraction, message=message)
 
     def generate(write) -> None:
         def report(phase: str, done: int, total: int) -> None:

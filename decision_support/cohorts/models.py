@@ -244,6 +244,12 @@ class GenerationJob(Job):
         return f"Cohort generation job {self.pk} in course {self.course_id} ({self.status})"
 
     @property
+    def total_patients(self) -> int:
+        """Patients it draws, at every site together."""
+        lesson = SITE_SCENARIOS.get(self.scenario)
+        return self.n_patients * (len(lesson.sites) if lesson else 1)
+
+    @property
     def site_scenario(self) -> str | None:
         """The multi-site scenario it draws, if ``scenario`` is one."""
         return self.scenario if self.scenario in SITE_SCENARIOS else None

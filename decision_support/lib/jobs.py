@@ -102,6 +102,10 @@ def expire_stale(model: type[Job], *, error: str) -> int:
     now = timezone.now()
     stale = model.objects.filter(status__in=model.ACTIVE).exclude(worker="").filter(
         updated_at__lt=now - stale_after())
+    # Read first: on SQLite an UPDATE waits for the one writer (a cohort being stored) even when
+    # nothing is stale, and every job page asks.
+    if not stale.exists():
+        return 0
     task_ids = list(stale.exclude(task_id="").values_list("task_id", flat=True))
     count = stale.update(
         status=Job.Status.FAILED, finished_at=now, updated_at=now, message="Interrupted",
