@@ -157,16 +157,20 @@ class Heartbeat:
             while not self.stop.is_set():
                 self.wake.wait(self.every)
                 self.wake.clear()
-                with self.lock:
-                    fields, self.pending = self.pending, {}
-                try:
-                    self.rows.update(updated_at=timezone.now(), **fields)
-                except Exception:  # a busy database: the next beat tries again
-                    logger.warning("Heartbeat of %s failed", self.job, exc_info=True)
-                    with self.lock:
-                        self.pending = {**fields, **self.pending}
+                self._write()
+            self._write()  # what was reported while the last beat was written
         finally:
             connections.close_all()  # this thread's own connections
+
+    def _write(self) -> None:
+        with self.lock:
+            fields, self.pending = self.pending, {}
+        try:
+            self.rows.update(updated_at=timezone.now(), **fields)
+        except Exception:  # a busy database: the next beat tries again
+            logger.warning("Heartbeat of %s failed", self.job, exc_info=True)
+            with self.lock:
+                self.pending = {**fields, **self.pending}
 
 
 def carry_out(job: Job, work, *, failed: str, shut_down_error: str) -> bool:
