@@ -78,8 +78,9 @@ def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: st
     records; then the decisions recorded in earlier copies are carried over
     (``consent_carry_over``, audited as done by ``actor``). ``progress`` is called with the
     phase (``STORING``), the patients stored so far and all to store, before the first batch
-    and after each, then before seeding consent (``SEEDING_CONSENT``). The cohort belongs to ``course`` (the default
-    course if none is given), which must not be archived (``CourseArchived``).
+    and after each, then before seeding consent (``SEEDING_CONSENT``). The cohort belongs to
+    ``course`` (the default course if none is given), which must not be archived
+    (``CourseArchived``).
     """
     course = course or Course.objects.default()
     course_check_open(course.pk)
@@ -188,8 +189,8 @@ def cohort_generate(*, n_patients: int, scenario: str = "default", seed: int | N
 def cohort_create(*, actor, purpose: str, scenario: str, n_patients: int, seed: int | None,
                   name: str, is_demo: bool = False, course: Course | None = None,
                   progress: Progress | None = None, site_scenario: str | None = None) -> Cohort:
-    """``cohort_generate`` for a signed-in educator or a command (``generate_cohort``), audited
-    (``cohort.create``) in the same transaction."""
+    """``cohort_generate`` for an educator's generation job (``jobs``) or a command
+    (``generate_cohort``), audited (``cohort.create``) in the same transaction."""
     cohort = cohort_generate(n_patients=n_patients, scenario=scenario, seed=seed, name=name,
                              is_demo=is_demo, actor=actor, course=course, progress=progress,
                              site_scenario=site_scenario)

@@ -194,9 +194,8 @@ def generation_job(request, generation_job_id: int):
         messages.success(request, CREATED.format(n=cohort.n_patients, scenario=cohort.scenario,
                                                  seed=cohort.seed))
         return redirect("cohort_overview", cohort_id=cohort.pk)
-    return render(request, "cohorts/generation_job.html", {
-        "job": job, "scenario": scenario_texts(job.scenario),
-        "per_site": n_sites(job.scenario) > 1})
+    return render(request, "cohorts/generation_job.html",
+                  {"job": job, "scenario": scenario_texts(job.scenario)})
 
 
 def _aggregates(cohort: Cohort, purpose: str) -> dict:

@@ -6,9 +6,9 @@ The job row and its task row are written in one transaction, so a job never wait
 that does not exist, and a queued job survives a restart of the web server: any worker sharing
 the database takes it. At most ``TRAINING_MAX_CONCURRENT`` jobs train at once, whatever the
 number of workers. A running job's worker writes a heartbeat, and a job whose worker went
-silent is failed, so it never shows "running" forever (``lib.jobs``, as for every job). A run is stored in one transaction, which also marks its job
-done, so a killed worker never leaves a half-stored run, and a job whose run is stored is never
-failed as stale.
+silent is failed, so it never shows "running" forever (``lib.jobs``, as for every job). A run
+is stored in one transaction, which also marks its job done, so a killed worker never leaves a
+half-stored run, and a job whose run is stored is never failed as stale.
 """
 
 from __future__ import annotations
@@ -165,5 +165,6 @@ def _claim_slot(job: TrainingJob, limit: int) -> bool:
         if TrainingJob.objects.filter(status=TrainingJob.Status.RUNNING).count() >= limit:
             return False
         job_update(job, status=TrainingJob.Status.RUNNING, progress=0.0,
-                   began_at=timezone.now(), message="Reading the cohort's patients and their consent to model training")
+                   began_at=timezone.now(),
+                   message="Reading the cohort's patients and their consent to model training")
         return True
