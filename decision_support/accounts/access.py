@@ -134,6 +134,7 @@ POLICIES: dict[str, Policy | None] = {
                                methods=FORM),
     # Teaching scenarios: educators create cohorts; everyone but stewards compares them.
     "cohort_create": Policy(frozenset({EDUCATOR}), methods=FORM),
+    "generation_job": Policy(frozenset({EDUCATOR})),
     "cohort_compare": Policy(frozenset({EDUCATOR, STUDENT, REVIEWER}), audit_read="cohort.compare",
                              scoped_query=(("a", "cohort_id"), ("b", "cohort_id"))),
     # The ethics seminar: fairness, model cards, explanation comparison, reviews, case packets.

@@ -17,6 +17,8 @@ from django.db.models import Q
 
 from synthetic_data import ARMS, DATA_DICTIONARY, SITE_SCENARIOS
 
+from decision_support.lib.jobs import Job, progress_in_range
+
 
 def _choices(name: str) -> list[tuple[str, str]]:
     return [(c, c) for c in DATA_DICTIONARY[name].categories]
@@ -216,6 +218,41 @@ class CohortAggregate(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["cohort", "purpose"],
                                                name="one_aggregate_per_cohort_and_purpose")]
+
+
+class GenerationJob(Job):
+    """A cohort asked for from its page (``cohorts.jobs``): what to generate, and the cohort once
+    stored in the same transaction that marks the job done."""
+
+    course = models.ForeignKey("courses.Course", on_delete=models.CASCADE,
+                               related_name="generation_jobs")
+    scenario = models.CharField(max_length=64, help_text="A scenario or a multi-site scenario.")
+    n_patients = models.PositiveIntegerField(help_text="Patients (per site, for a multi-site "
+                                                       "scenario).")
+    seed = models.BigIntegerField(null=True, blank=True,
+                                  help_text="Random seed asked for; drawn at random when empty.")
+    name = models.CharField(max_length=120, blank=True)
+    purpose = models.CharField(max_length=16, help_text="The purpose of use of the request that "
+                                                        "asked for it, audited with the cohort.")
+    cohort = models.ForeignKey(Cohort, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+
+    class Meta(Job.Meta):
+        constraints = [progress_in_range("generation_job_progress_fraction")]
+
+    def __str__(self):
+        return f"Cohort generation job {self.pk} in course {self.course_id} ({self.status})"
+
+    @property
+    def total_patients(self) -> int:
+        """Patients it draws, at every site together."""
+        lesson = SITE_SCENARIOS.get(self.scenario)
+        return self.n_patients * (len(lesson.sites) if lesson else 1)
+
+    @property
+    def site_scenario(self) -> str | None:
+        """The multi-site scenario it draws, if ``scenario`` is one."""
+        return self.scenario if self.scenario in SITE_SCENARIOS else None
 
 
 # Where each data class is stored; the storage service and tests read this map.

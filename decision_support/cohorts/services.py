@@ -29,7 +29,23 @@ from .selectors import LATENT_COLUMNS
 from .pseudonyms import patient_place_key, patient_pseudonym
 
 STORE_BATCH_SIZE = 10_000
-Progress = Callable[[int], None]
+# The phases of making a cohort, as ``Progress`` reports them.
+GENERATING, STORING, SEEDING_CONSENT = "generating", "storing", "seeding consent"
+# Called with the phase, the patients done in it and the patients in all.
+Progress = Callable[[str, int, int], None]
+
+
+def bar_progress(bar) -> Progress:
+    """A ``Progress`` that shows the phase on a ``tqdm`` bar (the commands') and moves it by the
+    patients stored."""
+    def report(phase: str, done: int, total: int) -> None:
+        bar.total = total
+        bar.set_description(phase.capitalize(), refresh=False)
+        if phase == STORING:
+            bar.update(done - bar.n)
+        else:
+            bar.refresh()
+    return report
 
 _RECORD_TABLES = [m for m in dict.fromkeys(RECORD_MODELS.values()) if m is not Patient]
 
@@ -61,8 +77,10 @@ def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: st
     ``consent`` (the generator's decisions, aligned with ``patients``) seeds the consent
     records; then the decisions recorded in earlier copies are carried over
     (``consent_carry_over``, audited as done by ``actor``). ``progress`` is called with the
-    number of patients stored after each batch. The cohort belongs to ``course`` (the default
-    course if none is given), which must not be archived (``CourseArchived``).
+    phase (``STORING``), the patients stored so far and all to store, before the first batch
+    and after each, then before seeding consent (``SEEDING_CONSENT``). The cohort belongs to
+    ``course`` (the default course if none is given), which must not be archived
+    (``CourseArchived``).
     """
     course = course or Course.objects.default()
     course_check_open(course.pk)
@@ -75,6 +93,8 @@ def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: st
     erased = _erased(place_keys)
     kept = np.array([key not in erased for key in place_keys])
     patients, place_keys = patients[kept], [k for k in place_keys if k not in erased]
+    if progress:
+        progress(STORING, 0, len(patients))
     cohort = Cohort.objects.create(
         name=name, scenario=scenario, n_patients=len(patients), seed=seed, source=source,
         generator_version=generator_version, is_demo=is_demo, fingerprint=fingerprint,
@@ -97,7 +117,9 @@ def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: st
         if truth is not None:
             _store_truth(pks, truth.iloc[start:start + STORE_BATCH_SIZE])
         if progress:
-            progress(len(chunk))
+            progress(STORING, start + len(chunk), len(patients))
+    if progress:
+        progress(SEEDING_CONSENT, 0, len(patients))
     if consent is not None:
         consent_seed_cohort(cohort=cohort, decisions=consent[kept])
     consent_carry_over(cohort=cohort, actor=actor)
@@ -145,10 +167,12 @@ def cohort_generate(*, n_patients: int, scenario: str = "default", seed: int | N
     """
     if seed is None:
         seed = secrets.randbelow(2**31)
-    if site_scenario is None:
+    lesson = get_site_scenario(site_scenario) if site_scenario else None
+    if progress:
+        progress(GENERATING, 0, n_patients * (len(lesson.sites) if lesson else 1))
+    if lesson is None:
         generated = make_cohort(n_patients, scenario=scenario, random_state=seed)
     else:
-        lesson = get_site_scenario(site_scenario)
         generated = make_multisite_cohort(dict.fromkeys(lesson.sites, n_patients),
                                           scenario=lesson.scenario, random_state=seed)
         scenario = site_scenario
@@ -165,8 +189,8 @@ def cohort_generate(*, n_patients: int, scenario: str = "default", seed: int | N
 def cohort_create(*, actor, purpose: str, scenario: str, n_patients: int, seed: int | None,
                   name: str, is_demo: bool = False, course: Course | None = None,
                   progress: Progress | None = None, site_scenario: str | None = None) -> Cohort:
-    """``cohort_generate`` for a signed-in educator or a command (``generate_cohort``), audited
-    (``cohort.create``) in the same transaction."""
+    """``cohort_generate`` for an educator's generation job (``jobs``) or a command
+    (``generate_cohort``), audited (``cohort.create``) in the same transaction."""
     cohort = cohort_generate(n_patients=n_patients, scenario=scenario, seed=seed, name=name,
                              is_demo=is_demo, actor=actor, course=course, progress=progress,
                              site_scenario=site_scenario)

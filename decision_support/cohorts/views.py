@@ -24,9 +24,9 @@ from decision_support.registry.selectors import (active_training_job, latest_run
 from .aggregates import cohort_aggregates
 from .forms import (DEFAULT_PATIENTS, MAX_PATIENTS, MIN_PATIENTS, CohortCompareForm,
                     CohortCreateForm, largest_size, n_sites, scenario_choices, smallest_size)
-from .models import Cohort
+from .jobs import expire_stale_generation_jobs, generation_job_start
+from .models import Cohort, GenerationJob
 from .selectors import other_copies, visible_cohorts
-from . import services
 
 
 def home(request):
@@ -152,18 +152,18 @@ def _training_context(request, cohort) -> dict:
 
 
 def cohort_create(request):
-    """Generate a cohort from a teaching scenario (synchronous: 5,000 patients take a second or
-    two); bad input answers 400 naming the field and writes nothing."""
+    """Ask for a cohort from a teaching scenario: a job for a task worker (``jobs``), whose page
+    (303) follows it; bad input answers 400 naming the field and writes nothing."""
     status = 200
     courses = courses_where(request.user, POLICIES["cohort_create"].roles)
     if request.method == "POST":
         form = CohortCreateForm(request.POST, courses=courses)
         if form.is_valid():
-            cohort = services.cohort_create(actor=request.user, purpose=request.purpose,
-                                            **form.cleaned_data)
-            messages.success(request, f"Cohort created: {cohort.n_patients:,} patients of the "
-                                      f"scenario {cohort.scenario}, seed {cohort.seed}.")
-            return redirect("cohort_overview", cohort_id=cohort.pk)
+            job = generation_job_start(actor=request.user, purpose=request.purpose,
+                                       **form.cleaned_data)
+            response = redirect(reverse("generation_job", args=[job.pk]) + "?" + FOLLOW)
+            response.status_code = 303  # See Other: the job's page, by GET
+            return response
         status = 400
     else:
         # A lesson plan's link names its scenario (?scenario=...): chosen, if it is one.
@@ -177,6 +177,25 @@ def cohort_create(request):
                       for name, _ in scenario_choices()],
         "size_help": SIZE_HELP,
     }, status=status)
+
+
+# The job page as the creation form's redirect opens it: once the cohort is stored it moves on to
+# the cohort (opened later, without it, a finished job's page stays and links the cohort).
+FOLLOW = "follow=1"
+CREATED = "Cohort created: {n:,} patients of the scenario {scenario}, seed {seed}."
+
+
+def generation_job(request, generation_job_id: int):
+    """A cohort generation job's phase and progress; refreshes itself while the job is active."""
+    expire_stale_generation_jobs()
+    job = get_object_or_404(GenerationJob.objects.select_related("cohort"), pk=generation_job_id)
+    if job.cohort is not None and request.GET.get("follow") == "1":
+        cohort = job.cohort
+        messages.success(request, CREATED.format(n=cohort.n_patients, scenario=cohort.scenario,
+                                                 seed=cohort.seed))
+        return redirect("cohort_overview", cohort_id=cohort.pk)
+    return render(request, "cohorts/generation_job.html",
+                  {"job": job, "scenario": scenario_texts(job.scenario)})
 
 
 def _aggregates(cohort: Cohort, purpose: str) -> dict:

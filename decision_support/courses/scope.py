@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 
-from decision_support.cohorts.models import Cohort, Patient
+from decision_support.cohorts.models import Cohort, GenerationJob, Patient
 from decision_support.exercises.models import Exercise
 from decision_support.registry.models import TrainingJob, TrainingRun
 from decision_support.seminar.models import SeminarPack
@@ -37,6 +37,7 @@ def _patient_course(value) -> int | None:
 COURSE_OF: dict[str, Callable[[object], int | None]] = {
     "course_id": _by_id(Course.objects, "pk"),
     "cohort_id": _by_id(Cohort.objects, "course_id"),
+    "generation_job_id": _by_id(GenerationJob.objects, "course_id"),
     "pseudonym": _patient_course,
     "run_id": _by_id(TrainingRun.objects, "cohort__course_id"),
     "job_id": _by_id(TrainingJob.objects, "cohort__course_id"),

@@ -5,39 +5,30 @@ page can follow it.
 The job row and its task row are written in one transaction, so a job never waits for a task
 that does not exist, and a queued job survives a restart of the web server: any worker sharing
 the database takes it. At most ``TRAINING_MAX_CONCURRENT`` jobs train at once, whatever the
-number of workers. A running job's worker writes a heartbeat every
-``TRAINING_HEARTBEAT_SECONDS``; a job whose heartbeat is older than
-``TRAINING_STALE_AFTER_SECONDS`` lost its worker (killed, crashed, machine gone) and is failed,
-so it never shows "running" forever. A run is stored in one transaction, which also marks its job
-done, so a killed worker never leaves a half-stored run, and a job whose run is stored is never
-failed as stale.
+number of workers. A running job's worker writes a heartbeat, and a job whose worker went
+silent is failed, so it never shows "running" forever (``lib.jobs``, as for every job). A run
+is stored in one transaction, which also marks its job done, so a killed worker never leaves a
+half-stored run, and a job whose run is stored is never failed as stale.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import socket
-import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from django_tasks import TaskResultStatus, task
-from django_tasks_db.models import DBTaskResult
+from django_tasks import task
 
 from decision_support.audit.services import audit_record
 from decision_support.cohorts.models import Cohort
 from decision_support.courses.readonly import course_check_open
+from decision_support.lib.jobs import carry_out, expire_stale, job_update, started_by
 from models.training import Progress
 
 from .models import TrainingJob, TrainingRun
 from .services import EXTERNAL_LABEL, STORING_LABEL, training_run_create
-
-logger = logging.getLogger(__name__)
 
 STALE_ERROR = ("Interrupted: the worker training this job stopped (killed, crashed or its machine "
                "went away) and sent no sign of life for {seconds} s. No run was stored; the "
@@ -52,26 +43,10 @@ READ_SHARE, FIT_SHARE = 0.05, 0.90
 SLOT_LOCK_KEY = 0x7472_6169_6E
 
 
-def stale_after() -> timedelta:
-    return timedelta(seconds=settings.TRAINING_STALE_AFTER_SECONDS)
-
-
 def expire_stale_jobs() -> int:
-    """Fail the jobs whose worker stopped sending heartbeats; returns how many.
-
-    A queued job that no worker has taken yet is not stale: it waits for a worker.
-    """
-    now = timezone.now()
-    stale = TrainingJob.objects.filter(status__in=TrainingJob.ACTIVE).exclude(worker="").filter(
-        updated_at__lt=now - stale_after())
-    task_ids = list(stale.exclude(task_id="").values_list("task_id", flat=True))
-    count = stale.update(
-        status=TrainingJob.Status.FAILED, finished_at=now, updated_at=now, message="Interrupted",
-        error=STALE_ERROR.format(seconds=settings.TRAINING_STALE_AFTER_SECONDS))
-    # The task engine leaves a killed worker's task "running"; say what became of it.
-    DBTaskResult.objects.filter(id__in=task_ids, status=TaskResultStatus.RUNNING).update(
-        status=TaskResultStatus.FAILED, finished_at=now)
-    return count
+    """Fail the training jobs whose worker went silent (``lib.jobs.expire_stale``); returns how
+    many."""
+    return expire_stale(TrainingJob, error=STALE_ERROR)
 
 
 @dataclass(frozen=True)
@@ -126,8 +101,7 @@ def _job_for(cohort: Cohort, actor, seed: int | None) -> tuple[TrainingJob, bool
         with transaction.atomic():
             return TrainingJob.objects.create(
                 cohort=cohort, seed=seed, message="Waiting for a worker to take it",
-                started_by=actor.get_username() if hasattr(actor, "get_username") else str(actor),
-                actor_id=getattr(actor, "pk", None)), True
+                **started_by(actor)), True
     except IntegrityError:  # another request created it between our read and our write
         return TrainingJob.objects.get(cohort=cohort, status__in=TrainingJob.ACTIVE), False
 
@@ -136,13 +110,6 @@ def _job_for(cohort: Cohort, actor, seed: int | None) -> tuple[TrainingJob, bool
 def train_cohort(job_id: int) -> int | None:
     """The worker's side of a training job; returns the stored run's id (None if it failed)."""
     return run_training_job(job_id).run_id
-
-
-def _update(job: TrainingJob, **fields) -> None:
-    fields["updated_at"] = timezone.now()
-    for name, value in fields.items():
-        setattr(job, name, value)
-    TrainingJob.objects.filter(pk=job.pk).update(**fields)
 
 
 def progress_message(done: int, total: int, label: str) -> tuple[float, str]:
@@ -161,40 +128,31 @@ def run_training_job(job_id: int, *, progress: Progress | None = None) -> Traini
     job = TrainingJob.objects.select_related("cohort").get(pk=job_id)
     if not job.is_active:  # failed as stale before a worker reached it
         return job
-    _update(job, worker=f"{socket.gethostname()}:{os.getpid()}")
-
-    def report(done: int, total: int, label: str) -> None:
-        fraction, message = progress_message(done, total, label)
-        _update(job, progress=round(min(max(fraction, 0.0), 1.0), 4), message=message[:200])
-        if progress:
-            progress(done, total, label)
 
     def stored(run: TrainingRun) -> None:  # in the store's transaction: the run and its job's end
-        _update(job, status=TrainingJob.Status.DONE, progress=1.0, finished_at=timezone.now(),
-                run=run, error="", message=f"Done: training run {run.pk}, {run.models.count()} "
-                                          f"models, {run.duration_seconds:.1f} s")
+        job_update(job, status=TrainingJob.Status.DONE, progress=1.0,
+                   finished_at=timezone.now(), run=run, error="",
+                   message=f"Done: training run {run.pk}, {run.models.count()} models, "
+                           f"{run.duration_seconds:.1f} s")
 
-    try:
-        with _Heartbeat(job.pk):
-            _wait_for_slot(job)
-            training_run_create(cohort=job.cohort, seed=job.seed, progress=report,
-                                on_stored=stored)
-    except Exception as exc:  # the job page shows what went wrong; the log keeps the traceback
-        logger.exception("Training job %s on cohort %s failed", job.pk, job.cohort_id)
-        _update(job, status=TrainingJob.Status.FAILED, finished_at=timezone.now(),
-                message="Training failed", error=f"{type(exc).__name__}: {exc}"[:2000])
-        return job
-    except BaseException:  # the worker was told to stop now (Ctrl-C under make run, SIGTERM)
-        _update(job, status=TrainingJob.Status.FAILED, finished_at=timezone.now(),
-                message="Stopped", error=SHUT_DOWN_ERROR)
-        raise
+    def train(write) -> None:
+        def report(done: int, total: int, label: str) -> None:
+            fraction, message = progress_message(done, total, label)
+            write(progress=round(min(max(fraction, 0.0), 1.0), 4), message=message[:200])
+            if progress:
+                progress(done, total, label)
+
+        _wait_for_slot(job)
+        training_run_create(cohort=job.cohort, seed=job.seed, progress=report, on_stored=stored)
+
+    carry_out(job, train, failed="Training failed", shut_down_error=SHUT_DOWN_ERROR)
     return job
 
 
 def _wait_for_slot(job: TrainingJob) -> None:
     limit = settings.TRAINING_MAX_CONCURRENT
     while not _claim_slot(job, limit):
-        _update(job, message=WAITING_FOR_SLOT.format(limit=limit))
+        job_update(job, message=WAITING_FOR_SLOT.format(limit=limit))
         time.sleep(settings.TRAINING_SLOT_POLL_SECONDS)
 
 
@@ -206,39 +164,7 @@ def _claim_slot(job: TrainingJob, limit: int) -> bool:
         expire_stale_jobs()
         if TrainingJob.objects.filter(status=TrainingJob.Status.RUNNING).count() >= limit:
             return False
-        _update(job, status=TrainingJob.Status.RUNNING, progress=0.0, began_at=timezone.now(),
-                message="Reading the cohort's patients and their consent to model training")
+        job_update(job, status=TrainingJob.Status.RUNNING, progress=0.0,
+                   began_at=timezone.now(),
+                   message="Reading the cohort's patients and their consent to model training")
         return True
-
-
-class _Heartbeat:
-    """Touch the job's row every ``TRAINING_HEARTBEAT_SECONDS`` from a thread of its own (one fit
-    can take longer than the stale limit on a large cohort). 0 turns it off (the tests' inline
-    backend runs a job inside the request's transaction, where no other connection may write)."""
-
-    def __init__(self, job_id: int):
-        self.job_id, self.stop = job_id, threading.Event()
-        self.every = settings.TRAINING_HEARTBEAT_SECONDS
-        self.thread = threading.Thread(target=self._beat, name=f"training-heartbeat-{job_id}",
-                                       daemon=True)
-
-    def __enter__(self):
-        if self.every:
-            self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.stop.set()
-        if self.every:
-            self.thread.join()
-
-    def _beat(self) -> None:
-        try:
-            while not self.stop.wait(self.every):
-                try:
-                    TrainingJob.objects.filter(pk=self.job_id, status__in=TrainingJob.ACTIVE).update(
-                        updated_at=timezone.now())
-                except Exception:  # a busy database: the next beat tries again
-                    logger.warning("Heartbeat of training job %s failed", self.job_id, exc_info=True)
-        finally:
-            connections.close_all()  # this thread's own connections

@@ -7,9 +7,9 @@ sees the same models; the digest is checked on every load.
 
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
 from decision_support.cohorts.models import Cohort
+from decision_support.lib.jobs import Job, progress_in_range
 from models.algorithms import ALGORITHMS
 from models.features import VARIANTS
 from synthetic_data import ARMS
@@ -106,44 +106,21 @@ class ExternalValidation(models.Model):
         return f"Run {self.run_id} at {self.site}"
 
 
-class TrainingJob(models.Model):
+class TrainingJob(Job):
     """A training run asked for from a page or the command line and carried out by a task worker
     (``jobs``), with its progress. ``updated_at`` is the worker's heartbeat."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-
-    ACTIVE = (Status.QUEUED, Status.RUNNING)
-
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="training_jobs")
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
-    progress = models.FloatField(default=0.0, help_text="Fraction done, 0 to 1.")
-    message = models.CharField(max_length=200, blank=True)
-    started_by = models.CharField(max_length=150, help_text="Username at the time (a snapshot).")
-    actor_id = models.BigIntegerField(null=True, blank=True)
-    started_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     run = models.ForeignKey(TrainingRun, on_delete=models.SET_NULL, null=True, blank=True,
                             related_name="+")
-    error = models.TextField(blank=True)
     seed = models.BigIntegerField(null=True, blank=True,
                                   help_text="Random seed asked for; drawn at random when empty.")
-    task_id = models.CharField(max_length=64, blank=True,
-                               help_text="The task engine's id of the task that carries it out.")
-    worker = models.CharField(max_length=200, blank=True,
-                              help_text="host:pid of the worker that took it; empty while queued.")
     began_at = models.DateTimeField(null=True, blank=True,
                                     help_text="When it got a training slot and began to train.")
 
-    class Meta:
-        ordering = ["-started_at", "-id"]
+    class Meta(Job.Meta):
         constraints = [
-            models.CheckConstraint(condition=Q(progress__gte=0) & Q(progress__lte=1),
-                                   name="training_job_progress_fraction"),
+            progress_in_range("training_job_progress_fraction"),
             # One queued or running job per cohort, whatever races the pages.
             models.UniqueConstraint(fields=["cohort"],
                                     condition=Q(status__in=["queued", "running"]),
@@ -152,7 +129,3 @@ class TrainingJob(models.Model):
 
     def __str__(self):
         return f"Training job {self.pk} on cohort {self.cohort_id} ({self.status})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE

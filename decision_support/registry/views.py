@@ -160,5 +160,5 @@ def training_job(request, job_id: int):
     expire_stale_jobs()
     job = get_object_or_404(TrainingJob.objects.select_related("cohort", "run"), pk=job_id)
     return render(request, "registry/training_job.html",
-                  {"job": job, "cohort": job.cohort, "percent": round(job.progress * 100),
+                  {"job": job, "cohort": job.cohort,
                    "queue": queue_place(job) if job.status == TrainingJob.Status.QUEUED else None})

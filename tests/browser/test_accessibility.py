@@ -24,7 +24,7 @@ from playwright.sync_api import Page, expect
 
 from decision_support.accounts.access import API_PAGES, POLICIES, PUBLIC
 from decision_support.accounts.roles import Role
-from decision_support.cohorts.models import Patient
+from decision_support.cohorts.models import GenerationJob, Patient
 from decision_support.cohorts.services import cohort_generate
 from decision_support.consent.selectors import consent_permitted_classes
 from decision_support.courses.services import join_code_create
@@ -94,6 +94,7 @@ PAGES = {
     "model_card": lambda o: _model("model_card", o),
     "run_travel": lambda o: reverse("run_travel", args=[o["run"].pk]),
     "training_job": lambda o: reverse("training_job", args=[o["job"].pk]),
+    "generation_job": lambda o: reverse("generation_job", args=[o["generation_job"].pk]),
     "patient_list": lambda o: reverse("patient_list", args=[o["cohort"].pk]),
     "patient_detail": lambda o: _patient("patient_detail", o),
     "patient_what_if": lambda o: _patient("patient_what_if", o),
@@ -205,7 +206,7 @@ def ranking_cohort(db, monkeypatch):
 def walk_objects(small_cohort, make_user):
     """The objects every page's URL names: the trained cohort and run, a patient who consents to
     everything (in a seminar pack and two exercises, one revealed), a finished training job, a
-    join code and a set-password link."""
+    finished cohort generation job, a join code and a set-password link."""
     cohort, run = small_cohort, small_cohort.run
     everything = set(CONSENT_CLASSES)
     patients = [p for p in Patient.objects.filter(cohort=cohort).order_by("pk")
@@ -224,6 +225,10 @@ def walk_objects(small_cohort, make_user):
                                              exercise=revealed),
         "job": TrainingJob.objects.create(cohort=cohort, status=TrainingJob.Status.DONE,
                                           progress=1.0, started_by="walk", run=run),
+        "generation_job": GenerationJob.objects.create(
+            course=cohort.course, scenario=cohort.scenario, n_patients=cohort.n_patients,
+            purpose=Purpose.EDUCATION, status=GenerationJob.Status.DONE, progress=1.0,
+            started_by="walk", cohort=cohort),
         "join_code": join_code_create(actor=author, purpose=Purpose.EDUCATION,
                                       course=cohort.course, role=Role.STUDENT, days=7),
         "set_password": reverse("account_set_password", args=[

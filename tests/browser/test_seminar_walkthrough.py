@@ -3,8 +3,9 @@ cohort (a lesson the page offers at 600 patients), trains on it, opens a patient
 chart, opens the fairness page, where the African-ancestry group is flagged, and exports a case
 packet; an ethics reviewer then annotates the case.
 
-Training goes through the real task queue: the click only queues the job, and the test runs a
-worker itself until the queue is empty, then waits on the job's state, never on its speed."""
+Creating the cohort and training go through the real task queue: each click only queues a job,
+and the test runs a worker itself until the queue is empty, then waits on the job's state, never
+on its speed."""
 
 import re
 
@@ -12,6 +13,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
+from decision_support.cohorts.models import GenerationJob
 from decision_support.registry.models import TrainingJob
 from decision_support.seminar.models import Annotation
 from tests.browser.conftest import sign_in
@@ -32,6 +34,14 @@ def test_underrepresentation_lesson_from_cohort_to_review(live_server, page: Pag
     page.get_by_label("Size (patients)").fill("600")
     page.get_by_label("Seed").fill("3")
     page.get_by_role("button", name="Create the cohort").click()
+    expect(page.locator("#job-status")).to_have_text("Queued")
+    generation_url = page.url
+    page.goto("about:blank")
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    generation = GenerationJob.objects.get()
+    assert generation.status == "done", generation.error
+    page.goto(generation_url)  # the page the form opened moves on to the stored cohort
+    expect(page.locator("#message-1")).to_contain_text("Cohort created")
     expect(page.locator("main")).to_contain_text("underrepresented")
 
     page.get_by_role("button", name="Train models on this cohort").click()

@@ -97,7 +97,7 @@ def _recreate(path, client, educator, **fields) -> Cohort:
     elif path == "page":
         client.force_login(educator)
         response = client.post(reverse("cohort_create"), {**wanted, "name": "again"})
-        assert response.status_code == 302, response.content[:500]
+        assert response.status_code == 303, response.content[:500]
     else:
         call_command("generate_cohort", scenario=wanted["scenario"],
                      patients=wanted["n_patients"], seed=wanted["seed"], verbosity=0)

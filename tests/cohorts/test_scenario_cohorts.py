@@ -10,7 +10,7 @@ from django.urls import reverse
 from decision_support.accounts.access import MODEL_TRUTH_ROLES
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.forms import MAX_PATIENTS, MAX_SEED, MIN_PATIENTS, smallest_size
-from decision_support.cohorts.models import Cohort, Patient
+from decision_support.cohorts.models import Cohort, GenerationJob, Patient
 from decision_support.cohorts.services import cohort_generate
 from decision_support.lib.suppression import SUPPRESSED
 from decision_support.registry.models import TrainedModel
@@ -50,9 +50,9 @@ def _create(client, **fields):
     return client.post(reverse("cohort_create"), data)
 
 
-def _writes() -> tuple[int, int, int]:
-    return (Cohort.objects.count(), Patient.objects.count(),
-            AuditEntry.objects.filter(action="cohort.create").count())
+def _writes() -> tuple[int, int, int, int]:
+    return (Cohort.objects.count(), Patient.objects.count(), GenerationJob.objects.count(),
+            AuditEntry.objects.filter(action__startswith="cohort.create").count())
 
 
 # --- creating a cohort from a scenario ----------------------------------------------------------
@@ -70,10 +70,15 @@ def test_the_form_lists_every_scenario_with_its_texts(educator):
 
 
 def test_an_educator_creates_a_cohort_from_a_scenario(educator):
+    """The job runs inline in tests: its page, followed from the form, moves on to the cohort."""
     response = _create(educator)
     cohort = Cohort.objects.get()
-    assert response.status_code == 302
-    assert response["Location"] == reverse("cohort_overview", args=[cohort.pk])
+    job = GenerationJob.objects.get()
+    assert response.status_code == 303
+    assert response["Location"] == reverse("generation_job", args=[job.pk]) + "?follow=1"
+    assert educator.get(response["Location"])["Location"] == reverse("cohort_overview",
+                                                                     args=[cohort.pk])
+    assert (job.status, job.cohort) == ("done", cohort)
     assert (cohort.scenario, cohort.seed, cohort.n_patients) == (SCENARIO, 11, 300)
     assert cohort.source == Cohort.Source.GENERATED
     assert cohort.name == f"{SCENARIO} cohort of 300 (seed 11)"
@@ -88,7 +93,7 @@ def test_an_educator_creates_a_cohort_from_a_scenario(educator):
 
 def test_the_new_cohort_opens_with_its_scenario_and_a_train_button(educator):
     response = _create(educator, name="Seminar week 3")
-    page = html.unescape(educator.get(response["Location"]).content.decode())
+    page = html.unescape(educator.get(response["Location"], follow=True).content.decode())
     cohort = Cohort.objects.get()
     scenario = SCENARIOS[SCENARIO]
     assert cohort.name == "Seminar week 3"

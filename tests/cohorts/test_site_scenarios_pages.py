@@ -62,7 +62,7 @@ def test_creating_a_site_scenario_cohort_draws_the_size_at_each_site(educator, n
     response = educator.post(reverse("cohort_create"),
                              {"scenario": name, "n_patients": "300", "seed": "4"})
     cohort = Cohort.objects.get()
-    assert response.url == reverse("cohort_overview", args=[cohort.pk])
+    assert educator.get(response.url).url == reverse("cohort_overview", args=[cohort.pk])
     assert cohort.scenario == name and cohort.seed == 4
     sites = [site.name for site in SITE_SCENARIOS[name].sites]
     assert cohort.development_site == sites[0]

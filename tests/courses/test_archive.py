@@ -8,6 +8,8 @@ import pytest
 from django.urls import reverse
 
 from decision_support.audit.models import AuditEntry
+from decision_support.cohorts.jobs import generation_job_start
+from decision_support.cohorts.models import GenerationJob
 from decision_support.cohorts.services import cohort_create
 from decision_support.consent.services import consent_withdraw
 from decision_support.courses.models import Course, JoinCode
@@ -39,6 +41,7 @@ def _rows() -> dict:
             "answers": list(ExerciseAnswer.objects.values_list("pk", "arm")),
             "join_codes": JoinCode.objects.count(),
             "packs": SeminarPack.objects.count(), "pack_cases": SeminarPackCase.objects.count(), "jobs": TrainingJob.objects.count(),
+            "generation_jobs": GenerationJob.objects.count(),
             "courses_cohorts": list(Course.objects.values_list("cohorts", flat=True))}
 
 
@@ -81,6 +84,9 @@ SERVICES = {
     "cohort_create": lambda c: cohort_create(actor=c.educator, purpose=Purpose.EDUCATION,
                                              scenario="default", n_patients=120, seed=5, name="",
                                              course=c.course),
+    "generation_job_start": lambda c: generation_job_start(
+        actor=c.educator, purpose=Purpose.EDUCATION, course=c.course, scenario="default",
+        n_patients=120, seed=5, name=""),
     "training_job_start": lambda c: training_job_start(cohort=c.first, actor=c.educator,
                                                        purpose=Purpose.MODEL_TRAINING),
     "exercise_create": lambda c: exercise_create(actor=c.educator, purpose=Purpose.EDUCATION,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.services import cohort_generate
 from decision_support.consent.models import Tombstone
+from decision_support.lib.jobs import stale_after
 from decision_support.lib.vocabulary import Purpose
 from decision_support.registry import jobs, services
 from decision_support.registry.jobs import training_job_start
@@ -130,7 +131,7 @@ def test_a_job_whose_worker_went_silent_fails_and_no_longer_blocks_training(
         educator_client, demo_cohort, fake_training, status):
     stale = TrainingJob.objects.create(cohort=demo_cohort, status=status, started_by="someone",
                                        worker="elsewhere:123")
-    long_ago = timezone.now() - jobs.stale_after() - dt.timedelta(seconds=1)
+    long_ago = timezone.now() - stale_after() - dt.timedelta(seconds=1)
     TrainingJob.objects.filter(pk=stale.pk).update(updated_at=long_ago)
     assert _train(educator_client, demo_cohort).status_code == 302
     stale.refresh_from_db()

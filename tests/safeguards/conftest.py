@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from decision_support.cohorts.models import Patient
+from decision_support.cohorts.models import GenerationJob, Patient
 from decision_support.consent.selectors import consent_permitted_classes
 from decision_support.lib.vocabulary import CONSENT_CLASSES, Purpose
 from decision_support.registry.models import TrainedModel, TrainingJob
@@ -18,8 +18,8 @@ from tests.trained_runs import committed_run
 @pytest.fixture(scope="package")
 def objects(django_db_setup, django_db_blocker):
     """A 400-patient cohort, its training run, one arm with models, one patient whose consent
-    for education covers every data class, a finished training job and a seminar pack with that
-    patient; committed for the package and deleted afterwards."""
+    for education covers every data class, a finished training job, a finished cohort generation
+    job and a seminar pack with that patient; committed for the package and deleted afterwards."""
     with committed_run(django_db_blocker, n_patients=400) as run:
         with django_db_blocker.unblock():
             model = TrainedModel.objects.filter(run=run).order_by("pk").first()
@@ -28,6 +28,11 @@ def objects(django_db_setup, django_db_blocker):
                            if consent_permitted_classes(p, purpose=Purpose.EDUCATION) == everything)
             job = TrainingJob.objects.create(cohort=run.cohort, status=TrainingJob.Status.DONE,
                                              progress=1.0, started_by="fixture", run=run)
+            generation_job = GenerationJob.objects.create(
+                course=run.cohort.course, scenario=run.cohort.scenario,
+                n_patients=run.cohort.n_patients, purpose=Purpose.EDUCATION,
+                status=GenerationJob.Status.DONE, progress=1.0, started_by="fixture",
+                cohort=run.cohort)
             pack = SeminarPack.objects.create(name="Fixture pack", created_by="fixture",
                                               course=run.cohort.course)
             SeminarPackCase.objects.create(pack=pack, patient=patient, position=1)
@@ -43,10 +48,11 @@ def objects(django_db_setup, django_db_blocker):
             revealed = exercise_reveal(actor=author, purpose=Purpose.EDUCATION,
                                        exercise=revealed)
         yield {"cohort": run.cohort, "run": run, "arm": model.arm, "patient": patient,
-               "job": job, "pack": pack, "exercise": exercise,
+               "job": job, "generation_job": generation_job, "pack": pack, "exercise": exercise,
                "revealed_exercise": revealed}
         with django_db_blocker.unblock():
             SeminarPack.objects.filter(pk=pack.pk).delete()
+            generation_job.delete()
             Exercise.objects.filter(pk__in=[exercise.pk, revealed.pk]).delete()
             author.delete()
             # The exercise services' audit entries were committed with the fixture: empty the

@@ -39,6 +39,7 @@ MATRIX = {
     "lesson_detail": (lambda o: reverse("lesson_detail", args=["default"]), ALL, 200),
     "lesson_pdf": (lambda o: reverse("lesson_pdf", args=["default"]), ALL, 200),
     "cohort_create": (lambda o: reverse("cohort_create"), {E}, 200),
+    "generation_job": (lambda o: reverse("generation_job", args=[o["generation_job"].pk]), {E}, 200),
     "cohort_compare": (lambda o: reverse("cohort_compare") + f"?a={o['cohort'].pk}", {E, S, R}, 200),
     "models_home": (lambda o: reverse("models_home"), {E, S, R}, 302),
     "run_overview": (lambda o: reverse("run_overview", args=[o["cohort"].pk]), {E, S, R}, 200),

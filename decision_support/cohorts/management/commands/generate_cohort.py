@@ -8,7 +8,7 @@ from decision_support.audit.services import command_line_actor
 from decision_support.courses.models import Course
 from decision_support.lib.vocabulary import Purpose
 
-from ...services import cohort_create
+from ...services import bar_progress, cohort_create
 
 
 class Command(BaseCommand):
@@ -38,11 +38,9 @@ class Command(BaseCommand):
             course = Course.objects.filter(pk=course_id).first()
             if course is None:
                 raise CommandError(f"--course: there is no course {course_id}")
-        n_sites = len(SITE_SCENARIOS[site_scenario].sites) if site_scenario else 1
-        with tqdm(total=patients * n_sites, desc="Storing patients", unit="patient",
-                  disable=options["verbosity"] == 0) as bar:
+        with tqdm(unit="patient", disable=options["verbosity"] == 0) as bar:
             cohort = cohort_create(actor=command_line_actor(), purpose=Purpose.EDUCATION,
                                    n_patients=patients, scenario=scenario, seed=seed, name=name,
-                                   is_demo=demo, course=course, progress=bar.update,
+                                   is_demo=demo, course=course, progress=bar_progress(bar),
                                    site_scenario=site_scenario)
         return f"Cohort {cohort.pk} '{cohort.name}': {cohort.n_patients:,} patients, seed {cohort.seed}."

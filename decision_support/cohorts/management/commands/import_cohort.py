@@ -9,7 +9,7 @@ from decision_support.lib.vocabulary import Purpose
 from synthetic_data import CohortImportError
 
 from ...models import Cohort
-from ...services import cohort_import
+from ...services import bar_progress, cohort_import
 
 
 class Command(BaseCommand):
@@ -33,10 +33,9 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}") from None
         try:
-            with tqdm(desc="Importing patients", unit="patient",
-                      disable=options["verbosity"] == 0) as bar:
+            with tqdm(unit="patient", disable=options["verbosity"] == 0) as bar:
                 cohort = cohort_import(actor=command_line_actor(), purpose=Purpose.EDUCATION,
-                                       data=data, name=name, progress=bar.update)
+                                       data=data, name=name, progress=bar_progress(bar))
         except CohortImportError as error:
             raise CommandError(f"{file} was rejected; nothing was imported.\n{error}") from None
         return f"Cohort {cohort.pk} '{cohort.name}': {cohort.n_patients:,} patients imported."
