@@ -2,7 +2,8 @@
 
 A chart is data, never script: the page embeds the specs with ``json_script`` and
 ``static/js/charts.js`` draws them with Plotly (no inline script, so a strict CSP holds). Every
-chart carries the table that the page shows beside it, built from the same numbers.
+chart carries the table that the page shows beside it, built from the same numbers; a table that
+shows fewer rows than the chart draws points says which in its ``table_note``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Chart:
     percent: bool = False
     caption: str = ""
     layout: dict = field(default_factory=dict)
+    table_note: str = ""  # the table's caption: what it shows, when not every point drawn
 
     def labels(self) -> list[str]:
         """Every text the chart draws: axis titles, legend names, categories and tick labels."""
@@ -38,7 +40,7 @@ class Chart:
         # Shallow: json_script serialises it at once, and asdict's deep copy of every trace
         # cost a model page about a sixth of its time.
         return {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name not in ("table_columns", "table_rows")}
+                if f.name not in ("table_columns", "table_rows", "table_note")}
 
 
 def plain(value, digits: int = 4):

@@ -85,6 +85,21 @@ class TrainedModel(models.Model):
         return f"{self.arm} {self.algorithm} {self.variant} (run {self.run_id})"
 
 
+class ModelCharts(models.Model):
+    """The model page's charts that depend on one trained model alone (its ROC curve, global
+    importance and beeswarm, with their tables: ``pages.model_charts_content``), drawn once: when
+    the model is stored, or on the first view of a model stored before them or drawn by another
+    ``version`` of them. Apart from ``TrainedModel`` so that its many other reads skip them."""
+
+    model = models.OneToOneField(TrainedModel, on_delete=models.CASCADE, primary_key=True,
+                                 related_name="charts")
+    version = models.PositiveSmallIntegerField(help_text="pages.MODEL_CHARTS_VERSION")
+    content = models.JSONField(help_text="The charts (lib.charts.Chart fields), as a list.")
+
+    def __str__(self):
+        return f"Charts of {self.model_id} (version {self.version})"
+
+
 class ExternalValidation(models.Model):
     """A multi-site run's models scored at one site they were not trained at, computed once at
     the end of training (``models.external.external_validation``): per model its internal and

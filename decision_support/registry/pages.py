@@ -6,10 +6,14 @@ The views stay thin: they validate the query, fetch rows and hand them here. Eve
 
 from __future__ import annotations
 
+import json
+from bisect import bisect_right
+from dataclasses import asdict, replace
+
 import numpy as np
 
 from decision_support.lib.charts import (Chart, bar_chart, beeswarm_chart, interval_chart,
-                                         line_chart)
+                                         line_chart, plain)
 from decision_support.lib.suppression import suppress_count
 from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.evaluation import confusion_at
@@ -174,13 +178,47 @@ def confusion(model: TrainedModel, threshold: float) -> dict:
     }
 
 
+# The ROC table's rows: per false positive rate allowed, the curve's best operating point.
+ROC_TABLE_FPR = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+ROC_TABLE_NOTE = ("For each false positive rate allowed, the point of the curve with the highest "
+                  "true positive rate at or below it (of the {n} points the chart draws); the last "
+                  "row is the operating point at this page's threshold, as in the confusion "
+                  "matrix below.")
+
+
+def roc_operating_points(fpr: list[float], tpr: list[float]) -> list[tuple[float, float]]:
+    """Per rate of ``ROC_TABLE_FPR``, the point of the curve (``fpr`` ascending, as
+    ``sklearn.metrics.roc_curve`` gives it, from (0, 0)) with the highest true positive rate
+    among those whose false positive rate is at most that rate."""
+    return [(fpr[i], tpr[i]) for i in (bisect_right(fpr, rate) - 1 for rate in ROC_TABLE_FPR)]
+
+
 def roc_chart(model: TrainedModel) -> Chart:
+    """The held-out ROC curve, every stored point drawn; its table the operating points
+    (``roc_operating_points``)."""
     roc = model.evaluation["roc"]
-    return line_chart(
+    chart = line_chart(
         "roc", "ROC curve on held-out patients", "False positive rate (1 - specificity)",
         "True positive rate (sensitivity)", {"Model": (roc["fpr"], roc["tpr"])}, diagonal=True,
         caption=(f"ROC AUC {model.metrics['roc_auc']:.3f}; the dotted diagonal is a model that "
                  "guesses."))
+    curve = chart.traces[0]
+    points = roc_operating_points(curve["x"], curve["y"])
+    return replace(chart,
+                   table_columns=["False positive rate allowed", chart.x_title, chart.y_title],
+                   table_rows=[[f"at most {rate:.0%}", x, y]
+                               for rate, (x, y) in zip(ROC_TABLE_FPR, points)],
+                   table_note=ROC_TABLE_NOTE.format(n=len(curve["x"])))
+
+
+def threshold_point(chart: Chart, confusion: dict) -> Chart:
+    """The ROC chart (``roc_chart``) with its table's last row: the operating point at the
+    page's threshold (``confusion``), rounded as the stored curve is."""
+    negatives = confusion["actual_negative"]
+    row = [f"at threshold {confusion['threshold']:.2f}",
+           plain(confusion["false_positive"] / negatives) if negatives else None,
+           plain(confusion["sensitivity"])]
+    return replace(chart, table_rows=[*chart.table_rows, row])
 
 
 def calibration_chart(model: TrainedModel, truth_check: dict | None) -> Chart:
@@ -200,16 +238,19 @@ def calibration_chart(model: TrainedModel, truth_check: dict | None) -> Chart:
                     "simulation." if against_truth else ".")))
 
 
-def importance_chart(model: TrainedModel, *, with_truth: bool) -> Chart:
+IMPORTANCE_CAPTION = ("How much each feature moves this model's output on average, over held-out "
+                      "patients. Importance is not effect{}")
+
+
+def importance_chart(model: TrainedModel) -> Chart:
+    """Mean |SHAP| per feature, most important first; the caption points to the truth check
+    only where the page shows it (``model_page``)."""
     importance = sorted(model.explanation["global_importance"].items(), key=lambda kv: -kv[1])
     units = shap_units(model.algorithm)
     return bar_chart(
         "global-shap", "Global importance: mean absolute SHAP value", "Feature",
         f"Mean |SHAP| ({units})", [_label(f) for f, _ in importance],
-        {"Mean |SHAP|": [v for _, v in importance]},
-        caption="How much each feature moves this model's output on average, over held-out "
-                "patients. Importance is not effect"
-                + (": see the truth check below." if with_truth else "."))
+        {"Mean |SHAP|": [v for _, v in importance]}, caption=IMPORTANCE_CAPTION.format("."))
 
 
 def model_beeswarm(model: TrainedModel) -> Chart | None:
@@ -223,6 +264,24 @@ def model_beeswarm(model: TrainedModel) -> Chart | None:
         caption=("One dot per held-out patient for the ten most important features; colour is "
                  "the feature's value within the sample (blue low, red high). Dots right of zero "
                  "raised the predicted response."))
+
+
+# The model page's charts that depend on the stored model alone are drawn once and stored
+# (``models.ModelCharts``, ``services.model_charts``). Raise the version when what they show
+# changes: charts stored by another version are drawn again.
+MODEL_CHARTS_VERSION = 1
+
+
+def model_charts_content(model: TrainedModel) -> list[dict]:
+    """The ROC curve, global importance and beeswarm of ``model`` as ``ModelCharts`` stores
+    them: JSON (through it already, so that a first view shows what later ones read back)."""
+    charts = [roc_chart(model), importance_chart(model), model_beeswarm(model)]
+    return json.loads(json.dumps([asdict(c) for c in charts if c is not None], allow_nan=False))
+
+
+def read_model_charts(content: list[dict]) -> dict[str, Chart]:
+    """Stored charts (``model_charts_content``) by id."""
+    return {c["id"]: Chart(**c) for c in content}
 
 
 def truth_check(check: dict | None) -> dict | None:
@@ -322,22 +381,26 @@ def _points(value: float | None) -> str:
 
 
 def model_page(model: TrainedModel, siblings: list[TrainedModel], threshold: float, *,
-               truth_check_shown: dict | None) -> dict:
-    """The model page; ``truth_check_shown`` is what ``selectors.model_truth_check`` gave the
-    reader (None: nothing computed from the truth is shown; {}: there is no truth)."""
+               charts: dict[str, Chart], truth_check_shown: dict | None) -> dict:
+    """The model page; ``charts`` are the model's stored ones (``services.model_charts``),
+    ``truth_check_shown`` what ``selectors.model_truth_check`` gave the reader (None: nothing
+    computed from the truth is shown; {}: there is no truth)."""
     truth = truth_check(truth_check_shown)
-    charts = [roc_chart(model), calibration_chart(model, truth_check_shown)]
-    explanation_charts = [importance_chart(model, with_truth=truth is not None)]
-    beeswarm = model_beeswarm(model)
-    if beeswarm:
-        explanation_charts.append(beeswarm)
-    all_charts = charts + explanation_charts + ([truth["chart"]] if truth else [])
+    matrix = confusion(model, threshold)
+    evaluation_charts = [threshold_point(charts["roc"], matrix),
+                         calibration_chart(model, truth_check_shown)]
+    importance = charts["global-shap"]
+    if truth is not None:
+        importance = replace(importance, caption=IMPORTANCE_CAPTION.format(
+            ": see the truth check below."))
+    explanation_charts = [importance] + ([charts["beeswarm"]] if "beeswarm" in charts else [])
+    all_charts = evaluation_charts + explanation_charts + ([truth["chart"]] if truth else [])
     return {
         "summary": model_summary(model),
         "comparison": [model_summary(m) for m in sorted(siblings, key=_order)],
-        "evaluation_charts": charts,
+        "evaluation_charts": evaluation_charts,
         "explanation_charts": explanation_charts,
-        "confusion": confusion(model, threshold),
+        "confusion": matrix,
         "truth": truth,
         "truth_visible": truth_check_shown is not None,
         "units": shap_units(model.algorithm),

@@ -1,6 +1,7 @@
-"""Writes: training runs (train the suite on a stored cohort, keep every model in the registry,
-and a multi-site cohort's external validation at each other site, with each arm's ranking model's
-global SHAP importance there beside the development site's).
+"""Writes: training runs (train the suite on a stored cohort, keep every model in the registry with
+its page's charts, and a multi-site cohort's external validation at each other site, with each
+arm's ranking model's global SHAP importance there beside the development site's); the charts of a
+model stored before them, drawn on its page's first view.
 Training jobs, which carry them out for a page or the command line: ``jobs``."""
 
 import math
@@ -15,6 +16,7 @@ from django.db import transaction
 from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.selectors import patient_sites, patients_frame, truth_frame
 from decision_support.consent.reads import model_training_permitted
+from decision_support.lib.charts import Chart
 from models.external import (EXTERNAL, INTERNAL, ExternalValidation as ExternalFigures,
                              external_validation, importance_by_site)
 from models.persistence import model_to_bytes
@@ -22,7 +24,8 @@ from models.ranking import RANKING_ALGORITHM
 from models.training import (GLOBAL_SHAP_ROWS, ModelSuite, Progress, TrainedModel as FittedModel,
                              train_suite)
 
-from .models import ExternalValidation, ModelArtifact, TrainedModel, TrainingRun
+from . import pages
+from .models import ExternalValidation, ModelArtifact, ModelCharts, TrainedModel, TrainingRun
 from .selectors import RECALIBRATED_VARIANT
 
 _VERSIONED_LIBRARIES = ("scikit-learn", "shap", "skops", "numpy", "pandas")
@@ -122,7 +125,7 @@ def _store_suite(cohort: Cohort, suite: ModelSuite, *, development: str,
         policy_value=suite.policy, skipped_arms=suite.skipped, duration_seconds=duration,
         excluded_by_consent=suite.excluded, excluded_by_split=suite.excluded_by_split,
         development_site=development)
-    TrainedModel.objects.bulk_create([
+    rows = [
         TrainedModel(
             run=run, arm=m.arm, algorithm=m.algorithm, variant=m.variant,
             artifact=_artifact(m.pipeline), features=m.features, metrics=m.metrics,
@@ -136,7 +139,11 @@ def _store_suite(cohort: Cohort, suite: ModelSuite, *, development: str,
             truth_check=m.truth_check,
             refit_coefficients=_refits(suite, m))
         for m in suite.models.values()
-    ])
+    ]
+    TrainedModel.objects.bulk_create(rows)
+    ModelCharts.objects.bulk_create([
+        ModelCharts(model=row, version=pages.MODEL_CHARTS_VERSION,
+                    content=pages.model_charts_content(row)) for row in rows])
     ExternalValidation.objects.bulk_create([
         ExternalValidation(run=run, site=site,
                            results=_external_results(validation, importance[site]))
@@ -145,6 +152,18 @@ def _store_suite(cohort: Cohort, suite: ModelSuite, *, development: str,
     if on_stored:
         on_stored(run)
     return run
+
+
+def model_charts(model: TrainedModel) -> dict[str, Chart]:
+    """The model page's charts stored for ``model`` (``ModelCharts``), by id; for a model stored
+    before them, or whose charts another version drew, drawn now and stored."""
+    content = (ModelCharts.objects.filter(model=model, version=pages.MODEL_CHARTS_VERSION)
+               .values_list("content", flat=True).first())
+    if content is None:
+        content = pages.model_charts_content(model)
+        ModelCharts.objects.update_or_create(
+            model=model, defaults={"version": pages.MODEL_CHARTS_VERSION, "content": content})
+    return pages.read_model_charts(content)
 
 
 def _external_results(validation: ExternalFigures, importance: list[dict]) -> dict:

@@ -22,6 +22,7 @@ from .jobs import expire_stale_jobs, queue_place, training_job_start
 from .models import TrainedModel, TrainingJob, TrainingRun
 from .selectors import (active_training_job, latest_run, model_truth_check, ranking_choice,
                         run_external_validations, run_policy, site_recalibration)
+from .services import model_charts
 
 
 def models_home(request):
@@ -70,12 +71,13 @@ def model_detail(request, run_id: int, arm: str):
         raise Http404("no models for this arm in this run")
     best = best_model(siblings)
     form, chosen, errors = query_settings(ModelPageForm, request.GET, opening=best)
+    # The explanation (SHAP values) is read only to draw the charts, which are stored.
     model = run.models.filter(arm=arm, algorithm=chosen["algorithm"],
-                              variant=chosen["variant"]).first()
+                              variant=chosen["variant"]).defer("explanation").first()
     if model is None:
         raise Http404("no such model")
     threshold = chosen["threshold"]
-    context = pages.model_page(model, siblings, threshold,
+    context = pages.model_page(model, siblings, threshold, charts=model_charts(model),
                                truth_check_shown=model_truth_check(model, roles=request.roles))
     base = reverse("model_detail", args=[run.pk, arm])
     for row in context["comparison"]:
