@@ -10,8 +10,8 @@ in ``registry.selectors``.
 """
 
 from bisect import bisect_right
-from dataclasses import dataclass, fields
 from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from functools import lru_cache, reduce, wraps
 from operator import or_
 from types import MappingProxyType
