@@ -17,7 +17,9 @@ import pytest
 
 from decision_support.cohorts.models import Cohort
 from decision_support.cohorts.services import cohort_generate
+from decision_support.predictions import selectors as predictions_selectors
 from decision_support.registry import fairness_views, loading, services
+from decision_support.registry import selectors as registry_selectors
 from decision_support.registry.models import ModelArtifact, TrainedModel
 from models.training import train_suite
 
@@ -27,6 +29,14 @@ def clear_model_caches():
     loading._fitted_model.cache_clear()
     loading._refit_coefficients.cache_clear()
     fairness_views._audit.cache_clear()
+    clear_run_caches()
+
+
+def clear_run_caches():
+    """Forget what is cached per training run (the algorithm that ranks, the ranking models'
+    rows): for a test that rewrites a stored run's metrics, which the app never does."""
+    registry_selectors._ranking_choice.cache_clear()
+    predictions_selectors._ranking_models.cache_clear()
 
 
 @contextmanager

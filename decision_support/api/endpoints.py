@@ -134,7 +134,10 @@ def _patient(request, pseudonym: str):
     return this
 
 
-def _prediction_status(consented, run) -> str:
+def _prediction_status(consented, run, *, predicted: bool) -> str:
+    """"ok" when the predictions' gate let the patient through (``predicted``), else why not."""
+    if predicted:
+        return "ok"
     if prediction_pause() is not None:
         return "paused"
     if run is None:
@@ -172,8 +175,8 @@ def cohort_patients(request, cohort_id: int = ObjectId, page: PageNumber = Query
         raise HttpError(404, f"page: there is no page {page}") from None
     audit_context(request, object_type="cohort", object_ref=str(cohort.uid),
                   page=listing.page.number, withheld=listing.withheld)
-    return {"page": listing.page.number, "pages": listing.page.num_pages,
-            "count": listing.page.count,
+    return {"page": listing.page.number, "pages": listing.page.paginator.num_pages,
+            "count": listing.page.paginator.count,
             "patients": listing.patients}
 
 
@@ -205,7 +208,7 @@ def predictions(request, pseudonym: str = Pseudonym):
     truth = (true_response_probabilities(patient.pk, roles=request.roles) or None
              if ranking is not None else None)
     return {"pseudonym": patient.pseudonym, "case_label": patient.case_label,
-            "status": _prediction_status(consented, run),
+            "status": _prediction_status(consented, run, predicted=ranking is not None),
             "run_id": run.pk if run else None, "variant": consented.variant,
             "ranking": pages.ranking_rows(ranking) if ranking is not None else [],
             "true_probability": truth}
@@ -226,7 +229,7 @@ def explanations(request, pseudonym: str = Pseudonym,
               if run is not None else None)
     items = result.explanations if result is not None else []
     return {"pseudonym": patient.pseudonym, "case_label": patient.case_label,
-            "status": _prediction_status(consented, run),
+            "status": _prediction_status(consented, run, predicted=result is not None),
             "run_id": run.pk if run else None, "variant": consented.variant,
             "algorithm": algorithm or (result.choice.algorithm if result is not None
                                        else ranking_choice(run).algorithm if run

@@ -98,8 +98,9 @@ class CaseFilterForm(forms.Form):
 
 
 class ListPositionForm(forms.Form):
-    """Where the patient list opens: after a case number, the key its page links carry (a page
-    deep in a large cohort costs what the first does); without it, at ``page`` (old links)."""
+    """Where the patient list opens: at the page of the first patient after a case number, the
+    key its Next link carries (the next page follows the last patient seen even if the list
+    changed meanwhile); without it, at ``page``."""
 
     after = forms.IntegerField(label="After case", required=False, min_value=0,
                                max_value=2**31 - 1)

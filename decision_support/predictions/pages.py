@@ -42,12 +42,13 @@ def format_value(name: str, value) -> str:
 
 
 def observed_groups(values: pd.Series, hidden: frozenset[str] = frozenset()) -> list[dict]:
-    """The patient's observed values by data class, with dictionary labels and units; the
-    variables in ``hidden`` are left out."""
+    """The patient's observed values by data class, with dictionary labels and units, and
+    whether each value is a category's code (``coded``); the variables in ``hidden`` are left
+    out."""
     groups = []
     for data_class in PATIENT_DATA_CLASSES:
         rows = [{"name": v.name, "label": v.label, "value": format_value(v.name, values[v.name]),
-                 "unit": v.unit}
+                 "unit": v.unit, "coded": bool(v.categories)}
                 for v in DATA_DICTIONARY.values()
                 if v.data_class == data_class and v.name in values.index and v.name not in hidden]
         if rows:

@@ -3,19 +3,22 @@ the pause in force, and the decisions recorded for a patient that a reader may s
 (``patient_decisions``: the one rule, for every surface that shows decisions).
 
 A patient's truth reaches pages only through the readers below that take the reader's roles
-(``patient_truth``, ``true_response_probabilities``): they apply the field rules of
-``accounts.access`` (``PATIENT_TRUTH_ROLES``), so a page, export or API answer for another role
-never receives it; the model-level truth has its readers in ``registry.selectors``.
+(``patient_truth``, ``true_response_probabilities``): one rule (``_patient_truth_reader``)
+applies the field rules of ``accounts.access`` (``PATIENT_TRUTH_ROLES``) to both, so a page,
+export or API answer for another role never receives it; the model-level truth has its readers
+in ``registry.selectors``.
 """
 
 from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from functools import reduce
+from functools import lru_cache, reduce, wraps
 from operator import or_
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
-from django.core.paginator import EmptyPage, Paginator
+from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import F, Q
 
 from decision_support.accounts.access import (ALL_DECISIONS_ROLES, PATIENT_TRUTH_ROLES, POLICIES,
@@ -151,29 +154,9 @@ def offered_filters(roles) -> frozenset[str]:
 NO_PAGE_AFTER = "there is no patient after case {after}"
 
 
-@dataclass(frozen=True)
-class ListPage:
-    """Where a page of the patient list sits: the shape of Django's ``Page`` that the list shows
-    ("Page 3 of 7"), and the key of every page it links to: ``after`` is the case number before
-    that page's first patient, None for the first page."""
-
-    number: int
-    count: int  # the patients the filters find
-    per_page: int
-    next_after: int | None
-    previous_after: int | None
-    last_after: int | None
-    has_next: bool
-    has_previous: bool
-
-    @property
-    def num_pages(self) -> int:
-        return max(1, -(-self.count // self.per_page))
-
-
 @dataclass
 class PatientListPage:
-    page: ListPage | None  # None while some patients are ``unranked``
+    page: Page | None  # Django's: its number, the paginator's count; None while ``unranked``
     patients: list[dict]  # pseudonym, case label, and clinical (arm, response, prior failures) or None
     shows_clinical: bool  # False: these roles see pseudonyms only
     withheld: int  # patients on the page whose consent withholds their clinical data
@@ -183,6 +166,7 @@ class PatientListPage:
     # consent allows now (``services.case_rankings_store`` stores them).
     unranked: tuple[int, ...] = ()
     run: TrainingRun | None = None
+    next_after: int | None = None  # the key of the next page (the last case here), if there is one
 
 
 def patient_list_page(cohort, number=1, *, after: int | None = None, roles, purpose: str,
@@ -191,12 +175,13 @@ def patient_list_page(cohort, number=1, *, after: int | None = None, roles, purp
     """One page of a cohort's patients that ``filters`` find, in case order: every pseudonym and
     case label, and each patient's treatment, outcome and prior failures where the roles may see
     clinical data (those of a patient's page) and the patient's consent for ``purpose`` covers it.
-    The page is the one after case number ``after`` (the key the page's links carry), or else
-    page ``number``. Raises ``InvalidPage`` for a page out of range or no patient after
-    ``after``, and ``ValueError`` for a filter the roles may not use (``offered_filters``). With
-    ``until_ranked``, no page (``unranked`` named instead) while some patients the ranking
-    filters must judge have no stored ranking in the variant their consent allows now; without
-    it, those patients are not found.
+    The page is the one that holds the first patient after case number ``after`` (the key the
+    list's Next link carries: the next page starts after the last patient seen, however the list
+    changed meanwhile), or else page ``number``. Raises ``InvalidPage`` for a page out of range
+    or no patient after ``after``, and ``ValueError`` for a filter the roles may not use
+    (``offered_filters``). With ``until_ranked``, no page (``unranked`` named instead) while some
+    patients the ranking filters must judge have no stored ranking in the variant their consent
+    allows now; without it, those patients are not found.
 
     A filter on a value finds only patients whose consent covers it; a filter on the ranking only
     patients ranked (clinical consent, a training run, predictions not paused), by the stored
@@ -216,11 +201,12 @@ def patient_list_page(cohort, number=1, *, after: int | None = None, roles, purp
         if unranked and until_ranked:  # no page until they are stored: it could still grow
             return PatientListPage(page=None, patients=[], shows_clinical=shows_clinical,
                                    withheld=0, unranked=unranked, run=run)
-        page, ids = _listed_page(kept, number, after)
+        page = _page(kept, len(kept), number, after)
     else:
         count = (found.count() if filters.active
                  else cohort.n_patients - cohort.tombstones.count())
-        page, ids = _queried_page(found.values_list("pk", "number"), count, number, after)
+        page = _page(found.values_list("pk", "number"), count, number, after)
+    ids = [pk for pk, _ in page]
     rows = Patient.objects.filter(pk__in=ids).only("pseudonym", "number", "arm", "response") \
         .annotate(prior_failures=F("clinical__prior_failures")).in_bulk()
     clinical = (patients_permitting(ids, needs={ConsentClass.CLINICAL}, purpose=purpose)
@@ -232,59 +218,23 @@ def patient_list_page(cohort, number=1, *, after: int | None = None, roles, purp
     withheld = sum(p["clinical"] is None for p in patients) if shows_clinical else 0
     return PatientListPage(page=page, patients=patients, shows_clinical=shows_clinical,
                            withheld=withheld, rankings_unavailable=unavailable,
-                           unranked=unranked, run=run)
+                           unranked=unranked, run=run,
+                           next_after=page[-1][1] if page.has_next() else None)
 
 
-def _start(count: int, number, after: int | None, position_after) -> int:
-    """Where a page starts among ``count`` patients: after case ``after`` (``position_after``
-    counts the patients up to it), or at page ``number`` (checked as Django's paginator does)."""
-    if after is None:
-        return (Paginator(range(count), PATIENTS_PER_PAGE).validate_number(number) - 1) \
-            * PATIENTS_PER_PAGE
-    start = position_after(after)
-    if start >= count > 0 or (count == 0 and after > 0):
-        raise EmptyPage(NO_PAGE_AFTER.format(after=after))
-    return start
-
-
-def _page(count: int, start: int, on_page: list[int], number_at) -> ListPage:
-    """The ``ListPage`` of ``on_page`` (case numbers) starting at position ``start``;
-    ``number_at(position)`` is the case number at a position before ``start`` or on the last
-    page's edge."""
-    per_page = PATIENTS_PER_PAGE
-    last_start = (max(1, -(-count // per_page)) - 1) * per_page
-    previous_start = max(0, start - per_page)
-    return ListPage(number=start // per_page + 1, count=count, per_page=per_page,
-                    next_after=on_page[-1] if start + len(on_page) < count else None,
-                    previous_after=number_at(previous_start - 1) if previous_start else None,
-                    last_after=number_at(last_start - 1) if last_start else None,
-                    has_next=start + len(on_page) < count, has_previous=start > 0)
-
-
-def _listed_page(kept: list[tuple[int, int]], number, after):
-    """The page of ``kept`` ((pk, case number), in case order) and the pks on it."""
-    numbers = [n for _, n in kept]
-    start = _start(len(kept), number, after, lambda key: bisect_right(numbers, key))
-    on_page = kept[start:start + PATIENTS_PER_PAGE]
-    return (_page(len(kept), start, [n for _, n in on_page], numbers.__getitem__),
-            [pk for pk, _ in on_page])
-
-
-def _queried_page(found, count: int, number, after):
-    """The page of ``found`` ((pk, case number) rows in case order, counted ``count``) and the
-    pks on it: by key, the rows after ``after`` (an index range, however deep the page); by
-    number, an offset (the old ``?page=`` links)."""
-    start = _start(count, number, after, lambda key: found.filter(number__lte=key).count())
-    on_page = list(found.filter(number__gt=after)[:PATIENTS_PER_PAGE] if after is not None
-                   else found[start:start + PATIENTS_PER_PAGE])
-    backwards = found.order_by("-number").values_list("number", flat=True)
-
-    def number_at(position: int) -> int:
-        if position >= start:  # the last page's edge: counted from the end
-            return backwards[count - 1 - position]
-        return backwards.filter(number__lt=on_page[0][1])[start - 1 - position]
-
-    return _page(count, start, [n for _, n in on_page], number_at), [pk for pk, _ in on_page]
+def _page(found, count: int, number, after: int | None) -> Page:
+    """The page of ``found`` ((pk, case number) pairs in case order: a list, or a queryset whose
+    ``count`` is known) that holds the first patient after case ``after``, or else page
+    ``number``, checked as Django's paginator checks it."""
+    paginator = Paginator(found, PATIENTS_PER_PAGE)
+    paginator.count = count  # known already (a cached property): no COUNT(*) over the rows
+    if after is not None:
+        before = (bisect_right([n for _, n in found], after) if isinstance(found, list)
+                  else found.filter(number__lte=after).count())
+        if before >= count and (count or after):
+            raise EmptyPage(NO_PAGE_AFTER.format(after=after))
+        number = before // PATIENTS_PER_PAGE + 1
+    return paginator.page(number)
 
 
 def _value_filtered(patients, filters: CaseFilters):
@@ -347,21 +297,28 @@ def _ranking_filtered(run, kept, variants, filters: CaseFilters):
     return kept_fresh, tuple(pk for pk, _ in kept if pk not in fresh)
 
 
-def patient_truth(patient_id: int, *, roles) -> pd.DataFrame | None:
+def _patient_truth_reader(read):
+    """The one rule of a patient's truth: a reader decorated with it takes the reader's
+    ``roles`` and answers None, reading nothing, to roles that may not see a patient's truth
+    (``accounts.access.PATIENT_TRUTH_ROLES``)."""
+    @wraps(read)
+    def gated(patient_id: int, *, roles):
+        return read(patient_id) if can(roles, PATIENT_TRUTH_ROLES) else None
+    return gated
+
+
+@_patient_truth_reader
+def patient_truth(patient_id: int) -> pd.DataFrame:
     """One patient's ground truth (latent drivers, true response probability and potential
-    outcome under every arm; one row, none for an imported cohort) for roles that may see a
-    patient's truth; None for every other role."""
-    if not can(roles, PATIENT_TRUTH_ROLES):
-        return None
+    outcome under every arm; one row, none for an imported cohort)."""
     return truth_frame(Patient.objects.filter(pk=patient_id))
 
 
-def true_response_probabilities(patient_id: int, *, roles) -> dict[str, float] | None:
-    """The simulation's probability of response under every arm ({} for an imported cohort),
-    or None for roles that may not see a patient's truth (``patient_truth``'s rule). One stored
-    value, read without building ``patient_truth``'s frame (a patient page reads it every time)."""
-    if not can(roles, PATIENT_TRUTH_ROLES):
-        return None
+@_patient_truth_reader
+def true_response_probabilities(patient_id: int) -> dict[str, float]:
+    """The simulation's probability of response under every arm ({} for an imported cohort).
+    One stored value, read without building ``patient_truth``'s frame (a patient page reads it
+    every time)."""
     stored = GroundTruth.objects.filter(patient_id=patient_id).values_list("p_response",
                                                                           flat=True).first()
     return {} if stored is None else {arm: float(stored[arm]) for arm in ARMS}
@@ -443,11 +400,20 @@ def _scored(patient: ConsentedPatient, run: TrainingRun | None, *, explain: bool
     return _Scored(ranking=ranking, choice=choice, explained=explained)
 
 
-def ranking_models(run: TrainingRun, variant: str, algorithm: str) -> dict[str, TrainedModel]:
+def ranking_models(run: TrainingRun, variant: str, algorithm: str) -> Mapping[str, TrainedModel]:
     """The run's models of one variant and algorithm by arm (what a ranking or an explanation
-    needs of each row)."""
-    return {m.arm: m for m in run.models.filter(variant=variant, algorithm=algorithm)
-            .only("pk", "run", "arm", "algorithm", "variant", "artifact", "metrics")}
+    needs of each row). Read once per run and process, as ``registry.selectors.ranking_choice``
+    is, and for the same reason: a stored run's models never change. The rows are shared
+    between requests: read them, never change them."""
+    return _ranking_models(run.pk, run.created_at, variant, algorithm)
+
+
+@lru_cache(maxsize=512)
+def _ranking_models(run_pk: int, created_at, variant: str,
+                    algorithm: str) -> Mapping[str, TrainedModel]:
+    return MappingProxyType({m.arm: m for m in TrainedModel.objects.filter(
+        run_id=run_pk, variant=variant, algorithm=algorithm)
+        .only("pk", "run", "arm", "algorithm", "variant", "artifact", "metrics")})
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,8 @@ def patient_list(request, cohort_id: int):
                   page=listing.page.number, withheld=listing.withheld,
                   filters=sorted(filters.active))
     return render(request, "predictions/patient_list.html", {
-        "cohort": cohort, "page": listing.page, "patients": listing.patients,
+        "cohort": cohort, "page": listing.page, "next_after": listing.next_after,
+        "patients": listing.patients,
         "shows_clinical": listing.shows_clinical, "form": form, "filtered": bool(filters.active),
         "rankings_unavailable": listing.rankings_unavailable})
 

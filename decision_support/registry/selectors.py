@@ -10,6 +10,7 @@ models were validated (``run_validation``) holds no truth.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from decision_support.accounts.access import MODEL_TRUTH_ROLES, can
 from decision_support.cohorts.models import Patient
@@ -28,8 +29,19 @@ def latest_run(cohort) -> TrainingRun | None:
 
 def ranking_choice(run: TrainingRun) -> AlgorithmChoice:
     """The algorithm that ranks the run's treatments, by the one rule of
-    ``models.ranking.choose_algorithm`` over the run's stored metrics."""
-    return choose_algorithm(run.models.only("run", "algorithm", "metrics"))
+    ``models.ranking.choose_algorithm`` over the run's stored metrics.
+
+    Computed once per run and process: a run's models are stored with it in one transaction
+    (``services._store_suite``) and never change after. The run's creation time is part of the
+    key beside its pk, so a pk that SQLite hands out again after a rolled-back run is another
+    key, not that run's answer."""
+    return _ranking_choice(run.pk, run.created_at)
+
+
+@lru_cache(maxsize=512)
+def _ranking_choice(run_pk: int, created_at) -> AlgorithmChoice:
+    return choose_algorithm(TrainedModel.objects.filter(run_id=run_pk)
+                            .only("run", "algorithm", "metrics"))
 
 
 def model_truth_check(model: TrainedModel, *, roles) -> dict | None:

@@ -25,7 +25,7 @@ from models.algorithms import ALGORITHM_LABELS, ALGORITHMS
 from models.features import VARIANT_LABELS, VARIANTS
 from models.ranking import RANKING_ALGORITHM
 from synthetic_data import ARMS
-from tests.trained_runs import committed_run
+from tests.trained_runs import clear_run_caches, committed_run
 
 pytestmark = pytest.mark.django_db
 
@@ -49,9 +49,12 @@ def _page(response) -> str:
 
 
 def _set_metrics(models, **values):
+    """Rewrite stored metrics, which the app never does after training, and forget what is
+    cached per run (the algorithm that ranks, the ranking models' rows)."""
     for model in models:
         model.metrics = {**model.metrics, **values}
         model.save(update_fields=["metrics"])
+    clear_run_caches()
 
 
 def _make_best(run, algorithm: str):
