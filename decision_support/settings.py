@@ -90,7 +90,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "decision_support.staticfiles.StaticFiles",
+    "django.contrib.staticfiles",
     "axes",
     "csp",
     "ninja",  # the API's schema page, from its bundled static files (no CDN)
