@@ -23,7 +23,7 @@ MAX_ID_DIGITS = 18  # ids are 64-bit; longer strings name nothing
 def _by_id(queryset, field: str) -> Callable[[object], int | None]:
     def course(value) -> int | None:
         text = str(value)
-        if not text.isdigit() or len(text) > MAX_ID_DIGITS:
+        if not (text.isascii() and text.isdigit()) or len(text) > MAX_ID_DIGITS:
             return None
         return queryset.filter(pk=int(text)).values_list(field, flat=True).first()
     return course
