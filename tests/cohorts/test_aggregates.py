@@ -185,9 +185,13 @@ def test_a_consent_change_computes_nothing_for_a_cohort_no_page_has_shown(
 
 
 def test_many_decisions_in_a_row_queue_a_task_each_and_a_worker_computes_once(
-        client, educator, demo_cohort, other_cohort, reads, settings,
+        client, educator, demo_cohort, other_cohort, reads, settings, monkeypatch,
         django_capture_on_commit_callbacks):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    # The worker closes the database connection between tasks; on PostgreSQL that would end the
+    # test's transaction (SQLite's in-memory test database ignores it).
+    monkeypatch.setattr("django_tasks_db.management.commands.db_worker.close_old_connections",
+                        lambda: None)
     client.force_login(educator)
     _overview(client, {}, demo_cohort, other_cohort)
     patients = [p for p in demo_cohort.patients.order_by("pk")
