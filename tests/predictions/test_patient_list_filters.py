@@ -123,11 +123,14 @@ def test_the_consent_filters_find_the_patients_whose_consent_withholds_some_clas
 
 
 def _search_cases(run):
-    patient = Patient.objects.filter(cohort=run.cohort).order_by("number")[13]
-    return {"14": lambda p: p.number == 14 or p.pseudonym.startswith("14"),
+    prefix = Patient.objects.filter(cohort=run.cohort).order_by("number")[13].pseudonym[:3]
+
+    def number_or_prefix(text):  # digits alone name a case number and a pseudonym prefix
+        return lambda p: (text.isdigit() and p.number == int(text)) or p.pseudonym.startswith(text)
+
+    return {"14": number_or_prefix("14"),
             "Case 14": lambda p: p.number == 14, "case14": lambda p: p.number == 14,
-            patient.pseudonym[:3]: lambda p: p.pseudonym.startswith(patient.pseudonym[:3]),
-            patient.pseudonym[:3].upper(): lambda p: p.pseudonym.startswith(patient.pseudonym[:3])}
+            prefix: number_or_prefix(prefix), prefix.upper(): number_or_prefix(prefix)}
 
 
 def test_search_finds_a_case_by_number_or_a_pseudonym_prefix(as_role, run):
