@@ -175,9 +175,9 @@ def patient_list_page(cohort, number=1, *, after: int | None = None, roles, purp
     """One page of a cohort's patients that ``filters`` find, in case order: every pseudonym and
     case label, and each patient's treatment, outcome and prior failures where the roles may see
     clinical data (those of a patient's page) and the patient's consent for ``purpose`` covers it.
-    The page is the one that holds the first patient after case number ``after`` (the key the
-    list's Next link carries: the next page starts after the last patient seen, however the list
-    changed meanwhile), or else page ``number``. Raises ``InvalidPage`` for a page out of range
+    The page starts at the first patient after case number ``after`` (the key the list's Next
+    link carries: the next page starts after the last patient seen, however the list changed
+    meanwhile; numbered as the page that holds that patient), or else page ``number``. Raises ``InvalidPage`` for a page out of range
     or no patient after ``after``, and ``ValueError`` for a filter the roles may not use
     (``offered_filters``). With ``until_ranked``, no page (``unranked`` named instead) while some
     patients the ranking filters must judge have no stored ranking in the variant their consent
@@ -224,17 +224,35 @@ def patient_list_page(cohort, number=1, *, after: int | None = None, roles, purp
 
 def _page(found, count: int, number, after: int | None) -> Page:
     """The page of ``found`` ((pk, case number) pairs in case order: a list, or a queryset whose
-    ``count`` is known) that holds the first patient after case ``after``, or else page
+    ``count`` is known) that starts at the first patient after case ``after``, or else page
     ``number``, checked as Django's paginator checks it."""
     paginator = Paginator(found, PATIENTS_PER_PAGE)
     paginator.count = count  # known already (a cached property): no COUNT(*) over the rows
-    if after is not None:
-        before = (bisect_right([n for _, n in found], after) if isinstance(found, list)
-                  else found.filter(number__lte=after).count())
-        if before >= count and (count or after):
-            raise EmptyPage(NO_PAGE_AFTER.format(after=after))
-        number = before // PATIENTS_PER_PAGE + 1
-    return paginator.page(number)
+    if after is None:
+        return paginator.page(number)
+    if isinstance(found, list):
+        before = bisect_right([n for _, n in found], after)
+        rows = found[before:before + PATIENTS_PER_PAGE + 1]
+    else:  # by key: the rows after the case, not an OFFSET that grows with the page
+        before = found.filter(number__lte=after).count()  # index only, for the page's number
+        rows = list(found.filter(number__gt=after)[:PATIENTS_PER_PAGE + 1])
+    if not rows and (count or after):
+        raise EmptyPage(NO_PAGE_AFTER.format(after=after))
+    return _PageAfterKey(rows[:PATIENTS_PER_PAGE], paginator, before=before,
+                         more=len(rows) > PATIENTS_PER_PAGE)
+
+
+class _PageAfterKey(Page):
+    """A page that starts after a key, wherever that falls since the list changed: numbered as
+    the page that follows the ``before`` patients, with a next page while rows are left."""
+
+    def __init__(self, rows, paginator, *, before: int, more: bool):
+        number = min(-(-before // paginator.per_page) + 1, paginator.num_pages)
+        super().__init__(rows, number, paginator)
+        self.more = more
+
+    def has_next(self):
+        return self.more
 
 
 def _value_filtered(patients, filters: CaseFilters):

@@ -391,6 +391,25 @@ def test_the_count_without_a_filter_is_the_cohorts_patients_less_the_erased(as_r
     assert _shown(client, run, {"after": str(left[49][0])})[0] == left[50:100]
 
 
+def test_next_starts_after_the_last_case_seen_though_an_earlier_one_was_erased(as_role, run,
+                                                                               make_user):
+    client = as_role(E)
+    first, _, text = _shown(client, run, {})
+    patient_erase(Patient.objects.get(cohort=run.cohort, number=first[9][0]),
+                  actor=make_user(D, username="steward_erasing_early"))
+    left = list(Patient.objects.filter(cohort=run.cohort).order_by("number")
+                .values_list("number", "pseudonym"))
+    rows, _, text = _shown(client, run, _query(NEXT.search(text).group(1)))
+    assert rows == left[49:99]  # not page 1 again, nor a case skipped
+    assert "Page 2 of" in text and PREVIOUS.search(text)
+    walked = rows
+    while found := NEXT.search(text):  # on to the end: a Next link while cases are left
+        rows, _, text = _shown(client, run, _query(found.group(1)))
+        assert rows
+        walked += rows
+    assert walked == left[49:]
+
+
 @pytest.mark.parametrize("after", ["-1", "1e3", "x", "300", "99999999999999999999"])
 def test_a_key_that_is_not_a_case_before_a_page_is_refused_naming_it(as_role, run, after):
     response = as_role(E).get(_url(run), {"after": after})
