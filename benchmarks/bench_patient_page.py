@@ -79,6 +79,8 @@ def main(argv=None) -> None:
                         help="instead of timing, run cProfile over N (at most --repeats) warm "
                              "patient-page requests (thread cap: the first of --threads) and "
                              "print the top functions")
+    parser.add_argument("--profile-out", metavar="FILE",
+                        help="with --profile, also write the profile to FILE (pstats format)")
     parser.add_argument("--profile-algorithm", default="logistic_regression",
                         help="the page's ?algorithm= for --profile (default: %(default)s)")
     parser.add_argument("--threads", default="default", type=thread_caps,
@@ -392,6 +394,8 @@ def profile(client, args, pseudonyms: list[str]) -> None:
         for pseudonym in pseudonyms[1:]:
             client.get(reverse("patient_detail", args=[pseudonym]) + query)
         profiler.disable()
+    if args.profile_out:
+        profiler.dump_stats(args.profile_out)
     stats = pstats.Stats(profiler).strip_dirs()
     stats.sort_stats("cumulative").print_stats(45)
     stats.sort_stats("tottime").print_stats(25)

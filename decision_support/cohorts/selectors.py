@@ -40,16 +40,20 @@ LATENT_COLUMNS = ("inflammation_z", "illness_burden_z", "genetic_liability_z")
 def patients_frame(patients) -> pd.DataFrame:
     """Observed data of a Patient queryset as the generator's frame (index: patient pk, plus a
     ``pseudonym`` column), with the dictionary's categories as categorical dtypes."""
-    rows = patients.order_by("pk").values_list("pk", "pseudonym", *OBSERVED_LOOKUPS.values())
-    frame = pd.DataFrame.from_records(list(rows), columns=["pk", "pseudonym", *OBSERVED_LOOKUPS])
-    frame = frame.set_index("pk")
-    for name in OBSERVED_LOOKUPS:
+    rows = list(patients.order_by("pk").values_list("pk", "pseudonym",
+                                                     *OBSERVED_LOOKUPS.values()))
+    pks, pseudonyms, *observed = (zip(*rows) if rows  # none: object columns, as pandas reads []
+                                  else [np.empty(0, dtype=object)] * (2 + len(OBSERVED_LOOKUPS)))
+    columns = {"pseudonym": pseudonyms}
+    for name, values in zip(OBSERVED_LOOKUPS, observed):  # each column typed once, as it is made
         variable = DATA_DICTIONARY[name]
         if variable.categories:
-            frame[name] = pd.Categorical(frame[name], categories=variable.categories)
+            columns[name] = pd.Categorical(values, categories=variable.categories)
         elif variable.kind == "binary":
-            frame[name] = frame[name].astype(np.int8)
-    return frame
+            columns[name] = np.array(values, dtype=np.int8)
+        else:
+            columns[name] = values
+    return pd.DataFrame(columns, index=pd.Index(pks, name="pk"))
 
 
 def patient_sites(patients) -> pd.Series:

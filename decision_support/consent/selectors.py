@@ -1,7 +1,7 @@
 """Reads: the consent gate applied to stored consent records.
 
-``consent_permitted_classes``, ``permitted_classes_by_patient`` and ``permitted_classes_table``
-answer which consent classes a purpose may use; they only load records and leave the decision to
+``consent_permitted_classes``, ``permitted_classes_by_patient``, ``permitted_classes_table``
+and ``permitted_classes_of`` answer which consent classes a purpose may use; they only load records and leave the decision to
 the gate (``gate.permitted_classes``, or its table form ``gate.permitted_table`` for a cohort).
 Patient data itself is read through ``reads``, which calls them. ``erased_patients_in_run``
 counts the patients erased since a training run learnt from them; ``carried_over_decisions`` the
@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import fields
 
+import numpy as np
 import pandas as pd
 from django.db.models import CharField, Min, Q
 from django.db.models.functions import Cast
@@ -86,6 +87,20 @@ def permitted_classes_table(patients, *, purpose: str,
         records[name] = pd.to_datetime(records[name], format="ISO8601", utc=True)
     ids = pd.Index(patients.order_by("pk").values_list("pk", flat=True), name="pk")
     return permitted_table(records, purpose=purpose, now=now).reindex(ids, fill_value=False)
+
+
+def permitted_classes_of(patients, *, purpose: str,
+                         now: dt.datetime | None = None) -> dict[int, frozenset[str]]:
+    """``permitted_classes_by_patient`` for every patient of a Patient queryset, read through
+    ``permitted_classes_table``: for thousands of patients (a filtered list at 100,000) the
+    faster of the two, for a handful the slower."""
+    table = permitted_classes_table(patients, purpose=purpose, now=now)
+    classes = table.columns.to_numpy()
+    rows = table.to_numpy(dtype=bool)
+    codes = rows @ (1 << np.arange(len(classes)))  # one number per combination of classes
+    sets = {code: frozenset(classes[rows[i]])
+            for code, i in zip(*np.unique(codes, return_index=True))}
+    return dict(zip(table.index.tolist(), map(sets.__getitem__, codes)))
 
 
 def next_consent_boundary(cohort, *, purpose: str, now: dt.datetime) -> dt.datetime | None:

@@ -12,7 +12,7 @@ from decision_support.cohorts.services import cohort_store
 from decision_support.consent.constants import Provision, Status
 from decision_support.consent.models import ConsentRecord
 from decision_support.consent.selectors import (permitted_classes_by_patient,
-                                                permitted_classes_table)
+                                                permitted_classes_of, permitted_classes_table)
 from decision_support.lib.vocabulary import CONSENT_CLASSES, PURPOSES
 from synthetic_data import make_cohort
 
@@ -57,6 +57,7 @@ def test_the_table_matches_the_gate_patient_by_patient(demo_cohort, seed):
             by_patient = permitted_classes_by_patient(ids, purpose=purpose, now=at)
             assert {pk: frozenset(c for c in CONSENT_CLASSES if row[c])
                     for pk, row in table.iterrows()} == by_patient
+            assert permitted_classes_of(patients, purpose=purpose, now=at) == by_patient
 
 
 def test_patients_without_records_are_denied_every_class(db):
