@@ -52,7 +52,7 @@ from decision_support.courses.selectors import visible_course_ids
 from decision_support.lib.vocabulary import ConsentClass, Purpose, dictionary_classes
 from synthetic_data import DATA_DICTIONARY
 
-from .roles import Role, roles_in_course, user_roles
+from .roles import HeldRoles, Role, held_roles, user_roles
 from .tokens import token_user
 
 logger = logging.getLogger(__name__)
@@ -274,7 +274,8 @@ class AccessGateMiddleware:
         if not request.user.is_authenticated:
             return _api_unauthorized() if api else redirect_to_login(request.get_full_path())
         policy = POLICIES.get(name)
-        roles = _roles_for(request, match, policy)
+        held = held_roles(request.user)
+        roles = _roles_for(request, held, match, policy)
         if policy is None or not set(roles) & policy.roles:
             self._deny(request, name, policy)
             if api:
@@ -283,17 +284,17 @@ class AccessGateMiddleware:
         if request.method not in policy.methods:
             return _not_allowed(policy.methods, api=api)
         request.roles = frozenset(roles)
-        request.course_ids = visible_course_ids(request.user)
+        request.course_ids = visible_course_ids(request.user, held)
         request.purpose = policy.purpose
         if policy.audit_read:
-            response = self._audited(request, policy, api=api)
+            response = self._audited(request, policy, held, api=api)
         else:
             response = self.get_response(request)
         if policy.patient_data:
             add_never_cache_headers(response)
         return response
 
-    def _audited(self, request, policy, *, api: bool):
+    def _audited(self, request, policy, held: HeldRoles, *, api: bool):
         # The page is made outside any transaction (its writes have their own), and its entry is
         # written in a short transaction of its own: on SQLite that is the only moment a reader
         # needs the write lock, so a class's page views do not queue behind each other or behind
@@ -306,6 +307,7 @@ class AccessGateMiddleware:
         try:
             with transaction.atomic():
                 audit_record(actor=request.user, purpose=policy.purpose,
+                             role=",".join(role.value for role in held.everywhere()),
                              action=policy.audit_read, outcome="allowed",
                              object_type=read.get("object_type", ""),
                              object_ref=read.get("object_ref", ""),
@@ -324,14 +326,14 @@ class AccessGateMiddleware:
                      object_ref=name or "", detail={"path": request.path, "method": request.method})
 
 
-def _roles_for(request, match, policy) -> list[Role]:
+def _roles_for(request, held: HeldRoles, match, policy) -> list[Role]:
     """The user's roles for this request: in the course of every object it names (only those
     held in each), else in any of their courses."""
     courses = courses_named(match.kwargs, request.GET, policy.scoped_query if policy else ())
     if not courses:
-        return user_roles(request.user)
-    held = [set(roles_in_course(request.user, course)) for course in sorted(courses)]
-    return [role for role in Role if all(role in roles for roles in held)]
+        return held.everywhere()
+    in_each = [set(held.in_course(course)) for course in sorted(courses)]
+    return [role for role in Role if all(role in roles for roles in in_each)]
 
 
 def _carries_data(request, response) -> bool:

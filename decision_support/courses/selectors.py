@@ -4,7 +4,7 @@ people as a member may see them, join codes and the refusal of a code that canno
 from django.db.models import QuerySet
 from django.http import Http404
 
-from decision_support.accounts.roles import SITE_ROLES, Role
+from decision_support.accounts.roles import HeldRoles, Role, held_roles
 
 from .codes import CODE_LENGTH, code_normalize
 from .models import Course, JoinCode, Membership
@@ -27,14 +27,14 @@ class JoinRefused(Exception):
         self.reason, self.message, self.join_code = reason, message, join_code
 
 
-def visible_course_ids(user) -> frozenset[int]:
+def visible_course_ids(user, held: HeldRoles | None = None) -> frozenset[int]:
     """The courses whose objects a user may list: their own; every course for a site-wide role
-    (a data steward looks after every course's patients)."""
-    if not user.is_authenticated:
-        return frozenset()
-    if user.groups.filter(name__in=SITE_ROLES).exists():
+    (a data steward looks after every course's patients). ``held``: the user's roles if read
+    already (``held_roles``)."""
+    held = held_roles(user) if held is None else held
+    if held.site:
         return frozenset(Course.objects.values_list("pk", flat=True))
-    return frozenset(user.memberships.values_list("course_id", flat=True))
+    return held.course_ids
 
 
 def courses_where(user, roles) -> list[Course]:
