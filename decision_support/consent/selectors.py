@@ -1,8 +1,9 @@
 """Reads: the consent gate applied to stored consent records.
 
 ``consent_permitted_classes``, ``permitted_classes_by_patient``, ``permitted_classes_table``
-and ``permitted_classes_of`` answer which consent classes a purpose may use; they only load records and leave the decision to
-the gate (``gate.permitted_classes``, or its table form ``gate.permitted_table`` for a cohort).
+and ``permitted_classes_of`` answer which consent classes a purpose may use; they only load
+records and leave the decision to the gate (``gate.permitted_classes``, or its table form
+``gate.permitted_table`` for a cohort).
 Patient data itself is read through ``reads``, which calls them. ``erased_patients_in_run``
 counts the patients erased since a training run learnt from them; ``carried_over_decisions`` the
 decisions a cohort took over from earlier copies of its data; ``patient_copies`` finds one person

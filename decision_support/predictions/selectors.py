@@ -180,11 +180,12 @@ def patient_list_page(cohort, number=1, *, after: int | None = None, roles, purp
     clinical data (those of a patient's page) and the patient's consent for ``purpose`` covers it.
     The page starts at the first patient after case number ``after`` (the key the list's Next
     link carries: the next page starts after the last patient seen, however the list changed
-    meanwhile; numbered as the page that holds that patient), or else page ``number``. Raises ``InvalidPage`` for a page out of range
-    or no patient after ``after``, and ``ValueError`` for a filter the roles may not use
-    (``offered_filters``). With ``until_ranked``, no page (``unranked`` named instead) while some
-    patients the ranking filters must judge have no stored ranking in the variant their consent
-    allows now; without it, those patients are not found.
+    meanwhile; numbered as the page after the patients before it), or else page ``number``.
+    Raises ``InvalidPage`` for a page out of range or no patient after ``after``, and
+    ``ValueError`` for a filter the roles may not use (``offered_filters``). With
+    ``until_ranked``, no page (``unranked`` named instead) while some patients the ranking
+    filters must judge have no stored ranking in the variant their consent allows now; without
+    it, those patients are not found.
 
     A filter on a value finds only patients whose consent covers it; a filter on the ranking only
     patients ranked (clinical consent, a training run, predictions not paused), by the stored

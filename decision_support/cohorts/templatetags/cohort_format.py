@@ -37,4 +37,3 @@ def chart_table_rows(chart):
         (localize(row[0]), format_html_join("", '<td class="num">{}</td>',
                                             ((cell(value),) for value in row[1:])))
         for row in chart.table_rows))
-
