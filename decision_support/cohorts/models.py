@@ -203,8 +203,9 @@ class GroundTruth(models.Model):
 
 class CohortAggregate(models.Model):
     """What a cohort's overview and comparison show for one purpose of use (counts, rates,
-    charts, small cells already suppressed), computed once per consent version of the cohort
-    (``aggregates``) instead of per request."""
+    charts, small cells already suppressed), and what each patient's consent permits for it (the
+    patient list's filters), computed once per consent version of the cohort (``aggregates``)
+    instead of per request."""
 
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="aggregates")
     purpose = models.CharField(max_length=16)
@@ -214,6 +215,9 @@ class CohortAggregate(models.Model):
                                          "or ends: the gate may answer otherwise from then on.")
     computed_at = models.DateTimeField()
     content = models.JSONField()
+    permitted = models.BinaryField(
+        help_text="Each patient's permitted consent classes by case number "
+                  "(consent.selectors.PermittedByNumber).")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["cohort", "purpose"],

@@ -82,10 +82,12 @@ def consented_patient(patient, *, purpose: str,
 @dataclass(frozen=True)
 class ConsentedCohort:
     """A cohort's observed data as a purpose may use it: each patient's values of a consent class
-    they did not permit are absent (NaN), and ``left_out`` counts those patients per class."""
+    they did not permit are absent (NaN), ``left_out`` counts those patients per class, and
+    ``permitted`` is the consent read (``permitted_classes_table``) that decided it."""
 
     frame: pd.DataFrame
     left_out: dict[str, int]
+    permitted: pd.DataFrame
 
 
 def _withheld_masked(frame: pd.DataFrame, permitted: pd.DataFrame) -> dict[str, int]:
@@ -107,7 +109,8 @@ def consented_cohort(cohort, *, purpose: str, now: dt.datetime | None = None) ->
     patients = Patient.objects.filter(cohort=cohort)
     frame = patients_frame(patients)
     permitted = permitted_classes_table(patients, purpose=purpose, now=now)
-    return ConsentedCohort(frame=frame, left_out=_withheld_masked(frame, permitted))
+    return ConsentedCohort(frame=frame, left_out=_withheld_masked(frame, permitted),
+                           permitted=permitted)
 
 
 @dataclass(frozen=True)

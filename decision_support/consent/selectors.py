@@ -1,9 +1,10 @@
 """Reads: the consent gate applied to stored consent records.
 
-``consent_permitted_classes``, ``permitted_classes_by_patient``, ``permitted_classes_table``
-and ``permitted_classes_of`` answer which consent classes a purpose may use; they only load
-records and leave the decision to the gate (``gate.permitted_classes``, or its table form
-``gate.permitted_table`` for a cohort).
+``consent_permitted_classes``, ``permitted_classes_by_patient`` and ``permitted_classes_table``
+answer which consent classes a purpose may use; they only load records and leave the decision to
+the gate (``gate.permitted_classes``, or its table form ``gate.permitted_table`` for a cohort).
+``PermittedByNumber`` is the table's compact form, stored per consent version with a cohort's
+aggregates.
 Patient data itself is read through ``reads``, which calls them. ``erased_patients_in_run``
 counts the patients erased since a training run learnt from them; ``carried_over_decisions`` the
 decisions a cohort took over from earlier copies of its data; ``patient_copies`` finds one person
@@ -14,7 +15,7 @@ restores.
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import fields
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -90,18 +91,41 @@ def permitted_classes_table(patients, *, purpose: str,
     return permitted_table(records, purpose=purpose, now=now).reindex(ids, fill_value=False)
 
 
-def permitted_classes_of(patients, *, purpose: str,
-                         now: dt.datetime | None = None) -> dict[int, frozenset[str]]:
-    """``permitted_classes_by_patient`` for every patient of a Patient queryset, read through
-    ``permitted_classes_table``: for thousands of patients (a filtered list at 100,000) the
-    faster of the two, for a handful the slower."""
-    table = permitted_classes_table(patients, purpose=purpose, now=now)
-    classes = table.columns.to_numpy()
-    rows = table.to_numpy(dtype=bool)
-    codes = rows @ (1 << np.arange(len(classes)))  # one number per combination of classes
-    sets = {code: frozenset(classes[rows[i]])
-            for code, i in zip(*np.unique(codes, return_index=True))}
-    return dict(zip(table.index.tolist(), map(sets.__getitem__, codes)))
+# A patient's permitted classes as one byte: bit i set when ``CONSENT_CLASSES[i]`` is permitted.
+_CLASSES_OF_CODE = tuple(frozenset(c for i, c in enumerate(CONSENT_CLASSES) if code >> i & 1)
+                         for code in range(1 << len(CONSENT_CLASSES)))
+NO_PATIENT = 0xFF
+
+
+@dataclass(frozen=True)
+class PermittedByNumber:
+    """``permitted_classes_table``'s answers for a whole cohort in the form they are stored in
+    (``cohorts.aggregates``): one byte per case number, its bit i set when the patient permits
+    ``CONSENT_CLASSES[i]``; ``NO_PATIENT`` where the cohort holds no patient of that number."""
+
+    codes: bytes
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame, numbers: pd.Series) -> "PermittedByNumber":
+        """From ``permitted_classes_table``'s frame and each of its patients' case number
+        (``numbers``, indexed by pk)."""
+        bits = table[list(CONSENT_CLASSES)].to_numpy(dtype=np.uint8) \
+            @ (1 << np.arange(len(CONSENT_CLASSES), dtype=np.uint8))
+        cases = numbers.reindex(table.index).to_numpy(dtype=np.int64)
+        codes = np.full(cases.max(initial=0) + 1, NO_PATIENT, dtype=np.uint8)
+        codes[cases] = bits
+        return cls(codes.tobytes())
+
+    def classes_of(self, numbers) -> list[frozenset[str]]:
+        """The classes the patients of case ``numbers`` permit, in order; KeyError for a number
+        the cohort holds no patient of."""
+        numbers = np.asarray(numbers, dtype=np.int64)
+        stored = np.frombuffer(self.codes, dtype=np.uint8)
+        inside = (numbers >= 0) & (numbers < len(stored))
+        codes = np.where(inside, stored[np.where(inside, numbers, 0)], NO_PATIENT)
+        if (codes == NO_PATIENT).any():
+            raise KeyError(int(numbers[codes == NO_PATIENT][0]))
+        return [_CLASSES_OF_CODE[code] for code in codes.tolist()]
 
 
 def next_consent_boundary(cohort, *, purpose: str, now: dt.datetime) -> dt.datetime | None:

@@ -23,11 +23,12 @@ from django.db.models import F, Q
 
 from decision_support.accounts.access import (ALL_DECISIONS_ROLES, PATIENT_TRUTH_ROLES, POLICIES,
                                               can, hidden_values)
+from decision_support.cohorts.aggregates import cohort_permitted
 from decision_support.cohorts.models import GroundTruth, Patient
 from decision_support.cohorts.selectors import OBSERVED_LOOKUPS, truth_frame
 from decision_support.consent.reads import (ConsentedPatient, consent_classes_of,
                                             patients_permitting)
-from decision_support.consent.selectors import permitted_classes_by_patient, permitted_classes_of
+from decision_support.consent.selectors import permitted_classes_by_patient
 from decision_support.consent.gate import model_variant_for
 from decision_support.lib.vocabulary import CONSENT_CLASSES, ConsentClass
 from decision_support.registry.loading import fitted_model, refit_coefficients
@@ -45,8 +46,9 @@ from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 from .models import CaseRanking, PredictionPause, TreatmentDecision
 
 PATIENTS_PER_PAGE = 50
-# From this many patients found, their consent is read in table form (measured: at 300 the two
-# reads take the same time; at 20,000 the table's is a quarter of the other's).
+# From this many patients found, their consent is read from the cohort's stored table
+# (``cohort_permitted``) rather than from their records: at 300 the two reads took the same time
+# before the table was stored, so a list that finds a handful does not depend on it being fresh.
 TABLE_READ_FROM = 300
 
 
@@ -282,8 +284,11 @@ def _consent_filtered(cohort, found, filters: CaseFilters, *, purpose: str):
     found nobody, the patients whose stored ranking is missing or stale, and the run ranked by."""
     rows = list(found.values_list("pk", "arm", "number"))
     number_of = {pk: number for pk, _, number in rows}
-    permitted = (permitted_classes_of(found, purpose=purpose) if len(rows) >= TABLE_READ_FROM
-                 else permitted_classes_by_patient(list(number_of), purpose=purpose))
+    if len(rows) >= TABLE_READ_FROM:
+        stored = cohort_permitted(cohort, purpose=purpose)
+        permitted = dict(zip(number_of, stored.classes_of(list(number_of.values()))))
+    else:
+        permitted = permitted_classes_by_patient(list(number_of), purpose=purpose)
     needs, everything = filters.needs, frozenset(CONSENT_CLASSES)
     kept = [(pk, arm) for pk, arm, _ in rows if needs <= permitted[pk]
             and (not filters.consent_withheld or permitted[pk] != everything)]
@@ -292,7 +297,8 @@ def _consent_filtered(cohort, found, filters: CaseFilters, *, purpose: str):
         run = latest_run(cohort)
         unavailable = ("paused" if prediction_pause() is not None
                        else "no_training_run" if run is None else "")
-        variants = {pk: model_variant_for(permitted[pk]) for pk, _ in kept}
+        variant_of = {classes: model_variant_for(classes) for classes in set(permitted.values())}
+        variants = {pk: variant_of[permitted[pk]] for pk, _ in kept}
         kept = [(pk, arm) for pk, arm in kept if variants[pk] is not None and not unavailable]
         if kept:
             kept, unranked = _ranking_filtered(run, kept, variants, filters)
@@ -309,15 +315,17 @@ def _ranking_filtered(run, kept, variants, filters: CaseFilters):
         kept = [(pk, arm) for pk, arm in kept if (arm, variants[pk]) in flagged]
     if not (filters.model_wrong or filters.algorithms_disagree):
         return kept, ()
-    stored = {pk: (variant, top, disagree, best) for pk, variant, top, disagree, best in
-              CaseRanking.objects.filter(run=run).values_list(
-                  "patient_id", "variant", "top_arm", "algorithms_disagree", "true_best_arm")}
-    fresh = {pk for pk, _ in kept if pk in stored and stored[pk][0] == variants[pk]}
-    kept_fresh = [(pk, arm) for pk, arm in kept if pk in fresh and stored[pk][1]
-                  and (not filters.algorithms_disagree or stored[pk][2])
-                  and (not filters.model_wrong
-                       or (stored[pk][3] and stored[pk][1] != stored[pk][3]))]
-    return kept_fresh, tuple(pk for pk, _ in kept if pk not in fresh)
+    rankings = CaseRanking.objects.filter(run=run)
+    stored_variant = dict(rankings.values_list("patient_id", "variant"))
+    matching = rankings.exclude(top_arm="")
+    if filters.algorithms_disagree:
+        matching = matching.filter(algorithms_disagree=True)
+    if filters.model_wrong:
+        matching = matching.exclude(true_best_arm="").exclude(top_arm=F("true_best_arm"))
+    matched = set(matching.values_list("patient_id", flat=True))
+    fresh = [stored_variant.get(pk) == variants[pk] for pk, _ in kept]
+    return ([row for row, is_fresh in zip(kept, fresh) if is_fresh and row[0] in matched],
+            tuple(pk for (pk, _), is_fresh in zip(kept, fresh) if not is_fresh))
 
 
 def _patient_truth_reader(read):

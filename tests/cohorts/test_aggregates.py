@@ -18,7 +18,8 @@ from decision_support.cohorts.models import CohortAggregate
 from decision_support.cohorts.services import cohort_generate
 from decision_support.consent.erasure import patient_erase
 from decision_support.consent.reads import consented_cohort
-from decision_support.consent.selectors import consent_permitted_classes
+from decision_support.consent.selectors import (consent_permitted_classes,
+                                                permitted_classes_by_patient)
 from decision_support.consent.services import consent_give, consent_withdraw
 from decision_support.lib.suppression import suppress_count
 from decision_support.lib.vocabulary import ConsentClass, Purpose
@@ -117,6 +118,35 @@ def test_a_consent_change_shows_on_the_page_at_once(client, educator, demo_cohor
     after = show(client, headers, demo_cohort, other_cohort)
     assert after != before
     assert after == _expected(demo_cohort)
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_the_stored_consent_read_answers_as_the_gate_after_any_change(educator, demo_cohort,
+                                                                      monkeypatch, change):
+    """What the patient list's filters read (``cohort_permitted``): each patient's permitted
+    classes, stored with the aggregates, equal the gate's answers before and after a change."""
+    if change == "a consent period ending":
+        consent_give(patient=_patient(demo_cohort, permits_genetic=False), data_class="genetic",
+                     purpose=Purpose.EDUCATION, actor=educator,
+                     period_end=timezone.now() + dt.timedelta(hours=1))
+
+    def by_gate():
+        pks, numbers = zip(*demo_cohort.patients.order_by("number").values_list("pk", "number"))
+        answers = permitted_classes_by_patient(pks, purpose=Purpose.EDUCATION,
+                                               now=aggregates.timezone.now())
+        return dict(zip(numbers, answers.values()))
+
+    def stored():
+        numbers = list(demo_cohort.patients.order_by("number").values_list("number", flat=True))
+        read = aggregates.cohort_permitted(demo_cohort, purpose=Purpose.EDUCATION)
+        return dict(zip(numbers, read.classes_of(numbers)))
+
+    before = by_gate()
+    assert stored() == before
+    CHANGES[change](demo_cohort, educator, monkeypatch)
+    after = by_gate()
+    assert after != before
+    assert stored() == after
 
 
 def test_every_page_shows_the_stored_aggregates_computed_once(client, educator, demo_cohort,

@@ -4,6 +4,7 @@ form over stored records) answers as the gate does patient by patient, over rand
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
 from django.utils import timezone
 
@@ -11,8 +12,8 @@ from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.services import cohort_store
 from decision_support.consent.constants import Provision, Status
 from decision_support.consent.models import ConsentRecord
-from decision_support.consent.selectors import (permitted_classes_by_patient,
-                                                permitted_classes_of, permitted_classes_table)
+from decision_support.consent.selectors import (PermittedByNumber, permitted_classes_by_patient,
+                                                permitted_classes_table)
 from decision_support.lib.vocabulary import CONSENT_CLASSES, PURPOSES
 from synthetic_data import make_cohort
 
@@ -49,6 +50,7 @@ def test_the_table_matches_the_gate_patient_by_patient(demo_cohort, seed):
     patients = Patient.objects.filter(cohort=demo_cohort)
     ids = list(patients.order_by("pk").values_list("pk", flat=True))
     _random_history(ids[:60], seed=seed, now=now)
+    numbers = pd.Series(dict(patients.values_list("pk", "number")))
     for purpose in PURPOSES:
         for at in (now, now + dt.timedelta(minutes=2, microseconds=1)):
             table = permitted_classes_table(patients, purpose=purpose, now=at)
@@ -57,7 +59,8 @@ def test_the_table_matches_the_gate_patient_by_patient(demo_cohort, seed):
             by_patient = permitted_classes_by_patient(ids, purpose=purpose, now=at)
             assert {pk: frozenset(c for c in CONSENT_CLASSES if row[c])
                     for pk, row in table.iterrows()} == by_patient
-            assert permitted_classes_of(patients, purpose=purpose, now=at) == by_patient
+            stored = PermittedByNumber.from_table(table, numbers)
+            assert dict(zip(ids, stored.classes_of(numbers[ids]))) == by_patient
 
 
 def test_patients_without_records_are_denied_every_class(db):
@@ -73,3 +76,14 @@ def test_patients_without_records_are_denied_every_class(db):
 def test_an_unknown_purpose_raises_naming_the_field(demo_cohort):
     with pytest.raises(ValueError, match=r"^purpose must be one of"):
         permitted_classes_table(demo_cohort.patients.all(), purpose="TREAT")
+
+
+def test_the_stored_form_knows_no_case_number_the_cohort_does_not_hold(demo_cohort):
+    patients = Patient.objects.filter(cohort=demo_cohort)
+    numbers = pd.Series(dict(patients.exclude(number=2).values_list("pk", "number")))
+    table = permitted_classes_table(patients.exclude(number=2), purpose=PURPOSES[0])
+    stored = PermittedByNumber.from_table(table, numbers)
+    assert len(stored.classes_of([1, 3])) == 2
+    for missing in (0, 2, numbers.max() + 1, -1):
+        with pytest.raises(KeyError):
+            stored.classes_of([1, missing])

@@ -21,8 +21,9 @@ from decision_support.consent.erasure import patient_erase
 from decision_support.consent.gate import model_variant_for
 from decision_support.consent.reads import consent_classes_of, consented_patient
 from decision_support.consent.selectors import permitted_classes_by_patient
-from decision_support.consent.services import consent_withdraw
+from decision_support.consent.services import consent_version_raise, consent_withdraw
 from decision_support.lib.vocabulary import CONSENT_CLASSES, ConsentClass, Purpose
+from decision_support.predictions import selectors
 from decision_support.predictions.models import CaseRanking
 from decision_support.predictions.selectors import patient_ranking, true_response_probabilities
 from decision_support.predictions.services import predictions_pause
@@ -46,6 +47,14 @@ def run(django_db_setup, django_db_blocker):
     """300 patients and every algorithm (the algorithms-disagree filter compares them)."""
     with committed_run(django_db_blocker, n_patients=300, n_resamples=20) as run:
         yield run
+
+
+@pytest.fixture(params=["records", "stored"])
+def consent_read(request, monkeypatch):
+    """Both ways the list reads consent: every found patient's records (a handful found), or the
+    cohort's stored table (``cohort_permitted``: thousands found); whatever the list finds."""
+    monkeypatch.setattr(selectors, "TABLE_READ_FROM", 10**9 if request.param == "records" else 0)
+    return request.param
 
 
 @pytest.fixture
@@ -100,7 +109,7 @@ def _value_cases():
 
 @pytest.mark.parametrize("name, variable, value", _value_cases())
 def test_each_value_filter_finds_exactly_the_patients_with_that_value_whose_consent_covers_it(
-        as_role, run, name, variable, value):
+        as_role, run, consent_read, name, variable, value):
     frame, permitted = _frame(run)
     needs = consent_classes_of([variable])
     values = frame[variable].map(age_band) if name == "age_band" else frame[variable].astype(str)
@@ -113,7 +122,8 @@ def test_each_value_filter_finds_exactly_the_patients_with_that_value_whose_cons
     assert not set(found) & hidden_by_consent
 
 
-def test_the_consent_filters_find_the_patients_whose_consent_withholds_some_class(as_role, run):
+def test_the_consent_filters_find_the_patients_whose_consent_withholds_some_class(as_role, run,
+                                                                                 consent_read):
     frame, permitted = _frame(run)
     expected = {frame.at[pk, "pseudonym"] for pk in frame.index
                 if permitted[pk] != frozenset(CONSENT_CLASSES)}
@@ -193,7 +203,7 @@ def expected_by_ranking(run, django_db_blocker):
 
 @pytest.mark.parametrize("name", ["model_wrong", "algorithms_disagree", "small_sample"])
 def test_each_ranking_filter_finds_the_patients_the_patient_pages_rank_so(
-        as_role, run, expected_by_ranking, name):
+        as_role, run, expected_by_ranking, consent_read, name):
     expected, _ = expected_by_ranking
     assert 0 < len(expected[name]) < Patient.objects.filter(cohort=run.cohort).count(), name
     assert set(_found(as_role(E), run, {name: "on"})) == expected[name]
@@ -302,7 +312,8 @@ counter = iter(range(10**6))
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(state=CONSENT_STATE)
-def test_no_filter_finds_a_patient_by_data_their_consent_withholds(as_role, run, state):
+def test_no_filter_finds_a_patient_by_data_their_consent_withholds(as_role, run, consent_read,
+                                                                   state):
     permitted = frozenset(c for c, s in state.items() if s in GRANTING)
     client = as_role(E)
     with transaction.atomic():
@@ -311,6 +322,7 @@ def test_no_filter_finds_a_patient_by_data_their_consent_withholds(as_role, run,
         clone = _clone(original, next(counter))
         for data_class, s in state.items():
             _write(clone, data_class, s, Purpose.EDUCATION)
+        consent_version_raise(cohort_ids=[run.cohort_id])  # as every consent write does
         values = patients_frame(Patient.objects.filter(pk=clone.pk)).iloc[0]
         this = {"q": clone.case_label}
 
