@@ -116,16 +116,15 @@ class PermittedByNumber:
         codes[cases] = bits
         return cls(codes.tobytes())
 
-    def classes_of(self, numbers) -> list[frozenset[str]]:
-        """The classes the patients of case ``numbers`` permit, in order; KeyError for a number
-        the cohort holds no patient of."""
+    def classes_of(self, numbers) -> list[frozenset[str] | None]:
+        """The classes the patients of case ``numbers`` permit, in order; None for a number
+        the cohort held no patient of when its consent was read (patients are only ever taken
+        away, so: one erased since)."""
         numbers = np.asarray(numbers, dtype=np.int64)
         stored = np.frombuffer(self.codes, dtype=np.uint8)
         inside = (numbers >= 0) & (numbers < len(stored))
         codes = np.where(inside, stored[np.where(inside, numbers, 0)], NO_PATIENT)
-        if (codes == NO_PATIENT).any():
-            raise KeyError(int(numbers[codes == NO_PATIENT][0]))
-        return [_CLASSES_OF_CODE[code] for code in codes.tolist()]
+        return [None if code == NO_PATIENT else _CLASSES_OF_CODE[code] for code in codes.tolist()]
 
 
 def next_consent_boundary(cohort, *, purpose: str, now: dt.datetime) -> dt.datetime | None:

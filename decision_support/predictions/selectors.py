@@ -290,14 +290,16 @@ def _consent_filtered(cohort, found, filters: CaseFilters, *, purpose: str):
     else:
         permitted = permitted_classes_by_patient(list(number_of), purpose=purpose)
     needs, everything = filters.needs, frozenset(CONSENT_CLASSES)
-    kept = [(pk, arm) for pk, arm, _ in rows if needs <= permitted[pk]
+    kept = [(pk, arm) for pk, arm, _ in rows if permitted[pk] is not None  # None: erased meanwhile
+            and needs <= permitted[pk]
             and (not filters.consent_withheld or permitted[pk] != everything)]
     unavailable, unranked, run = "", (), None
     if set(RANKING_FILTERS) & filters.active:
         run = latest_run(cohort)
         unavailable = ("paused" if prediction_pause() is not None
                        else "no_training_run" if run is None else "")
-        variant_of = {classes: model_variant_for(classes) for classes in set(permitted.values())}
+        variant_of = {classes: model_variant_for(classes)
+                      for classes in set(permitted.values()) - {None}}
         variants = {pk: variant_of[permitted[pk]] for pk, _ in kept}
         kept = [(pk, arm) for pk, arm in kept if variants[pk] is not None and not unavailable]
         if kept:
