@@ -45,6 +45,18 @@ def expire_stale_generation_jobs() -> int:
     return expire_stale(GenerationJob, error=STALE_ERROR)
 
 
+def active_generation_jobs(course_ids) -> list[GenerationJob]:
+    """The queued and running generation jobs of ``course_ids``, the oldest first, once those
+    whose worker went silent are failed (``expire_stale_generation_jobs``): what the cohort list
+    shows the courses' educators, so a job left behind can be followed again."""
+    if not course_ids:
+        return []
+    expire_stale_generation_jobs()
+    return list(GenerationJob.objects.filter(course_id__in=course_ids,
+                                             status__in=GenerationJob.ACTIVE)
+                .order_by("started_at", "pk"))
+
+
 def generation_job_start(*, actor, purpose: str, course: Course, scenario: str, n_patients: int,
                          seed: int | None, name: str,
                          site_scenario: str | None = None) -> GenerationJob:

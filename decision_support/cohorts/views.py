@@ -24,7 +24,7 @@ from decision_support.registry.selectors import (active_training_job, latest_run
 from .aggregates import cohort_aggregates
 from .forms import (DEFAULT_PATIENTS, MAX_PATIENTS, MIN_PATIENTS, CohortCompareForm,
                     CohortCreateForm, largest_size, n_sites, scenario_choices, smallest_size)
-from .jobs import expire_stale_generation_jobs, generation_job_start
+from .jobs import active_generation_jobs, expire_stale_generation_jobs, generation_job_start
 from .models import Cohort, GenerationJob
 from .selectors import other_copies, visible_cohorts
 
@@ -38,9 +38,13 @@ def home(request):
 
 
 def cohort_list(request):
+    # The generation jobs of the courses whose jobs the user may follow (the job page's roles).
+    followed = [course.pk for course in courses_where(request.user,
+                                                      POLICIES["generation_job"].roles)]
     return render(request, "cohorts/list.html", {
         "cohorts": visible_cohorts(request.course_ids).annotate(n_stored=Count("patients")),
         "can_create": can(request.roles, POLICIES["cohort_create"].roles),
+        "generating": active_generation_jobs(followed),
     })
 
 

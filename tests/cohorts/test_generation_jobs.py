@@ -177,3 +177,47 @@ def test_an_educator_of_another_course_gets_404(client, make_user):
     assert client.get(reverse("generation_job", args=[job.pk])).status_code == 404
     client.force_login(make_user("educator", username="insider"))
     assert client.get(reverse("generation_job", args=[job.pk])).status_code == 200
+
+
+def _cohort_list(client) -> str:
+    response = client.get(reverse("cohort_list"))
+    assert response.status_code == 200
+    return " ".join(response.content.decode().split())
+
+
+def _job_link(job) -> str:
+    return f'href="{reverse("generation_job", args=[job.pk])}"'
+
+
+def test_the_cohort_list_shows_its_educators_every_job_under_way(educator):
+    queued, running = _job("queued", name="Morning class"), _job("running", progress=0.42)
+    finished, failed = _job("done"), _job("failed")
+    page = _cohort_list(educator)
+    assert "Being generated" in page
+    assert "Morning class</a>: 300 patients, queued" in page
+    assert f'{_job_link(running)}>default</a>: 300 patients, running' in page
+    assert f'<progress max="100" value="42" aria-label="Progress of job {running.pk}">' in page
+    assert page.index(_job_link(queued)) < page.index(_job_link(running))  # oldest first
+    assert _job_link(finished) not in page and _job_link(failed) not in page
+
+
+def test_a_job_whose_worker_went_silent_leaves_the_cohort_list_failed(educator):
+    job = _job("running", worker="elsewhere:123")
+    GenerationJob.objects.filter(pk=job.pk).update(
+        updated_at=timezone.now() - stale_after() - dt.timedelta(seconds=1))
+    page = _cohort_list(educator)
+    assert _job_link(job) not in page and "Being generated" not in page
+    job.refresh_from_db()
+    assert job.status == "failed"
+
+
+@pytest.mark.parametrize("role", ["student", "ethics_reviewer", "data_steward"])
+def test_the_cohort_list_shows_jobs_only_to_those_who_may_follow_them(client, make_user, role):
+    job = _job("running")
+    client.force_login(make_user(role))
+    assert _job_link(job) not in _cohort_list(client)
+    client.force_login(make_user("educator", course=Course.objects.create(name="Another course"),
+                                 username="elsewhere"))
+    assert _job_link(job) not in _cohort_list(client)
+    client.force_login(make_user("educator", username="insider"))
+    assert _job_link(job) in _cohort_list(client)
