@@ -29,7 +29,6 @@ import json
 from dataclasses import asdict, dataclass
 
 import pandas as pd
-
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
