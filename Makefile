@@ -39,5 +39,8 @@ worker: install
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
+# The suite runs on every core (pytest-xdist), a test module to a worker; TEST_WORKERS=0 runs it in
+# this one process (for --pdb, say).
+TEST_WORKERS ?= auto
 test: install-dev chromium
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)

@@ -7,6 +7,9 @@
   ``signed_in_client``: pytest-django's ``client``, signed in as ``signed_in_user``.
 - ``audit_checkpoint_file``: every test has its own audit checkpoint file (autouse), never var/.
 - ``inline_tasks``: tasks (training jobs) run inline when queued (autouse); worker tests override it.
+
+``make test`` runs the suite in parallel (pytest-xdist, one worker per core), a module to a worker
+(``ModuleScheduling``): a module's trained run is set up once.
 """
 
 import os
@@ -29,6 +32,31 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TEST_PASSWORD = "correct-horse-battery-staple-42"
+# Packages whose conftest trains a run for the whole package: one worker runs each of them whole.
+WHOLE_PACKAGES = ("tests/api/", "tests/safeguards/", "tests/seminar/")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        """xdist's ``--dist loadscope``, but a test module is never split by class, and each of
+        ``WHOLE_PACKAGES`` goes to one worker."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return next((package for package in WHOLE_PACKAGES if module.startswith(package)),
+                        module)
+
+    return ModuleScheduling(config, log)
+
+
+def pytest_collection_modifyitems(items):
+    """Modules with a test marked ``slow`` first, each kept whole (a stable sort): xdist hands out
+    modules in this order, so the longest are not left to run alone at the end."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -31,6 +31,8 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 # What Django's debug pages show: the traceback, the URL patterns, the settings, our code.
 DEBUG_MARKERS = ("Traceback", "URLconf", "DEBUG = True", "RuntimeError", "server_probe")
 
+pytestmark = pytest.mark.slow
+
 
 def _free_port() -> int:
     with socket.socket() as sock:

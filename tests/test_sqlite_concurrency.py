@@ -17,11 +17,15 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 READERS = 8
 ROUNDS = 4  # rounds with an export (each spends privacy budget); then pages only, until the writes end
 GENERATED = 4_000
 EXPORT = {"aggregate": "responders_by_arm", "epsilon": "0.1"}
+
+pytestmark = pytest.mark.slow
 
 
 def test_audited_reads_and_exports_on_sqlite_all_succeed_beside_long_writes(tmp_path):

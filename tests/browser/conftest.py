@@ -1,20 +1,31 @@
 """Shared by the browser tests: a trained cohort and signing in through the form."""
 
+import functools
+
 import pytest
 from playwright.sync_api import Page
 
 from decision_support.cohorts.services import cohort_generate
-from decision_support.registry.services import training_run_create
+from decision_support.registry import services
+from models.training import train_suite
 from tests.trained_runs import clear_model_caches
 
 
-@pytest.fixture
-def trained_cohort(db):
-    """An 800-patient cohort and its training run (``trained_cohort.run``)."""
+def train_cohort(monkeypatch, n_patients=300, **suite_options):
+    """A cohort (seed 1) and its training run (``cohort.run``), with fewer resamples and refits
+    than the default; ``suite_options`` narrow ``train_suite`` further."""
     clear_model_caches()
-    cohort = cohort_generate(n_patients=800, seed=1)
-    cohort.run = training_run_create(cohort=cohort, seed=1)
-    yield cohort
+    monkeypatch.setattr(services, "train_suite", functools.partial(
+        train_suite, n_resamples=20, n_refits=5, **suite_options))
+    cohort = cohort_generate(n_patients=n_patients, seed=1)
+    cohort.run = services.training_run_create(cohort=cohort, seed=1)
+    return cohort
+
+
+@pytest.fixture
+def trained_cohort(db, monkeypatch):
+    """Every algorithm and variant, as the pages compare them (``train_cohort``)."""
+    yield train_cohort(monkeypatch)
     clear_model_caches()
 
 

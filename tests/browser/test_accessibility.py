@@ -12,8 +12,6 @@ and offer no upload to Plotly Cloud (no Plotly mode bar), so the patient page's 
 fewer Tab presses from the top.
 """
 
-import functools
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.tokens import default_token_generator
@@ -25,19 +23,16 @@ from playwright.sync_api import Page, expect
 from decision_support.accounts.access import API_PAGES, POLICIES, PUBLIC
 from decision_support.accounts.roles import Role
 from decision_support.cohorts.models import GenerationJob, Patient
-from decision_support.cohorts.services import cohort_generate
 from decision_support.consent.selectors import consent_permitted_classes
 from decision_support.courses.services import join_code_create
 from decision_support.exercises.models import Exercise
 from decision_support.exercises.services import exercise_create, exercise_open, exercise_reveal
 from decision_support.lib.vocabulary import CONSENT_CLASSES, Purpose
-from decision_support.registry import services
 from decision_support.registry.models import TrainingJob
 from decision_support.seminar.models import SeminarPack, SeminarPackCase
 from models.ranking import RANKING_ALGORITHM
-from models.training import train_suite
 from synthetic_data import ARMS, LESSON_PLANS
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, train_cohort
 from tests.trained_runs import clear_model_caches
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -177,37 +172,19 @@ def _reachable(role) -> set[str]:
     return names - set(API_PAGES) - NOT_PAGES
 
 
-def _trained_cohort(monkeypatch, **suite_options):
-    """A 300-patient cohort and its training run (``cohort.run``), with fewer resamples and
-    refits than the default."""
-    clear_model_caches()
-    monkeypatch.setattr(services, "train_suite", functools.partial(
-        train_suite, n_resamples=20, n_refits=5, **suite_options))
-    cohort = cohort_generate(n_patients=300, seed=1)
-    cohort.run = services.training_run_create(cohort=cohort, seed=1)
-    return cohort
-
-
-@pytest.fixture
-def small_cohort(db, monkeypatch):
-    """Every algorithm and variant, as the pages compare them."""
-    yield _trained_cohort(monkeypatch)
-    clear_model_caches()
-
-
 @pytest.fixture
 def ranking_cohort(db, monkeypatch):
     """The ranking algorithm alone: enough for the patient page."""
-    yield _trained_cohort(monkeypatch, algorithms=(RANKING_ALGORITHM,))
+    yield train_cohort(monkeypatch, algorithms=(RANKING_ALGORITHM,))
     clear_model_caches()
 
 
 @pytest.fixture
-def walk_objects(small_cohort, make_user):
+def walk_objects(trained_cohort, make_user):
     """The objects every page's URL names: the trained cohort and run, a patient who consents to
     everything (in a seminar pack and two exercises, one revealed), a finished training job, a
     finished cohort generation job, a join code and a set-password link."""
-    cohort, run = small_cohort, small_cohort.run
+    cohort, run = trained_cohort, trained_cohort.run
     everything = set(CONSENT_CLASSES)
     patients = [p for p in Patient.objects.filter(cohort=cohort).order_by("pk")
                 if consent_permitted_classes(p, purpose=Purpose.EDUCATION) == everything][:3]
@@ -266,6 +243,7 @@ def test_every_reachable_html_page_is_walked():
     assert not missing, f"add these URL names to PAGES (or NOT_PAGES): {sorted(missing)}"
 
 
+@pytest.mark.slow
 def test_every_page_of_every_role_passes_axe_and_fits_a_phone(live_server, page: Page,
                                                              walk_objects, make_user):
     page.set_viewport_size(PHONE)

@@ -18,7 +18,7 @@ from decision_support.registry.models import TrainingJob
 from decision_support.seminar.models import Annotation
 from tests.browser.conftest import sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 @pytest.fixture

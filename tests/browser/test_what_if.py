@@ -12,9 +12,18 @@ from decision_support.consent.reads import consented_patient
 from decision_support.consent.selectors import consent_permitted_classes
 from decision_support.lib.vocabulary import CONSENT_CLASSES, Purpose
 from decision_support.predictions.selectors import patient_ranking
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, train_cohort
+from tests.trained_runs import clear_model_caches
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def trained_cohort(db, monkeypatch):
+    """800 patients: enough for the ranking model to have learnt what CRP does to SSRI response
+    (trained on 300, it can be flat in CRP for the patient chosen)."""
+    yield train_cohort(monkeypatch, n_patients=800)
+    clear_model_caches()
 
 
 def _patient_with_ssri(cohort):

@@ -9,8 +9,9 @@ from decision_support.registry.models import TrainedModel, TrainingRun
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.slow
 def test_train_models_command_trains_each_demo_cohort_once_with_if_missing(capsys):
-    call_command("seed_demo", patients=600, travel_patients=300, verbosity=0)
+    call_command("seed_demo", patients=300, travel_patients=300, verbosity=0)
     call_command("train_models", "--if-missing", "--seed", "4", verbosity=0)
     call_command("train_models", "--if-missing", verbosity=0)
     demos = Cohort.objects.filter(is_demo=True)

@@ -24,6 +24,8 @@ BOUND = 600  # seconds; only a job that never gets there fails on it
 # SQLite's write lock, and with it the heartbeats, while it lasts).
 STALE_AFTER = 15
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def site(tmp_path):
@@ -118,14 +120,14 @@ def test_two_workers_never_train_more_jobs_at_once_than_the_limit(site, tmp_path
     env, database = site
     env = {**env, "TRAINING_MAX_CONCURRENT": str(limit)}
     log = tmp_path / "workers.log"
-    for cohort in (1, 2, 3):
+    for cohort in (1, 2):  # two jobs for two workers: without the limit both would train at once
         _manage(env, "generate_cohort", "--patients", "300", "--seed", str(cohort))
         assert _enqueue(env, cohort).returncode == 0
     with _worker(env, log), _worker(env, log):
-        jobs = _wait_until(lambda: (jobs := _jobs(database)) and len(jobs) == 3 and all(
+        jobs = _wait_until(lambda: (jobs := _jobs(database)) and len(jobs) == 2 and all(
             job["status"] in ("done", "failed") for job in jobs.values()) and jobs,
-            "three jobs ending", log)
-    assert [job["error"] for job in jobs.values()] == ["", "", ""]
+            "both jobs ending", log)
+    assert [job["error"] for job in jobs.values()] == ["", ""]
     spans = sorted((job["began_at"], job["finished_at"]) for job in jobs.values())
     for (_, finished), (began, _) in zip(spans, spans[1:]):
         assert finished <= began, spans

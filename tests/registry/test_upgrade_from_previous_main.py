@@ -221,6 +221,7 @@ def _result(done: subprocess.CompletedProcess) -> dict:
     return json.loads(line.removeprefix("RESULT "))
 
 
+@pytest.mark.slow
 def test_a_database_of_the_previous_main_migrates_with_every_row_intact(tmp_path):
     if not _has_previous_main():
         pytest.skip(f"git history without {PREVIOUS_MAIN} (a shallow clone?): no old code to "
