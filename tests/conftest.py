@@ -53,8 +53,9 @@ def pytest_xdist_make_scheduler(config, log):
 
 
 def pytest_collection_modifyitems(items):
-    """Modules with a test marked ``slow`` first, each kept whole (a stable sort): xdist hands out
-    modules in this order, so the longest are not left to run alone at the end."""
+    """The tests of modules with a test marked ``slow`` first (a stable sort): xdist hands out
+    modules in the order of their first tests, so the longest are not left to run alone at the
+    end."""
     slow = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow)
 
