@@ -52,10 +52,28 @@ def pytest_xdist_make_scheduler(config, log):
     return ModuleScheduling(config, log)
 
 
-def pytest_collection_modifyitems(items):
-    """The tests of modules with a test marked ``slow`` first (a stable sort): xdist hands out
-    modules in the order of their first tests, so the longest are not left to run alone at the
-    end."""
+def pytest_addoption(parser):
+    parser.addoption(
+        "--database-tests", action="store_true",
+        help="run only the tests that use the suite's database (a test database fixture, the "
+             "django_db mark or the uses_database mark): CI's second run, on PostgreSQL, where "
+             "the other tests would repeat the first run exactly")
+
+
+def _uses_database(item) -> bool:
+    return "django_db_setup" in item.fixturenames or any(
+        item.get_closest_marker(name) for name in ("django_db", "uses_database"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """With ``--database-tests``, the others are deselected (and counted as such). The tests of
+    modules with a test marked ``slow`` go first (a stable sort): xdist hands out modules in the
+    order of their first tests, so the longest are not left to run alone at the end."""
+    if config.getoption("database_tests"):
+        deselected = [item for item in items if not _uses_database(item)]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = [item for item in items if _uses_database(item)]
     slow = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow)
 

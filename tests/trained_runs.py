@@ -39,18 +39,25 @@ def clear_run_caches():
     predictions_selectors._ranking_models.cache_clear()
 
 
+def narrow_training(patch: pytest.MonkeyPatch, *, n_resamples: int = 20, n_refits: int = 5,
+                    **suite_options) -> None:
+    """Make the app's training (``registry.services.train_suite``) cheaper for a test: fewer
+    bootstrap resamples and refits than the app's 200 and 20 (intervals computed the same way,
+    only rougher); ``suite_options`` narrow it further (``algorithms=``, ``variants=``, ...)."""
+    patch.setattr(services, "train_suite", functools.partial(
+        train_suite, n_resamples=n_resamples, n_refits=n_refits, **suite_options))
+
+
 @contextmanager
 def committed_run(django_db_blocker, *, n_patients: int, cohort_seed: int = 1,
                   training_seed: int = 1, name: str | None = None, scenario: str = "default",
                   site_scenario: str | None = None, prepare=None, **suite_options):
     """Yields the training run of a new generated cohort (``n_patients`` per site with a
     ``site_scenario``); ``prepare(cohort)``, if given, runs before training (to change the
-    cohort's consent, say); ``suite_options`` narrow ``train_suite`` (``algorithms=``,
-    ``variants=``, ``n_resamples=``, ...) to save time."""
+    cohort's consent, say); the training is narrowed by ``narrow_training(**suite_options)``."""
     clear_model_caches()
     with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch:
-        if suite_options:
-            patch.setattr(services, "train_suite", functools.partial(train_suite, **suite_options))
+        narrow_training(patch, **suite_options)
         cohort = cohort_generate(n_patients=n_patients, seed=cohort_seed, scenario=scenario,
                                  site_scenario=site_scenario, **({"name": name} if name else {}))
         if prepare:

@@ -1,22 +1,18 @@
 """Shared by the browser tests: a trained cohort and signing in through the form."""
 
-import functools
-
 import pytest
 from playwright.sync_api import Page
 
 from decision_support.cohorts.services import cohort_generate
 from decision_support.registry import services
-from models.training import train_suite
-from tests.trained_runs import clear_model_caches
+from tests.trained_runs import clear_model_caches, narrow_training
 
 
 def train_cohort(monkeypatch, n_patients=300, **suite_options):
-    """A cohort (seed 1) and its training run (``cohort.run``), with fewer resamples and refits
-    than the default; ``suite_options`` narrow ``train_suite`` further."""
+    """A cohort (seed 1) and its training run (``cohort.run``), the training narrowed by
+    ``narrow_training(**suite_options)``."""
     clear_model_caches()
-    monkeypatch.setattr(services, "train_suite", functools.partial(
-        train_suite, n_resamples=20, n_refits=5, **suite_options))
+    narrow_training(monkeypatch, **suite_options)
     cohort = cohort_generate(n_patients=n_patients, seed=1)
     cohort.run = services.training_run_create(cohort=cohort, seed=1)
     return cohort

@@ -12,7 +12,6 @@ page's script.
 """
 
 import csv
-import functools
 
 import pytest
 from django.core.cache import cache
@@ -26,9 +25,8 @@ from decision_support.exercises.models import ExerciseAssignment
 from decision_support.lib.vocabulary import CONSENT_CLASSES, Purpose
 from decision_support.registry import services
 from models.ranking import RANKING_ALGORITHM
-from models.training import train_suite
 from tests.browser.conftest import sign_in
-from tests.trained_runs import clear_model_caches
+from tests.trained_runs import clear_model_caches, narrow_training
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -43,8 +41,7 @@ def course_run(monkeypatch):
     """Factory: a 300-patient cohort of a course and a run of the ranking algorithm on it."""
     clear_model_caches()
     cache.clear()  # the join throttle's counts
-    monkeypatch.setattr(services, "train_suite",
-                        functools.partial(train_suite, algorithms=(RANKING_ALGORITHM,)))
+    narrow_training(monkeypatch, algorithms=(RANKING_ALGORITHM,))
 
     def make(course):
         return services.training_run_create(cohort=cohort_generate(n_patients=300, seed=1,

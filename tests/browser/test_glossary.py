@@ -16,7 +16,7 @@ MAX_TABS = 80
 @pytest.fixture
 def run(django_db_blocker):
     with committed_run(django_db_blocker, n_patients=300, algorithms=(RANKING_ALGORITHM,),
-                       variants=("full",), n_resamples=20, n_refits=5) as run:
+                       variants=("full",)) as run:
         yield run
 
 

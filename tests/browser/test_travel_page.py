@@ -3,8 +3,6 @@
 charts drawn, and the recalibration form filled and sent from the keyboard; a student sees the
 page without the truth. Every wait is on the page's state, never on time."""
 
-import functools
-
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -12,9 +10,8 @@ from decision_support.accounts.roles import Role
 from decision_support.cohorts.services import cohort_generate
 from decision_support.registry import services
 from models.ranking import RANKING_ALGORITHM
-from models.training import train_suite
 from tests.browser.conftest import sign_in, tab_to
-from tests.trained_runs import clear_model_caches
+from tests.trained_runs import clear_model_caches, narrow_training
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,8 +23,7 @@ def travel_run(db, monkeypatch):
     """A trial_to_clinic cohort of 400 patients per site, trained (logistic regression only) at
     the trial and validated at the clinic."""
     clear_model_caches()
-    monkeypatch.setattr(services, "train_suite", functools.partial(
-        train_suite, algorithms=(RANKING_ALGORITHM,), n_resamples=20))
+    narrow_training(monkeypatch, algorithms=(RANKING_ALGORITHM,))
     cohort = cohort_generate(n_patients=400, seed=5, site_scenario="trial_to_clinic")
     yield services.training_run_create(cohort=cohort, seed=1)
     clear_model_caches()

@@ -239,7 +239,7 @@ def test_compare_shows_each_run_s_aucs_as_stored(educator, trained):
 def trained_decoy(django_db_setup, django_db_blocker):
     """A decoy-biomarker cohort and its run (all-data variant only), committed for the module."""
     with committed_run(django_db_blocker, n_patients=800, cohort_seed=3, name="trained decoy",
-                       scenario="decoy_biomarker", variants=("full",), n_resamples=20,
+                       scenario="decoy_biomarker", variants=("full",),
                        n_refits=2) as run:
         yield run
 

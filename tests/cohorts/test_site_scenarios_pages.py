@@ -99,7 +99,7 @@ def test_a_size_below_a_lessons_minimum_says_per_site(educator, monkeypatch):
 def trained(django_db_setup, django_db_blocker):
     with committed_run(django_db_blocker, n_patients=300, cohort_seed=6,
                        site_scenario="trial_to_clinic", algorithms=(RANKING_ALGORITHM,),
-                       variants=("full",), n_resamples=20) as run:
+                       variants=("full",)) as run:
         yield run
 
 

@@ -21,7 +21,7 @@ LINK = re.compile(r'<a href="([^"]+)">Open: ')
 @pytest.fixture(scope="module")
 def run(django_db_setup, django_db_blocker):
     with committed_run(django_db_blocker, n_patients=300, algorithms=(RANKING_ALGORITHM,),
-                       variants=("full",), n_resamples=20) as run:
+                       variants=("full",)) as run:
         yield run
 
 

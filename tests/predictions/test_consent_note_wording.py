@@ -24,7 +24,7 @@ DOUBLED = re.compile(r"\b(data|Biomarkers) data\b", re.IGNORECASE)
 def run(django_db_setup, django_db_blocker):
     """Every algorithm (the explanation comparison sets them side by side) in every variant (a
     patient withholding biomarkers is served by the clinical-only one); few resamples."""
-    with committed_run(django_db_blocker, n_patients=300, n_resamples=20, n_refits=10) as run:
+    with committed_run(django_db_blocker, n_patients=300, n_refits=10) as run:
         yield run
 
 

@@ -29,8 +29,7 @@ pytestmark = pytest.mark.django_db
 def run(django_db_setup, django_db_blocker):
     """400 patients and a run of the three algorithms in the two variants these tests use (few
     bootstrap resamples: the page does not show them), committed for the module."""
-    with committed_run(django_db_blocker, n_patients=400, variants=("full", "no_genetic"),
-                       n_resamples=20, n_refits=10) as run:
+    with committed_run(django_db_blocker, n_patients=400, variants=("full", "no_genetic"), n_refits=10) as run:
         yield run
 
 

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(scope="module")
 def run(django_db_setup, django_db_blocker):
     """300 patients, the three algorithms in the three variants (few bootstrap resamples)."""
-    with committed_run(django_db_blocker, n_patients=300, n_resamples=20, n_refits=10) as run:
+    with committed_run(django_db_blocker, n_patients=300, n_refits=10) as run:
         yield run
 
 

@@ -45,7 +45,7 @@ E, S, R, D = Role.EDUCATOR, Role.STUDENT, Role.ETHICS_REVIEWER, Role.DATA_STEWAR
 @pytest.fixture(scope="module")
 def run(django_db_setup, django_db_blocker):
     """300 patients and every algorithm (the algorithms-disagree filter compares them)."""
-    with committed_run(django_db_blocker, n_patients=300, n_resamples=20) as run:
+    with committed_run(django_db_blocker, n_patients=300) as run:
         yield run
 
 

@@ -21,7 +21,7 @@ CODES = {code for name in ("ancestry", "cyp2c19_phenotype", "cyp2d6_phenotype")
 @pytest.fixture(scope="module")
 def run(django_db_setup, django_db_blocker):
     with committed_run(django_db_blocker, n_patients=300, algorithms=(RANKING_ALGORITHM,),
-                       variants=("full",), n_resamples=20, n_refits=5) as run:
+                       variants=("full",)) as run:
         yield run
 
 

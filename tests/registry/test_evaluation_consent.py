@@ -78,7 +78,7 @@ def run(django_db_setup, django_db_blocker, resampled):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(evaluation, "bootstrap_auc_interval", spy)
         with committed_run(django_db_blocker, n_patients=300, cohort_seed=4, training_seed=9,
-                           prepare=_withdraw, n_resamples=20, n_refits=2) as run:
+                           prepare=_withdraw, n_refits=2) as run:
             yield run
 
 

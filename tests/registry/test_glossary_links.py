@@ -25,7 +25,7 @@ LINK = re.compile(r'<a class="term" href="/glossary/#([\w-]+)">(?:<abbr title="[
 @pytest.fixture(scope="module")
 def run(django_db_setup, django_db_blocker):
     with committed_run(django_db_blocker, n_patients=300, algorithms=(RANKING_ALGORITHM,),
-                       variants=("full",), n_resamples=20, n_refits=5) as run:
+                       variants=("full",)) as run:
         yield run
 
 

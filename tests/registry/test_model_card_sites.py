@@ -28,14 +28,14 @@ VARIANTS = ("full", "clinical_only")
 def travel_run(django_db_setup, django_db_blocker):
     with committed_run(django_db_blocker, n_patients=300, cohort_seed=5,
                        site_scenario="trial_to_clinic", algorithms=(RANKING_ALGORITHM,),
-                       variants=VARIANTS, n_resamples=20) as run:
+                       variants=VARIANTS) as run:
         yield run
 
 
 @pytest.fixture(scope="module")
 def one_site_run(django_db_setup, django_db_blocker):
     with committed_run(django_db_blocker, n_patients=300, algorithms=(RANKING_ALGORITHM,),
-                       variants=VARIANTS, n_resamples=20) as run:
+                       variants=VARIANTS) as run:
         yield run
 
 

@@ -25,7 +25,7 @@ RATES = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 @pytest.fixture(scope="module")
 def run(django_db_setup, django_db_blocker):
     with committed_run(django_db_blocker, n_patients=1500, algorithms=(RANKING_ALGORITHM,),
-                       variants=("full",), n_resamples=20, n_refits=5) as run:
+                       variants=("full",)) as run:
         yield run
 
 

@@ -29,8 +29,7 @@ STORED = {"oracle": 0.6813, "model": 0.5527, "best_single": 0.5139, "random": 0.
 
 @pytest.fixture(scope="module")
 def run(django_db_setup, django_db_blocker):
-    with committed_run(django_db_blocker, n_patients=300, algorithms=(RANKING_ALGORITHM,),
-                       n_resamples=20, n_refits=2) as run:
+    with committed_run(django_db_blocker, n_patients=300, algorithms=(RANKING_ALGORITHM,), n_refits=2) as run:
         with django_db_blocker.unblock():
             run.policy_value = {**run.policy_value, **STORED}
             run.save(update_fields=["policy_value"])

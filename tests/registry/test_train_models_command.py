@@ -5,12 +5,14 @@ from decision_support.audit.models import AuditEntry
 from decision_support.cohorts.models import Cohort
 from decision_support.cohorts.services import cohort_generate
 from decision_support.registry.models import TrainedModel, TrainingRun
+from models.ranking import RANKING_ALGORITHM
+from tests.trained_runs import narrow_training
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.slow
-def test_train_models_command_trains_each_demo_cohort_once_with_if_missing(capsys):
+def test_train_models_command_trains_each_demo_cohort_once_with_if_missing(capsys, monkeypatch):
+    narrow_training(monkeypatch, algorithms=(RANKING_ALGORITHM,))  # the command is under test
     call_command("seed_demo", patients=300, travel_patients=300, verbosity=0)
     call_command("train_models", "--if-missing", "--seed", "4", verbosity=0)
     call_command("train_models", "--if-missing", verbosity=0)

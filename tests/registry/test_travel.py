@@ -2,7 +2,6 @@
 site only, validated once per other site at the end of training (through the consent gate), and
 the page that shows it."""
 
-import functools
 import html
 import re
 
@@ -20,9 +19,9 @@ from decision_support.registry.loading import fitted_model
 from decision_support.registry.models import ExternalValidation
 from models.external import LOCAL_UNUSABLE, importance_by_site
 from models.ranking import RANKING_ALGORITHM
-from models.training import GLOBAL_SHAP_ROWS, train_suite
+from models.training import GLOBAL_SHAP_ROWS
 from synthetic_data import SITE_SCENARIOS
-from tests.trained_runs import committed_run
+from tests.trained_runs import committed_run, narrow_training
 
 pytestmark = pytest.mark.django_db
 
@@ -43,14 +42,14 @@ def assay_run(django_db_setup, django_db_blocker):
     """An assay_shift cohort of 500 patients per site, one logistic regression per arm."""
     with committed_run(django_db_blocker, n_patients=PER_SITE, cohort_seed=3,
                        site_scenario="assay_shift", algorithms=(RANKING_ALGORITHM,),
-                       variants=("full",), n_resamples=20) as run:
+                       variants=("full",)) as run:
         yield run
 
 
 @pytest.fixture(scope="module")
 def one_site_run(django_db_setup, django_db_blocker):
     with committed_run(django_db_blocker, n_patients=300, algorithms=(RANKING_ALGORITHM,),
-                       variants=("full",), n_resamples=20) as run:
+                       variants=("full",)) as run:
         yield run
 
 
@@ -273,8 +272,7 @@ def test_a_training_job_says_when_it_validates_at_the_other_sites(label, message
 
 def test_training_a_multi_site_cohort_reports_the_validation_step(monkeypatch):
     cohort = cohort_generate(n_patients=150, seed=4, site_scenario="assay_shift")
-    monkeypatch.setattr(services, "train_suite", functools.partial(
-        train_suite, algorithms=(RANKING_ALGORITHM,), variants=("full",), n_resamples=20))
+    narrow_training(monkeypatch, algorithms=(RANKING_ALGORITHM,), variants=("full",))
     labels = []
     run = services.training_run_create(cohort=cohort, seed=2,
                                        progress=lambda done, total, label: labels.append(label))

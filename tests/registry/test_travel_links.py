@@ -14,10 +14,9 @@ pytestmark = pytest.mark.django_db
 def runs(django_db_setup, django_db_blocker):
     with committed_run(django_db_blocker, n_patients=300, cohort_seed=8,
                        site_scenario="assay_shift", algorithms=(RANKING_ALGORITHM,),
-                       variants=("full",), n_resamples=20) as multi_site, \
+                       variants=("full",)) as multi_site, \
             committed_run(django_db_blocker, n_patients=300, cohort_seed=9,
-                          algorithms=(RANKING_ALGORITHM,), variants=("full",),
-                          n_resamples=20) as one_site:
+                          algorithms=(RANKING_ALGORITHM,), variants=("full",)) as one_site:
         yield {"multi-site": multi_site, "one site": one_site}
 
 

@@ -222,6 +222,7 @@ def _result(done: subprocess.CompletedProcess) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.uses_database  # runs manage.py on a database of the suite's engine
 def test_a_database_of_the_previous_main_migrates_with_every_row_intact(tmp_path):
     if not _has_previous_main():
         pytest.skip(f"git history without {PREVIOUS_MAIN} (a shallow clone?): no old code to "

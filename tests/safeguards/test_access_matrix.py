@@ -6,8 +6,6 @@ The JSON API's rows are opened with a bearer token instead of a session, and ans
 requests with 401 instead of the sign-in page.
 """
 
-import functools
-
 import pytest
 from django.db import DatabaseError
 from django.urls import reverse
@@ -18,9 +16,8 @@ from decision_support.accounts.checks import url_names
 from decision_support.accounts.roles import Role
 from decision_support.accounts.tokens import api_token_create
 from decision_support.audit.models import AuditEntry
-from decision_support.registry import services
 from models.ranking import RANKING_ALGORITHM
-from models.training import train_suite
+from tests.trained_runs import narrow_training
 
 pytestmark = pytest.mark.django_db
 
@@ -29,9 +26,7 @@ pytestmark = pytest.mark.django_db
 def small_training(monkeypatch):
     """A permitted POST to ``cohort_train`` trains (inline): one algorithm in one variant, as the
     gate is under test here, not the training."""
-    monkeypatch.setattr(services, "train_suite", functools.partial(
-        train_suite, algorithms=(RANKING_ALGORITHM,), variants=("full",), n_resamples=20,
-        n_refits=2))
+    narrow_training(monkeypatch, algorithms=(RANKING_ALGORITHM,), variants=("full",), n_refits=2)
 
 E, S, R, D = Role.EDUCATOR, Role.STUDENT, Role.ETHICS_REVIEWER, Role.DATA_STEWARD
 ALL = {E, S, R, D}

@@ -39,7 +39,7 @@ def _consenting(run, site):
 def cases(django_db_setup, django_db_blocker, trained):
     with committed_run(django_db_blocker, n_patients=300, cohort_seed=5,
                        site_scenario="trial_to_clinic", algorithms=(RANKING_ALGORITHM,),
-                       variants=("full",), n_resamples=20) as run:
+                       variants=("full",)) as run:
         with django_db_blocker.unblock():
             yield {"one_site": (trained["patient"], trained["run"]),
                    "development_site": (_consenting(run, TRIAL.name), run),
