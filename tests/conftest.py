@@ -41,14 +41,16 @@ def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
     class ModuleScheduling(LoadScopeScheduling):
-        """xdist's ``--dist loadscope``, but a test module is never split by class, and each of
-        ``WHOLE_PACKAGES`` goes to one worker."""
+        """xdist's ``--dist loadscope``, but a test module is never split by class, each of
+        ``WHOLE_PACKAGES`` goes to one worker, and modules are handed out in the order
+        ``pytest_collection_modifyitems`` leaves them (slow first), not the most tests first."""
 
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
             return next((package for package in WHOLE_PACKAGES if module.startswith(package)),
                         module)
 
+    config.option.loadscopereorder = False  # as --no-loadscope-reorder
     return ModuleScheduling(config, log)
 
 
@@ -67,8 +69,9 @@ def _uses_database(item) -> bool:
 
 def pytest_collection_modifyitems(config, items):
     """With ``--database-tests``, the others are deselected (and counted as such). The tests of
-    modules with a test marked ``slow`` go first (a stable sort): xdist hands out modules in the
-    order of their first tests, so the longest are not left to run alone at the end."""
+    modules with a test marked ``slow`` go first (a stable sort): ``ModuleScheduling`` hands out
+    modules in the order of their first tests, so the longest are not left to run alone at the
+    end."""
     if config.getoption("database_tests"):
         deselected = [item for item in items if not _uses_database(item)]
         if deselected:
