@@ -30,9 +30,15 @@ From each load's ``performance.getEntriesByType('navigation')[0]``:
   byte of the answer (the server's time plus the loopback).
 
 Pages: the cohort overview, the cohort comparison, the patient list (first page); with a run,
-the run overview, the model page, fairness page of one arm (ssri) and the patient page and
-what-if page (as opened) of the first patient, by case number, whose consent lets the models rank
-the arms. Median, p95, min and max in milliseconds per page and size, and the HTML's size.
+the run overview, the model page, fairness page of one arm (ssri) and, of the first patient by
+case number whose consent lets the models rank the arms, the patient page explained by each
+algorithm (``?algorithm=``) and the what-if page (as opened). Median, p95, min and max in
+milliseconds per page and size, and the HTML's size.
+
+With a run, the same patient's API explanations (``GET /api/patients/<pseudonym>/explanations/``
+with a bearer token, per algorithm) from the same gunicorn, timed by a Python client from sending
+the request to reading the last byte (the server's time plus the loopback): one warm-up request,
+then ``--repeats``.
 
 Prints numbers, asserts nothing.
 """
@@ -46,6 +52,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from urllib.parse import urlsplit
 
@@ -55,6 +62,7 @@ from bench_pages import DEFAULT_SEED, MODEL_PAGE_ARM, page_urls, store_pair
 from bench_patient_page import TRAINING_SEED, train
 
 DEFAULT_SIZES = [5_000, 100_000]
+API = "API, "  # browser_urls' names of the API's URLs
 NAVIGATION = "performance.getEntriesByType('navigation')[0]"
 # How long the server may take to start (imports, migrations done, every run's models loaded).
 SERVER_START_SECONDS = 600
@@ -104,6 +112,8 @@ def run(args) -> None:
 
     with setup.timed("collectstatic"):
         call_command("collectstatic", interactive=False, verbosity=0)
+    from decision_support.accounts.tokens import api_token_create
+
     targets = []
     for size in args.sizes:
         with setup.timed(f"store 2 x {size:,}"):
@@ -114,23 +124,27 @@ def run(args) -> None:
                 run_row = train(a, args.train_patients)
         password = secrets.token_urlsafe(16)
         user = course_member(a.course, username=f"benchmark_{size}", password=password)
-        targets.append((size, user.username, password, browser_urls(a, b, run_row)))
+        token = api_token_create(user=user, name="benchmark")[1] if run_row else None
+        targets.append((size, user.username, password, browser_urls(a, b, run_row), token))
     print(f"set-up (once, not part of the figures): {setup}")
     print()
     home, login = reverse("home"), reverse("login")
     connections.close_all()  # the server's processes use the database from here on
 
-    loads, servers = [], []
+    loads, servers, api = [], [], []
     with serve(login) as base, browser() as chromium:
-        for size, username, password, urls in targets:
+        for size, username, password, urls, token in targets:
             context = chromium.new_context()
             page = context.new_page()
             sign_in(page, base + home, login, username, password)
-            for name, url in urls.items():
+            for name, url in page_urls_only(urls).items():
                 first, load, server, kib = load_times(page, base + url, args.repeats)
                 loads.append([f"{size:,}", name, first, *load, kib])
                 servers.append([f"{size:,}", name, *server])
             context.close()
+            for algorithm, url in api_urls(urls).items():
+                api.append([f"{size:,}", algorithm, *figures(api_times(base + url, token,
+                                                                       args.repeats))])
         version = chromium.version
     print(f"load event (loadEventEnd - startTime), Chromium {version}: the first load after "
           f"signing in, then {args.repeats} warm loads (milliseconds); KiB: the HTML")
@@ -139,6 +153,12 @@ def run(args) -> None:
     print(f"server and network (responseStart - requestStart), the same {args.repeats} warm loads "
           "(milliseconds)")
     print_table(["patients", "page", "median", "p95", "min", "max"], servers)
+    if api:
+        print()
+        print("API explanations of the patient page's patient, GET /api/patients/<pseudonym>/"
+              f"explanations/ (bearer token), {args.repeats} requests after a warm-up, from "
+              "sending to the last byte read (milliseconds)")
+        print_table(["patients", "explained by", "median", "p95", "min", "max"], api)
     untrained = [f"{size:,}" for size in args.sizes if size not in args.train_at]
     if untrained:
         print(f"  no run at {', '.join(untrained)} patients (--train-at): the run and patient "
@@ -147,18 +167,48 @@ def run(args) -> None:
 
 
 def browser_urls(a, b, run_row) -> dict[str, str]:
-    """``bench_pages``' pages, the patient list and, with a run, the fairness, patient and
-    what-if pages."""
+    """``bench_pages``' pages, the patient list and, with a run, the fairness page, the patient
+    page per explaining algorithm, the what-if page and (named ``API ...``) the API's
+    explanations per algorithm."""
     from django.urls import reverse
+
+    from models.algorithms import ALGORITHMS
 
     urls = page_urls(a, b, run_row)
     urls["patient list"] = reverse("patient_list", args=[a.pk])
     if run_row is not None:
         urls["fairness page"] = reverse("model_fairness", args=[run_row.pk, MODEL_PAGE_ARM])
         pseudonym = ranked_patient(a, run_row)
-        urls["patient page"] = reverse("patient_detail", args=[pseudonym])
+        for algorithm in ALGORITHMS:
+            urls[f"patient page, {algorithm}"] = (reverse("patient_detail", args=[pseudonym])
+                                                  + f"?algorithm={algorithm}")
         urls["what-if"] = reverse("patient_what_if", args=[pseudonym])
+        for algorithm in ALGORITHMS:
+            urls[f"{API}{algorithm}"] = (reverse("api:api_patient_explanations", args=[pseudonym])
+                                         + f"?algorithm={algorithm}")
     return urls
+
+
+def page_urls_only(urls: dict[str, str]) -> dict[str, str]:
+    return {name: url for name, url in urls.items() if not name.startswith(API)}
+
+
+def api_urls(urls: dict[str, str]) -> dict[str, str]:
+    """The API's URLs of ``browser_urls``, by explaining algorithm."""
+    return {name.removeprefix(API): url for name, url in urls.items() if name.startswith(API)}
+
+
+def api_times(url: str, token: str, repeats: int) -> list[float]:
+    """Milliseconds from sending a request for ``url`` with the bearer ``token`` to reading the
+    last byte of its answer, ``repeats`` times after one warm-up request."""
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    times = []
+    for _ in range(repeats + 1):
+        start = time.perf_counter()
+        with urllib.request.urlopen(request) as response:
+            response.read()
+        times.append((time.perf_counter() - start) * 1e3)
+    return times[1:]
 
 
 def ranked_patient(cohort, run_row) -> str:

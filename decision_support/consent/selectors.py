@@ -27,7 +27,7 @@ from decision_support.cohorts.models import Patient
 from decision_support.lib.vocabulary import CONSENT_CLASSES, PURPOSES
 
 from .constants import SEED_RECORDED_BY, Provision
-from .gate import ConsentEntry, check_purpose, permitted_classes, permitted_table
+from .gate import ConsentEntry, check_purpose, model_variant_for, permitted_classes, permitted_table
 from .models import ConsentRecord, Tombstone
 
 # Patients per query; large enough that any demo cohort takes one query, small enough for
@@ -95,6 +95,20 @@ def permitted_classes_table(patients, *, purpose: str,
 _CLASSES_OF_CODE = tuple(frozenset(c for i, c in enumerate(CONSENT_CLASSES) if code >> i & 1)
                          for code in range(1 << len(CONSENT_CLASSES)))
 NO_PATIENT = 0xFF
+# The model variant each code's classes allow (``gate.model_variant_for``); "" for none.
+_VARIANT_OF_CODE = np.array([model_variant_for(classes) or "" for classes in _CLASSES_OF_CODE]
+                            + [""] * (NO_PATIENT + 1 - len(_CLASSES_OF_CODE)), dtype=object)
+
+
+def classes_code(classes) -> int:
+    """The byte ``PermittedByNumber`` stores for the permitted ``classes``."""
+    return sum(1 << i for i, c in enumerate(CONSENT_CLASSES) if c in classes)
+
+
+def variants_of_codes(codes: np.ndarray) -> np.ndarray:
+    """The model variant the classes of each of ``codes`` allow (``gate.model_variant_for``),
+    "" where they allow none or the code is ``NO_PATIENT``: an object array."""
+    return _VARIANT_OF_CODE[codes]
 
 
 @dataclass(frozen=True)
@@ -120,11 +134,15 @@ class PermittedByNumber:
         """The classes the patients of case ``numbers`` permit, in order; None for a number
         the cohort held no patient of when its consent was read (patients are only ever taken
         away, so: one erased since)."""
+        return [None if code == NO_PATIENT else _CLASSES_OF_CODE[code]
+                for code in self.codes_of(numbers).tolist()]
+
+    def codes_of(self, numbers) -> np.ndarray:
+        """``classes_of`` as the stored bytes (``classes_code``; ``NO_PATIENT`` for None)."""
         numbers = np.asarray(numbers, dtype=np.int64)
         stored = np.frombuffer(self.codes, dtype=np.uint8)
         inside = (numbers >= 0) & (numbers < len(stored))
-        codes = np.where(inside, stored[np.where(inside, numbers, 0)], NO_PATIENT)
-        return [None if code == NO_PATIENT else _CLASSES_OF_CODE[code] for code in codes.tolist()]
+        return np.where(inside, stored[np.where(inside, numbers, 0)], NO_PATIENT).astype(np.uint8)
 
 
 def next_consent_boundary(cohort, *, purpose: str, now: dt.datetime) -> dt.datetime | None:

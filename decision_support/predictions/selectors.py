@@ -13,7 +13,7 @@ from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import lru_cache, reduce, wraps
-from operator import or_
+from operator import itemgetter, or_
 from types import MappingProxyType
 
 import numpy as np
@@ -28,8 +28,8 @@ from decision_support.cohorts.models import GroundTruth, Patient
 from decision_support.cohorts.selectors import OBSERVED_LOOKUPS, truth_frame
 from decision_support.consent.reads import (ConsentedPatient, consent_classes_of,
                                             patients_permitting)
-from decision_support.consent.selectors import permitted_classes_by_patient
-from decision_support.consent.gate import model_variant_for
+from decision_support.consent.selectors import (NO_PATIENT, classes_code,
+                                                permitted_classes_by_patient, variants_of_codes)
 from decision_support.lib.vocabulary import CONSENT_CLASSES, ConsentClass
 from decision_support.registry.loading import fitted_model, refit_coefficients
 from decision_support.registry.models import TrainedModel, TrainingRun
@@ -281,53 +281,61 @@ def _value_filtered(patients, filters: CaseFilters):
 def _consent_filtered(cohort, found, filters: CaseFilters, *, purpose: str):
     """The patients among ``found`` whose consent lets the filters find them and who match the
     consent and ranking filters ((pk, case number), in case order); with why the ranking filters
-    found nobody, the patients whose stored ranking is missing or stale, and the run ranked by."""
-    rows = list(found.values_list("pk", "arm", "number"))
-    number_of = {pk: number for pk, _, number in rows}
-    if len(rows) >= TABLE_READ_FROM:
-        stored = cohort_permitted(cohort, purpose=purpose)
-        permitted = dict(zip(number_of, stored.classes_of(list(number_of.values()))))
+    found nobody, the patients whose stored ranking is missing or stale, and the run ranked by.
+    Each patient's permitted classes are a byte (``consent.selectors.classes_code``), so the
+    filters are array operations over the patients found."""
+    pks, arms, numbers = _columns(found.values_list("pk", "arm", "number"), np.int64, object,
+                                  np.int64)
+    if len(pks) >= TABLE_READ_FROM:
+        codes = cohort_permitted(cohort, purpose=purpose).codes_of(numbers)
     else:
-        permitted = permitted_classes_by_patient(list(number_of), purpose=purpose)
-    needs, everything = filters.needs, frozenset(CONSENT_CLASSES)
-    kept = [(pk, arm) for pk, arm, _ in rows if permitted[pk] is not None  # None: erased meanwhile
-            and needs <= permitted[pk]
-            and (not filters.consent_withheld or permitted[pk] != everything)]
+        permitted = permitted_classes_by_patient(pks.tolist(), purpose=purpose)
+        codes = np.array([classes_code(permitted[pk]) for pk in pks.tolist()], dtype=np.uint8)
+    needs = classes_code(filters.needs)
+    kept = (codes != NO_PATIENT) & (codes & needs == needs)  # NO_PATIENT: erased meanwhile
+    if filters.consent_withheld:
+        kept &= codes != classes_code(CONSENT_CLASSES)
     unavailable, unranked, run = "", (), None
     if set(RANKING_FILTERS) & filters.active:
         run = latest_run(cohort)
         unavailable = ("paused" if prediction_pause() is not None
                        else "no_training_run" if run is None else "")
-        variant_of = {classes: model_variant_for(classes)
-                      for classes in set(permitted.values()) - {None}}
-        variants = {pk: variant_of[permitted[pk]] for pk, _ in kept}
-        kept = [(pk, arm) for pk, arm in kept if variants[pk] is not None and not unavailable]
-        if kept:
-            kept, unranked = _ranking_filtered(run, kept, variants, filters)
-    return [(pk, number_of[pk]) for pk, _ in kept], unavailable, unranked, run
+        variants = variants_of_codes(codes)
+        kept &= (variants != "") & (not unavailable)
+        if kept.any():
+            kept, unranked = _ranking_filtered(run, pks, arms, variants, kept, filters)
+    return (list(zip(pks[kept].tolist(), numbers[kept].tolist())), unavailable, unranked, run)
 
 
-def _ranking_filtered(run, kept, variants, filters: CaseFilters):
-    """The ranking filters over ``kept`` (pk, arm received) with the variants consent allows;
-    and the patients whose stored ranking is missing or stale (they match nothing yet)."""
+def _columns(rows, *dtypes) -> list[np.ndarray]:
+    """The columns of ``rows`` (tuples of ``len(dtypes)`` values) as arrays of ``dtypes``."""
+    rows = list(rows)
+    return [np.fromiter(map(itemgetter(i), rows), dtype, len(rows))
+            for i, dtype in enumerate(dtypes)]
+
+
+def _ranking_filtered(run, pks, arms, variants, kept, filters: CaseFilters):
+    """The ranking filters over the patients ``kept`` (a mask over ``pks``, with the arm each
+    received and the variant consent allows): the mask of those matching; and the patients whose
+    stored ranking is missing or stale (they match nothing yet)."""
     if filters.small_sample:
-        flagged = {(m.arm, m.variant) for m in run.models.filter(
+        flagged = [(m.arm, m.variant) for m in run.models.filter(
             algorithm=ranking_choice(run).algorithm).only("arm", "variant", "metrics")
-            if m.metrics.get("small_sample")}
-        kept = [(pk, arm) for pk, arm in kept if (arm, variants[pk]) in flagged]
+            if m.metrics.get("small_sample")]
+        kept &= pd.MultiIndex.from_arrays([arms, variants]).isin(flagged)
     if not (filters.model_wrong or filters.algorithms_disagree):
         return kept, ()
     rankings = CaseRanking.objects.filter(run=run)
-    stored_variant = dict(rankings.values_list("patient_id", "variant"))
+    ranked, stored_variants = _columns(rankings.values_list("patient_id", "variant"), np.int64,
+                                       object)
+    fresh = pd.Series(stored_variants, index=ranked).reindex(pks).to_numpy() == variants
     matching = rankings.exclude(top_arm="")
     if filters.algorithms_disagree:
         matching = matching.filter(algorithms_disagree=True)
     if filters.model_wrong:
         matching = matching.exclude(true_best_arm="").exclude(top_arm=F("true_best_arm"))
-    matched = set(matching.values_list("patient_id", flat=True))
-    fresh = [stored_variant.get(pk) == variants[pk] for pk, _ in kept]
-    return ([row for row, is_fresh in zip(kept, fresh) if is_fresh and row[0] in matched],
-            tuple(pk for (pk, _), is_fresh in zip(kept, fresh) if not is_fresh))
+    matched = np.isin(pks, np.fromiter(matching.values_list("patient_id", flat=True), np.int64))
+    return kept & fresh & matched, tuple(pks[kept & ~fresh].tolist())
 
 
 def _patient_truth_reader(read):

@@ -2,6 +2,7 @@
 form over stored records) answers as the gate does patient by patient, over random histories."""
 
 import datetime as dt
+from itertools import combinations
 
 import numpy as np
 import pandas as pd
@@ -12,8 +13,10 @@ from decision_support.cohorts.models import Cohort, Patient
 from decision_support.cohorts.services import cohort_store
 from decision_support.consent.constants import Provision, Status
 from decision_support.consent.models import ConsentRecord
-from decision_support.consent.selectors import (PermittedByNumber, permitted_classes_by_patient,
-                                                permitted_classes_table)
+from decision_support.consent.gate import model_variant_for
+from decision_support.consent.selectors import (NO_PATIENT, PermittedByNumber, classes_code,
+                                                permitted_classes_by_patient,
+                                                permitted_classes_table, variants_of_codes)
 from decision_support.lib.vocabulary import CONSENT_CLASSES, PURPOSES
 from synthetic_data import make_cohort
 
@@ -89,3 +92,20 @@ def test_the_stored_form_answers_none_for_a_case_number_the_cohort_did_not_hold(
     classes = stored.classes_of([1, 0, 2, last, last + 1, -1])
     assert classes[0] is not None and classes[3] is not None
     assert classes[1] is classes[2] is classes[4] is classes[5] is None
+
+
+def test_the_byte_form_names_each_set_of_classes_and_the_variant_it_allows():
+    """The patient list filters by the stored bytes: every set of classes has its own byte,
+    read back as that set, and the model variant a byte allows is the gate's for its set."""
+    sets = [frozenset(c) for n in range(len(CONSENT_CLASSES) + 1)
+            for c in combinations(CONSENT_CLASSES, n)]
+    codes = [classes_code(classes) for classes in sets]
+    assert len(set(codes)) == len(sets) and NO_PATIENT not in codes
+    table = pd.DataFrame([{c: c in classes for c in CONSENT_CLASSES} for classes in sets],
+                         index=range(1, len(sets) + 1))
+    stored = PermittedByNumber.from_table(table, pd.Series(table.index, index=table.index))
+    numbers = [*table.index, len(sets) + 1]
+    assert stored.classes_of(numbers) == [*sets, None]
+    assert stored.codes_of(numbers).tolist() == [*codes, NO_PATIENT]
+    assert variants_of_codes(stored.codes_of(numbers)).tolist() == [
+        *(model_variant_for(classes) or "" for classes in sets), ""]
