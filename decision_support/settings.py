@@ -176,8 +176,10 @@ def database_from_env() -> dict:
             "CONN_MAX_AGE": 60,
         }
     DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # Kept open between requests, as PostgreSQL's: a new SQLite connection (its pragmas, then
+    # the schema read by its first query) cost about 1.3 ms of each request.
     return {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "db.sqlite3",
-            "OPTIONS": SQLITE_OPTIONS}
+            "OPTIONS": SQLITE_OPTIONS, "CONN_MAX_AGE": 60}
 
 
 DATABASES = {"default": database_from_env()}
