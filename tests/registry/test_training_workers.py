@@ -23,6 +23,10 @@ BOUND = 600  # seconds; only a job that never gets there fails on it
 # worker's job to count as stale; longer than any one write on a busy machine (a run's store holds
 # SQLite's write lock, and with it the heartbeats, while it lasts).
 STALE_AFTER = 15
+# Patients per generated cohort: these test the workers and servers, not the training, and a
+# cohort this small trains in about two thirds of the time of 300 (arms with too few responders
+# are skipped), every job still ending with a run.
+COHORT_PATIENTS = "150"
 
 pytestmark = pytest.mark.slow
 
@@ -88,7 +92,7 @@ def _enqueue(env, cohort: int) -> subprocess.CompletedProcess:
 def test_a_killed_worker_leaves_its_job_failed_and_no_run_then_a_new_worker_trains(site, tmp_path):
     env, database = site
     log = tmp_path / "worker.log"
-    _manage(env, "generate_cohort", "--patients", "300", "--seed", "1")
+    _manage(env, "generate_cohort", "--patients", COHORT_PATIENTS, "--seed", "1")
     assert _enqueue(env, 1).returncode == 0
     with _worker(env, log) as worker:
         _wait_until(lambda: (job := _jobs(database).get(1)) and job["status"] == "running"
@@ -121,7 +125,7 @@ def test_two_workers_never_train_more_jobs_at_once_than_the_limit(site, tmp_path
     env = {**env, "TRAINING_MAX_CONCURRENT": str(limit)}
     log = tmp_path / "workers.log"
     for cohort in (1, 2):  # two jobs for two workers: without the limit both would train at once
-        _manage(env, "generate_cohort", "--patients", "300", "--seed", str(cohort))
+        _manage(env, "generate_cohort", "--patients", COHORT_PATIENTS, "--seed", str(cohort))
         assert _enqueue(env, cohort).returncode == 0
     with _worker(env, log), _worker(env, log):
         jobs = _wait_until(lambda: (jobs := _jobs(database)) and len(jobs) == 2 and all(
