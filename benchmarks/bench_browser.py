@@ -62,7 +62,6 @@ from bench_pages import DEFAULT_SEED, MODEL_PAGE_ARM, page_urls, store_pair
 from bench_patient_page import TRAINING_SEED, train
 
 DEFAULT_SIZES = [5_000, 100_000]
-API = "API, "  # browser_urls' names of the API's URLs
 NAVIGATION = "performance.getEntriesByType('navigation')[0]"
 # How long the server may take to start (imports, migrations done, every run's models loaded).
 SERVER_START_SECONDS = 600
@@ -125,7 +124,7 @@ def run(args) -> None:
         password = secrets.token_urlsafe(16)
         user = course_member(a.course, username=f"benchmark_{size}", password=password)
         token = api_token_create(user=user, name="benchmark")[1] if run_row else None
-        targets.append((size, user.username, password, browser_urls(a, b, run_row), token))
+        targets.append((size, user.username, password, *browser_urls(a, b, run_row), token))
     print(f"set-up (once, not part of the figures): {setup}")
     print()
     home, login = reverse("home"), reverse("login")
@@ -133,16 +132,16 @@ def run(args) -> None:
 
     loads, servers, api = [], [], []
     with serve(login) as base, browser() as chromium:
-        for size, username, password, urls, token in targets:
+        for size, username, password, urls, api_urls, token in targets:
             context = chromium.new_context()
             page = context.new_page()
             sign_in(page, base + home, login, username, password)
-            for name, url in page_urls_only(urls).items():
+            for name, url in urls.items():
                 first, load, server, kib = load_times(page, base + url, args.repeats)
                 loads.append([f"{size:,}", name, first, *load, kib])
                 servers.append([f"{size:,}", name, *server])
             context.close()
-            for algorithm, url in api_urls(urls).items():
+            for algorithm, url in api_urls.items():
                 api.append([f"{size:,}", algorithm, *figures(api_times(base + url, token,
                                                                        args.repeats))])
         version = chromium.version
@@ -166,36 +165,27 @@ def run(args) -> None:
     print(f"# load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
-def browser_urls(a, b, run_row) -> dict[str, str]:
+def browser_urls(a, b, run_row) -> tuple[dict[str, str], dict[str, str]]:
     """``bench_pages``' pages, the patient list and, with a run, the fairness page, the patient
-    page per explaining algorithm, the what-if page and (named ``API ...``) the API's
-    explanations per algorithm."""
+    page per explaining algorithm and the what-if page, by name; and with a run the same
+    patient's API explanations by algorithm."""
     from django.urls import reverse
 
     from models.algorithms import ALGORITHMS
 
     urls = page_urls(a, b, run_row)
     urls["patient list"] = reverse("patient_list", args=[a.pk])
+    api = {}
     if run_row is not None:
         urls["fairness page"] = reverse("model_fairness", args=[run_row.pk, MODEL_PAGE_ARM])
         pseudonym = ranked_patient(a, run_row)
         for algorithm in ALGORITHMS:
+            query = f"?algorithm={algorithm}"
             urls[f"patient page, {algorithm}"] = (reverse("patient_detail", args=[pseudonym])
-                                                  + f"?algorithm={algorithm}")
+                                                  + query)
+            api[algorithm] = reverse("api:api_patient_explanations", args=[pseudonym]) + query
         urls["what-if"] = reverse("patient_what_if", args=[pseudonym])
-        for algorithm in ALGORITHMS:
-            urls[f"{API}{algorithm}"] = (reverse("api:api_patient_explanations", args=[pseudonym])
-                                         + f"?algorithm={algorithm}")
-    return urls
-
-
-def page_urls_only(urls: dict[str, str]) -> dict[str, str]:
-    return {name: url for name, url in urls.items() if not name.startswith(API)}
-
-
-def api_urls(urls: dict[str, str]) -> dict[str, str]:
-    """The API's URLs of ``browser_urls``, by explaining algorithm."""
-    return {name.removeprefix(API): url for name, url in urls.items() if name.startswith(API)}
+    return urls, api
 
 
 def api_times(url: str, token: str, repeats: int) -> list[float]:
