@@ -102,8 +102,11 @@ class Cohort(models.Model):
 class Patient(models.Model):
     """A pseudonymised patient: the assigned treatment and the observed outcome."""
 
-    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="patients")
-    pseudonym = models.CharField(max_length=64, unique=True)
+    # Indexed by the constraints below, each led by the cohort: no index of its own, nor the
+    # pattern index Django adds to a unique text field (one index less to fill per patient).
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="patients",
+                               db_index=False)
+    pseudonym = models.CharField(max_length=64)
     # 1..n within the cohort, in the data's order: a label a teacher can say aloud ("Case 14").
     number = models.PositiveIntegerField()
     place_key = models.CharField(max_length=64,
@@ -123,6 +126,7 @@ class Patient(models.Model):
             models.CheckConstraint(condition=~Q(place_key=""), name="patient_has_place_key"),
             models.UniqueConstraint(fields=["cohort", "place_key"], name="one_patient_per_place"),
             models.UniqueConstraint(fields=["cohort", "number"], name="one_patient_per_number"),
+            models.UniqueConstraint(fields=["pseudonym"], name="one_patient_per_pseudonym"),
             *dictionary_constraints("patient", ["arm"]),
         ]
 
@@ -189,16 +193,28 @@ class GeneticRecord(models.Model):
             "fkbp5_methylation"])
 
 
+TRUE_PROBABILITIES = tuple(f"p_response_{arm}" for arm in ARMS)
+POTENTIAL_RESPONSES = tuple(f"response_{arm}" for arm in ARMS)
+
+
 class GroundTruth(models.Model):
-    """What only the simulation knows; kept apart from what a clinic observes."""
+    """What only the simulation knows; kept apart from what a clinic observes. Besides the
+    latent drivers, one column per arm for the true response probability
+    (``TRUE_PROBABILITIES``) and the potential response (``POTENTIAL_RESPONSES``), added below."""
 
     patient = models.OneToOneField(Patient, on_delete=models.CASCADE, primary_key=True,
                                    related_name="truth")
     inflammation_z = models.FloatField()
     illness_burden_z = models.FloatField()
     genetic_liability_z = models.FloatField()
-    p_response = models.JSONField(help_text="True response probability by arm.")
-    potential_response = models.JSONField(help_text="Potential outcome (0/1) by arm.")
+
+    class Meta:
+        constraints = dictionary_constraints("truth", list(TRUE_PROBABILITIES))
+
+
+for _probability, _response in zip(TRUE_PROBABILITIES, POTENTIAL_RESPONSES):
+    GroundTruth.add_to_class(_probability, models.FloatField())
+    GroundTruth.add_to_class(_response, models.BooleanField())
 
 
 class CohortAggregate(models.Model):

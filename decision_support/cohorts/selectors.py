@@ -11,10 +11,10 @@ import pandas as pd
 from decision_support.lib.charts import Chart, bar_chart
 from decision_support.lib.suppression import (SUPPRESSED, suppress_count, suppress_counts,
                                               suppress_statistic, suppress_table)
-from synthetic_data import ARMS, DATA_DICTIONARY, TREATMENT_RESISTANT_ARMS
+from synthetic_data import ARMS, DATA_DICTIONARY, TREATMENT_RESISTANT_ARMS, TRUTH_COLUMNS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
-from .models import RECORD_MODELS, Cohort, GroundTruth, Patient
+from .models import POTENTIAL_RESPONSES, RECORD_MODELS, Cohort, GroundTruth, Patient
 
 def visible_cohorts(course_ids):
     """The cohorts of the given courses (``request.course_ids``: those the user may see)."""
@@ -34,7 +34,6 @@ def _observed_lookups() -> dict[str, str]:
 
 
 OBSERVED_LOOKUPS = _observed_lookups()
-LATENT_COLUMNS = ("inflammation_z", "illness_burden_z", "genetic_liability_z")
 
 
 def patients_frame(patients) -> pd.DataFrame:
@@ -64,16 +63,13 @@ def patient_sites(patients) -> pd.Series:
 
 
 def truth_frame(patients) -> pd.DataFrame:
-    """The ground truth of a Patient queryset (index: patient pk), in the generator's columns."""
+    """The ground truth of a Patient queryset (index: patient pk), in the generator's columns
+    (``synthetic_data.TRUTH_COLUMNS``) and types."""
+    names = TRUTH_COLUMNS[1:]
     rows = GroundTruth.objects.filter(patient__in=patients).order_by("patient_id").values_list(
-        "patient_id", *LATENT_COLUMNS, "p_response", "potential_response")
-    frame = pd.DataFrame.from_records(
-        list(rows), columns=["pk", *LATENT_COLUMNS, "p_response", "potential_response"])
-    frame = frame.set_index("pk")
-    for arm in ARMS:
-        frame[f"p_response_{arm}"] = frame["p_response"].map(lambda d: d[arm])
-        frame[f"response_{arm}"] = frame["potential_response"].map(lambda d: d[arm])
-    return frame.drop(columns=["p_response", "potential_response"])
+        "patient_id", *names)
+    frame = pd.DataFrame.from_records(list(rows), columns=["pk", *names]).set_index("pk")
+    return frame.astype({name: "int8" for name in POTENTIAL_RESPONSES})
 
 
 def other_copies(cohort: Cohort):

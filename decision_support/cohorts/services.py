@@ -13,7 +13,7 @@ import pandas as pd
 from django.conf import settings
 from django.db import models, transaction
 
-from synthetic_data import (ARMS, GENERATOR_VERSION, get_site_scenario, make_cohort,
+from synthetic_data import (GENERATOR_VERSION, get_site_scenario, make_cohort,
                             make_multisite_cohort, read_patients_csv)
 
 from decision_support.audit.services import audit_record
@@ -25,7 +25,6 @@ from decision_support.lib.bulk import bulk_insert
 
 from .fingerprints import data_fingerprint
 from .models import Cohort, GroundTruth, Patient, RECORD_MODELS
-from .selectors import LATENT_COLUMNS
 from .pseudonyms import patient_place_key, patient_pseudonym
 
 STORE_BATCH_SIZE = 10_000
@@ -115,7 +114,8 @@ def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: st
         for model in _RECORD_TABLES:
             bulk_insert(model, {"patient_id": pks, **_stored(model, chunk, _fields(model))})
         if truth is not None:
-            _store_truth(pks, truth.iloc[start:start + STORE_BATCH_SIZE])
+            bulk_insert(GroundTruth, {"patient_id": pks, **_stored(
+                GroundTruth, truth.iloc[start:start + STORE_BATCH_SIZE], _fields(GroundTruth))})
         if progress:
             progress(STORING, start + len(chunk), len(patients))
     if progress:
@@ -132,20 +132,6 @@ def _stored(model, frame: pd.DataFrame, names: list[str]) -> dict[str, list]:
     return {name: (frame[name].astype(bool)
                    if isinstance(model._meta.get_field(name), models.BooleanField)
                    else frame[name]).tolist() for name in names}
-
-
-def _store_truth(pks: list[int], truth: pd.DataFrame) -> None:
-    # Numbers only: Python's repr of a float or an int is its JSON, and formatting a template
-    # costs a fraction of json.dumps per row.
-    template = "{" + ", ".join(f'"{arm}": %r' for arm in ARMS) + "}"
-
-    def by_arm(prefix):
-        return [template % tuple(values)
-                for values in truth[[f"{prefix}{arm}" for arm in ARMS]].to_numpy().tolist()]
-
-    bulk_insert(GroundTruth, {"patient_id": pks, **_stored(GroundTruth, truth, LATENT_COLUMNS),
-                              "p_response": by_arm("p_response_"),
-                              "potential_response": by_arm("response_")})
 
 
 @transaction.atomic

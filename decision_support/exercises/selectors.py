@@ -14,11 +14,12 @@ from __future__ import annotations
 from django.db.models import Count
 
 from decision_support.accounts.roles import Role
-from decision_support.cohorts.models import ClinicalRecord, Cohort, GroundTruth
+from decision_support.cohorts.models import (ClinicalRecord, Cohort, GroundTruth,
+                                             TRUE_PROBABILITIES)
 from decision_support.courses.models import Membership
 from models.exercise_scoring import Choice, ScoredCase, summary
 from models.ranking import eligible_arms
-from synthetic_data import ARM_LABELS
+from synthetic_data import ARM_LABELS, ARMS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
 from .models import Exercise, ExerciseAnswer, ExerciseAssignment
@@ -96,14 +97,15 @@ def scored_cases(exercise: Exercise) -> dict[int, ScoredCase] | None:
     if not exercise.revealed:
         return None
     cases = exercise.ordered_cases()
-    truth = dict(GroundTruth.objects.filter(patient__in=[c.patient for c in cases])
-                 .values_list("patient_id", "p_response"))
+    truth = {patient_id: dict(zip(ARMS, probabilities)) for patient_id, *probabilities
+             in GroundTruth.objects.filter(patient__in=[c.patient for c in cases])
+             .values_list("patient_id", *TRUE_PROBABILITIES)}
     failures = dict(ClinicalRecord.objects.filter(patient__in=[c.patient for c in cases])
                     .values_list("patient_id", "prior_failures"))
     return {c.position: ScoredCase(
         key=str(c.position),
         eligible=eligible_arms(failures[c.patient_id] >= TREATMENT_RESISTANT_MIN_FAILURES),
-        p_response={arm: float(p) for arm, p in truth[c.patient_id].items()},
+        p_response=truth[c.patient_id],
         model_top=c.model_top_arm) for c in cases}
 
 

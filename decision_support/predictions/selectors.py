@@ -24,7 +24,7 @@ from django.db.models import F, Q
 from decision_support.accounts.access import (ALL_DECISIONS_ROLES, PATIENT_TRUTH_ROLES, POLICIES,
                                               can, hidden_values)
 from decision_support.cohorts.aggregates import cohort_permitted
-from decision_support.cohorts.models import GroundTruth, Patient
+from decision_support.cohorts.models import GroundTruth, Patient, TRUE_PROBABILITIES
 from decision_support.cohorts.selectors import OBSERVED_LOOKUPS, truth_frame
 from decision_support.consent.reads import (ConsentedPatient, consent_classes_of,
                                             patients_permitting)
@@ -360,9 +360,9 @@ def true_response_probabilities(patient_id: int) -> dict[str, float]:
     """The simulation's probability of response under every arm ({} for an imported cohort).
     One stored value, read without building ``patient_truth``'s frame (a patient page reads it
     every time)."""
-    stored = GroundTruth.objects.filter(patient_id=patient_id).values_list("p_response",
-                                                                          flat=True).first()
-    return {} if stored is None else {arm: float(stored[arm]) for arm in ARMS}
+    stored = GroundTruth.objects.filter(patient_id=patient_id).values_list(
+        *TRUE_PROBABILITIES).first()
+    return {} if stored is None else dict(zip(ARMS, stored))
 
 
 def patient_guidance(patient: ConsentedPatient) -> list[Guidance]:

@@ -1,6 +1,6 @@
 import hashlib
 
-import numpy as np
+import pandas as pd
 import pytest
 from django.apps import apps
 from django.db import IntegrityError, transaction
@@ -16,7 +16,7 @@ from decision_support.cohorts.models import (
 )
 from decision_support.cohorts.selectors import patients_frame, truth_frame
 from decision_support.cohorts.services import cohort_generate
-from synthetic_data import DATA_DICTIONARY, make_cohort
+from synthetic_data import DATA_DICTIONARY, TRUTH_COLUMNS, make_cohort
 
 pytestmark = pytest.mark.django_db
 
@@ -36,22 +36,22 @@ def test_each_data_class_has_its_own_table_and_truth_is_kept_apart():
     for model in (ClinicalRecord, BiomarkerRecord, GeneticRecord, GroundTruth):
         assert model.objects.filter(patient__cohort=cohort).count() == 40
     observed_tables = {Patient, ClinicalRecord, BiomarkerRecord, GeneticRecord}
-    truth_fields = {f.name for f in GroundTruth._meta.get_fields()}
+    truth_fields = {f.name for f in GroundTruth._meta.concrete_fields if not f.is_relation}
     for variable in DATA_DICTIONARY.values():
         holders = [m for m in observed_tables if variable.name in {f.name for f in m._meta.get_fields()}]
         if variable.data_class in ("ground_truth", "identifier"):
             assert holders == [], f"{variable.name} must not sit beside observed data"
         else:
             assert holders == [RECORD_MODELS[variable.data_class]], variable.name
-    assert {"inflammation_z", "illness_burden_z", "genetic_liability_z"} <= truth_fields
+    assert truth_fields == set(TRUTH_COLUMNS[1:])
 
 
 def test_ground_truth_keeps_every_arms_probability_and_potential_outcome():
     cohort = cohort_generate(n_patients=30, seed=6)
     truth = make_cohort(30, random_state=6).truth
     stored = truth_frame(Patient.objects.filter(cohort=cohort))
-    np.testing.assert_allclose(stored[truth.columns[1:]].to_numpy(dtype=float),
-                               truth[truth.columns[1:]].to_numpy(dtype=float))
+    pd.testing.assert_frame_equal(stored.reset_index(drop=True),
+                                  truth.drop(columns="patient_id"))
 
 
 def test_patients_are_stored_under_keyed_pseudonyms_not_their_numbers():
@@ -68,11 +68,14 @@ def test_patients_are_stored_under_keyed_pseudonyms_not_their_numbers():
 def test_a_failure_while_storing_leaves_nothing_behind(monkeypatch):
     counts_before = {m: m.objects.count() for m in apps.get_models()}
 
-    def fail(*args, **kwargs):
-        raise RuntimeError("disk full")
+    def fail_at_the_truth(model, *args, **kwargs):
+        if model is GroundTruth:  # the last table of a batch: the others hold rows by now
+            raise RuntimeError("disk full")
+        insert(model, *args, **kwargs)
 
+    insert = services.bulk_insert
     monkeypatch.setattr(services, "STORE_BATCH_SIZE", 10)
-    monkeypatch.setattr(services, "_store_truth", fail)
+    monkeypatch.setattr(services, "bulk_insert", fail_at_the_truth)
     with pytest.raises(RuntimeError):
         cohort_generate(n_patients=35, seed=3)
     assert {m: m.objects.count() for m in apps.get_models()} == counts_before
@@ -85,3 +88,12 @@ def test_the_database_refuses_values_outside_the_dictionary(field, value):
     setattr(record, field, value)
     with pytest.raises(IntegrityError), transaction.atomic():
         record.save()
+
+
+@pytest.mark.parametrize("value", [-0.01, 1.01])
+def test_the_database_refuses_a_true_probability_outside_zero_to_one(value):
+    cohort = cohort_generate(n_patients=1, seed=1)
+    truth = GroundTruth.objects.get(patient__cohort=cohort)
+    truth.p_response_cbt = value
+    with pytest.raises(IntegrityError), transaction.atomic():
+        truth.save()

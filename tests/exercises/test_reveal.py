@@ -1,5 +1,6 @@
-"""The reveal's numbers, derived here by hand from the stored truth (GroundTruth.p_response and
-the prior failures), never from observed outcomes; a student's own result; the CSV and the PDF."""
+"""The reveal's numbers, derived here by hand from the stored truth (the true probability of
+response by arm, GroundTruth's ``p_response_<arm>``, and the prior failures), never from observed
+outcomes; a student's own result; the CSV and the PDF."""
 
 import csv
 import io
@@ -14,7 +15,7 @@ from decision_support.exercises.models import Exercise
 from decision_support.exercises.selectors import CSV_COLUMNS, class_results, student_result
 from decision_support.exercises.services import exercise_reveal
 from decision_support.lib.vocabulary import Purpose
-from synthetic_data import ARM_LABELS, FIRST_LINE_ARMS, TREATMENT_RESISTANT_ARMS
+from synthetic_data import ARM_LABELS, ARMS, FIRST_LINE_ARMS, TREATMENT_RESISTANT_ARMS
 from tests.pdf_pages import page_break_faults, printed
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +27,8 @@ def _eligible(patient) -> list[str]:
 
 
 def _truth(patient) -> dict:
-    return GroundTruth.objects.get(patient=patient).p_response
+    truth = GroundTruth.objects.get(patient=patient)
+    return {arm: getattr(truth, f"p_response_{arm}") for arm in ARMS}
 
 
 def answer(client, exercise, case, arm, *, confidence=60, reason="Because."):
@@ -99,7 +101,8 @@ def test_the_scores_come_from_true_probabilities_not_observed_outcomes(
         patient.save()
     assert class_results(exercise, random_state=0)["scores"] == before
     for truth in GroundTruth.objects.filter(patient__in=patients):
-        truth.p_response = {arm: round(1 - p, 6) for arm, p in truth.p_response.items()}
+        for arm in ARMS:
+            setattr(truth, f"p_response_{arm}", round(1 - getattr(truth, f"p_response_{arm}"), 6))
         truth.save()
     assert class_results(exercise, random_state=0)["scores"]["class"] != before["class"]
 

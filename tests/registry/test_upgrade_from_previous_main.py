@@ -41,10 +41,19 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 
 MOVED = {"ModelArtifact", "TrainingRun", "TrainedModel", "TrainingJob"}
+# The ground truth's JSON by arm (before cohorts 0012) as its columns per arm (after).
+BY_ARM = {"p_response": "p_response_", "potential_response": "response_"}
+
+def by_arm(row):
+    for name, prefix in BY_ARM.items():
+        row.update({prefix + arm: value for arm, value in (row.pop(name, None) or {}).items()})
+    return row
 
 def plain(value):
     if isinstance(value, (bytes, memoryview)):
         return "sha256:" + hashlib.sha256(bytes(value)).hexdigest()
+    if isinstance(value, bool):  # a potential response: 0/1 in JSON, a boolean column after
+        return int(value)
     return value
 
 rows = {}
@@ -55,7 +64,7 @@ for model in apps.get_models():
     label = f"registry.{meta.object_name}" if meta.object_name in MOVED else meta.label
     rows[label] = {
         str(row[meta.pk.attname]): {k: hashlib.sha256(json.dumps(plain(v), default=str).encode())
-                                    .hexdigest()[:16] for k, v in row.items()}
+                                    .hexdigest()[:16] for k, v in by_arm(row).items()}
         for row in model._base_manager.order_by("pk").values()}
 types = {f"{c.app_label}.{c.model}": c.pk for c in ContentType.objects.all()}
 print("RESULT " + json.dumps({"rows": rows, "content_types": types}))

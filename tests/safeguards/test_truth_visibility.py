@@ -211,8 +211,9 @@ def _replace_patient_truth(patient):
     truth = GroundTruth.objects.get(patient=patient)
     for name in ("inflammation_z", "illness_burden_z", "genetic_liability_z"):
         setattr(truth, name, getattr(truth, name) + 1.7)
-    truth.p_response = PATIENT_SENTINELS
-    truth.potential_response = {arm: 1 - value for arm, value in truth.potential_response.items()}
+    for arm, sentinel in PATIENT_SENTINELS.items():
+        setattr(truth, f"p_response_{arm}", sentinel)
+        setattr(truth, f"response_{arm}", not getattr(truth, f"response_{arm}"))
     truth.save()
 
 
