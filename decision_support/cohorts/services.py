@@ -7,6 +7,8 @@ earlier copy and carries over the consent decisions recorded in earlier copies.
 
 import secrets
 from collections.abc import Callable
+from contextlib import closing
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -21,7 +23,7 @@ from decision_support.consent.models import Tombstone
 from decision_support.consent.services import consent_carry_over, consent_seed_cohort
 from decision_support.courses.models import Course
 from decision_support.courses.readonly import course_check_open
-from decision_support.lib.bulk import bulk_insert
+from decision_support.lib.bulk import bulk_insert, prepared_ahead
 
 from .fingerprints import data_fingerprint
 from .models import Cohort, GroundTruth, Patient, RECORD_MODELS
@@ -100,30 +102,44 @@ def cohort_store(*, patients: pd.DataFrame, truth: pd.DataFrame | None, name: st
         erased_left_out=len(kept) - len(patients), course=course,
     )
     truth = None if truth is None else truth[kept]
-    patient_fields = [f for f in _fields(Patient) if f in patients.columns]
-    for start in range(0, len(patients), STORE_BATCH_SIZE):
-        chunk = patients.iloc[start:start + STORE_BATCH_SIZE]
-        numbers = range(start + 1, start + len(chunk) + 1)
-        bulk_insert(Patient, {
-            "cohort_id": [cohort.pk] * len(chunk),
-            "pseudonym": [patient_pseudonym(str(cohort.uid), i) for i in chunk["patient_id"]],
-            "place_key": place_keys[start:start + STORE_BATCH_SIZE], "number": numbers,
-            **_stored(Patient, chunk, patient_fields)})
-        pks = list(Patient.objects.filter(cohort=cohort, number__range=(numbers[0], numbers[-1]))
-                   .order_by("number").values_list("pk", flat=True))
-        for model in _RECORD_TABLES:
-            bulk_insert(model, {"patient_id": pks, **_stored(model, chunk, _fields(model))})
-        if truth is not None:
-            bulk_insert(GroundTruth, {"patient_id": pks, **_stored(
-                GroundTruth, truth.iloc[start:start + STORE_BATCH_SIZE], _fields(GroundTruth))})
-        if progress:
-            progress(STORING, start + len(chunk), len(patients))
+    batches = prepared_ahead(Patient, partial(_batch_columns, cohort, patients, place_keys, truth),
+                             range(0, len(patients), STORE_BATCH_SIZE))
+    with closing(batches):
+        for patient_columns, tables in batches:
+            bulk_insert(Patient, patient_columns)
+            numbers = patient_columns["number"]
+            pks = list(Patient.objects.filter(cohort=cohort,
+                                              number__range=(numbers[0], numbers[-1]))
+                       .order_by("number").values_list("pk", flat=True))
+            for model, columns in tables:
+                bulk_insert(model, {"patient_id": pks, **columns})
+            if progress:
+                progress(STORING, numbers[-1], len(patients))
     if progress:
         progress(SEEDING_CONSENT, 0, len(patients))
     if consent is not None:
         consent_seed_cohort(cohort=cohort, decisions=consent[kept])
     consent_carry_over(cohort=cohort, actor=actor)
     return cohort
+
+
+def _batch_columns(cohort: Cohort, patients: pd.DataFrame, place_keys: list[str],
+                   truth: pd.DataFrame | None, start: int) -> tuple[dict, list]:
+    """The columns of one batch of patients, from position ``start``: the patients' own, and
+    each other table's (model, columns) but for the patients' keys (known once the patients
+    are stored)."""
+    chunk = patients.iloc[start:start + STORE_BATCH_SIZE]
+    patient_columns = {
+        "cohort_id": [cohort.pk] * len(chunk),
+        "pseudonym": [patient_pseudonym(str(cohort.uid), i) for i in chunk["patient_id"]],
+        "place_key": place_keys[start:start + STORE_BATCH_SIZE],
+        "number": range(start + 1, start + len(chunk) + 1),
+        **_stored(Patient, chunk, [f for f in _fields(Patient) if f in chunk.columns])}
+    tables = [(model, _stored(model, chunk, _fields(model))) for model in _RECORD_TABLES]
+    if truth is not None:
+        truth_chunk = truth.iloc[start:start + STORE_BATCH_SIZE]
+        tables.append((GroundTruth, _stored(GroundTruth, truth_chunk, _fields(GroundTruth))))
+    return patient_columns, tables
 
 
 def _stored(model, frame: pd.DataFrame, names: list[str]) -> dict[str, list]:

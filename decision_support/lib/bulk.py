@@ -8,7 +8,8 @@ once per column by the caller rather than per value by each field. The database'
 constraints still check every row, and a failure rolls back the caller's transaction.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connections, router
 
@@ -38,3 +39,22 @@ def bulk_insert(model, columns: dict[str, Sequence], constants: dict | None = No
         # multi-row statements (at most 999 parameters each) are parsed again one by one.
         cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ("
                            + ", ".join(["%s"] * len(fields)) + ")", rows)
+
+
+def prepared_ahead(model, prepare: Callable, items: Iterable) -> Iterator:
+    """``prepare(item)`` for each of ``items`` in turn, to insert into ``model``'s table. When
+    its database is a server, the next item's is prepared in a thread while the caller inserts
+    this one's and waits for the server; SQLite works in this process, where a thread would
+    only compete with it. Close the iterator if it is left before its end."""
+    if connections[router.db_for_write(model)].vendor == "sqlite":
+        yield from map(prepare, items)
+        return
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        pending = None
+        for item in items:
+            following = thread.submit(prepare, item)
+            if pending is not None:
+                yield pending.result()
+            pending = following
+        if pending is not None:
+            yield pending.result()

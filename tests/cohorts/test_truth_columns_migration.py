@@ -31,7 +31,8 @@ def _migrate(targets):
 @pytest.mark.django_db(transaction=True)
 def test_the_truths_json_by_arm_becomes_a_column_per_arm_and_back():
     old = _migrate(BEFORE)
-    course = old.get_model("courses", "Course").objects.get(is_default=True)
+    course, _ = old.get_model("courses", "Course").objects.get_or_create(
+        is_default=True, defaults={"name": "Demo course"})
     cohort = old.get_model("cohorts", "Cohort").objects.create(
         name="old", scenario="default", n_patients=2, seed=1, source="generated",
         fingerprint="f" * 64, course=course)
