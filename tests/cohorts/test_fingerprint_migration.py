@@ -5,8 +5,6 @@ re-created after the upgrade."""
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from decision_support.cohorts.fingerprints import data_fingerprint
 from decision_support.cohorts.models import Cohort, Patient
@@ -15,21 +13,16 @@ from decision_support.cohorts.services import cohort_generate
 from decision_support.consent.models import Tombstone
 from decision_support.privacy.models import PrivacySpend
 from synthetic_data import GENERATOR_VERSION, make_cohort
+from tests.migrations import migrate_to, migrate_to_latest
 
 BEFORE = [("cohorts", "0001_initial"), ("consent", "0002_tombstone"),
           ("privacy", "0001_initial")]
 N, SEED = 3, 7
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_upgrade_fills_fingerprints_so_a_recreated_cohort_keeps_erasure_and_budget():
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     cohort = old.get_model("cohorts", "Cohort").objects.create(
         name="old", scenario="default", n_patients=N, seed=SEED,
         generator_version=GENERATOR_VERSION, source="generated")
@@ -43,8 +36,7 @@ def test_the_upgrade_fills_fingerprints_so_a_recreated_cohort_keeps_erasure_and_
     old.get_model("privacy", "PrivacySpend").objects.create(
         user=user, cohort=cohort, epsilon=Decimal("3.0"), query="responders_by_arm")
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_latest()
 
     fingerprint = data_fingerprint(make_cohort(N, random_state=SEED).patients)
     assert Cohort.objects.get(pk=cohort.pk).fingerprint == fingerprint

@@ -3,12 +3,11 @@ responses as JSON by arm (before cohorts 0012): every value moves to its arm's c
 back restores the JSON."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from decision_support.cohorts.models import GroundTruth, Patient
 from decision_support.cohorts.selectors import truth_frame
 from synthetic_data import ARMS
+from tests.migrations import migrate_to, migrate_to_latest
 
 BEFORE = [("cohorts", "0011_aggregate_permitted_classes")]
 AFTER = [("cohorts", "0012_truth_columns_per_arm")]
@@ -22,15 +21,9 @@ TRUTHS = [
 ]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_truths_json_by_arm_becomes_a_column_per_arm_and_back():
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     course, _ = old.get_model("courses", "Course").objects.get_or_create(
         is_default=True, defaults={"name": "Demo course"})
     cohort = old.get_model("cohorts", "Cohort").objects.create(
@@ -44,7 +37,7 @@ def test_the_truths_json_by_arm_becomes_a_column_per_arm_and_back():
             patient=patient, inflammation_z=0.5, illness_burden_z=-1.0, genetic_liability_z=2.0,
             p_response=probabilities, potential_response=responses)
 
-    _migrate(AFTER)
+    migrate_to(AFTER)
     stored = truth_frame(Patient.objects.order_by("number"))
     for row, (probabilities, responses) in zip(stored.itertuples(index=False), TRUTHS):
         values = row._asdict()
@@ -54,9 +47,9 @@ def test_the_truths_json_by_arm_becomes_a_column_per_arm_and_back():
     assert GroundTruth.objects.filter(inflammation_z=0.5, illness_burden_z=-1.0,
                                       genetic_liability_z=2.0).count() == 2
 
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     back = old.get_model("cohorts", "GroundTruth").objects.order_by("patient__number")
     assert [(t.p_response, t.potential_response) for t in back] == [
         (probabilities, {arm: int(response) for arm, response in responses.items()})
         for probabilities, responses in TRUTHS]
-    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()
