@@ -45,7 +45,9 @@ def prepared_ahead(model, prepare: Callable, items: Iterable) -> Iterator:
     """``prepare(item)`` for each of ``items`` in turn, to insert into ``model``'s table. When
     its database is a server, the next item's is prepared in a thread while the caller inserts
     this one's and waits for the server; SQLite works in this process, where a thread would
-    only compete with it. Close the iterator if it is left before its end."""
+    only compete with it. ``prepare`` must not use the database (in a thread it would have a
+    connection of its own, outside the caller's transaction). Close the iterator if it is left
+    before its end."""
     if connections[router.db_for_write(model)].vendor == "sqlite":
         yield from map(prepare, items)
         return
