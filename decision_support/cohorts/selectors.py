@@ -14,7 +14,8 @@ from decision_support.lib.suppression import (SUPPRESSED, suppress_count, suppre
 from synthetic_data import ARMS, DATA_DICTIONARY, TREATMENT_RESISTANT_ARMS, TRUTH_COLUMNS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
-from .models import POTENTIAL_RESPONSES, RECORD_MODELS, Cohort, GroundTruth, Patient
+from .models import (POTENTIAL_RESPONSES, RECORD_MODELS, TRUE_PROBABILITIES, Cohort, GroundTruth,
+                     Patient)
 
 def visible_cohorts(course_ids):
     """The cohorts of the given courses (``request.course_ids``: those the user may see)."""
@@ -70,6 +71,15 @@ def truth_frame(patients) -> pd.DataFrame:
         "patient_id", *names)
     frame = pd.DataFrame.from_records(list(rows), columns=["pk", *names]).set_index("pk")
     return frame.astype({name: "int8" for name in POTENTIAL_RESPONSES})
+
+
+def true_probabilities(patient_ids) -> dict[int, dict[str, float]]:
+    """Each patient's true probability of response by arm (patient pk -> arm -> probability),
+    without building ``truth_frame``'s frame; a patient without a stored truth (an imported
+    cohort's) is absent."""
+    return {pk: dict(zip(ARMS, probabilities)) for pk, *probabilities
+            in GroundTruth.objects.filter(patient_id__in=patient_ids)
+            .values_list("patient_id", *TRUE_PROBABILITIES)}
 
 
 def other_copies(cohort: Cohort):

@@ -14,12 +14,12 @@ from __future__ import annotations
 from django.db.models import Count
 
 from decision_support.accounts.roles import Role
-from decision_support.cohorts.models import (ClinicalRecord, Cohort, GroundTruth,
-                                             TRUE_PROBABILITIES)
+from decision_support.cohorts.models import ClinicalRecord, Cohort
+from decision_support.cohorts.selectors import true_probabilities
 from decision_support.courses.models import Membership
 from models.exercise_scoring import Choice, ScoredCase, summary
 from models.ranking import eligible_arms
-from synthetic_data import ARM_LABELS, ARMS
+from synthetic_data import ARM_LABELS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
 from .models import Exercise, ExerciseAnswer, ExerciseAssignment
@@ -97,9 +97,7 @@ def scored_cases(exercise: Exercise) -> dict[int, ScoredCase] | None:
     if not exercise.revealed:
         return None
     cases = exercise.ordered_cases()
-    truth = {patient_id: dict(zip(ARMS, probabilities)) for patient_id, *probabilities
-             in GroundTruth.objects.filter(patient__in=[c.patient for c in cases])
-             .values_list("patient_id", *TRUE_PROBABILITIES)}
+    truth = true_probabilities([c.patient_id for c in cases])
     failures = dict(ClinicalRecord.objects.filter(patient__in=[c.patient for c in cases])
                     .values_list("patient_id", "prior_failures"))
     return {c.position: ScoredCase(

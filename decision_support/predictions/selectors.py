@@ -24,8 +24,8 @@ from django.db.models import F, Q
 from decision_support.accounts.access import (ALL_DECISIONS_ROLES, PATIENT_TRUTH_ROLES, POLICIES,
                                               can, hidden_values)
 from decision_support.cohorts.aggregates import cohort_permitted
-from decision_support.cohorts.models import GroundTruth, Patient, TRUE_PROBABILITIES
-from decision_support.cohorts.selectors import OBSERVED_LOOKUPS, truth_frame
+from decision_support.cohorts.models import Patient
+from decision_support.cohorts.selectors import OBSERVED_LOOKUPS, true_probabilities, truth_frame
 from decision_support.consent.reads import (ConsentedPatient, consent_classes_of,
                                             patients_permitting)
 from decision_support.consent.selectors import (NO_PATIENT, classes_code,
@@ -40,7 +40,7 @@ from models.explain import Explanation, narrative
 from models.features import FeatureRows, prepare_rows
 from models.pgx import Guidance, pgx_guidance
 from models.ranking import AlgorithmChoice, eligible_arms, rank_treatments
-from synthetic_data import ARMS, ARM_LABELS
+from synthetic_data import ARM_LABELS
 from synthetic_data.parameters import TREATMENT_RESISTANT_MIN_FAILURES
 
 from .models import CaseRanking, PredictionPause, TreatmentDecision
@@ -360,9 +360,7 @@ def true_response_probabilities(patient_id: int) -> dict[str, float]:
     """The simulation's probability of response under every arm ({} for an imported cohort).
     One stored value, read without building ``patient_truth``'s frame (a patient page reads it
     every time)."""
-    stored = GroundTruth.objects.filter(patient_id=patient_id).values_list(
-        *TRUE_PROBABILITIES).first()
-    return {} if stored is None else dict(zip(ARMS, stored))
+    return true_probabilities([patient_id]).get(patient_id, {})
 
 
 def patient_guidance(patient: ConsentedPatient) -> list[Guidance]:
